@@ -1,0 +1,38 @@
+"""Who may do what: one table, in one place.
+
+Every route names the permission it needs (hearing/web/routing.py), and a
+test walks every route for every role against this table.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from hearing.auth.roles import Role
+
+
+class Permission(enum.StrEnum):
+    VIEW_HEARINGS = "view_hearings"
+    BOOK_HEARINGS = "book_hearings"
+    CONDUCT_HEARING = "conduct_hearing"
+    READ_AUDIT = "read_audit"
+    MANAGE_USERS = "manage_users"
+    MANAGE_DEVICES = "manage_devices"
+
+
+P = Permission
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    # The judge conducts; booking is the clerk's job.
+    Role.JUDGE: frozenset({P.VIEW_HEARINGS, P.CONDUCT_HEARING}),
+    Role.CLERK: frozenset({P.VIEW_HEARINGS, P.BOOK_HEARINGS}),
+    Role.CUSTODY_OFFICER: frozenset({P.VIEW_HEARINGS}),
+    # Auditors read the log, not the live docket.
+    Role.AUDITOR: frozenset({P.READ_AUDIT}),
+    # Administrators run the system, not the hearings in it.
+    Role.ADMIN: frozenset({P.MANAGE_USERS, P.MANAGE_DEVICES}),
+}
+
+
+def allowed(role: Role, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[role]

@@ -1,0 +1,15 @@
+"""The one source of 'now'. Always UTC and timezone-aware."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def require_aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("naive datetime: times must be timezone-aware")
+    return value.astimezone(timezone.utc)

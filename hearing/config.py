@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hearing.errors import ConfigurationError
+
+ENV_PREFIX = "HEARING_"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything the process needs to know, read once at start-up.
+
+    Defaults run on one machine with no set-up: SQLite in ./var, keys in
+    ./var/keys, HTTP on loopback only.
+    """
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    key_dir: Path = Path("")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Secure cookies everywhere but the plain-HTTP loopback demo.
+    cookie_secure: bool = True
+    court_timezone: str = "Europe/Copenhagen"
+    session_idle_seconds: int = 30 * 60
+    session_max_seconds: int = 12 * 60 * 60
+    max_body_bytes: int = 64 * 1024
+    signin_attempts_per_minute: int = 20
+    base_url: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            object.__setattr__(
+                self, "database_url", f"sqlite:///{(self.data_dir / 'hearing.db').as_posix()}"
+            )
+        if self.key_dir == Path(""):
+            object.__setattr__(self, "key_dir", self.data_dir / "keys")
+        if not 0 < self.port < 65536:
+            raise ConfigurationError(f"port out of range: {self.port}")
+        if self.session_idle_seconds <= 0 or self.session_max_seconds <= 0:
+            raise ConfigurationError("session lifetimes must be positive")
+        if self.max_body_bytes < 1024:
+            raise ConfigurationError("max_body_bytes must be at least 1024")
+        try:
+            ZoneInfo(self.court_timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigurationError(f"unknown time zone: {self.court_timezone}") from exc
+        if not self.base_url:
+            object.__setattr__(self, "base_url", f"http://{self.host}:{self.port}")
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.court_timezone)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def _coerce(field: dataclasses.Field[Any], raw: Any) -> Any:
+    kind = field.type if isinstance(field.type, str) else field.type.__name__
+    try:
+        if kind == "Path":
+            return Path(str(raw))
+        if kind == "int":
+            return int(raw)
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(raw)
+        return str(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"invalid value for {field.name}: {raw!r}") from exc
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, config_file: Path | None = None
+) -> Settings:
+    """Settings from an optional TOML file, overridden by HEARING_* variables."""
+    environ = os.environ if environ is None else environ
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    values: dict[str, Any] = {}
+    path = config_file or (Path(environ["HEARING_CONFIG"]) if "HEARING_CONFIG" in environ else None)
+    if path is not None:
+        try:
+            document = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigurationError(f"cannot read configuration file {path}: {exc}") from exc
+        for key, raw in document.items():
+            if key not in fields:
+                raise ConfigurationError(f"unknown setting in {path}: {key}")
+            values[key] = _coerce(fields[key], raw)
+    for name, field in fields.items():
+        env_name = ENV_PREFIX + name.upper()
+        if env_name in environ:
+            values[name] = _coerce(field, environ[env_name])
+    return Settings(**values)

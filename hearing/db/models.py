@@ -1,0 +1,211 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from hearing.auth.roles import Role
+from hearing.clock import utcnow
+from hearing.db.types import UTCDateTime
+from hearing.docket.lifecycle import HearingState
+from hearing.docket.parties import (
+    Connection,
+    EndpointKind,
+    HearingKind,
+    ParticipantRole,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _enum(kind: type[enum.StrEnum], name: str) -> Enum:
+    # Stored as plain strings with a CHECK constraint: portable, and adding a
+    # value is an ordinary migration on every backend.
+    return Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+class Court(Base):
+    __tablename__ = "court"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class Courtroom(Base):
+    __tablename__ = "courtroom"
+    __table_args__ = (UniqueConstraint("court_id", "name", name="uq_courtroom_court_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[int] = mapped_column(ForeignKey("court.id"))
+    name: Mapped[str] = mapped_column(String(200))
+
+    court: Mapped[Court] = relationship()
+
+
+class CustodyFacility(Base):
+    __tablename__ = "custody_facility"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class Endpoint(Base):
+    """An enrolled device: a courtroom rig or a custody endpoint."""
+
+    __tablename__ = "endpoint"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'courtroom' AND courtroom_id IS NOT NULL AND facility_id IS NULL)"
+            " OR (kind = 'custody' AND facility_id IS NOT NULL AND courtroom_id IS NULL)",
+            name="site",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[EndpointKind] = mapped_column(_enum(EndpointKind, "endpoint_kind"))
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    courtroom_id: Mapped[int | None] = mapped_column(ForeignKey("courtroom.id"))
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("custody_facility.id"))
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    enrollment_code_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
+    enrollment_expires_at: Mapped[datetime | None]
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    last_seen_at: Mapped[datetime | None]
+
+    courtroom: Mapped[Courtroom | None] = relationship()
+    facility: Mapped[CustodyFacility | None] = relationship()
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role, "staff_role"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # AES-GCM encrypted under a key from the key directory, never plain.
+    totp_secret_enc: Mapped[bytes] = mapped_column(LargeBinary(128))
+    totp_confirmed: Mapped[bool] = mapped_column(default=False)
+    # The last accepted TOTP time step: a code is accepted only once.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    courtroom_id: Mapped[int | None] = mapped_column(ForeignKey("courtroom.id"))
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("custody_facility.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[datetime | None]
+
+    courtroom: Mapped[Courtroom | None] = relationship()
+    facility: Mapped[CustodyFacility | None] = relationship()
+
+
+class StaffSession(Base):
+    __tablename__ = "staff_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SHA-256 of a 256-bit random token; the token itself is only in the cookie.
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+    user: Mapped[StaffUser] = relationship()
+
+
+class Hearing(Base):
+    __tablename__ = "hearing"
+    __table_args__ = (
+        CheckConstraint("scheduled_end > scheduled_start", name="window"),
+        Index("ix_hearing_courtroom_start", "courtroom_id", "scheduled_start"),
+        Index("ix_hearing_facility_start", "facility_id", "scheduled_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[HearingKind] = mapped_column(_enum(HearingKind, "hearing_kind"))
+    courtroom_id: Mapped[int] = mapped_column(ForeignKey("courtroom.id"))
+    facility_id: Mapped[int] = mapped_column(ForeignKey("custody_facility.id"))
+    scheduled_start: Mapped[datetime]
+    scheduled_end: Mapped[datetime]
+    detainee_name: Mapped[str] = mapped_column(String(200))
+    detainee_reference: Mapped[str] = mapped_column(String(64))
+    interpreter_language: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[HearingState] = mapped_column(
+        _enum(HearingState, "hearing_state"), default=HearingState.SCHEDULED
+    )
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    courtroom: Mapped[Courtroom] = relationship()
+    facility: Mapped[CustodyFacility] = relationship()
+    participants: Mapped[list[Participant]] = relationship(
+        back_populates="hearing", order_by="Participant.id"
+    )
+
+
+class Participant(Base):
+    __tablename__ = "participant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hearing_id: Mapped[int] = mapped_column(ForeignKey("hearing.id"), index=True)
+    role: Mapped[ParticipantRole] = mapped_column(_enum(ParticipantRole, "participant_role"))
+    display_name: Mapped[str] = mapped_column(String(200))
+    connection: Mapped[Connection] = mapped_column(_enum(Connection, "participant_connection"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    endpoint_id: Mapped[int | None] = mapped_column(ForeignKey("endpoint.id"))
+    joined_at: Mapped[datetime | None]
+    left_at: Mapped[datetime | None]
+
+    hearing: Mapped[Hearing] = relationship(back_populates="participants")
+
+
+class AuditEntry(Base):
+    """One event in the audit log, appended in the transaction of the change."""
+
+    __tablename__ = "audit_entry"
+
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    hearing_id: Mapped[int | None] = mapped_column(ForeignKey("hearing.id"), index=True)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None]
+    actor_role: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,130 @@
+"""A demo court on one machine: every role, two devices, a hearing now.
+
+Re-running it is safe: the same court is reused, and every demo account and
+device gets fresh credentials, printed once on the terminal.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hearing.audit.log import Actor
+from hearing.auth import devices, passwords, users
+from hearing.auth.keys import KeyRing
+from hearing.auth.roles import Role
+from hearing.clock import utcnow
+from hearing.config import Settings
+from hearing.db import migrate
+from hearing.db.models import Endpoint, Hearing, StaffUser
+from hearing.docket import booking, sites
+from hearing.docket.lifecycle import FINAL_STATES
+from hearing.docket.parties import EndpointKind, HearingKind
+from hearing.services import Services
+
+DEMO = Actor("system", role="demo")
+COURT = "Københavns Byret"
+COURTROOM = "Retssal 1"
+FACILITY = "Vestre Fængsel"
+ACCOUNTS = [
+    ("judge", "Dommer Anne Holm", Role.JUDGE),
+    ("clerk", "Retssekretær Jonas Berg", Role.CLERK),
+    ("officer", "Fængselsbetjent Mette Lund", Role.CUSTODY_OFFICER),
+    ("auditor", "Revisor Karin Dahl", Role.AUDITOR),
+    ("admin", "Driftsansvarlig Ole Krag", Role.ADMIN),
+]
+DEVICES = [
+    ("retssal-1-rig", EndpointKind.COURTROOM, COURTROOM),
+    ("vestre-kiosk-1", EndpointKind.CUSTODY, FACILITY),
+]
+
+
+def is_loopback(host: str | None) -> bool:
+    if host in (None, "", "localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def prepare(settings: Settings, out: Callable[[str], None]) -> None:
+    svc = Services(settings, KeyRing.ensure(settings.key_dir))
+    try:
+        migrate.upgrade(svc.engine)
+        accounts, creds, hearing_id = svc.unit_of_work(lambda db: _seed(db, svc.keys))
+    finally:
+        svc.close()
+    line = "=" * 78
+    out(line)
+    out("DEMO ONLY — these credentials are for this demo database and nothing else.")
+    out(line)
+    for username, password, secret in accounts:
+        out(f"  {username:<8} password {password}   TOTP secret {secret}")
+    out("  A current code: python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"")
+    for name, cred in creds:
+        out(f"  device {name}: agent token {cred.token}")
+        out(f"         kiosk link {settings.base_url}/device/enroll?code={cred.enrollment_code}")
+    out(f"  hearing {hearing_id} is scheduled now in {COURTROOM}.")
+    out(f"  Open {settings.base_url}/signin")
+    out(line)
+
+
+def _seed(
+    db: Session, keys: KeyRing
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, devices.DeviceCredentials]], int]:
+    court = sites.ensure_court(db, DEMO, COURT)
+    room = sites.ensure_courtroom(db, DEMO, court, COURTROOM)
+    facility = sites.ensure_facility(db, DEMO, FACILITY)
+    accounts = []
+    for username, name, role in ACCOUNTS:
+        password = passwords.generate_password()
+        existing = db.scalar(select(StaffUser).where(StaffUser.username == username))
+        if existing is None:
+            enrolment = users.add_user(
+                db, keys, DEMO, username=username, display_name=name, role=role,
+                password=password, courtroom=room, facility=facility, totp_confirmed=True,
+            )
+            secret = enrolment.totp_secret
+        else:
+            users.reset_password(db, DEMO, username, password)
+            secret = users.reset_totp(db, keys, DEMO, username).totp_secret
+            existing.totp_confirmed = True
+        accounts.append((username, password, secret))
+    creds = []
+    now = utcnow()
+    for name, kind, site in DEVICES:
+        if db.scalar(select(Endpoint.id).where(Endpoint.name == name)) is None:
+            cred = devices.enroll(db, keys, DEMO, kind=kind, name=name, site=site, now=now)
+        else:
+            cred = devices.reissue(db, keys, DEMO, name, now)
+        creds.append((name, cred))
+    current = db.scalar(
+        select(Hearing.id).where(
+            Hearing.courtroom_id == room.id,
+            Hearing.state.not_in(FINAL_STATES),
+            Hearing.scheduled_start <= now + timedelta(minutes=5),
+            Hearing.scheduled_end > now,
+        )
+    )
+    if current is None:
+        start = now.replace(second=0, microsecond=0) - timedelta(minutes=now.minute % 5)
+        request = booking.BookingRequest(
+            case_number=f"SS 1-{now:%m%d}/{now:%Y}",
+            kind=HearingKind.REMAND_EXTENSION,
+            courtroom_id=room.id,
+            facility_id=facility.id,
+            start=start,
+            minutes=60,
+            detainee_name="Mikkel Sørensen",
+            detainee_reference="VF-2026-0417",
+            interpreter_language="Arabic",
+            prosecutor="Anklager Sara Friis",
+            defence_counsel="Forsvarer Peter Vang",
+        )
+        current = booking.book(db, DEMO, request).id
+    return accounts, creds, current

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import enum
+
+
+class HearingKind(enum.StrEnum):
+    REMAND_EXTENSION = "remand_extension"
+    OTHER = "other"
+
+
+class ParticipantRole(enum.StrEnum):
+    """A person's role in one hearing (not their staff role)."""
+
+    JUDGE = "judge"
+    PROSECUTOR = "prosecutor"
+    DEFENCE_COUNSEL = "defence_counsel"
+    DETAINEE = "detainee"
+    INTERPRETER = "interpreter"
+    CUSTODY_OFFICER = "custody_officer"
+    OBSERVER = "observer"
+
+
+class Connection(enum.StrEnum):
+    """Where a participant joins from, which decides how they authenticate."""
+
+    COURTROOM = "courtroom"
+    CUSTODY = "custody"
+    REMOTE = "remote"
+
+
+class EndpointKind(enum.StrEnum):
+    COURTROOM = "courtroom"
+    CUSTODY = "custody"

@@ -1,0 +1,49 @@
+"""Moving a hearing through its lifecycle: the judge's controls."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hearing.audit.actions import Action
+from hearing.audit.log import Actor, append
+from hearing.db.models import Hearing, StaffUser
+from hearing.docket.lifecycle import Transition, next_state
+from hearing.errors import HearingNotFound, PermissionDenied
+
+AUDIT_ACTION = {
+    Transition.OPEN: Action.HEARING_OPENED,
+    Transition.START: Action.HEARING_STARTED,
+    Transition.PAUSE: Action.HEARING_PAUSED,
+    Transition.RESUME: Action.HEARING_RESUMED,
+    Transition.BEGIN_CONSULTATION: Action.CONSULTATION_STARTED,
+    Transition.END_CONSULTATION: Action.CONSULTATION_ENDED,
+    Transition.ADJOURN: Action.HEARING_ADJOURNED,
+    Transition.CLOSE: Action.HEARING_CLOSED,
+    Transition.CONVERT_TO_PHYSICAL: Action.HEARING_CONVERTED_TO_PHYSICAL,
+}
+
+
+def apply_transition(
+    db: Session, judge: StaffUser, actor: Actor, hearing_id: int, transition: Transition, now: datetime
+) -> Hearing:
+    # FOR UPDATE: two clicks from two panels apply one after the other.
+    hearing = db.scalar(select(Hearing).where(Hearing.id == hearing_id).with_for_update())
+    if hearing is None:
+        raise HearingNotFound()
+    if hearing.courtroom_id != judge.courtroom_id:
+        raise PermissionDenied("This hearing is not in your courtroom.")
+    before = hearing.state
+    hearing.state = next_state(before, transition)
+    hearing.updated_at = now
+    append(
+        db,
+        actor,
+        AUDIT_ACTION[transition],
+        hearing_id=hearing.id,
+        from_state=before.value,
+        to_state=hearing.state.value,
+    )
+    return hearing

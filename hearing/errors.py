@@ -1,0 +1,109 @@
+"""Domain errors. Each has a stable code that clients and docs rely on.
+
+They are mapped to HTTP in exactly one place (hearing/web/errors.py) and to
+exit codes in the CLI. A client's mistake is never a 500.
+"""
+
+from __future__ import annotations
+
+
+class HearingError(Exception):
+    code = "error"
+    status = 400
+    default_message = "The request could not be completed."
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class ConfigurationError(HearingError):
+    code = "configuration_error"
+    status = 500
+    default_message = "The server is misconfigured."
+
+
+class InvalidInput(HearingError):
+    code = "invalid_input"
+    status = 400
+    default_message = "The input is not valid."
+
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class RequestTooLarge(HearingError):
+    code = "request_too_large"
+    status = 413
+    default_message = "The request body is too large."
+
+
+class CsrfRejected(HearingError):
+    code = "csrf_rejected"
+    status = 403
+    default_message = "The form has expired. Reload the page and try again."
+
+
+class AuthenticationFailed(HearingError):
+    # One generic message for every cause: unknown user, wrong password,
+    # wrong or replayed code, locked account.
+    code = "authentication_failed"
+    status = 401
+    default_message = "Sign-in failed. Check your details and try again."
+
+
+class NotAuthenticated(HearingError):
+    code = "not_authenticated"
+    status = 401
+    default_message = "Sign in to continue."
+
+
+class PermissionDenied(HearingError):
+    code = "permission_denied"
+    status = 403
+    default_message = "You do not have permission to do that."
+
+
+class RateLimited(HearingError):
+    code = "rate_limited"
+    status = 429
+    default_message = "Too many attempts. Wait a minute and try again."
+
+
+class NotFound(HearingError):
+    code = "not_found"
+    status = 404
+    default_message = "Not found."
+
+
+class HearingNotFound(NotFound):
+    code = "hearing_not_found"
+    default_message = "No such hearing."
+
+
+class Conflict(HearingError):
+    code = "conflict"
+    status = 409
+    default_message = "That conflicts with the current state."
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+    default_message = "The hearing cannot do that in its current state."
+
+
+class AlreadyExists(Conflict):
+    code = "already_exists"
+    default_message = "That already exists."
+
+
+class DeviceNotAuthorised(HearingError):
+    code = "device_not_authorised"
+    status = 401
+    default_message = "This device is not authorised."
+
+
+class ScheduleConflict(Conflict):
+    code = "schedule_conflict"
+    default_message = "The courtroom already has a hearing at that time."

@@ -1,0 +1,45 @@
+"""The process's shared runtime: settings, keys and the database.
+
+Built once by the application factory or the CLI and handed to whatever
+needs it; nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from hearing.auth.keys import KeyRing
+from hearing.config import Settings
+from hearing.db.engine import create_db_engine, session_factory, transaction
+
+T = TypeVar("T")
+
+
+class Services:
+    def __init__(self, settings: Settings, keys: KeyRing, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.keys = keys
+        self.engine = engine or create_db_engine(settings.database_url)
+        self.sessions: sessionmaker[Session] = session_factory(self.engine)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, create_keys: bool = False) -> Services:
+        keys = KeyRing.ensure(settings.key_dir) if create_keys else KeyRing.load(settings.key_dir)
+        return cls(settings, keys)
+
+    def unit_of_work(self, work: Callable[[Session], T]) -> T:
+        """Run work(db) in one transaction: all of it commits, or none."""
+        with transaction(self.sessions) as db:
+            return work(db)
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        # Database calls and key derivation block; keep them off the event loop.
+        return await run_in_threadpool(self.unit_of_work, work)
+
+    def close(self) -> None:
+        self.engine.dispose()

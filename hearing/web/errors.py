@@ -1,0 +1,81 @@
+"""Errors to HTTP, in one place: JSON for API clients, a page for people."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from hearing.audit.actions import Action
+from hearing.audit.log import ANONYMOUS, append
+from hearing.errors import HearingError, NotAuthenticated, PermissionDenied
+from hearing.web.pages import render
+from hearing.web.routing import services
+
+logger = logging.getLogger(__name__)
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request", 413: "request_too_large"}
+
+
+def wants_json(request: Request) -> bool:
+    if request.url.path.startswith("/api/"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _respond(request: Request, status: int, code: str, message: str) -> Response:
+    if wants_json(request):
+        return JSONResponse({"error": code, "message": message}, status_code=status)
+    return render(request, "error.html", {"status": status, "code": code, "message": message}, status=status)
+
+
+async def domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HearingError)
+    if isinstance(exc, NotAuthenticated) and not wants_json(request) and request.method == "GET":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
+    if isinstance(exc, PermissionDenied):
+        await _audit_refusal(request, exc)
+    if exc.status >= 500:
+        logger.error("server error", extra={"code": exc.code, "path": request.url.path})
+    return _respond(request, exc.status, exc.code, exc.message)
+
+
+async def _audit_refusal(request: Request, exc: PermissionDenied) -> None:
+    # The refused action itself was rolled back; the refusal is recorded on
+    # its own, so that probing shows in the audit log.
+    principal = getattr(request.state, "principal", None)
+    actor = principal.actor if principal is not None else ANONYMOUS
+    hearing_id = request.path_params.get("hearing_id")
+
+    def record(db: Session) -> None:
+        append(
+            db,
+            actor,
+            Action.ACCESS_DENIED,
+            hearing_id=None,
+            method=request.method,
+            path=request.url.path[:200],
+            target_hearing=hearing_id if isinstance(hearing_id, int) else None,
+        )
+
+    await services(request).run(record)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+    return _respond(request, exc.status_code, code, message)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    logger.exception("unhandled error", extra={"path": request.url.path})
+    return JSONResponse(
+        {"error": "internal_error", "message": "Something went wrong on the server."}, status_code=500
+    )

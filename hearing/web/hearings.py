@@ -1,0 +1,163 @@
+"""The docket in the browser: the day's hearings, booking, the judge's controls."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from hearing.auth.permissions import Permission
+from hearing.clock import utcnow
+from hearing.db.models import Courtroom, CustodyFacility, StaffUser
+from hearing.docket import booking, proceedings
+from hearing.docket.lifecycle import Transition, available
+from hearing.docket.parties import Connection, HearingKind
+from hearing.errors import InvalidInput, NotFound, ScheduleConflict
+from hearing.web.pages import read_form, render
+from hearing.web.routing import Audience, route, services, staff
+
+
+def _day(request: Request) -> date:
+    raw = request.query_params.get("day")
+    if not raw:
+        return utcnow().astimezone(services(request).settings.timezone).date()
+    try:
+        if len(raw) != 10:
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput("The day must look like 2026-11-23.", field="day") from None
+
+
+def _local(request: Request, moment: datetime) -> datetime:
+    return moment.astimezone(services(request).settings.timezone)
+
+
+async def docket(request: Request) -> Response:
+    principal = staff(request)
+    day = _day(request)
+    svc = services(request)
+
+    def load(db: Session) -> list[dict[str, Any]]:
+        user = db.get_one(StaffUser, principal.user_id)
+        return [
+            {
+                "id": h.id,
+                "case_number": h.case_number,
+                "start": _local(request, h.scheduled_start),
+                "end": _local(request, h.scheduled_end),
+                "courtroom": h.courtroom.name,
+                "facility": h.facility.name,
+                "detainee": h.detainee_name,
+                "state": h.state.value,
+            }
+            for h in booking.day_docket(db, user, day, svc.settings.timezone)
+        ]
+
+    hearings = await svc.run(load)
+    return render(request, "docket.html", {"day": day, "hearings": hearings})
+
+
+async def _booking_choices(request: Request) -> dict[str, Any]:
+    def load(db: Session) -> dict[str, Any]:
+        return {
+            "courtrooms": [(c.id, c.name) for c in db.scalars(select(Courtroom).order_by(Courtroom.name))],
+            "facilities": [(f.id, f.name) for f in db.scalars(select(CustodyFacility).order_by(CustodyFacility.name))],
+            "kinds": [k.value for k in HearingKind],
+            "connections": [c.value for c in Connection],
+        }
+
+    return await services(request).run(load)
+
+
+async def booking_form(request: Request) -> Response:
+    return render(request, "book.html", {**await _booking_choices(request), "values": {}, "error": None})
+
+
+async def book(request: Request) -> Response:
+    principal = staff(request)
+    fields = await read_form(request)
+    svc = services(request)
+    try:
+        booking_request = booking.BookingRequest.from_fields(fields, svc.settings.timezone)
+        hearing_id = await svc.run(lambda db: booking.book(db, principal.actor, booking_request).id)
+    except (InvalidInput, NotFound, ScheduleConflict) as exc:
+        context = {
+            **await _booking_choices(request),
+            "values": fields,
+            "error": exc.message,
+            "field": getattr(exc, "field", None),
+        }
+        return render(request, "book.html", context, status=exc.status)
+    return RedirectResponse(f"/hearings/{hearing_id}", status_code=303)
+
+
+async def hearing_page(request: Request) -> Response:
+    principal = staff(request)
+    hearing_id: int = request.path_params["hearing_id"]
+    svc = services(request)
+
+    def load(db: Session) -> dict[str, Any]:
+        user = db.get_one(StaffUser, principal.user_id)
+        h = booking.visible_hearing(db, user, hearing_id)
+        return {
+            "hearing": {
+                "id": h.id,
+                "case_number": h.case_number,
+                "kind": h.kind.value,
+                "start": _local(request, h.scheduled_start),
+                "end": _local(request, h.scheduled_end),
+                "courtroom": h.courtroom.name,
+                "facility": h.facility.name,
+                "detainee": h.detainee_name,
+                "detainee_reference": h.detainee_reference,
+                "interpreter_language": h.interpreter_language,
+                "state": h.state.value,
+            },
+            "participants": [
+                {"role": p.role.value, "name": p.display_name, "connection": p.connection.value}
+                for p in h.participants
+            ],
+            "transitions": [t.value for t in available(h.state)]
+            if principal.can(Permission.CONDUCT_HEARING)
+            else [],
+        }
+
+    return render(request, "hearing.html", await svc.run(load))
+
+
+async def transition(request: Request) -> Response:
+    principal = staff(request)
+    hearing_id: int = request.path_params["hearing_id"]
+    fields = await read_form(request)
+    try:
+        chosen = Transition(fields.get("action", ""))
+    except ValueError:
+        raise InvalidInput("Unknown hearing action.", field="action") from None
+    svc = services(request)
+
+    def apply(db: Session) -> None:
+        judge = db.get_one(StaffUser, principal.user_id)
+        proceedings.apply_transition(db, judge, principal.actor, hearing_id, chosen, utcnow())
+
+    await svc.run(apply)
+    return RedirectResponse(f"/hearings/{hearing_id}", status_code=303)
+
+
+ROUTES = [
+    route("/hearings", docket, audience=Audience.STAFF, permission=Permission.VIEW_HEARINGS),
+    route("/hearings/new", booking_form, audience=Audience.STAFF, permission=Permission.BOOK_HEARINGS),
+    route("/hearings", book, audience=Audience.STAFF, permission=Permission.BOOK_HEARINGS, methods=["POST"]),
+    route("/hearings/{hearing_id:int}", hearing_page, audience=Audience.STAFF, permission=Permission.VIEW_HEARINGS),
+    route(
+        "/hearings/{hearing_id:int}/transition",
+        transition,
+        audience=Audience.STAFF,
+        permission=Permission.CONDUCT_HEARING,
+        methods=["POST"],
+    ),
+]

@@ -1,0 +1,176 @@
+"""Routes that say who may call them.
+
+Every route of the application is built with `route()`: it names its
+audience (public, staff, device) and, for staff, the permission it needs.
+The guard authenticates before the handler runs, so a handler never sees
+an anonymous or unauthorised caller. tests/web/test_permissions.py walks
+every route for every role against hearing/auth/permissions.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+
+from itsdangerous import BadSignature, Signer
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hearing.audit.log import Actor
+from hearing.auth import devices, signin
+from hearing.auth.permissions import Permission, allowed
+from hearing.auth.roles import Role
+from hearing.clock import utcnow
+from hearing.errors import DeviceNotAuthorised, NotAuthenticated, PermissionDenied
+from hearing.services import Services
+
+SESSION_COOKIE = "hearing_session"
+DEVICE_COOKIE = "hearing_device"
+DEVICE_AUTH_SCHEME = "Device"
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class Audience(enum.Enum):
+    PUBLIC = "public"
+    STAFF = "staff"
+    DEVICE = "device"
+
+
+@dataclasses.dataclass(frozen=True)
+class StaffPrincipal:
+    user_id: int
+    session_id: int
+    username: str
+    display_name: str
+    role: Role
+    courtroom_id: int | None
+    facility_id: int | None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor("user", self.user_id, self.role.value)
+
+    def can(self, permission: Permission) -> bool:
+        return allowed(self.role, permission)
+
+
+@dataclasses.dataclass(frozen=True)
+class DevicePrincipal:
+    endpoint_id: int
+    name: str
+    kind: str
+
+    @property
+    def actor(self) -> Actor:
+        return Actor("device", self.endpoint_id, self.kind)
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+def limit_guessing(request: Request) -> None:
+    """Rate-limit the endpoints that take a secret from an unknown caller."""
+    client = request.client.host if request.client else "unknown"
+    request.app.state.guess_limiter.hit(client)
+
+
+def session_signer(svc: Services) -> Signer:
+    return Signer(svc.keys.session_signing, salt="staff-session")
+
+
+async def authenticate_staff(request: Request) -> StaffPrincipal:
+    svc = services(request)
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie or len(cookie) > 256:
+        raise NotAuthenticated()
+    try:
+        token = session_signer(svc).unsign(cookie).decode("ascii")
+    except (BadSignature, UnicodeDecodeError):
+        raise NotAuthenticated() from None
+    settings = svc.settings
+
+    def load(db: Session) -> StaffPrincipal | None:
+        record = signin.load_session(
+            db,
+            token,
+            utcnow(),
+            idle=timedelta(seconds=settings.session_idle_seconds),
+            max_age=timedelta(seconds=settings.session_max_seconds),
+        )
+        if record is None:
+            return None
+        user = record.user
+        return StaffPrincipal(
+            user.id, record.id, user.username, user.display_name, user.role, user.courtroom_id, user.facility_id
+        )
+
+    principal = await svc.run(load)
+    if principal is None:
+        raise NotAuthenticated("Your session has ended. Sign in again.")
+    return principal
+
+
+def device_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme == DEVICE_AUTH_SCHEME and value:
+        return value.strip()
+    return request.cookies.get(DEVICE_COOKIE)
+
+
+async def authenticate_device(request: Request) -> DevicePrincipal:
+    svc = services(request)
+    token = device_token(request)
+    if not token:
+        raise DeviceNotAuthorised()
+
+    def load(db: Session) -> DevicePrincipal:
+        endpoint = devices.authenticate(db, svc.keys, token, utcnow())
+        return DevicePrincipal(endpoint.id, endpoint.name, endpoint.kind.value)
+
+    return await svc.run(load)
+
+
+def route(
+    path: str,
+    handler: Handler,
+    *,
+    audience: Audience,
+    permission: Permission | None = None,
+    methods: Sequence[str] = ("GET",),
+    name: str | None = None,
+) -> Route:
+    if audience is not Audience.STAFF and permission is not None:
+        raise ValueError("only staff routes take a permission")
+
+    async def guarded(request: Request) -> Response:
+        if audience is Audience.STAFF:
+            principal = await authenticate_staff(request)
+            request.state.principal = principal
+            if permission is not None and not principal.can(permission):
+                raise PermissionDenied()
+        elif audience is Audience.DEVICE:
+            request.state.principal = await authenticate_device(request)
+        return await handler(request)
+
+    result = Route(path, guarded, methods=list(methods), name=name or handler.__name__)
+    result.audience = audience  # type: ignore[attr-defined]
+    result.permission = permission  # type: ignore[attr-defined]
+    return result
+
+
+def staff(request: Request) -> StaffPrincipal:
+    principal: StaffPrincipal = request.state.principal
+    return principal
+
+
+def device(request: Request) -> DevicePrincipal:
+    principal: DevicePrincipal = request.state.principal
+    return principal

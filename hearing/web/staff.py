@@ -1,0 +1,162 @@
+"""Staff sign-in, first-time TOTP enrolment, sign-out, and the home page."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import quote
+
+import segno
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from hearing.auth import signin
+from hearing.auth.permissions import Permission
+from hearing.clock import utcnow
+from hearing.db.models import StaffSession
+from hearing.errors import AuthenticationFailed, CsrfRejected, InvalidInput, RateLimited
+from hearing.web.pages import read_form, render
+from hearing.web.routing import (
+    SESSION_COOKIE,
+    Audience,
+    limit_guessing,
+    route,
+    services,
+    session_signer,
+    staff,
+)
+
+ENROLMENT_TICKET_SECONDS = 10 * 60
+MAX_USERNAME = 64
+MAX_SECRET = 256
+
+
+def _safe_next(target: str | None) -> str:
+    # Only local paths: never an open redirect to another site.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target[:500]
+    return "/"
+
+
+def _ticket_serializer(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(services(request).keys.session_signing, salt="totp-enrolment")
+
+
+def _session_response(request: Request, token: str, target: str) -> Response:
+    svc = services(request)
+    response = RedirectResponse(_safe_next(target), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_signer(svc).sign(token.encode()).decode(),
+        httponly=True,
+        secure=svc.settings.cookie_secure,
+        samesite="strict",
+        path="/",
+    )
+    return response
+
+
+async def signin_page(request: Request) -> Response:
+    return render(request, "signin.html", {"next": _safe_next(request.query_params.get("next"))})
+
+
+async def signin_submit(request: Request) -> Response:
+    try:
+        return await _signin(request)
+    except (AuthenticationFailed, RateLimited, CsrfRejected) as exc:
+        # Back to the form, with the one generic message (or the rate limit).
+        return render(request, "signin.html", {"next": "/", "error": exc.message}, status=exc.status)
+
+
+async def _signin(request: Request) -> Response:
+    limit_guessing(request)
+    fields = await read_form(request)
+    username = fields.get("username", "").strip().lower()
+    password = fields.get("password", "")
+    code = fields.get("code", "")
+    target = _safe_next(fields.get("next"))
+    svc = services(request)
+    if not username or not password or len(username) > MAX_USERNAME or len(password) > MAX_SECRET:
+        raise AuthenticationFailed()
+    result = await svc.run(lambda db: signin.sign_in(db, svc.keys, username, password, code, utcnow()))
+    if result.needs_enrolment and result.user_id is not None:
+        ticket = _ticket_serializer(request).dumps({"user": result.user_id, "next": target})
+        return RedirectResponse(f"/signin/enrol?ticket={ticket}", status_code=303)
+    if not result.ok or result.session_token is None:
+        raise AuthenticationFailed()
+    return _session_response(request, result.session_token, target)
+
+
+def _read_ticket(request: Request, ticket: str | None) -> dict[str, object]:
+    if not ticket or len(ticket) > 512:
+        raise AuthenticationFailed()
+    try:
+        data = _ticket_serializer(request).loads(ticket, max_age=ENROLMENT_TICKET_SECONDS)
+    except BadSignature:
+        raise AuthenticationFailed() from None
+    if not isinstance(data, dict) or not isinstance(data.get("user"), int):
+        raise AuthenticationFailed()
+    return data
+
+
+async def enrol_page(request: Request) -> Response:
+    ticket = request.query_params.get("ticket")
+    data = _read_ticket(request, ticket)
+    svc = services(request)
+    user_id = int(data["user"])  # type: ignore[call-overload]
+    uri = await svc.run(lambda db: signin.enrolment_uri(db, svc.keys, user_id))
+    if uri is None:
+        raise AuthenticationFailed()
+    buffer = io.StringIO()
+    segno.make(uri, error="m").save(buffer, kind="svg", scale=5, xmldecl=False, svgns=True)
+    qr = "data:image/svg+xml;charset=utf-8," + quote(buffer.getvalue(), safe="")
+    return render(request, "enrol.html", {"qr": qr, "ticket": ticket, "secret_uri": uri})
+
+
+async def enrol_submit(request: Request) -> Response:
+    limit_guessing(request)
+    fields = await read_form(request)
+    data = _read_ticket(request, fields.get("ticket"))
+    svc = services(request)
+    user_id = int(data["user"])  # type: ignore[call-overload]
+    code = fields.get("code", "")
+    if len(code) > 16:
+        raise InvalidInput("A code is six digits.", field="code")
+    result = await svc.run(lambda db: signin.confirm_enrolment(db, svc.keys, user_id, code, utcnow()))
+    if not result.ok or result.session_token is None:
+        raise AuthenticationFailed()
+    return _session_response(request, result.session_token, str(data.get("next") or "/"))
+
+
+async def signout(request: Request) -> Response:
+    await read_form(request)
+    principal = staff(request)
+    svc = services(request)
+
+    def end(db: Session) -> None:
+        record = db.get(StaffSession, principal.session_id)
+        if record is not None and record.ended_at is None:
+            signin.end_session(db, record, utcnow())
+
+    await svc.run(end)
+    response = RedirectResponse("/signin", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def home(request: Request) -> Response:
+    principal = staff(request)
+    if principal.can(Permission.VIEW_HEARINGS):
+        return RedirectResponse("/hearings", status_code=303)
+    return render(request, "home.html")
+
+
+ROUTES = [
+    route("/", home, audience=Audience.STAFF),
+    route("/signin", signin_page, audience=Audience.PUBLIC),
+    route("/signin", signin_submit, audience=Audience.PUBLIC, methods=["POST"], name="signin_submit"),
+    route("/signin/enrol", enrol_page, audience=Audience.PUBLIC),
+    route("/signin/enrol", enrol_submit, audience=Audience.PUBLIC, methods=["POST"], name="enrol_submit"),
+    route("/signout", signout, audience=Audience.STAFF, methods=["POST"]),
+]

@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pyotp
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+from starlette.testclient import TestClient
+
+from hearing.app import create_app
+from hearing.auth import passwords, signin, totp
+from hearing.auth.keys import KeyRing
+from hearing.auth.roles import Role
+from hearing.config import Settings
+from hearing.db.models import Base, Court, Courtroom, CustodyFacility, Hearing, StaffUser
+from hearing.docket.parties import HearingKind
+from hearing.services import Services
+from hearing.web.routing import SESSION_COOKIE, session_signer
+
+REQUIRE_ALL = os.environ.get("HEARING_REQUIRE_ALL") == "1"
+PASSWORD = "correct horse battery staple"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def need(available: bool, reason: str) -> None:
+    """Skip on a laptop without the dependency; fail in CI, where it must be there."""
+    if available:
+        return
+    if REQUIRE_ALL:
+        pytest.fail(f"HEARING_REQUIRE_ALL=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def postgres_url() -> str | None:
+    return os.environ.get("HEARING_TEST_DATABASE_URL") or None
+
+
+def reset_postgres(url: str) -> None:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hearing.db'}"
+    url = postgres_url()
+    need(url is not None, "HEARING_TEST_DATABASE_URL is not set (no PostgreSQL to test against)")
+    assert url is not None
+    reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path, database_url=database_url, cookie_secure=True)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    svc = Services(settings, KeyRing.ensure(settings.key_dir))
+    Base.metadata.create_all(svc.engine)
+    yield svc
+    svc.close()
+
+
+@functools.cache
+def _password_hash() -> str:
+    # scrypt is slow on purpose; one hash serves every test user.
+    return passwords.hash_password(PASSWORD)
+
+
+@dataclasses.dataclass
+class Court_:
+    """A court with two courtrooms and two facilities, and one user per role
+    (judge and custody officer at site A), plus a hearing at each site."""
+
+    court_id: int
+    courtroom_a: int
+    courtroom_b: int
+    facility_a: int
+    facility_b: int
+    users: dict[str, int]
+    secrets: dict[str, str]
+    hearing_a: int
+    hearing_b: int
+
+
+def _add_user(db: Session, keys: KeyRing, username: str, role: Role, courtroom: int | None, facility: int | None) -> tuple[int, str]:
+    secret = totp.new_secret()
+    user = StaffUser(
+        username=username,
+        display_name=username.replace("_", " ").title(),
+        role=role,
+        password_hash=_password_hash(),
+        totp_secret_enc=totp.encrypt_secret(keys.totp_encryption, username, secret),
+        totp_confirmed=True,
+        courtroom_id=courtroom if role is Role.JUDGE else None,
+        facility_id=facility if role is Role.CUSTODY_OFFICER else None,
+        failed_attempts=0,
+    )
+    db.add(user)
+    db.flush()
+    return user.id, secret
+
+
+def add_hearing(db: Session, courtroom: int, facility: int, start: datetime, case: str = "SS 1-100/2026") -> int:
+    hearing = Hearing(
+        case_number=case,
+        kind=HearingKind.REMAND_EXTENSION,
+        courtroom_id=courtroom,
+        facility_id=facility,
+        scheduled_start=start,
+        scheduled_end=start + timedelta(minutes=30),
+        detainee_name="Test Detainee",
+        detainee_reference="REF-1",
+    )
+    db.add(hearing)
+    db.flush()
+    return hearing.id
+
+
+@pytest.fixture
+def court(services: Services) -> Court_:
+    def seed(db: Session) -> Court_:
+        court = Court(name="Test Court")
+        db.add(court)
+        db.flush()
+        rooms = [Courtroom(court_id=court.id, name=n) for n in ("Room A", "Room B")]
+        facilities = [CustodyFacility(name=n) for n in ("Facility A", "Facility B")]
+        db.add_all(rooms + facilities)
+        db.flush()
+        users, secrets_ = {}, {}
+        for role in Role:
+            users[role.value], secrets_[role.value] = _add_user(
+                db, services.keys, role.value.replace("_", "-"), role, rooms[0].id, facilities[0].id
+            )
+        now = datetime.now(timezone.utc)
+        return Court_(
+            court.id, rooms[0].id, rooms[1].id, facilities[0].id, facilities[1].id, users, secrets_,
+            add_hearing(db, rooms[0].id, facilities[0].id, now),
+            add_hearing(db, rooms[1].id, facilities[1].id, now, case="SS 1-200/2026"),
+        )
+
+    return services.unit_of_work(seed)
+
+
+@pytest.fixture
+def client(settings: Settings, services: Services) -> Iterator[TestClient]:
+    app = create_app(settings, services)
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as test_client:
+        yield test_client
+
+
+def login_as(client: TestClient, services: Services, user_id: int) -> None:
+    """A session for this user without the sign-in form (tested on its own)."""
+
+    def start(db: Session) -> str:
+        return signin.start_session(db, db.get_one(StaffUser, user_id), datetime.now(timezone.utc))
+
+    token = services.unit_of_work(start)
+    client.cookies.set(SESSION_COOKIE, session_signer(services).sign(token.encode()).decode(), domain="testserver")
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
+
+
+def csrf_token(client: TestClient, path: str = "/signin") -> str:
+    response = client.get(path)
+    match = CSRF_INPUT.search(response.text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def current_code(secret: str, offset_steps: int = 0) -> str:
+    return pyotp.TOTP(secret).at(datetime.now(timezone.utc) + timedelta(seconds=30 * offset_steps))
+
+
+def chromium_path() -> str | None:
+    return CHROMIUM if Path(CHROMIUM).exists() else None
