@@ -188,3 +188,19 @@ def current_code(secret: str, offset_steps: int = 0) -> str:
 
 def chromium_path() -> str | None:
     return CHROMIUM if Path(CHROMIUM).exists() else None
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    lines = [f"HEARING_REQUIRE_ALL={'1' if REQUIRE_ALL else '0'}"]
+    url = postgres_url()
+    if url is None:
+        lines.append("PostgreSQL: not configured (HEARING_TEST_DATABASE_URL unset)")
+        return lines
+    try:
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.connect() as conn:
+            lines.append(f"PostgreSQL: {conn.execute(text('SELECT version()')).scalar_one()}")
+        engine.dispose()
+    except Exception as exc:  # the header must not hide the tests' own failure
+        lines.append(f"PostgreSQL: unreachable ({type(exc).__name__})")
+    return lines

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-from urllib.parse import quote
 
 import segno
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -108,9 +106,7 @@ async def enrol_page(request: Request) -> Response:
     uri = await svc.run(lambda db: signin.enrolment_uri(db, svc.keys, user_id))
     if uri is None:
         raise AuthenticationFailed()
-    buffer = io.StringIO()
-    segno.make(uri, error="m").save(buffer, kind="svg", scale=5, xmldecl=False, svgns=True)
-    qr = "data:image/svg+xml;charset=utf-8," + quote(buffer.getvalue(), safe="")
+    qr = segno.make(uri, error="m").svg_data_uri(scale=5)
     return render(request, "enrol.html", {"qr": qr, "ticket": ticket, "secret_uri": uri})
 
 

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlparse
+
+import pyotp
+import pytest
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from hearing.auth import users
+from hearing.auth.roles import Role
+from hearing.db.models import AuditEntry, StaffSession, StaffUser
+from hearing.services import Services
+from hearing.web import csrf
+from tests.conftest import PASSWORD, Court_, csrf_token, current_code
+
+GENERIC = "Sign-in failed. Check your details and try again."
+
+
+def post_signin(client: TestClient, username: str, password: str, code: str, token: str | None = None) -> object:
+    token = token or csrf_token(client)
+    return client.post(
+        "/signin", data={"csrf_token": token, "username": username, "password": password, "code": code, "next": "/hearings"}
+    )
+
+
+def actions(services: Services) -> list[str]:
+    return services.unit_of_work(lambda db: list(db.scalars(select(AuditEntry.action).order_by(AuditEntry.seq))))
+
+
+def test_judge_signs_in_with_password_and_totp(client: TestClient, services: Services, court: Court_) -> None:
+    response = post_signin(client, "judge", PASSWORD, current_code(court.secrets["judge"]))
+    assert response.status_code == 303
+    assert response.headers["location"] == "/hearings"
+    cookie = response.headers["set-cookie"]
+    assert "hearing_session=" in cookie and "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie
+    page = client.get("/hearings")
+    assert page.status_code == 200
+    assert "SS 1-100/2026" in page.text  # the judge's own courtroom
+    assert "SS 1-200/2026" not in page.text  # another courtroom's hearing
+    assert actions(services)[-1] == "user.signed_in"
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "code_for"),
+    [
+        ("judge", "wrong password entirely", "judge"),
+        ("judge", PASSWORD, None),
+        ("nobody", PASSWORD, "judge"),
+        ("judge", PASSWORD, "clerk"),
+    ],
+)
+def test_every_failure_gets_the_same_generic_message(
+    client: TestClient, court: Court_, username: str, password: str, code_for: str | None
+) -> None:
+    code = current_code(court.secrets[code_for]) if code_for else "000000"
+    response = post_signin(client, username, password, code)
+    assert response.status_code == 401
+    assert GENERIC in response.text
+    assert "hearing_session" not in response.headers.get("set-cookie", "")
+
+
+def test_totp_code_cannot_be_replayed(client: TestClient, services: Services, court: Court_) -> None:
+    code = current_code(court.secrets["clerk"])
+    assert post_signin(client, "clerk", PASSWORD, code).status_code == 303
+    client.cookies.clear()
+    replay = post_signin(client, "clerk", PASSWORD, code)
+    assert replay.status_code == 401
+    assert GENERIC in replay.text
+    audit = services.unit_of_work(
+        lambda db: db.scalars(select(AuditEntry).where(AuditEntry.action == "user.sign_in_failed")).all()
+    )
+    assert [e.payload["reason"] for e in audit] == ["totp"]
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    for _ in range(5):
+        assert post_signin(client, "officer", "not the password!", "123456").status_code != 303
+    # The lockout holds even with every detail right, and says nothing different.
+    response = post_signin(client, "custody-officer", PASSWORD, current_code(court.secrets["custody_officer"]))
+    assert response.status_code == 303  # other accounts are not affected
+    client.cookies.clear()
+    for _ in range(5):
+        post_signin(client, "judge", "not the password!", "123456")
+    locked = post_signin(client, "judge", PASSWORD, current_code(court.secrets["judge"]))
+    assert locked.status_code == 401 and GENERIC in locked.text
+    user = services.unit_of_work(lambda db: db.scalar(select(StaffUser).where(StaffUser.username == "judge")))
+    assert user.locked_until is not None
+    remaining = user.locked_until - datetime.now(timezone.utc)
+    assert timedelta(minutes=14) < remaining <= timedelta(minutes=15)
+    assert "user.locked" in actions(services)
+
+
+def test_form_without_valid_csrf_token_is_rejected(client: TestClient, court: Court_) -> None:
+    csrf_token(client)  # sets the cookie
+    fields = {"username": "judge", "password": PASSWORD, "code": current_code(court.secrets["judge"])}
+    for token in (None, "0" * 64, "not-a-token"):
+        data = dict(fields, **({"csrf_token": token} if token else {}))
+        response = client.post("/signin", data=data)
+        assert response.status_code == 403
+        assert "hearing_session" not in response.headers.get("set-cookie", "")
+    # A token minted for another browser's cookie does not transfer.
+    other = TestClient(client.app, base_url="https://testserver")
+    foreign = csrf_token(other)
+    assert post_signin(client, "judge", PASSWORD, fields["code"], token=foreign).status_code == 403
+
+
+def test_csrf_token_is_required_on_signed_in_forms_too(client: TestClient, services: Services, court: Court_) -> None:
+    post_signin(client, "judge", PASSWORD, current_code(court.secrets["judge"]))
+    response = client.post(f"/hearings/{court.hearing_a}/transition", data={"action": "open"})
+    assert response.status_code == 403
+    assert "csrf_rejected" in response.text
+    assert "hearing.opened" not in actions(services)
+
+
+def test_first_sign_in_shows_qr_and_confirms_the_authenticator(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    enrolment = services.unit_of_work(
+        lambda db: users.add_user(
+            db, services.keys, __import__("hearing.audit.log", fromlist=["SYSTEM"]).SYSTEM,
+            username="newclerk", display_name="New Clerk", role=Role.CLERK, password=PASSWORD,
+        )
+    )
+    response = post_signin(client, "newclerk", PASSWORD, "")
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert location.startswith("/signin/enrol?ticket=")
+    page = client.get(location)
+    assert page.status_code == 200
+    assert 'src="data:image/svg+xml' in page.text
+    ticket = parse_qs(urlparse(location).query)["ticket"][0]
+    token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text).group(1)  # type: ignore[union-attr]
+    bad = client.post("/signin/enrol", data={"csrf_token": token, "ticket": ticket, "code": "000000"})
+    assert bad.status_code == 401
+    code = pyotp.TOTP(enrolment.totp_secret).now()
+    ok = client.post("/signin/enrol", data={"csrf_token": token, "ticket": ticket, "code": code})
+    assert ok.status_code == 303 and "hearing_session=" in ok.headers["set-cookie"]
+    # Confirmed: the QR page is gone for good, even with the old ticket.
+    assert client.get(location).status_code == 401
+    assert "user.totp_confirmed" in actions(services)
+
+
+def test_tampered_enrolment_ticket_is_refused(client: TestClient, court: Court_) -> None:
+    assert client.get("/signin/enrol?ticket=eyJ1c2VyIjoxfQ.bogus.sig").status_code == 401
+    assert client.get("/signin/enrol").status_code == 401
+
+
+def test_signout_ends_the_session(client: TestClient, services: Services, court: Court_) -> None:
+    post_signin(client, "judge", PASSWORD, current_code(court.secrets["judge"]))
+    token = csrf_token(client, "/hearings")
+    assert client.post("/signout", data={"csrf_token": token}).status_code == 303
+    assert client.get("/hearings").status_code == 303
+    ended = services.unit_of_work(lambda db: db.scalars(select(StaffSession.ended_at)).all())
+    assert all(e is not None for e in ended)
+
+
+def test_idle_session_expires_after_thirty_minutes(client: TestClient, services: Services, court: Court_) -> None:
+    post_signin(client, "judge", PASSWORD, current_code(court.secrets["judge"]))
+    assert client.get("/hearings").status_code == 200
+
+    def age(db):  # type: ignore[no-untyped-def]
+        for record in db.scalars(select(StaffSession)):
+            record.last_seen_at = datetime.now(timezone.utc) - timedelta(minutes=31)
+
+    services.unit_of_work(age)
+    response = client.get("/hearings")
+    assert response.status_code == 303 and response.headers["location"].startswith("/signin")
+
+
+def test_forged_session_cookie_is_refused(client: TestClient, court: Court_) -> None:
+    client.cookies.set("hearing_session", "forged.value", domain="testserver")
+    assert client.get("/hearings").status_code == 303
+    client.cookies.set("hearing_session", "x" * 5000, domain="testserver")
+    assert client.get("/api/device/hearings").status_code == 401
+
+
+def test_signin_is_rate_limited_per_address(client: TestClient, court: Court_) -> None:
+    token = csrf_token(client)
+    statuses = [
+        client.post("/signin", data={"csrf_token": token, "username": "ghost", "password": "x" * 12, "code": "1"}).status_code
+        for _ in range(22)
+    ]
+    assert statuses[:20] == [401] * 20
+    assert statuses[-1] == 429
+
+
+def test_next_parameter_cannot_redirect_off_site(client: TestClient, court: Court_) -> None:
+    token = csrf_token(client)
+    response = client.post(
+        "/signin",
+        data={
+            "csrf_token": token, "username": "judge", "password": PASSWORD,
+            "code": current_code(court.secrets["judge"]), "next": "//evil.example/x",
+        },
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/"
+
+
+def test_csrf_cookie_attributes(client: TestClient) -> None:
+    response = client.get("/signin")
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(csrf.COOKIE + "=") and "HttpOnly" in cookie and "SameSite=strict" in cookie
