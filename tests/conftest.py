@@ -169,7 +169,7 @@ def login_as(client: TestClient, services: Services, user_id: int) -> None:
         return signin.start_session(db, db.get_one(StaffUser, user_id), datetime.now(timezone.utc))
 
     token = services.unit_of_work(start)
-    client.cookies.set(SESSION_COOKIE, session_signer(services).sign(token.encode()).decode(), domain="testserver")
+    client.cookies.set(SESSION_COOKIE, session_signer(services).sign(token.encode()).decode())
 
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')

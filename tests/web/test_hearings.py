@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+from starlette.testclient import TestClient
+
+from hearing.db.models import AuditEntry, Hearing, Participant
+from hearing.docket.lifecycle import HearingState, Transition
+from hearing.services import Services
+from tests.conftest import Court_, csrf_token, login_as
+
+CPH = ZoneInfo("Europe/Copenhagen")
+
+
+def count(services: Services, model: type) -> int:
+    return services.unit_of_work(lambda db: db.scalar(select(func.count()).select_from(model)))
+
+
+def audit(services: Services) -> list[AuditEntry]:
+    return services.unit_of_work(lambda db: list(db.scalars(select(AuditEntry).order_by(AuditEntry.seq))))
+
+
+def booking_form(court: Court_, **overrides: str) -> dict[str, str]:
+    start = (datetime.now(CPH) + timedelta(days=1)).replace(hour=9, minute=30, second=0, microsecond=0)
+    form = {
+        "case_number": "SS 2-4711/2026",
+        "kind": "remand_extension",
+        "start": start.strftime("%Y-%m-%dT%H:%M"),
+        "minutes": "30",
+        "courtroom_id": str(court.courtroom_a),
+        "facility_id": str(court.facility_a),
+        "detainee_name": "Jens Hansen",
+        "detainee_reference": "VF-77",
+        "interpreter_language": "Polish",
+        "prosecutor": "Anklager Friis",
+        "defence_counsel": "Advokat Vang",
+        "defence_connection": "custody",
+    }
+    form.update(overrides)
+    return form
+
+
+def test_clerk_books_a_hearing_and_the_judge_sees_it(client: TestClient, services: Services, court: Court_) -> None:
+    login_as(client, services, court.users["clerk"])
+    form = booking_form(court)
+    response = client.post("/hearings", data={"csrf_token": csrf_token(client, "/hearings/new"), **form})
+    assert response.status_code == 303
+    hearing_id = int(response.headers["location"].rsplit("/", 1)[1])
+    hearing = services.unit_of_work(lambda db: db.get(Hearing, hearing_id))
+    assert hearing.state is HearingState.SCHEDULED
+    assert hearing.scheduled_start.astimezone(CPH).strftime("%Y-%m-%dT%H:%M") == form["start"]
+    assert hearing.scheduled_end - hearing.scheduled_start == timedelta(minutes=30)
+    roles = services.unit_of_work(
+        lambda db: sorted(p.role.value for p in db.scalars(select(Participant).where(Participant.hearing_id == hearing_id)))
+    )
+    assert roles == ["defence_counsel", "detainee", "interpreter", "prosecutor"]
+    entry = audit(services)[-1]
+    assert entry.action == "hearing.booked" and entry.hearing_id == hearing_id
+    assert entry.actor_kind == "user" and entry.actor_id == court.users["clerk"]
+    assert "Jens Hansen" not in str(entry.payload)
+
+    client.cookies.clear()
+    login_as(client, services, court.users["judge"])
+    day = form["start"][:10]
+    docket = client.get(f"/hearings?day={day}")
+    assert docket.status_code == 200 and "SS 2-4711/2026" in docket.text
+    client.cookies.clear()
+    login_as(client, services, court.users["custody_officer"])
+    assert "SS 2-4711/2026" in client.get(f"/hearings?day={day}").text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"case_number": ""}, "Case number is required"),
+        ({"case_number": "<script>"}, "case number"),
+        ({"start": "tomorrow"}, "start time"),
+        ({"start": "2026-02-30T10:00"}, "start time"),
+        ({"minutes": "0"}, "lasts"),
+        ({"minutes": "-5"}, "must be a number"),
+        ({"minutes": "9999999999"}, "at most"),
+        ({"courtroom_id": "999"}, "No such courtroom"),
+        ({"facility_id": "abc"}, "must be a number"),
+        ({"kind": "trial_by_combat"}, "Unknown kind"),
+        ({"defence_connection": "carrier pigeon"}, "Unknown defence connection"),
+        ({"detainee_name": "x" * 201}, "at most 200"),
+        ({"detainee_name": "line\nbreak"}, "control characters"),
+    ],
+)
+def test_malformed_booking_is_refused_and_changes_nothing(
+    client: TestClient, services: Services, court: Court_, overrides: dict[str, str], message: str
+) -> None:
+    login_as(client, services, court.users["clerk"])
+    before = (count(services, Hearing), count(services, AuditEntry))
+    response = client.post(
+        "/hearings", data={"csrf_token": csrf_token(client, "/hearings/new"), **booking_form(court, **overrides)}
+    )
+    assert response.status_code in (400, 404)
+    assert message.lower() in response.text.lower()
+    assert (count(services, Hearing), count(services, AuditEntry)) == before
+
+
+def test_double_booking_a_courtroom_is_a_conflict(client: TestClient, services: Services, court: Court_) -> None:
+    login_as(client, services, court.users["clerk"])
+    form = booking_form(court)
+    assert client.post("/hearings", data={"csrf_token": csrf_token(client, "/hearings/new"), **form}).status_code == 303
+    start = datetime.fromisoformat(form["start"]) + timedelta(minutes=15)
+    clash = booking_form(court, start=start.strftime("%Y-%m-%dT%H:%M"), case_number="SS 2-4712/2026")
+    response = client.post("/hearings", data={"csrf_token": csrf_token(client, "/hearings/new"), **clash})
+    assert response.status_code == 409 and "already has hearing" in response.text
+    # The other courtroom is free at that time.
+    free = dict(clash, courtroom_id=str(court.courtroom_b))
+    assert client.post("/hearings", data={"csrf_token": csrf_token(client, "/hearings/new"), **free}).status_code == 303
+
+
+def transition(client: TestClient, hearing_id: int, action: str, accept: str = "text/html") -> object:
+    return client.post(
+        f"/hearings/{hearing_id}/transition",
+        data={"csrf_token": csrf_token(client, f"/hearings/{hearing_id}"), "action": action},
+        headers={"Accept": accept},
+    )
+
+
+def test_judge_runs_the_hearing_and_every_step_is_audited(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    login_as(client, services, court.users["judge"])
+    page = client.get(f"/hearings/{court.hearing_a}")
+    assert 'value="open"' in page.text and 'value="convert_to_physical"' in page.text
+    steps = [
+        ("open", "hearing.opened"),
+        ("start", "hearing.started"),
+        ("pause", "hearing.paused"),
+        ("resume", "hearing.resumed"),
+        ("begin_consultation", "consultation.started"),
+        ("end_consultation", "consultation.ended"),
+        ("close", "hearing.closed"),
+    ]
+    for action, audited in steps:
+        before = len(audit(services))
+        assert transition(client, court.hearing_a, action).status_code == 303
+        entries = audit(services)[before:]
+        assert [e.action for e in entries] == [audited]
+        assert entries[0].hearing_id == court.hearing_a
+        assert entries[0].actor_id == court.users["judge"]
+    assert services.unit_of_work(lambda db: db.get(Hearing, court.hearing_a).state) is HearingState.CLOSED
+
+
+def test_invalid_transition_is_409_and_changes_nothing(client: TestClient, services: Services, court: Court_) -> None:
+    login_as(client, services, court.users["judge"])
+    before = len(audit(services))
+    response = transition(client, court.hearing_a, "pause", accept="application/json")
+    assert response.status_code == 409
+    assert response.json()["error"] == "invalid_transition"
+    assert services.unit_of_work(lambda db: db.get(Hearing, court.hearing_a).state) is HearingState.SCHEDULED
+    assert len(audit(services)) == before
+    html = transition(client, court.hearing_a, "pause")
+    assert html.status_code == 409 and "invalid_transition" in html.text
+
+
+def test_convert_to_physical_from_session(client: TestClient, services: Services, court: Court_) -> None:
+    login_as(client, services, court.users["judge"])
+    for action in ("open", "start", "convert_to_physical"):
+        assert transition(client, court.hearing_a, action).status_code == 303
+    assert audit(services)[-1].action == "hearing.converted_to_physical"
+    assert transition(client, court.hearing_a, "open").status_code == 409
+
+
+def test_judge_cannot_run_another_courtrooms_hearing(client: TestClient, services: Services, court: Court_) -> None:
+    login_as(client, services, court.users["judge"])
+    response = client.post(
+        f"/hearings/{court.hearing_b}/transition",
+        data={"csrf_token": csrf_token(client, "/hearings"), "action": "open"},
+    )
+    assert response.status_code == 403
+    assert services.unit_of_work(lambda db: db.get(Hearing, court.hearing_b).state) is HearingState.SCHEDULED
+    assert audit(services)[-1].action == "access.denied"
+    assert client.get(f"/hearings/{court.hearing_b}").status_code == 403
+
+
+@pytest.mark.parametrize("action", ["", "explode", "OPEN", "open\x00"])
+def test_unknown_actions_are_refused(client: TestClient, services: Services, court: Court_, action: str) -> None:
+    login_as(client, services, court.users["judge"])
+    response = transition(client, court.hearing_a, action, accept="application/json")
+    assert response.status_code == 400 and response.json()["error"] == "invalid_input"
+
+
+def test_missing_hearing_is_404(client: TestClient, services: Services, court: Court_) -> None:
+    login_as(client, services, court.users["judge"])
+    response = client.get("/hearings/99999", headers={"Accept": "application/json"})
+    assert response.status_code == 404 and response.json()["error"] == "hearing_not_found"
+
+
+@pytest.mark.parametrize("day", ["2026-13-01", "yesterday", "2026-1-1", "x" * 300, "20261123"])
+def test_bad_day_parameter(client: TestClient, services: Services, court: Court_, day: str) -> None:
+    login_as(client, services, court.users["clerk"])
+    response = client.get(f"/hearings?day={day}")
+    assert response.status_code == 400 and "2026-11-23" in response.text
+
+
+def test_every_transition_has_an_audit_action() -> None:
+    from hearing.docket.proceedings import AUDIT_ACTION
+
+    assert set(AUDIT_ACTION) == set(Transition)
