@@ -250,16 +250,21 @@ def cmd_hearings_list(cmd: Command) -> int:
     return 0
 
 
+def _with_address(settings: Settings, args: argparse.Namespace) -> Settings:
+    changes = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
+    if changes and settings.base_url == f"http://{settings.host}:{settings.port}":
+        # A derived base URL follows the address actually served; a
+        # configured one (the public name behind nginx) stays.
+        changes["base_url"] = ""
+    return settings.replace(**changes) if changes else settings
+
+
 def cmd_serve(cmd: Command) -> int:
     import uvicorn
 
     from hearing.app import create_app
 
-    settings = cmd.settings
-    if cmd.args.host:
-        settings = settings.replace(host=cmd.args.host)
-    if cmd.args.port:
-        settings = settings.replace(port=cmd.args.port)
+    settings = _with_address(cmd.settings, cmd.args)
     app = create_app(settings)
     logger.info("serving", extra={"host": settings.host, "port": settings.port})
     uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_config=None)
@@ -269,7 +274,7 @@ def cmd_serve(cmd: Command) -> int:
 def cmd_demo(cmd: Command) -> int:
     from hearing import demo
 
-    settings = cmd.settings.replace(cookie_secure=False)
+    settings = _with_address(cmd.settings, cmd.args).replace(cookie_secure=False)
     if not demo.is_loopback(settings.host):
         raise InvalidInput("The demo serves plain HTTP and binds to loopback only.", field="host")
     demo.prepare(settings, out=_print)

@@ -24,9 +24,10 @@ from hearing.docket.parties import HearingKind
 from hearing.services import Services
 from hearing.web.routing import SESSION_COOKIE, session_signer
 
+from tests.browser import browser, live_server  # noqa: F401  (fixtures)
+
 REQUIRE_ALL = os.environ.get("HEARING_REQUIRE_ALL") == "1"
 PASSWORD = "correct horse battery staple"
-CHROMIUM = "/usr/bin/chromium"
 
 
 def need(available: bool, reason: str) -> None:
@@ -185,9 +186,6 @@ def csrf_token(client: TestClient, path: str = "/signin") -> str:
 def current_code(secret: str, offset_steps: int = 0) -> str:
     return pyotp.TOTP(secret).at(datetime.now(timezone.utc) + timedelta(seconds=30 * offset_steps))
 
-
-def chromium_path() -> str | None:
-    return CHROMIUM if Path(CHROMIUM).exists() else None
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

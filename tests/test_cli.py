@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from hearing.cli import main
+from hearing.config import load_settings
+from hearing.db.models import AuditEntry, Endpoint, Hearing, StaffUser
+from hearing.services import Services
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HEARING_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HEARING_DATABASE_URL", database_url)
+
+    def run(*args: str, stdin: str = "") -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    assert run("db", "upgrade")[0] == 0
+    assert run("site", "add", "courtroom", "Retssal 3", "--court", "Byret")[0] == 0
+    assert run("site", "add", "facility", "Arresthuset")[0] == 0
+    return run
+
+
+def count(model: type) -> int:
+    svc = Services.from_settings(load_settings())
+    try:
+        return svc.unit_of_work(lambda db: db.scalar(select(func.count()).select_from(model)))
+    finally:
+        svc.close()
+
+
+def test_user_add_prints_password_and_uri_once(cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = cli("user", "add", "--username", "anne", "--name", "Anne Holm", "--role", "judge", "--courtroom", "Retssal 3")
+    assert code == 0
+    assert "password (shown once):" in out
+    assert "otpauth://totp/Hearing:anne?secret=" in out
+    code, out, _ = cli("user", "add", "--username", "jonas", "--name", "Jonas", "--role", "clerk", "--password-stdin", stdin="a very long password\n")
+    assert code == 0 and "password" not in out.split("\n")[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "error"),
+    [
+        (["--username", "Anne!", "--name", "A", "--role", "clerk"], "", "invalid_input"),
+        (["--username", "anne", "--name", "A", "--role", "judge"], "", "invalid_input"),
+        (["--username", "anne", "--name", "A", "--role", "custody_officer", "--facility", "Nowhere"], "", "not_found"),
+        (["--username", "anne", "--name", "", "--role", "clerk"], "", "invalid_input"),
+        (["--username", "anne", "--name", "A", "--role", "clerk", "--password-stdin"], "short\n", "invalid_input"),
+        (["--username", "a" * 100, "--name", "A", "--role", "clerk"], "", "invalid_input"),
+    ],
+)
+def test_user_add_bad_input_changes_nothing(cli, args: list[str], stdin: str, error: str) -> None:  # type: ignore[no-untyped-def]
+    before = (count(StaffUser), count(AuditEntry))
+    code, _, err = cli("user", "add", *args, stdin=stdin)
+    assert code == 2 and err.startswith(f"error: {error}:")
+    assert (count(StaffUser), count(AuditEntry)) == before
+
+
+def test_duplicate_user_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("user", "add", "--username", "jonas", "--name", "J", "--role", "clerk")[0] == 0
+    code, _, err = cli("user", "add", "--username", "jonas", "--name", "J", "--role", "clerk")
+    assert code == 2 and "already_exists" in err
+
+
+def test_reset_totp(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("user", "add", "--username", "jonas", "--name", "J", "--role", "clerk")
+    code, out, _ = cli("user", "reset-totp", "jonas")
+    assert code == 0 and "otpauth://" in out
+    assert cli("user", "reset-totp", "ghost")[0] == 2
+
+
+def test_device_enroll_and_revoke(cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = cli("device", "enroll", "--kind", "custody", "--name", "kiosk-1", "--site", "Arresthuset")
+    assert code == 0 and "agent token:" in out and "/device/enroll?code=" in out
+    assert cli("device", "enroll", "--kind", "courtroom", "--name", "rig-1", "--site", "Arresthuset")[0] == 2
+    assert cli("device", "revoke", "kiosk-1")[0] == 0
+    assert cli("device", "revoke", "no-such-device")[0] == 2
+    assert count(Endpoint) == 1
+
+
+def test_schedule_and_list(cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = cli(
+        "schedule", "--case", "SS 1-9/2026", "--courtroom", "Retssal 3", "--facility", "Arresthuset",
+        "--start", "2026-12-01T09:30", "--minutes", "45", "--detainee-name", "Jens", "--detainee-ref", "R-1",
+    )
+    assert code == 0 and "booked for 2026-12-01 09:30" in out
+    code, out, _ = cli("hearings", "list", "--day", "2026-12-01", "--json")
+    rows = json.loads(out)
+    assert [(r["case_number"], r["start"][:16]) for r in rows] == [("SS 1-9/2026", "2026-12-01T09:30")]
+    code, out, _ = cli("hearings", "list", "--day", "2026-12-02")
+    assert "no hearings" in out
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        ({"--start": "soon"}, "invalid_input"),
+        ({"--minutes": "1000"}, "invalid_input"),
+        ({"--courtroom": "Retssal 99"}, "not_found"),
+        ({"--case": "!"}, "invalid_input"),
+    ],
+)
+def test_schedule_bad_input_changes_nothing(cli, change: dict[str, str], error: str) -> None:  # type: ignore[no-untyped-def]
+    args = {
+        "--case": "SS 1-9/2026", "--courtroom": "Retssal 3", "--facility": "Arresthuset",
+        "--start": "2026-12-01T09:30", "--detainee-name": "Jens", "--detainee-ref": "R-1", **change,
+    }
+    code, _, err = cli("schedule", *[x for kv in args.items() for x in kv])
+    assert code == 2 and err.startswith(f"error: {error}")
+    assert count(Hearing) == 0
+
+
+def test_hearings_list_bad_day(cli) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = cli("hearings", "list", "--day", "someday")
+    assert code == 2 and "invalid_input" in err
+
+
+def test_db_downgrade_and_upgrade(cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("db", "downgrade", "base")[0] == 0
+    assert cli("db", "upgrade")[0] == 0
+
+
+def test_argument_errors_exit_2(cli) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SystemExit) as info:
+        cli("user", "add", "--role", "emperor")
+    assert info.value.code == 2
+
+
+def test_module_entry_point_and_demo_in_a_fresh_directory(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HEARING_DATA_DIR": str(tmp_path / "var")}
+    result = subprocess.run(
+        [sys.executable, "-m", "hearing", "demo", "--no-serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "DEMO ONLY" in result.stdout and "judge" in result.stdout and "kiosk link" in result.stdout
+    key = tmp_path / "var" / "keys" / "app.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert "password" not in result.stderr.lower()
+    # Running it again reuses the court and issues fresh credentials.
+    again = subprocess.run(
+        [sys.executable, "-m", "hearing", "demo", "--no-serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert again.returncode == 0 and again.stdout != result.stdout
+
+
+def test_demo_refuses_to_serve_plain_http_beyond_loopback(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HEARING_DATA_DIR": str(tmp_path / "var")}
+    result = subprocess.run(
+        [sys.executable, "-m", "hearing", "demo", "--host", "0.0.0.0"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2 and "invalid_input" in result.stderr

@@ -1,0 +1,73 @@
+"""The staff sign-in, end to end, in Debian's Chromium."""
+
+from __future__ import annotations
+
+import pyotp
+import pytest
+
+from hearing.audit.log import SYSTEM
+from hearing.auth import users
+from hearing.auth.roles import Role
+from hearing.services import Services
+from tests.browser import LiveServer, screenshot
+from tests.conftest import PASSWORD, Court_, current_code
+
+pytestmark = pytest.mark.browser
+
+
+def test_judge_signs_in_with_password_and_totp_and_sees_the_hearing(
+    browser, live_server: LiveServer, court: Court_  # type: ignore[no-untyped-def]
+) -> None:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(f"{live_server.url}/hearings")
+    assert page.url.startswith(f"{live_server.url}/signin?next=")
+    page.get_by_label("User name").fill("judge")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Authenticator code").fill(current_code(court.secrets["judge"]))
+    screenshot(page, "signin")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/hearings")
+    assert page.get_by_role("link", name="SS 1-100/2026").is_visible()
+    assert page.get_by_text("SS 1-200/2026").count() == 0
+    screenshot(page, "docket-judge")
+    page.get_by_role("link", name="SS 1-100/2026").click()
+    page.get_by_role("button", name="Open").click()
+    assert page.locator(".state").first.inner_text() == "open"
+    screenshot(page, "hearing-judge")
+    assert errors == []  # no CSP violations or script errors
+
+
+def test_wrong_code_shows_the_generic_message(browser, live_server: LiveServer, court: Court_) -> None:  # type: ignore[no-untyped-def]
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/signin")
+    page.get_by_label("User name").fill("judge")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Authenticator code").fill("000000")
+    page.get_by_role("button", name="Sign in").click()
+    alert = page.get_by_role("alert")
+    assert alert.inner_text() == "Sign-in failed. Check your details and try again."
+    assert page.context.cookies() and all(c["name"] != "hearing_session" for c in page.context.cookies())
+
+
+def test_first_sign_in_enrols_the_authenticator_from_the_qr_code(
+    browser, live_server: LiveServer, services: Services, court: Court_  # type: ignore[no-untyped-def]
+) -> None:
+    enrolment = services.unit_of_work(
+        lambda db: users.add_user(db, services.keys, SYSTEM, username="newclerk", display_name="Ny Sekretær", role=Role.CLERK, password=PASSWORD)
+    )
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/signin")
+    page.get_by_label("User name").fill("newclerk")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/signin/enrol?ticket=*")
+    qr = page.get_by_alt_text("QR code for your authenticator app")
+    # The QR image really rendered (the CSP allows it as a data: image).
+    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    screenshot(page, "enrol-qr")
+    page.get_by_label("Authenticator code").fill(pyotp.TOTP(enrolment.totp_secret).now())
+    page.get_by_role("button", name="Confirm and sign in").click()
+    page.wait_for_url(f"{live_server.url}/hearings")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Hearings on")
