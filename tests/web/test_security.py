@@ -119,3 +119,25 @@ def test_sliding_window_is_bounded_in_memory() -> None:
     for i in range(1000):
         window.hit(f"10.0.{i // 256}.{i % 256}", now=float(i))
     assert len(window._events) <= 100
+
+
+def test_no_secret_reaches_the_logs(
+    client: TestClient, services: Services, court: Court_, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from tests.conftest import PASSWORD, current_code
+
+    caplog.set_level(logging.DEBUG)
+    code = current_code(court.secrets["judge"])
+    token = csrf_token(client)
+    response = client.post("/signin", data={"csrf_token": token, "username": "judge", "password": PASSWORD, "code": code})
+    session_cookie = response.headers["set-cookie"].split(";")[0].split("=", 1)[1]
+    client.get("/device/enroll?code=SECRET-ENROLLMENT-CODE")
+    client.post("/signin", data={"csrf_token": token, "username": "judge", "password": "wrong-but-secret-pw", "code": "000000"})
+    # Everything the server side logged; the test's own HTTP client logs URLs.
+    server = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]
+    text = "".join(r.getMessage() + str(r.__dict__) for r in server)
+    assert "request" in text  # the access log did run
+    for secret in (PASSWORD, code, session_cookie, "SECRET-ENROLLMENT-CODE", "wrong-but-secret-pw", token):
+        assert secret not in text
