@@ -20,8 +20,8 @@ test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(PY) -m pip install --quiet --disable-pip-version-check 'ruff>=0.6' 'mypy>=1.11'
-	$(VENV)/bin/ruff check hearing tests migrations bench
+	$(VENV)/bin/ruff check hearing tests migrations
+	$(VENV)/bin/ruff format --check hearing tests migrations
 	$(VENV)/bin/mypy hearing
 
 clean:

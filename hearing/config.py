@@ -3,8 +3,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hearing.errors import ConfigurationError
@@ -36,9 +37,7 @@ class Settings:
 
     def __post_init__(self) -> None:
         if not self.database_url:
-            object.__setattr__(
-                self, "database_url", f"sqlite:///{(self.data_dir / 'hearing.db').as_posix()}"
-            )
+            object.__setattr__(self, "database_url", f"sqlite:///{(self.data_dir / 'hearing.db').as_posix()}")
         if self.key_dir == Path(""):
             object.__setattr__(self, "key_dir", self.data_dir / "keys")
         if not 0 < self.port < 65536:
@@ -83,9 +82,7 @@ def _coerce(field: dataclasses.Field[Any], raw: Any) -> Any:
         raise ConfigurationError(f"invalid value for {field.name}: {raw!r}") from exc
 
 
-def load_settings(
-    environ: Mapping[str, str] | None = None, config_file: Path | None = None
-) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None, config_file: Path | None = None) -> Settings:
     """Settings from an optional TOML file, overridden by HEARING_* variables."""
     environ = os.environ if environ is None else environ
     fields = {f.name: f for f in dataclasses.fields(Settings)}

@@ -44,7 +44,7 @@ DEVICES = [
 
 
 def is_loopback(host: str | None) -> bool:
-    if host in (None, "", "localhost"):
+    if not host or host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -86,8 +86,16 @@ def _seed(
         existing = db.scalar(select(StaffUser).where(StaffUser.username == username))
         if existing is None:
             enrolment = users.add_user(
-                db, keys, DEMO, username=username, display_name=name, role=role,
-                password=password, courtroom=room, facility=facility, totp_confirmed=True,
+                db,
+                keys,
+                DEMO,
+                username=username,
+                display_name=name,
+                role=role,
+                password=password,
+                courtroom=room,
+                facility=facility,
+                totp_confirmed=True,
             )
             secret = enrolment.totp_secret
         else:

@@ -44,7 +44,9 @@ class LiveServer:
         self.settings = settings.replace(host="127.0.0.1", port=free_port(), cookie_secure=False, base_url="")
         app = create_app(self.settings, services)
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.settings.port, access_log=False, log_config=None, lifespan="on")
+            uvicorn.Config(
+                app, host="127.0.0.1", port=self.settings.port, access_log=False, log_config=None, lifespan="on"
+            )
         )
         self.thread = threading.Thread(target=self.server.run, name="live-server", daemon=True)
 

@@ -5,7 +5,7 @@ import functools
 import os
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyotp
@@ -23,7 +23,6 @@ from hearing.db.models import Base, Court, Courtroom, CustodyFacility, Hearing, 
 from hearing.docket.parties import HearingKind
 from hearing.services import Services
 from hearing.web.routing import SESSION_COOKIE, session_signer
-
 from tests.browser import browser, live_server  # noqa: F401  (fixtures)
 
 REQUIRE_ALL = os.environ.get("HEARING_REQUIRE_ALL") == "1"
@@ -97,7 +96,9 @@ class Court_:
     hearing_b: int
 
 
-def _add_user(db: Session, keys: KeyRing, username: str, role: Role, courtroom: int | None, facility: int | None) -> tuple[int, str]:
+def _add_user(
+    db: Session, keys: KeyRing, username: str, role: Role, courtroom: int | None, facility: int | None
+) -> tuple[int, str]:
     secret = totp.new_secret()
     user = StaffUser(
         username=username,
@@ -146,9 +147,15 @@ def court(services: Services) -> Court_:
             users[role.value], secrets_[role.value] = _add_user(
                 db, services.keys, role.value.replace("_", "-"), role, rooms[0].id, facilities[0].id
             )
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         return Court_(
-            court.id, rooms[0].id, rooms[1].id, facilities[0].id, facilities[1].id, users, secrets_,
+            court.id,
+            rooms[0].id,
+            rooms[1].id,
+            facilities[0].id,
+            facilities[1].id,
+            users,
+            secrets_,
             add_hearing(db, rooms[0].id, facilities[0].id, now),
             add_hearing(db, rooms[1].id, facilities[1].id, now, case="SS 1-200/2026"),
         )
@@ -167,7 +174,7 @@ def login_as(client: TestClient, services: Services, user_id: int) -> None:
     """A session for this user without the sign-in form (tested on its own)."""
 
     def start(db: Session) -> str:
-        return signin.start_session(db, db.get_one(StaffUser, user_id), datetime.now(timezone.utc))
+        return signin.start_session(db, db.get_one(StaffUser, user_id), datetime.now(UTC))
 
     token = services.unit_of_work(start)
     client.cookies.set(SESSION_COOKIE, session_signer(services).sign(token.encode()).decode())
@@ -184,8 +191,7 @@ def csrf_token(client: TestClient, path: str = "/signin") -> str:
 
 
 def current_code(secret: str, offset_steps: int = 0) -> str:
-    return pyotp.TOTP(secret).at(datetime.now(timezone.utc) + timedelta(seconds=30 * offset_steps))
-
+    return pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30 * offset_steps))
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

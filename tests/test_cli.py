@@ -43,11 +43,24 @@ def count(model: type) -> int:
 
 
 def test_user_add_prints_password_and_uri_once(cli) -> None:  # type: ignore[no-untyped-def]
-    code, out, _ = cli("user", "add", "--username", "anne", "--name", "Anne Holm", "--role", "judge", "--courtroom", "Retssal 3")
+    code, out, _ = cli(
+        "user", "add", "--username", "anne", "--name", "Anne Holm", "--role", "judge", "--courtroom", "Retssal 3"
+    )
     assert code == 0
     assert "password (shown once):" in out
     assert "otpauth://totp/Hearing:anne?secret=" in out
-    code, out, _ = cli("user", "add", "--username", "jonas", "--name", "Jonas", "--role", "clerk", "--password-stdin", stdin="a very long password\n")
+    code, out, _ = cli(
+        "user",
+        "add",
+        "--username",
+        "jonas",
+        "--name",
+        "Jonas",
+        "--role",
+        "clerk",
+        "--password-stdin",
+        stdin="a very long password\n",
+    )
     assert code == 0 and "password" not in out.split("\n")[1]
 
 
@@ -93,8 +106,21 @@ def test_device_enroll_and_revoke(cli) -> None:  # type: ignore[no-untyped-def]
 
 def test_schedule_and_list(cli) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = cli(
-        "schedule", "--case", "SS 1-9/2026", "--courtroom", "Retssal 3", "--facility", "Arresthuset",
-        "--start", "2026-12-01T09:30", "--minutes", "45", "--detainee-name", "Jens", "--detainee-ref", "R-1",
+        "schedule",
+        "--case",
+        "SS 1-9/2026",
+        "--courtroom",
+        "Retssal 3",
+        "--facility",
+        "Arresthuset",
+        "--start",
+        "2026-12-01T09:30",
+        "--minutes",
+        "45",
+        "--detainee-name",
+        "Jens",
+        "--detainee-ref",
+        "R-1",
     )
     assert code == 0 and "booked for 2026-12-01 09:30" in out
     code, out, _ = cli("hearings", "list", "--day", "2026-12-01", "--json")
@@ -115,8 +141,13 @@ def test_schedule_and_list(cli) -> None:  # type: ignore[no-untyped-def]
 )
 def test_schedule_bad_input_changes_nothing(cli, change: dict[str, str], error: str) -> None:  # type: ignore[no-untyped-def]
     args = {
-        "--case": "SS 1-9/2026", "--courtroom": "Retssal 3", "--facility": "Arresthuset",
-        "--start": "2026-12-01T09:30", "--detainee-name": "Jens", "--detainee-ref": "R-1", **change,
+        "--case": "SS 1-9/2026",
+        "--courtroom": "Retssal 3",
+        "--facility": "Arresthuset",
+        "--start": "2026-12-01T09:30",
+        "--detainee-name": "Jens",
+        "--detainee-ref": "R-1",
+        **change,
     }
     code, _, err = cli("schedule", *[x for kv in args.items() for x in kv])
     assert code == 2 and err.startswith(f"error: {error}")
@@ -142,7 +173,12 @@ def test_argument_errors_exit_2(cli) -> None:  # type: ignore[no-untyped-def]
 def test_module_entry_point_and_demo_in_a_fresh_directory(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "HEARING_DATA_DIR": str(tmp_path / "var")}
     result = subprocess.run(
-        [sys.executable, "-m", "hearing", "demo", "--no-serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "hearing", "demo", "--no-serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "DEMO ONLY" in result.stdout and "judge" in result.stdout and "kiosk link" in result.stdout
@@ -151,7 +187,12 @@ def test_module_entry_point_and_demo_in_a_fresh_directory(tmp_path: Path) -> Non
     assert "password" not in result.stderr.lower()
     # Running it again reuses the court and issues fresh credentials.
     again = subprocess.run(
-        [sys.executable, "-m", "hearing", "demo", "--no-serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "hearing", "demo", "--no-serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert again.returncode == 0 and again.stdout != result.stdout
 
@@ -159,6 +200,11 @@ def test_module_entry_point_and_demo_in_a_fresh_directory(tmp_path: Path) -> Non
 def test_demo_refuses_to_serve_plain_http_beyond_loopback(tmp_path: Path) -> None:
     env = {"PATH": "/usr/bin:/bin", "HEARING_DATA_DIR": str(tmp_path / "var")}
     result = subprocess.run(
-        [sys.executable, "-m", "hearing", "demo", "--host", "0.0.0.0"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "hearing", "demo", "--host", "0.0.0.0"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2 and "invalid_input" in result.stderr

@@ -9,7 +9,7 @@ class Action(enum.StrEnum):
     SITE_ADDED = "site.added"
     USER_CREATED = "user.created"
     USER_TOTP_RESET = "user.totp_reset"
-    USER_PASSWORD_RESET = "user.password_reset"
+    USER_PASSWORD_RESET = "user.password_reset"  # noqa: S105 (an action name)
     USER_TOTP_CONFIRMED = "user.totp_confirmed"
     USER_SIGNED_IN = "user.signed_in"
     USER_SIGN_IN_FAILED = "user.sign_in_failed"

@@ -108,9 +108,7 @@ def enroll_kiosk(db: Session, keys: KeyRing, code: str, now: datetime) -> tuple[
     """Redeem a one-time enrollment link for a fresh device token."""
     if not code or len(code) > TOKEN_MAX_LENGTH:
         raise DeviceNotAuthorised()
-    endpoint = db.scalar(
-        select(Endpoint).where(Endpoint.enrollment_code_hash == token_hash(keys, code))
-    )
+    endpoint = db.scalar(select(Endpoint).where(Endpoint.enrollment_code_hash == token_hash(keys, code)))
     if (
         endpoint is None
         or endpoint.revoked_at is not None

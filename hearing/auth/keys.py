@@ -53,9 +53,7 @@ class KeyRing:
         self.totp_encryption = self.derive(b"hearing/totp-secret")
 
     def derive(self, purpose: bytes) -> bytes:
-        return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose).derive(
-            self._master
-        )
+        return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose).derive(self._master)
 
     @classmethod
     def load(cls, key_dir: Path) -> KeyRing:

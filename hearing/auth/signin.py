@@ -73,9 +73,7 @@ def start_session(db: Session, user: StaffUser, now: datetime) -> str:
     return token
 
 
-def sign_in(
-    db: Session, keys: KeyRing, username: str, password: str, code: str, now: datetime
-) -> SignInResult:
+def sign_in(db: Session, keys: KeyRing, username: str, password: str, code: str, now: datetime) -> SignInResult:
     user = db.scalar(select(StaffUser).where(StaffUser.username == username))
     if user is None:
         passwords.burn_time(password)
@@ -97,9 +95,7 @@ def sign_in(
     return SignInResult(user_id=user.id, session_token=start_session(db, user, now))
 
 
-def confirm_enrolment(
-    db: Session, keys: KeyRing, user_id: int, code: str, now: datetime
-) -> SignInResult:
+def confirm_enrolment(db: Session, keys: KeyRing, user_id: int, code: str, now: datetime) -> SignInResult:
     """Second half of a first sign-in: the first code from the new authenticator."""
     user = db.get(StaffUser, user_id)
     if user is None or user.totp_confirmed or user.disabled_at is not None:
@@ -124,9 +120,7 @@ def enrolment_uri(db: Session, keys: KeyRing, user_id: int) -> str | None:
     return totp.provisioning_uri(secret, user.username)
 
 
-def load_session(
-    db: Session, token: str, now: datetime, *, idle: timedelta, max_age: timedelta
-) -> StaffSession | None:
+def load_session(db: Session, token: str, now: datetime, *, idle: timedelta, max_age: timedelta) -> StaffSession | None:
     record = db.scalar(select(StaffSession).where(StaffSession.token_hash == _token_hash(token)))
     if record is None or record.ended_at is not None:
         return None

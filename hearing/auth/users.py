@@ -32,8 +32,7 @@ class Enrolment:
 def validate_username(username: str) -> str:
     if not USERNAME.match(username):
         raise InvalidInput(
-            "A user name is 2-64 characters: lower-case letters, digits, '.', '_' or '-',"
-            " starting with a letter.",
+            "A user name is 2-64 characters: lower-case letters, digits, '.', '_' or '-', starting with a letter.",
             field="username",
         )
     return username

@@ -166,18 +166,14 @@ class Hearing(Base):
     detainee_name: Mapped[str] = mapped_column(String(200))
     detainee_reference: Mapped[str] = mapped_column(String(64))
     interpreter_language: Mapped[str | None] = mapped_column(String(64))
-    state: Mapped[HearingState] = mapped_column(
-        _enum(HearingState, "hearing_state"), default=HearingState.SCHEDULED
-    )
+    state: Mapped[HearingState] = mapped_column(_enum(HearingState, "hearing_state"), default=HearingState.SCHEDULED)
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     courtroom: Mapped[Courtroom] = relationship()
     facility: Mapped[CustodyFacility] = relationship()
-    participants: Mapped[list[Participant]] = relationship(
-        back_populates="hearing", order_by="Participant.id"
-    )
+    participants: Mapped[list[Participant]] = relationship(back_populates="hearing", order_by="Participant.id")
 
 
 class Participant(Base):

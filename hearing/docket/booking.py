@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from enum import Enum
-from typing import Mapping, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, select
@@ -158,7 +159,9 @@ def book(db: Session, actor: Actor, request: BookingRequest) -> Hearing:
     if request.defence_counsel:
         parties.append((ParticipantRole.DEFENCE_COUNSEL, request.defence_counsel, request.defence_connection))
     if request.interpreter_language:
-        parties.append((ParticipantRole.INTERPRETER, f"Interpreter ({request.interpreter_language})", Connection.REMOTE))
+        parties.append(
+            (ParticipantRole.INTERPRETER, f"Interpreter ({request.interpreter_language})", Connection.REMOTE)
+        )
     for role, name, connection in parties:
         db.add(Participant(hearing_id=hearing.id, role=role, display_name=name, connection=connection))
     db.flush()

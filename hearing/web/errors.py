@@ -76,6 +76,4 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 async def server_error(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error", extra={"path": request.url.path})
-    return JSONResponse(
-        {"error": "internal_error", "message": "Something went wrong on the server."}, status_code=500
-    )
+    return JSONResponse({"error": "internal_error", "message": "Something went wrong on the server."}, status_code=500)

@@ -119,12 +119,9 @@ async def hearing_page(request: Request) -> Response:
                 "state": h.state.value,
             },
             "participants": [
-                {"role": p.role.value, "name": p.display_name, "connection": p.connection.value}
-                for p in h.participants
+                {"role": p.role.value, "name": p.display_name, "connection": p.connection.value} for p in h.participants
             ],
-            "transitions": [t.value for t in available(h.state)]
-            if principal.can(Permission.CONDUCT_HEARING)
-            else [],
+            "transitions": [t.value for t in available(h.state)] if principal.can(Permission.CONDUCT_HEARING) else [],
         }
 
     return render(request, "hearing.html", await svc.run(load))

@@ -53,9 +53,7 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control" or is_static
-                ]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control" or is_static]
                 headers.extend(self.headers)
                 if not is_static:
                     # Pages carry names of detainees and case numbers.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import segno
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session

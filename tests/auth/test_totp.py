@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pyotp
 import pytest
@@ -8,7 +8,7 @@ import pytest
 from hearing.auth import totp
 from hearing.errors import ConfigurationError
 
-NOW = datetime(2026, 11, 23, 10, 0, 5, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 10, 0, 5, tzinfo=UTC)
 
 
 def code_at(secret: str, moment: datetime) -> str:

@@ -5,8 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from hearing.db.models import Court
-from hearing.db.models import Hearing
+from hearing.db.models import Court, Hearing
 from hearing.services import Services
 from tests.conftest import Court_
 

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.browser
 
 
 def test_judge_signs_in_with_password_and_totp_and_sees_the_hearing(
-    browser, live_server: LiveServer, court: Court_  # type: ignore[no-untyped-def]
+    browser,
+    live_server: LiveServer,
+    court: Court_,  # type: ignore[no-untyped-def]
 ) -> None:
     page = browser.new_page()
     errors: list[str] = []
@@ -52,10 +54,21 @@ def test_wrong_code_shows_the_generic_message(browser, live_server: LiveServer, 
 
 
 def test_first_sign_in_enrols_the_authenticator_from_the_qr_code(
-    browser, live_server: LiveServer, services: Services, court: Court_  # type: ignore[no-untyped-def]
+    browser,
+    live_server: LiveServer,
+    services: Services,
+    court: Court_,  # type: ignore[no-untyped-def]
 ) -> None:
     enrolment = services.unit_of_work(
-        lambda db: users.add_user(db, services.keys, SYSTEM, username="newclerk", display_name="Ny Sekretær", role=Role.CLERK, password=PASSWORD)
+        lambda db: users.add_user(
+            db,
+            services.keys,
+            SYSTEM,
+            username="newclerk",
+            display_name="Ny Sekretær",
+            role=Role.CLERK,
+            password=PASSWORD,
+        )
     )
     page = browser.new_page()
     page.goto(f"{live_server.url}/signin")

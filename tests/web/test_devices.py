@@ -3,7 +3,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
@@ -57,10 +56,14 @@ def test_revoked_and_unknown_tokens_are_refused_alike(client: TestClient, servic
     revoked = client.get("/api/device/hearings", headers=as_device(kiosk.token))
     unknown = client.get("/api/device/hearings", headers=as_device("A" * 43))
     assert revoked.status_code == unknown.status_code == 401
-    assert revoked.json() == unknown.json() == {
-        "error": "device_not_authorised",
-        "message": "This device is not authorised.",
-    }
+    assert (
+        revoked.json()
+        == unknown.json()
+        == {
+            "error": "device_not_authorised",
+            "message": "This device is not authorised.",
+        }
+    )
 
 
 def test_malformed_device_credentials(client: TestClient, court: Court_) -> None:

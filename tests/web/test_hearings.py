@@ -54,7 +54,9 @@ def test_clerk_books_a_hearing_and_the_judge_sees_it(client: TestClient, service
     assert hearing.scheduled_start.astimezone(CPH).strftime("%Y-%m-%dT%H:%M") == form["start"]
     assert hearing.scheduled_end - hearing.scheduled_start == timedelta(minutes=30)
     roles = services.unit_of_work(
-        lambda db: sorted(p.role.value for p in db.scalars(select(Participant).where(Participant.hearing_id == hearing_id)))
+        lambda db: sorted(
+            p.role.value for p in db.scalars(select(Participant).where(Participant.hearing_id == hearing_id))
+        )
     )
     assert roles == ["defence_counsel", "detainee", "interpreter", "prosecutor"]
     entry = audit(services)[-1]

@@ -28,7 +28,9 @@ def test_pages_have_no_inline_script(client: TestClient) -> None:
 
 
 def test_declared_oversized_body_is_refused_before_reading(client: TestClient, court: Court_) -> None:
-    response = client.post("/signin", content=b"x" * (64 * 1024 + 1), headers={"content-type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        "/signin", content=b"x" * (64 * 1024 + 1), headers={"content-type": "application/x-www-form-urlencoded"}
+    )
     assert response.status_code == 413
     assert response.json()["error"] == "request_too_large"
 
@@ -55,11 +57,16 @@ def test_streamed_oversized_body_is_refused(client: TestClient, services: Servic
         ("text/plain", b"username=judge"),
         ("", b"username=judge"),
         ("application/x-www-form-urlencoded", b"\xff\xfe\x00garbage=%%%"),
-        ("multipart/form-data; boundary=xyz", b"--xyz\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\nhello\r\n--xyz--\r\n"),
+        (
+            "multipart/form-data; boundary=xyz",
+            b'--xyz\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n\r\nhello\r\n--xyz--\r\n',
+        ),
         ("multipart/form-data", b"no boundary at all"),
     ],
 )
-def test_malformed_form_bodies_get_a_clear_error(client: TestClient, services: Services, court: Court_, content_type: str, body: bytes) -> None:
+def test_malformed_form_bodies_get_a_clear_error(
+    client: TestClient, services: Services, court: Court_, content_type: str, body: bytes
+) -> None:
     login_as(client, services, court.users["judge"])
     before = services.unit_of_work(lambda db: db.scalar(select(func.count()).select_from(AuditEntry)))
     response = client.post(
@@ -131,10 +138,14 @@ def test_no_secret_reaches_the_logs(
     caplog.set_level(logging.DEBUG)
     code = current_code(court.secrets["judge"])
     token = csrf_token(client)
-    response = client.post("/signin", data={"csrf_token": token, "username": "judge", "password": PASSWORD, "code": code})
+    response = client.post(
+        "/signin", data={"csrf_token": token, "username": "judge", "password": PASSWORD, "code": code}
+    )
     session_cookie = response.headers["set-cookie"].split(";")[0].split("=", 1)[1]
     client.get("/device/enroll?code=SECRET-ENROLLMENT-CODE")
-    client.post("/signin", data={"csrf_token": token, "username": "judge", "password": "wrong-but-secret-pw", "code": "000000"})
+    client.post(
+        "/signin", data={"csrf_token": token, "username": "judge", "password": "wrong-but-secret-pw", "code": "000000"}
+    )
     # Everything the server side logged; the test's own HTTP client logs URLs.
     server = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]
     text = "".join(r.getMessage() + str(r.__dict__) for r in server)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
@@ -22,7 +22,8 @@ GENERIC = "Sign-in failed. Check your details and try again."
 def post_signin(client: TestClient, username: str, password: str, code: str, token: str | None = None) -> object:
     token = token or csrf_token(client)
     return client.post(
-        "/signin", data={"csrf_token": token, "username": username, "password": password, "code": code, "next": "/hearings"}
+        "/signin",
+        data={"csrf_token": token, "username": username, "password": password, "code": code, "next": "/hearings"},
     )
 
 
@@ -90,7 +91,7 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(
     assert locked.status_code == 401 and GENERIC in locked.text
     user = services.unit_of_work(lambda db: db.scalar(select(StaffUser).where(StaffUser.username == "judge")))
     assert user.locked_until is not None
-    remaining = user.locked_until - datetime.now(timezone.utc)
+    remaining = user.locked_until - datetime.now(UTC)
     assert timedelta(minutes=14) < remaining <= timedelta(minutes=15)
     assert "user.locked" in actions(services)
 
@@ -122,8 +123,13 @@ def test_first_sign_in_shows_qr_and_confirms_the_authenticator(
 ) -> None:
     enrolment = services.unit_of_work(
         lambda db: users.add_user(
-            db, services.keys, __import__("hearing.audit.log", fromlist=["SYSTEM"]).SYSTEM,
-            username="newclerk", display_name="New Clerk", role=Role.CLERK, password=PASSWORD,
+            db,
+            services.keys,
+            __import__("hearing.audit.log", fromlist=["SYSTEM"]).SYSTEM,
+            username="newclerk",
+            display_name="New Clerk",
+            role=Role.CLERK,
+            password=PASSWORD,
         )
     )
     response = post_signin(client, "newclerk", PASSWORD, "")
@@ -165,7 +171,7 @@ def test_idle_session_expires_after_thirty_minutes(client: TestClient, services:
 
     def age(db):  # type: ignore[no-untyped-def]
         for record in db.scalars(select(StaffSession)):
-            record.last_seen_at = datetime.now(timezone.utc) - timedelta(minutes=31)
+            record.last_seen_at = datetime.now(UTC) - timedelta(minutes=31)
 
     services.unit_of_work(age)
     response = client.get("/hearings")
@@ -182,7 +188,9 @@ def test_forged_session_cookie_is_refused(client: TestClient, court: Court_) -> 
 def test_signin_is_rate_limited_per_address(client: TestClient, court: Court_) -> None:
     token = csrf_token(client)
     statuses = [
-        client.post("/signin", data={"csrf_token": token, "username": "ghost", "password": "x" * 12, "code": "1"}).status_code
+        client.post(
+            "/signin", data={"csrf_token": token, "username": "ghost", "password": "x" * 12, "code": "1"}
+        ).status_code
         for _ in range(22)
     ]
     assert statuses[:20] == [401] * 20
@@ -194,8 +202,11 @@ def test_next_parameter_cannot_redirect_off_site(client: TestClient, court: Cour
     response = client.post(
         "/signin",
         data={
-            "csrf_token": token, "username": "judge", "password": PASSWORD,
-            "code": current_code(court.secrets["judge"]), "next": "//evil.example/x",
+            "csrf_token": token,
+            "username": "judge",
+            "password": PASSWORD,
+            "code": current_code(court.secrets["judge"]),
+            "next": "//evil.example/x",
         },
     )
     assert response.status_code == 303 and response.headers["location"] == "/"
