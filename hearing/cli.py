@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from hearing import logs
@@ -74,19 +74,17 @@ def cmd_keys_init(cmd: Command) -> int:
 
 
 def cmd_db_upgrade(cmd: Command) -> int:
-    svc = cmd.services(create_keys=True)
-    try:
-        migrate.upgrade(svc.engine, cmd.args.revision)
-    finally:
-        svc.close()
-    _print(f"database at {cmd.args.revision}")
-    return 0
+    return _migrate(cmd, migrate.upgrade)
 
 
 def cmd_db_downgrade(cmd: Command) -> int:
+    return _migrate(cmd, migrate.downgrade)
+
+
+def _migrate(cmd: Command, step: Callable[[Engine, str], None]) -> int:
     svc = cmd.services(create_keys=True)
     try:
-        migrate.downgrade(svc.engine, cmd.args.revision)
+        step(svc.engine, cmd.args.revision)
     finally:
         svc.close()
     _print(f"database at {cmd.args.revision}")

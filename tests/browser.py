@@ -76,7 +76,7 @@ def live_server(settings: Settings, services: Services) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
+def browser():
     from tests.conftest import need
 
     need(Path(CHROMIUM).exists(), f"{CHROMIUM} is not installed (apt-get install chromium)")
@@ -88,7 +88,7 @@ def browser():  # type: ignore[no-untyped-def]
         instance.close()
 
 
-def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+def screenshot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from hearing.app import create_app
-from hearing.auth import passwords, signin, totp
+from hearing.audit.log import SYSTEM
+from hearing.auth import passwords, signin, totp, users
 from hearing.auth.keys import KeyRing
 from hearing.auth.roles import Role
 from hearing.config import Settings
@@ -114,6 +115,15 @@ def _add_user(
     db.add(user)
     db.flush()
     return user.id, secret
+
+
+def add_unconfirmed_user(services: Services, username: str) -> users.Enrolment:
+    """A clerk who has never signed in: the TOTP secret is not yet confirmed."""
+    return services.unit_of_work(
+        lambda db: users.add_user(
+            db, services.keys, SYSTEM, username=username, display_name="New Clerk", role=Role.CLERK, password=PASSWORD
+        )
+    )
 
 
 def add_hearing(db: Session, courtroom: int, facility: int, start: datetime, case: str = "SS 1-100/2026") -> int:

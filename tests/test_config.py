@@ -54,4 +54,4 @@ def test_unknown_or_broken_file_is_refused(tmp_path: Path) -> None:
 def test_settings_are_immutable() -> None:
     settings = Settings()
     with pytest.raises(AttributeError):
-        settings.port = 1  # type: ignore[misc]
+        settings.port = 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,37 +20,30 @@ def _name(value: str, what: str) -> str:
     return value
 
 
-def ensure_court(db: Session, actor: Actor, name: str) -> Court:
-    name = _name(name, "court")
-    court = db.scalar(select(Court).where(Court.name == name))
-    if court is None:
-        court = Court(name=name)
-        db.add(court)
+Site = TypeVar("Site", Court, Courtroom, CustodyFacility)
+
+
+def _ensure(db: Session, actor: Actor, model: type[Site], kind: str, **identity: object) -> Site:
+    """The site with this identity, created (and audited) if it is new."""
+    site = db.scalar(select(model).filter_by(**identity))
+    if site is None:
+        site = model(**identity)
+        db.add(site)
         db.flush()
-        append(db, actor, Action.SITE_ADDED, site="court", site_id=court.id, name=name)
-    return court
+        append(db, actor, Action.SITE_ADDED, site=kind, site_id=site.id, name=identity["name"])
+    return site
+
+
+def ensure_court(db: Session, actor: Actor, name: str) -> Court:
+    return _ensure(db, actor, Court, "court", name=_name(name, "court"))
 
 
 def ensure_courtroom(db: Session, actor: Actor, court: Court, name: str) -> Courtroom:
-    name = _name(name, "courtroom")
-    room = db.scalar(select(Courtroom).where(Courtroom.court_id == court.id, Courtroom.name == name))
-    if room is None:
-        room = Courtroom(court_id=court.id, name=name)
-        db.add(room)
-        db.flush()
-        append(db, actor, Action.SITE_ADDED, site="courtroom", site_id=room.id, name=name)
-    return room
+    return _ensure(db, actor, Courtroom, "courtroom", court_id=court.id, name=_name(name, "courtroom"))
 
 
 def ensure_facility(db: Session, actor: Actor, name: str) -> CustodyFacility:
-    name = _name(name, "custody facility")
-    facility = db.scalar(select(CustodyFacility).where(CustodyFacility.name == name))
-    if facility is None:
-        facility = CustodyFacility(name=name)
-        db.add(facility)
-        db.flush()
-        append(db, actor, Action.SITE_ADDED, site="custody_facility", site_id=facility.id, name=name)
-    return facility
+    return _ensure(db, actor, CustodyFacility, "custody_facility", name=_name(name, "custody facility"))
 
 
 def courtroom_named(db: Session, name: str) -> Courtroom:

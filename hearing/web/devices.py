@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -113,7 +114,11 @@ async def device_hearing(request: Request) -> Response:
 
 async def kiosk_home(request: Request) -> Response:
     principal = device(request)
-    hearings = await _today_at_site(request, principal)
+    tz = services(request).settings.timezone
+    hearings = [
+        {**h, "local_start": datetime.fromisoformat(h["scheduled_start"]).astimezone(tz)}
+        for h in await _today_at_site(request, principal)
+    ]
     return render(request, "kiosk.html", {"device_name": principal.name, "hearings": hearings})
 
 

@@ -146,7 +146,7 @@ def route(
     permission: Permission | None = None,
     methods: Sequence[str] = ("GET",),
     name: str | None = None,
-) -> Route:
+) -> GuardedRoute:
     if audience is not Audience.STAFF and permission is not None:
         raise ValueError("only staff routes take a permission")
 
@@ -160,10 +160,27 @@ def route(
             request.state.principal = await authenticate_device(request)
         return await handler(request)
 
-    result = Route(path, guarded, methods=list(methods), name=name or handler.__name__)
-    result.audience = audience  # type: ignore[attr-defined]
-    result.permission = permission  # type: ignore[attr-defined]
-    return result
+    return GuardedRoute(
+        path, guarded, methods=methods, name=name or handler.__name__, audience=audience, permission=permission
+    )
+
+
+class GuardedRoute(Route):
+    """A route that remembers whom it admits, for the route-by-role test."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Handler,
+        *,
+        methods: Sequence[str],
+        name: str,
+        audience: Audience,
+        permission: Permission | None,
+    ) -> None:
+        super().__init__(path, endpoint, methods=list(methods), name=name)
+        self.audience = audience
+        self.permission = permission
 
 
 def staff(request: Request) -> StaffPrincipal:

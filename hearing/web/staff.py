@@ -85,7 +85,8 @@ async def _signin(request: Request) -> Response:
     return _session_response(request, result.session_token, target)
 
 
-def _read_ticket(request: Request, ticket: str | None) -> dict[str, object]:
+def _read_ticket(request: Request, ticket: str | None) -> tuple[int, str]:
+    """The user and the page to go to after a first sign-in's enrolment."""
     if not ticket or len(ticket) > 512:
         raise AuthenticationFailed()
     try:
@@ -94,14 +95,13 @@ def _read_ticket(request: Request, ticket: str | None) -> dict[str, object]:
         raise AuthenticationFailed() from None
     if not isinstance(data, dict) or not isinstance(data.get("user"), int):
         raise AuthenticationFailed()
-    return data
+    return data["user"], _safe_next(data.get("next"))
 
 
 async def enrol_page(request: Request) -> Response:
     ticket = request.query_params.get("ticket")
-    data = _read_ticket(request, ticket)
+    user_id, _ = _read_ticket(request, ticket)
     svc = services(request)
-    user_id = int(data["user"])  # type: ignore[call-overload]
     uri = await svc.run(lambda db: signin.enrolment_uri(db, svc.keys, user_id))
     if uri is None:
         raise AuthenticationFailed()
@@ -112,16 +112,15 @@ async def enrol_page(request: Request) -> Response:
 async def enrol_submit(request: Request) -> Response:
     limit_guessing(request)
     fields = await read_form(request)
-    data = _read_ticket(request, fields.get("ticket"))
+    user_id, target = _read_ticket(request, fields.get("ticket"))
     svc = services(request)
-    user_id = int(data["user"])  # type: ignore[call-overload]
     code = fields.get("code", "")
     if len(code) > 16:
         raise InvalidInput("A code is six digits.", field="code")
     result = await svc.run(lambda db: signin.confirm_enrolment(db, svc.keys, user_id, code, utcnow()))
     if not result.ok or result.session_token is None:
         raise AuthenticationFailed()
-    return _session_response(request, result.session_token, str(data.get("next") or "/"))
+    return _session_response(request, result.session_token, target)
 
 
 async def signout(request: Request) -> Response:

@@ -14,7 +14,7 @@ def test_times_come_back_utc_and_aware(services: Services, court: Court_) -> Non
     copenhagen = timezone(timedelta(hours=1))
     moment = datetime(2026, 11, 23, 10, 30, tzinfo=copenhagen)
 
-    def write(db):  # type: ignore[no-untyped-def]
+    def write(db):
         hearing = db.get(Hearing, court.hearing_a)
         hearing.scheduled_start = moment
         hearing.scheduled_end = moment + timedelta(hours=1)
@@ -26,7 +26,7 @@ def test_times_come_back_utc_and_aware(services: Services, court: Court_) -> Non
 
 
 def test_naive_times_are_refused(services: Services, court: Court_) -> None:
-    def write(db):  # type: ignore[no-untyped-def]
+    def write(db):
         db.get(Hearing, court.hearing_a).updated_at = datetime(2026, 1, 1, 12, 0)
         db.flush()
 
@@ -35,7 +35,7 @@ def test_naive_times_are_refused(services: Services, court: Court_) -> None:
 
 
 def test_a_failed_unit_of_work_changes_nothing(services: Services, court: Court_) -> None:
-    def half(db):  # type: ignore[no-untyped-def]
+    def half(db):
         db.add(Court(name="Half Court"))
         db.flush()
         raise RuntimeError("boom")

@@ -5,12 +5,9 @@ from __future__ import annotations
 import pyotp
 import pytest
 
-from hearing.audit.log import SYSTEM
-from hearing.auth import users
-from hearing.auth.roles import Role
 from hearing.services import Services
 from tests.browser import LiveServer, screenshot
-from tests.conftest import PASSWORD, Court_, current_code
+from tests.conftest import PASSWORD, Court_, add_unconfirmed_user, current_code
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +15,7 @@ pytestmark = pytest.mark.browser
 def test_judge_signs_in_with_password_and_totp_and_sees_the_hearing(
     browser,
     live_server: LiveServer,
-    court: Court_,  # type: ignore[no-untyped-def]
+    court: Court_,
 ) -> None:
     page = browser.new_page()
     errors: list[str] = []
@@ -41,7 +38,7 @@ def test_judge_signs_in_with_password_and_totp_and_sees_the_hearing(
     assert errors == []  # no CSP violations or script errors
 
 
-def test_wrong_code_shows_the_generic_message(browser, live_server: LiveServer, court: Court_) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_code_shows_the_generic_message(browser, live_server: LiveServer, court: Court_) -> None:
     page = browser.new_page()
     page.goto(f"{live_server.url}/signin")
     page.get_by_label("User name").fill("judge")
@@ -57,19 +54,9 @@ def test_first_sign_in_enrols_the_authenticator_from_the_qr_code(
     browser,
     live_server: LiveServer,
     services: Services,
-    court: Court_,  # type: ignore[no-untyped-def]
+    court: Court_,
 ) -> None:
-    enrolment = services.unit_of_work(
-        lambda db: users.add_user(
-            db,
-            services.keys,
-            SYSTEM,
-            username="newclerk",
-            display_name="Ny Sekretær",
-            role=Role.CLERK,
-            password=PASSWORD,
-        )
-    )
+    enrolment = add_unconfirmed_user(services, "newclerk")
     page = browser.new_page()
     page.goto(f"{live_server.url}/signin")
     page.get_by_label("User name").fill("newclerk")

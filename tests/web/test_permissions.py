@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from hearing.audit.log import SYSTEM
@@ -17,26 +17,25 @@ from hearing.clock import utcnow
 from hearing.docket.parties import EndpointKind
 from hearing.services import Services
 from hearing.web.ratelimit import SlidingWindow
-from hearing.web.routing import Audience
+from hearing.web.routing import Audience, GuardedRoute
 from tests.conftest import Court_, csrf_token, login_as
 
 CALLERS = ["anonymous", *[r.value for r in Role], "courtroom_device", "custody_device"]
 AUTH_CODES = {"not_authenticated", "permission_denied", "device_not_authorised"}
 
 
-def app_routes(client: TestClient) -> Iterator[tuple[Route, str]]:
-    for route in client.app.routes:  # type: ignore[attr-defined]
+def app_routes(client: TestClient) -> Iterator[tuple[GuardedRoute, str]]:
+    for route in client.app.routes:
         if isinstance(route, Mount):
             continue
-        assert isinstance(route, Route)
+        assert isinstance(route, GuardedRoute), f"{route} is not built with hearing.web.routing.route()"
         for method in sorted(route.methods or []):
             if method != "HEAD":
                 yield route, method
 
 
-def expected(route: Route, caller: str) -> str:
-    audience: Audience = route.audience  # type: ignore[attr-defined]
-    permission: Permission | None = route.permission  # type: ignore[attr-defined]
+def expected(route: GuardedRoute, caller: str) -> str:
+    audience, permission = route.audience, route.permission
     if audience is Audience.PUBLIC:
         return "same for everyone"
     if audience is Audience.DEVICE:
@@ -50,11 +49,11 @@ def expected(route: Route, caller: str) -> str:
 
 def test_every_route_declares_its_audience(client: TestClient) -> None:
     for route, _ in app_routes(client):
-        assert isinstance(getattr(route, "audience", None), Audience), route.path
+        assert isinstance(route.audience, Audience), route.path
 
 
 def test_every_permission_is_used_or_reserved(client: TestClient) -> None:
-    used = {getattr(r, "permission", None) for r, _ in app_routes(client)}
+    used = {r.permission for r, _ in app_routes(client)}
     # Permissions whose pages arrive with later issues are listed here on purpose.
     reserved = {Permission.READ_AUDIT, Permission.MANAGE_USERS, Permission.MANAGE_DEVICES}
     assert set(Permission) - used <= reserved
@@ -79,7 +78,7 @@ def test_route_by_role_matrix(client: TestClient, services: Services, court: Cou
         for caller in CALLERS:
             client.cookies.clear()
             # The guessing limiter is tested on its own; here it would only count.
-            client.app.state.guess_limiter = SlidingWindow(1000)  # type: ignore[attr-defined]
+            client.app.state.guess_limiter = SlidingWindow(1000)
             headers = {}
             if caller in Role._value2member_map_:
                 login_as(client, services, court.users[caller])
@@ -102,7 +101,7 @@ def test_route_by_role_matrix(client: TestClient, services: Services, court: Cou
     assert checked >= 13 * len(CALLERS)
 
 
-def _outcome(response) -> str:  # type: ignore[no-untyped-def]
+def _outcome(response) -> str:
     if response.status_code == 303 and response.headers["location"].startswith("/signin?next="):
         return "not_authenticated"
     if response.status_code in (401, 403):

@@ -9,12 +9,10 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from hearing.auth import users
-from hearing.auth.roles import Role
 from hearing.db.models import AuditEntry, StaffSession, StaffUser
 from hearing.services import Services
 from hearing.web import csrf
-from tests.conftest import PASSWORD, Court_, csrf_token, current_code
+from tests.conftest import PASSWORD, Court_, add_unconfirmed_user, csrf_token, current_code
 
 GENERIC = "Sign-in failed. Check your details and try again."
 
@@ -80,13 +78,8 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(
     client: TestClient, services: Services, court: Court_
 ) -> None:
     for _ in range(5):
-        assert post_signin(client, "officer", "not the password!", "123456").status_code != 303
+        assert post_signin(client, "judge", "not the password!", "123456").status_code == 401
     # The lockout holds even with every detail right, and says nothing different.
-    response = post_signin(client, "custody-officer", PASSWORD, current_code(court.secrets["custody_officer"]))
-    assert response.status_code == 303  # other accounts are not affected
-    client.cookies.clear()
-    for _ in range(5):
-        post_signin(client, "judge", "not the password!", "123456")
     locked = post_signin(client, "judge", PASSWORD, current_code(court.secrets["judge"]))
     assert locked.status_code == 401 and GENERIC in locked.text
     user = services.unit_of_work(lambda db: db.scalar(select(StaffUser).where(StaffUser.username == "judge")))
@@ -94,6 +87,9 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(
     remaining = user.locked_until - datetime.now(UTC)
     assert timedelta(minutes=14) < remaining <= timedelta(minutes=15)
     assert "user.locked" in actions(services)
+    # Other accounts are not affected.
+    response = post_signin(client, "custody-officer", PASSWORD, current_code(court.secrets["custody_officer"]))
+    assert response.status_code == 303
 
 
 def test_form_without_valid_csrf_token_is_rejected(client: TestClient, court: Court_) -> None:
@@ -121,17 +117,7 @@ def test_csrf_token_is_required_on_signed_in_forms_too(client: TestClient, servi
 def test_first_sign_in_shows_qr_and_confirms_the_authenticator(
     client: TestClient, services: Services, court: Court_
 ) -> None:
-    enrolment = services.unit_of_work(
-        lambda db: users.add_user(
-            db,
-            services.keys,
-            __import__("hearing.audit.log", fromlist=["SYSTEM"]).SYSTEM,
-            username="newclerk",
-            display_name="New Clerk",
-            role=Role.CLERK,
-            password=PASSWORD,
-        )
-    )
+    enrolment = add_unconfirmed_user(services, "newclerk")
     response = post_signin(client, "newclerk", PASSWORD, "")
     assert response.status_code == 303
     location = response.headers["location"]
@@ -140,7 +126,7 @@ def test_first_sign_in_shows_qr_and_confirms_the_authenticator(
     assert page.status_code == 200
     assert 'src="data:image/svg+xml' in page.text
     ticket = parse_qs(urlparse(location).query)["ticket"][0]
-    token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text).group(1)  # type: ignore[union-attr]
+    token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text).group(1)
     bad = client.post("/signin/enrol", data={"csrf_token": token, "ticket": ticket, "code": "000000"})
     assert bad.status_code == 401
     code = pyotp.TOTP(enrolment.totp_secret).now()
@@ -169,7 +155,7 @@ def test_idle_session_expires_after_thirty_minutes(client: TestClient, services:
     post_signin(client, "judge", PASSWORD, current_code(court.secrets["judge"]))
     assert client.get("/hearings").status_code == 200
 
-    def age(db):  # type: ignore[no-untyped-def]
+    def age(db):
         for record in db.scalars(select(StaffSession)):
             record.last_seen_at = datetime.now(UTC) - timedelta(minutes=31)
 
