@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from hearing.config import Settings
 from hearing.errors import HearingError
 from hearing.services import Services
-from hearing.web import devices, hearings, staff
+from hearing.web import audit, devices, hearings, staff
 from hearing.web.errors import domain_error, http_error, server_error
 from hearing.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from hearing.web.ratelimit import SlidingWindow
@@ -35,6 +35,7 @@ def routes() -> list[BaseRoute]:
         *staff.ROUTES,
         *hearings.ROUTES,
         *devices.ROUTES,
+        *audit.ROUTES,
         route("/healthz", healthz, audience=Audience.PUBLIC),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]

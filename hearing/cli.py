@@ -12,11 +12,17 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from hearing import logs
+from hearing.audit import log as audit_log
+from hearing.audit import reader, retention, verify
+from hearing.audit.actions import Action
+from hearing.audit.keys import KEK_FILE, VERIFIER_FILE, AuditKeys, load_verifier
 from hearing.audit.log import Actor
 from hearing.auth import devices, passwords, users
 from hearing.auth.keys import KeyRing
@@ -24,6 +30,7 @@ from hearing.auth.roles import Role
 from hearing.clock import utcnow
 from hearing.config import Settings, load_settings
 from hearing.db import migrate
+from hearing.db.engine import create_db_engine
 from hearing.db.models import Courtroom, Hearing
 from hearing.docket import booking, sites
 from hearing.docket.parties import Connection, EndpointKind, HearingKind
@@ -31,6 +38,7 @@ from hearing.errors import HearingError, InvalidInput
 from hearing.services import Services
 
 OPERATOR = Actor("system", role="operator")
+T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 
@@ -44,7 +52,7 @@ class Command:
     def services(self, *, create_keys: bool = False) -> Services:
         return Services.from_settings(self.settings, create_keys=create_keys)
 
-    def unit(self, work: Callable[[Session], object], *, create_keys: bool = False) -> object:
+    def unit(self, work: Callable[[Session], T], *, create_keys: bool = False) -> T:
         svc = self.services(create_keys=create_keys)
         try:
             return svc.unit_of_work(work)
@@ -69,7 +77,88 @@ def _password(args: argparse.Namespace) -> tuple[str, bool]:
 
 def cmd_keys_init(cmd: Command) -> int:
     KeyRing.ensure(cmd.settings.key_dir)
+    AuditKeys.ensure(cmd.settings.key_dir, cmd.settings.audit_origin)
     _print(f"keys ready in {cmd.settings.key_dir}")
+    _print(f"audit verifier key (public; give it to whoever verifies the log): {cmd.settings.key_dir / VERIFIER_FILE}")
+    return 0
+
+
+def cmd_keys_rotate_kek(cmd: Command) -> int:
+    svc = cmd.services()
+    try:
+        audit_keys = svc.audit.keys
+        pending = audit_keys.pending_kek()
+        if pending is not None and svc.unit_of_work(lambda db: retention.rotation_done(db, pending)):
+            _print("completing an interrupted rotation")
+        else:
+            new = audit_keys.stage_new_kek()
+            count = svc.unit_of_work(lambda db: retention.rewrap_all(db, OPERATOR, new))
+            _print(f"re-wrapped {count} audit data keys")
+        audit_keys.commit_new_kek()
+        svc.audit.forget_keys()
+    finally:
+        svc.close()
+    _print(f"new key-encryption key in place: {cmd.settings.key_dir / KEK_FILE} (back it up; the old one is gone)")
+    return 0
+
+
+def cmd_audit_verify(cmd: Command) -> int:
+    # Only the database and the public verifier key: no secret is loaded.
+    key_file = Path(cmd.args.public_key) if cmd.args.public_key else cmd.settings.key_dir / VERIFIER_FILE
+    origin, public = load_verifier(key_file)
+    exported = []
+    for name in cmd.args.checkpoint or []:
+        try:
+            exported.append(Path(name).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"cannot read checkpoint {name}: {exc}", field="checkpoint") from exc
+    engine = create_db_engine(cmd.settings.database_url)
+    try:
+        with engine.connect() as connection:
+            report = verify.verify(connection, origin, public, exported)
+    finally:
+        engine.dispose()
+    if report.ok:
+        _print(f"verified {report.size} entries against {report.checkpoints} signed checkpoints")
+        _print(f"root {report.root.hex()}")
+        return 0
+    where = str(report.first_bad) if report.first_bad is not None else f"at or before entry {report.size}"
+    _print(f"first bad entry: {where}")
+    _print(f"problem: {report.problem}")
+    return 1
+
+
+def cmd_audit_checkpoint(cmd: Command) -> int:
+    out = Path(cmd.args.out)
+
+    def sign_and_export(db: Session) -> int:
+        latest = audit_log.checkpoint(db)
+        # Written before the commit: a failed export is not logged as done.
+        try:
+            out.write_text(latest.note, encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInput(f"cannot write {out}: {exc}", field="out") from exc
+        audit_log.append(db, OPERATOR, Action.AUDIT_CHECKPOINT_EXPORTED, size=latest.size)
+        return latest.size
+
+    size = cmd.unit(sign_and_export)
+    _print(f"checkpoint of size {size} written to {out}")
+    return 0
+
+
+def cmd_audit_show(cmd: Command) -> int:
+    entries = cmd.unit(lambda db: reader.read(db, OPERATOR, cmd.args.hearing))
+    tz = cmd.settings.timezone
+    for item in entries:
+        _print(f"{item.seq:>7}  {item.at.astimezone(tz):%Y-%m-%d %H:%M:%S}  {item.sentence}")
+    if not entries:
+        _print(f"no audit entries for hearing {cmd.args.hearing}")
+    return 0
+
+
+def cmd_audit_shred(cmd: Command) -> int:
+    cmd.unit(lambda db: retention.shred(db, OPERATOR, cmd.args.hearing))
+    _print(f"audit key of hearing {cmd.args.hearing} destroyed; its entries still verify")
     return 0
 
 
@@ -235,7 +324,6 @@ def cmd_hearings_list(cmd: Command) -> int:
         ]
 
     rows = cmd.unit(load)
-    assert isinstance(rows, list)
     if args.json:
         _print(json.dumps(rows, indent=2))
     elif not rows:
@@ -302,6 +390,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     keys = sub.add_parser("keys", help="key files").add_subparsers(dest="keys_command", required=True)
     keys.add_parser("init", help="create the key files if missing").set_defaults(run=cmd_keys_init)
+    keys.add_parser("rotate-kek", help="re-wrap every audit data key under a new KEK").set_defaults(
+        run=cmd_keys_rotate_kek
+    )
+
+    audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
+    p = audit.add_parser("verify", help="verify the log with the public key only")
+    p.add_argument("--checkpoint", action="append", help="an exported checkpoint file (repeatable)")
+    p.add_argument("--public-key", help="verifier key file (default: <key_dir>/audit-signing.pub)")
+    p.set_defaults(run=cmd_audit_verify)
+    p = audit.add_parser("checkpoint", help="sign the current tree head and export it")
+    p.add_argument("--out", required=True, help="file to write the checkpoint to")
+    p.set_defaults(run=cmd_audit_checkpoint)
+    p = audit.add_parser("show", help="a hearing's events in plain words (audited)")
+    p.add_argument("--hearing", type=int, required=True)
+    p.set_defaults(run=cmd_audit_show)
+    p = audit.add_parser("shred", help="destroy a hearing's audit data key (retention)")
+    p.add_argument("--hearing", type=int, required=True)
+    p.set_defaults(run=cmd_audit_shred)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     p = db.add_parser("upgrade", help="migrate up")

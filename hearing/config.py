@@ -34,6 +34,10 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     signin_attempts_per_minute: int = 20
     base_url: str = ""
+    # The audit log's name in its signed checkpoints, e.g. "koebenhavns-byret/hearing-audit".
+    audit_origin: str = "hearing-audit"
+    audit_checkpoint_every: int = 1000
+    audit_checkpoint_seconds: int = 60
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -44,6 +48,10 @@ class Settings:
             raise ConfigurationError(f"port out of range: {self.port}")
         if self.session_idle_seconds <= 0 or self.session_max_seconds <= 0:
             raise ConfigurationError("session lifetimes must be positive")
+        if self.audit_checkpoint_every < 1 or self.audit_checkpoint_seconds < 1:
+            raise ConfigurationError("audit checkpoint intervals must be positive")
+        if not self.audit_origin or any(c in self.audit_origin for c in " +\n"):
+            raise ConfigurationError("audit_origin is one word without '+'")
         if self.max_body_bytes < 1024:
             raise ConfigurationError("max_body_bytes must be at least 1024")
         try:

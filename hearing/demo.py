@@ -53,7 +53,7 @@ def is_loopback(host: str | None) -> bool:
 
 
 def prepare(settings: Settings, out: Callable[[str], None]) -> None:
-    svc = Services(settings, KeyRing.ensure(settings.key_dir))
+    svc = Services.from_settings(settings, create_keys=True)
     try:
         migrate.upgrade(svc.engine)
         accounts, creds, hearing_id = svc.unit_of_work(lambda db: _seed(db, svc.keys))

@@ -13,6 +13,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from hearing.audit.keys import AuditKeys
+from hearing.audit.log import SESSION_KEY, AuditLog
 from hearing.auth.keys import KeyRing
 from hearing.config import Settings
 from hearing.db.engine import create_db_engine, session_factory, transaction
@@ -21,16 +23,27 @@ T = TypeVar("T")
 
 
 class Services:
-    def __init__(self, settings: Settings, keys: KeyRing, engine: Engine | None = None) -> None:
+    def __init__(self, settings: Settings, keys: KeyRing, audit_keys: AuditKeys, engine: Engine | None = None) -> None:
         self.settings = settings
         self.keys = keys
+        self.audit = AuditLog(
+            audit_keys,
+            checkpoint_every=settings.audit_checkpoint_every,
+            checkpoint_seconds=settings.audit_checkpoint_seconds,
+        )
         self.engine = engine or create_db_engine(settings.database_url)
-        self.sessions: sessionmaker[Session] = session_factory(self.engine)
+        # Every session carries the audit log, so any service can append.
+        self.sessions: sessionmaker[Session] = session_factory(self.engine, info={SESSION_KEY: self.audit})
 
     @classmethod
     def from_settings(cls, settings: Settings, *, create_keys: bool = False) -> Services:
-        keys = KeyRing.ensure(settings.key_dir) if create_keys else KeyRing.load(settings.key_dir)
-        return cls(settings, keys)
+        if create_keys:
+            keys = KeyRing.ensure(settings.key_dir)
+            audit_keys = AuditKeys.ensure(settings.key_dir, settings.audit_origin)
+        else:
+            keys = KeyRing.load(settings.key_dir)
+            audit_keys = AuditKeys.load(settings.key_dir, settings.audit_origin)
+        return cls(settings, keys, audit_keys)
 
     def unit_of_work(self, work: Callable[[Session], T]) -> T:
         """Run work(db) in one transaction: all of it commits, or none."""

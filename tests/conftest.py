@@ -2,31 +2,36 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import io
 import os
 import re
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyotp
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
 from hearing.app import create_app
+from hearing.audit import reader
 from hearing.audit.log import SYSTEM
 from hearing.auth import passwords, signin, totp, users
 from hearing.auth.keys import KeyRing
 from hearing.auth.roles import Role
+from hearing.cli import main
 from hearing.config import Settings
-from hearing.db.models import Base, Court, Courtroom, CustodyFacility, Hearing, StaffUser
+from hearing.db.models import AuditEntry, AuditKey, Base, Court, Courtroom, CustodyFacility, Hearing, StaffUser
 from hearing.docket.parties import HearingKind
 from hearing.services import Services
 from hearing.web.routing import SESSION_COOKIE, session_signer
 from tests.browser import browser, live_server  # noqa: F401  (fixtures)
 
 REQUIRE_ALL = os.environ.get("HEARING_REQUIRE_ALL") == "1"
+CliRun = Callable[..., tuple[int, str, str]]
 PASSWORD = "correct horse battery staple"
 
 
@@ -69,7 +74,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def services(settings: Settings) -> Iterator[Services]:
-    svc = Services(settings, KeyRing.ensure(settings.key_dir))
+    svc = Services.from_settings(settings, create_keys=True)
     Base.metadata.create_all(svc.engine)
     yield svc
     svc.close()
@@ -218,3 +223,55 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     except Exception as exc:  # the header must not hide the tests' own failure
         lines.append(f"PostgreSQL: unreachable ({type(exc).__name__})")
     return lines
+
+
+@dataclasses.dataclass(frozen=True)
+class Logged:
+    seq: int
+    action: str
+    hearing_id: int | None
+    actor_kind: str
+    actor_id: int | None
+    actor_role: str | None
+    payload: dict[str, object] | None
+
+
+def logged(services: Services) -> list[Logged]:
+    """Every audit entry, decrypted, oldest first (for assertions; not audited)."""
+
+    def load(db: Session) -> list[Logged]:
+        keys = {k.id: k for k in db.scalars(select(AuditKey))}
+        return [
+            Logged(
+                row.seq,
+                row.action,
+                row.hearing_id,
+                row.actor_kind,
+                row.actor_id,
+                row.actor_role,
+                reader.decrypt(services.audit, keys[row.key_id], row)[0],
+            )
+            for row in db.scalars(select(AuditEntry).order_by(AuditEntry.seq))
+        ]
+
+    return services.unit_of_work(load)
+
+
+@pytest.fixture
+def cli(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> CliRun:
+    """Run `hearing ...` in-process against a migrated database with one courtroom and facility."""
+    monkeypatch.setenv("HEARING_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HEARING_DATABASE_URL", database_url)
+
+    def run(*args: str, stdin: str = "") -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    assert run("db", "upgrade")[0] == 0
+    assert run("site", "add", "courtroom", "Retssal 3", "--court", "Byret")[0] == 0
+    assert run("site", "add", "facility", "Arresthuset")[0] == 0
+    return run

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import io
 import json
 import re
 import subprocess
@@ -13,30 +12,12 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from hearing.cli import main
 from hearing.config import load_settings
 from hearing.db.models import AuditEntry, Endpoint, Hearing, StaffUser
 from hearing.services import Services
 from tests.browser import free_port
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]):
-    monkeypatch.setenv("HEARING_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("HEARING_DATABASE_URL", database_url)
-
-    def run(*args: str, stdin: str = "") -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    assert run("db", "upgrade")[0] == 0
-    assert run("site", "add", "courtroom", "Retssal 3", "--court", "Byret")[0] == 0
-    assert run("site", "add", "facility", "Arresthuset")[0] == 0
-    return run
 
 
 def count(model: type) -> int:

@@ -140,6 +140,7 @@ def reissue(db: Session, keys: KeyRing, actor: Actor, name: str, now: datetime) 
     if endpoint is None:
         raise NotFound(f"No device named {name}.")
     token, code = _issue(keys, endpoint, now)
+    reactivated = endpoint.revoked_at is not None
     endpoint.revoked_at = None
-    append(db, actor, Action.DEVICE_REISSUED, endpoint_id=endpoint.id, name=name)
+    append(db, actor, Action.DEVICE_REISSUED, endpoint_id=endpoint.id, name=name, reactivated=reactivated)
     return DeviceCredentials(endpoint.id, token, code)

@@ -7,39 +7,17 @@ about another (say, the TOTP secret encryption).
 
 from __future__ import annotations
 
-import os
 import secrets
-import stat
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from hearing.errors import ConfigurationError
+from hearing.keyfiles import read_key_file, write_key_file
 
 MASTER_KEY_FILE = "app.key"
 KEY_BYTES = 32
-
-
-def write_key_file(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # O_EXCL: never overwrite a key by accident; 0600 from the first byte.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-
-
-def read_key_file(path: Path, size: int | None = KEY_BYTES) -> bytes:
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError as exc:
-        raise ConfigurationError(f"key file missing: {path} (run 'hearing keys init')") from exc
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigurationError(f"key file {path} must not be readable by others (chmod 600)")
-    data = path.read_bytes()
-    if size is not None and len(data) != size:
-        raise ConfigurationError(f"key file {path} has the wrong length")
-    return data
 
 
 class KeyRing:

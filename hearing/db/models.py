@@ -5,7 +5,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     CheckConstraint,
     Enum,
@@ -15,8 +14,12 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
+    Text,
     UniqueConstraint,
+    event,
 )
+from sqlalchemy.engine import Connection as DBConnection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from hearing.auth.roles import Role
@@ -192,16 +195,70 @@ class Participant(Base):
     hearing: Mapped[Hearing] = relationship(back_populates="participants")
 
 
+class AuditKey(Base):
+    """A data key for one hearing's audit payloads (or the system's), stored
+    only wrapped under the key-encryption key. Shredding sets it to NULL."""
+
+    __tablename__ = "audit_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(32), unique=True)
+    hearing_id: Mapped[int | None]
+    wrapped: Mapped[bytes | None] = mapped_column(LargeBinary(40))
+    kek_fingerprint: Mapped[bytes] = mapped_column(LargeBinary(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    shredded_at: Mapped[datetime | None]
+
+
 class AuditEntry(Base):
-    """One event in the audit log, appended in the transaction of the change."""
+    """One event. The header is plain; the payload is AES-256-GCM ciphertext.
+    No foreign key to hearings: the log outlives what it describes."""
 
     __tablename__ = "audit_entry"
 
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    hearing_id: Mapped[int | None] = mapped_column(ForeignKey("hearing.id"), index=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime]
+    hearing_id: Mapped[int | None] = mapped_column(index=True)
     actor_kind: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[int | None]
     actor_role: Mapped[str | None] = mapped_column(String(32))
-    action: Mapped[str] = mapped_column(String(64), index=True)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    action: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[int] = mapped_column(ForeignKey("audit_key.id"))
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    chain_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class AuditHead(Base):
+    """The log's one head row: its size, last chain hash and Merkle frontier.
+    Every append locks it, which is what makes sequence numbers gap-free and
+    the chain consistent across tasks and processes."""
+
+    __tablename__ = "audit_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger)
+    chain_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    frontier: Mapped[bytes] = mapped_column(LargeBinary)
+    checkpoint_size: Mapped[int] = mapped_column(BigInteger)
+    checkpoint_at: Mapped[datetime | None]
+
+
+class AuditCheckpoint(Base):
+    """A signed tree head, as the note text that was signed."""
+
+    __tablename__ = "audit_checkpoint"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text)
+
+
+EMPTY_HEAD = {"id": 1, "size": 0, "chain_hash": bytes(32), "frontier": b"", "checkpoint_size": 0}
+
+
+@event.listens_for(AuditHead.__table__, "after_create")
+def _insert_empty_head(target: Table, connection: DBConnection, **_: Any) -> None:
+    connection.execute(target.insert().values(**EMPTY_HEAD))

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hearing.audit.actions import Action
-from hearing.audit.log import Actor, append
+from hearing.audit.log import Actor, append, checkpoint
 from hearing.db.models import Hearing, StaffUser
-from hearing.docket.lifecycle import Transition, next_state
+from hearing.docket.lifecycle import FINAL_STATES, Transition, next_state
 from hearing.errors import HearingNotFound, PermissionDenied
 
 AUDIT_ACTION = {
@@ -46,4 +46,7 @@ def apply_transition(
         from_state=before.value,
         to_state=hearing.state.value,
     )
+    if hearing.state in FINAL_STATES:
+        # A signed tree head covering the whole hearing, the moment it ends.
+        checkpoint(db)
     return hearing

@@ -143,6 +143,8 @@ async def home(request: Request) -> Response:
     principal = staff(request)
     if principal.can(Permission.VIEW_HEARINGS):
         return RedirectResponse("/hearings", status_code=303)
+    if principal.can(Permission.READ_AUDIT):
+        return RedirectResponse("/audit", status_code=303)
     return render(request, "home.html")
 
 

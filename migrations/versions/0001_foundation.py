@@ -1,4 +1,4 @@
-"""Foundation: court, sites, devices, staff, sessions, hearings, participants, audit.
+"""Foundation: court, sites, devices, staff, sessions, hearings, participants.
 
 Revision ID: 0001
 Revises:
@@ -174,23 +174,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_staff_session_user_id"), ["user_id"], unique=False)
 
     op.create_table(
-        "audit_entry",
-        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("hearing_id", sa.Integer(), nullable=True),
-        sa.Column("actor_kind", sa.String(length=16), nullable=False),
-        sa.Column("actor_id", sa.Integer(), nullable=True),
-        sa.Column("actor_role", sa.String(length=32), nullable=True),
-        sa.Column("action", sa.String(length=64), nullable=False),
-        sa.Column("payload", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(["hearing_id"], ["hearing.id"], name=op.f("fk_audit_entry_hearing_id_hearing")),
-        sa.PrimaryKeyConstraint("seq", name=op.f("pk_audit_entry")),
-    )
-    with op.batch_alter_table("audit_entry", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_audit_entry_action"), ["action"], unique=False)
-        batch_op.create_index(batch_op.f("ix_audit_entry_hearing_id"), ["hearing_id"], unique=False)
-
-    op.create_table(
         "participant",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("hearing_id", sa.Integer(), nullable=False),
@@ -243,11 +226,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_participant_hearing_id"))
 
     op.drop_table("participant")
-    with op.batch_alter_table("audit_entry", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_audit_entry_hearing_id"))
-        batch_op.drop_index(batch_op.f("ix_audit_entry_action"))
-
-    op.drop_table("audit_entry")
     with op.batch_alter_table("staff_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_staff_session_user_id"))
 

@@ -7,9 +7,17 @@ import pytest
 
 from hearing.services import Services
 from tests.browser import LiveServer, screenshot
-from tests.conftest import PASSWORD, Court_, add_unconfirmed_user, current_code
+from tests.conftest import PASSWORD, Court_, add_unconfirmed_user, current_code, logged
 
 pytestmark = pytest.mark.browser
+
+
+def sign_in(page, live_server: LiveServer, username: str, secret: str) -> None:
+    page.goto(f"{live_server.url}/signin")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Authenticator code").fill(current_code(secret))
+    page.get_by_role("button", name="Sign in").click()
 
 
 def test_judge_signs_in_with_password_and_totp_and_sees_the_hearing(
@@ -71,3 +79,27 @@ def test_first_sign_in_enrols_the_authenticator_from_the_qr_code(
     page.get_by_role("button", name="Confirm and sign in").click()
     page.wait_for_url(f"{live_server.url}/hearings")
     assert page.get_by_role("heading", level=1).inner_text().startswith("Hearings on")
+
+
+def test_auditor_reads_a_hearings_log_in_plain_words(
+    browser,
+    live_server: LiveServer,
+    services: Services,
+    court: Court_,
+) -> None:
+    # The judge opens the hearing; the auditor then reads what happened.
+    judge = browser.new_context()
+    page = judge.new_page()
+    sign_in(page, live_server, "judge", court.secrets["judge"])
+    page.goto(f"{live_server.url}/hearings/{court.hearing_a}")
+    page.get_by_role("button", name="Open").click()
+    judge.close()
+
+    page = browser.new_page()
+    sign_in(page, live_server, "auditor", court.secrets["auditor"])
+    page.wait_for_url(f"{live_server.url}/audit")
+    page.get_by_role("link", name=str(court.hearing_a)).click()
+    items = page.locator("ol.audit li")
+    assert "Judge (judge) opened the hearing (the lobby)" in items.first.inner_text()
+    screenshot(page, "audit-hearing")
+    assert [e.action for e in logged(services)][-1] == "audit.read"

@@ -9,11 +9,11 @@ from starlette.testclient import TestClient
 from hearing.audit.log import SYSTEM
 from hearing.auth import devices
 from hearing.clock import utcnow
-from hearing.db.models import AuditEntry, Endpoint
+from hearing.db.models import Endpoint
 from hearing.docket.parties import EndpointKind
 from hearing.errors import AlreadyExists, InvalidInput, NotFound
 from hearing.services import Services
-from tests.conftest import Court_
+from tests.conftest import Court_, logged
 
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
@@ -43,9 +43,7 @@ def test_a_device_reaches_only_its_own_sites_hearings(client: TestClient, servic
     listing = client.get("/api/device/hearings", headers=as_device(kiosk_a.token)).json()
     assert [h["id"] for h in listing["hearings"]] == [court.hearing_a]
 
-    refusals = services.unit_of_work(
-        lambda db: db.scalars(select(AuditEntry).where(AuditEntry.action == "access.denied")).all()
-    )
+    refusals = [e for e in logged(services) if e.action == "access.denied"]
     assert len(refusals) == 2 and all(r.actor_kind == "device" for r in refusals)
 
 

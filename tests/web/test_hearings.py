@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 from hearing.db.models import AuditEntry, Hearing, Participant
 from hearing.docket.lifecycle import HearingState, Transition
 from hearing.services import Services
-from tests.conftest import Court_, csrf_token, login_as
+from tests.conftest import Court_, Logged, csrf_token, logged, login_as
 
 CPH = ZoneInfo("Europe/Copenhagen")
 
@@ -19,8 +19,8 @@ def count(services: Services, model: type) -> int:
     return services.unit_of_work(lambda db: db.scalar(select(func.count()).select_from(model)))
 
 
-def audit(services: Services) -> list[AuditEntry]:
-    return services.unit_of_work(lambda db: list(db.scalars(select(AuditEntry).order_by(AuditEntry.seq))))
+def audit(services: Services) -> list[Logged]:
+    return logged(services)
 
 
 def booking_form(court: Court_, **overrides: str) -> dict[str, str]:

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from hearing.db.models import AuditEntry, StaffSession, StaffUser
+from hearing.db.models import StaffSession, StaffUser
 from hearing.services import Services
 from hearing.web import csrf
-from tests.conftest import PASSWORD, Court_, add_unconfirmed_user, csrf_token, current_code
+from tests.conftest import PASSWORD, Court_, add_unconfirmed_user, csrf_token, current_code, logged
 
 GENERIC = "Sign-in failed. Check your details and try again."
 
@@ -26,7 +26,7 @@ def post_signin(client: TestClient, username: str, password: str, code: str, tok
 
 
 def actions(services: Services) -> list[str]:
-    return services.unit_of_work(lambda db: list(db.scalars(select(AuditEntry.action).order_by(AuditEntry.seq))))
+    return [e.action for e in logged(services)]
 
 
 def test_judge_signs_in_with_password_and_totp(client: TestClient, services: Services, court: Court_) -> None:
@@ -68,10 +68,8 @@ def test_totp_code_cannot_be_replayed(client: TestClient, services: Services, co
     replay = post_signin(client, "clerk", PASSWORD, code)
     assert replay.status_code == 401
     assert GENERIC in replay.text
-    audit = services.unit_of_work(
-        lambda db: db.scalars(select(AuditEntry).where(AuditEntry.action == "user.sign_in_failed")).all()
-    )
-    assert [e.payload["reason"] for e in audit] == ["totp"]
+    failures = [e for e in logged(services) if e.action == "user.sign_in_failed"]
+    assert [e.payload["reason"] for e in failures if e.payload] == ["totp"]
 
 
 def test_five_failures_lock_the_account_for_fifteen_minutes(

@@ -1,0 +1,58 @@
+"""The auditor's pages: which hearings have a log, and one hearing's events
+in plain words. Opening a hearing's events is itself written to the log; the
+index shows only case numbers and counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hearing.audit import reader
+from hearing.auth.permissions import Permission
+from hearing.db.models import Hearing
+from hearing.web.pages import render
+from hearing.web.routing import Audience, route, services, staff
+
+
+async def audit_index(request: Request) -> Response:
+    tz = services(request).settings.timezone
+
+    def load(db: Session) -> list[dict[str, Any]]:
+        rows = reader.hearings_with_entries(db)
+        ids = [r[0] for r in rows]
+        cases = {
+            hid: case for hid, case in db.execute(select(Hearing.id, Hearing.case_number).where(Hearing.id.in_(ids)))
+        }
+        return [
+            {"id": hid, "case_number": cases.get(hid, "(deleted)"), "entries": count, "last": last.astimezone(tz)}
+            for hid, count, last in rows
+        ]
+
+    return render(request, "audit_index.html", {"hearings": await services(request).run(load)})
+
+
+async def audit_hearing(request: Request) -> Response:
+    principal = staff(request)
+    hearing_id: int = request.path_params["hearing_id"]
+    tz = services(request).settings.timezone
+
+    def load(db: Session) -> dict[str, Any]:
+        entries = reader.read(db, principal.actor, hearing_id)
+        case = db.scalar(select(Hearing.case_number).where(Hearing.id == hearing_id))
+        return {
+            "hearing_id": hearing_id,
+            "case_number": case,
+            "entries": [{"seq": e.seq, "at": e.at.astimezone(tz), "sentence": e.sentence} for e in entries],
+        }
+
+    return render(request, "audit_hearing.html", await services(request).run(load))
+
+
+ROUTES = [
+    route("/audit", audit_index, audience=Audience.STAFF, permission=Permission.READ_AUDIT),
+    route("/audit/hearings/{hearing_id:int}", audit_hearing, audience=Audience.STAFF, permission=Permission.READ_AUDIT),
+]

@@ -1,0 +1,1020 @@
+"""Every audit action, produced by the real route or command that records it.
+
+Each scenario drives one operation through HTTP (the TestClient) or the CLI
+and compares the entries that operation appended, and only those, with the
+exact expected list: action, hearing, actor kind, actor id (or, for the
+system actor, its role). Key payload fields are checked too. A second table
+drives refused or invalid operations and checks that they append nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import io
+import json
+import logging
+import re
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+from starlette.testclient import TestClient
+
+from hearing import demo
+from hearing.audit.actions import Action
+from hearing.cli import main
+from hearing.config import Settings
+from hearing.db.models import (
+    AuditCheckpoint,
+    Court,
+    Courtroom,
+    CustodyFacility,
+    Endpoint,
+    Hearing,
+    StaffSession,
+    StaffUser,
+)
+from hearing.docket.lifecycle import FINAL_STATES, HearingState
+from hearing.services import Services
+from tests.conftest import PASSWORD, Court_, Logged, add_unconfirmed_user, csrf_token, current_code, logged, login_as
+
+CPH = ZoneInfo("Europe/Copenhagen")
+REPO = Path(__file__).resolve().parents[2]
+
+Shape = tuple[str, int | None, str, int | str | None]
+
+
+def shape(entry: Logged) -> Shape:
+    """(action, hearing, actor kind, actor id, or the role of an id-less actor)."""
+    who = entry.actor_id if entry.actor_id is not None else entry.actor_role
+    return (entry.action, entry.hearing_id, entry.actor_kind, who)
+
+
+def operator(action: Action, hearing_id: int | None = None) -> Shape:
+    return (action.value, hearing_id, "system", "operator")
+
+
+def by_demo(action: Action) -> Shape:
+    return (action.value, None, "system", "demo")
+
+
+def user(action: Action, user_id: int, hearing_id: int | None = None) -> Shape:
+    return (action.value, hearing_id, "user", user_id)
+
+
+# --- the environment every scenario runs in ----------------------------------
+
+
+@dataclasses.dataclass
+class Env:
+    """The fixtures, built lazily: the demo scenarios need an empty database
+    (the demo migrates it), everything else the seeded court."""
+
+    request: pytest.FixtureRequest
+    settings: Settings
+    tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str]
+    opened: list[Services] = dataclasses.field(default_factory=list)
+
+    @functools.cached_property
+    def services(self) -> Services:
+        svc: Services = self.request.getfixturevalue("services")
+        return svc
+
+    @functools.cached_property
+    def court(self) -> Court_:
+        court: Court_ = self.request.getfixturevalue("court")
+        return court
+
+    @functools.cached_property
+    def client(self) -> TestClient:
+        self.court  # noqa: B018 (the court first: the app's services are the fixture's)
+        client: TestClient = self.request.getfixturevalue("client")
+        return client
+
+    def fresh_services(self) -> Services:
+        """Services that load the key files as they are now (after a KEK rotation, say)."""
+        svc = Services.from_settings(self.settings)
+        self.opened.append(svc)
+        return svc
+
+    def log(self, svc: Services | None = None) -> list[Logged]:
+        return logged(svc or self.services)
+
+    def appended(self, operation: Callable[[], Any], svc: Services | None = None) -> list[Logged]:
+        """The entries that `operation`, and nothing before it, appended."""
+        before = len(self.log(svc))
+        operation()
+        return self.log(svc)[before:]
+
+    def cli(self, *args: str, stdin: str = "") -> tuple[int, str, str]:
+        self.capsys.readouterr()
+        self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        root = logging.getLogger()
+        handlers, level = root.handlers[:], root.level
+        try:
+            code = main(list(args))
+        finally:
+            # main() points the root logger at this test's captured stderr.
+            root.handlers[:], root.level = handlers, level
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def cli_ok(self, *args: str, stdin: str = "") -> str:
+        code, out, err = self.cli(*args, stdin=stdin)
+        assert code == 0, err
+        return out
+
+    def sign_in_as(self, role: str) -> int:
+        """A session for the court's user with this role (appends user.signed_in)."""
+        self.client.cookies.clear()
+        user_id = self.court.users[role]
+        login_as(self.client, self.services, user_id)
+        return user_id
+
+    def transition(self, hearing_id: int, action: str, *, csrf: bool = True) -> Any:
+        data = {"action": action}
+        if csrf:
+            data["csrf_token"] = csrf_token(self.client)
+        return self.client.post(f"/hearings/{hearing_id}/transition", data=data)
+
+    def drive(self, hearing_id: int, *actions: str) -> None:
+        for action in actions:
+            response = self.transition(hearing_id, action)
+            assert response.status_code == 303, response.text
+
+    def state(self, hearing_id: int) -> HearingState:
+        return self.services.unit_of_work(lambda db: db.get_one(Hearing, hearing_id).state)
+
+    def hearings(self) -> int:
+        return self.services.unit_of_work(lambda db: db.scalar(select(func.count()).select_from(Hearing)) or 0)
+
+    def latest_session(self, user_id: int) -> int:
+        return self.services.unit_of_work(
+            lambda db: db.scalars(select(func.max(StaffSession.id)).where(StaffSession.user_id == user_id)).one()
+        )
+
+    def id_named(self, model: Any, name: str) -> int:
+        return self.services.unit_of_work(lambda db: db.scalars(select(model.id).where(model.name == name)).one())
+
+    def enroll_device(self, name: str, kind: str, site: str) -> tuple[int, str, str]:
+        """CLI enrollment: (endpoint id, agent token, kiosk enrollment code)."""
+        out = self.cli_ok("device", "enroll", "--kind", kind, "--name", name, "--site", site)
+        token = re.search(r"agent token:\s+(\S+)", out)
+        code = re.search(r"/device/enroll\?code=(\S+)", out)
+        assert token and code, out
+        return self.id_named(Endpoint, name), token.group(1), code.group(1)
+
+    def redeem_kiosk_code(self, code: str) -> Any:
+        token = csrf_token(self.client, f"/device/enroll?code={code}")
+        return self.client.post("/device/enroll", data={"csrf_token": token, "code": code})
+
+
+@pytest.fixture
+def env(
+    request: pytest.FixtureRequest,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Any:
+    # The CLI reads the same data directory (keys) and database as the fixtures.
+    monkeypatch.setenv("HEARING_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HEARING_DATABASE_URL", settings.database_url)
+    environment = Env(request, settings, tmp_path, monkeypatch, capsys)
+    yield environment
+    for svc in environment.opened:
+        svc.close()
+
+
+def post_signin(client: TestClient, username: str, password: str, code: str, *, csrf: bool = True) -> Any:
+    data = {"username": username, "password": password, "code": code, "next": "/hearings"}
+    if csrf:
+        data["csrf_token"] = csrf_token(client)
+    return client.post("/signin", data=data)
+
+
+def booking_form(court: Court_, start: datetime, **overrides: str) -> dict[str, str]:
+    form = {
+        "case_number": "SS 2-4711/2026",
+        "kind": "remand_extension",
+        "start": start.astimezone(CPH).strftime("%Y-%m-%dT%H:%M"),
+        "minutes": "30",
+        "courtroom_id": str(court.courtroom_a),
+        "facility_id": str(court.facility_a),
+        "detainee_name": "Jens Hansen",
+        "detainee_reference": "VF-77",
+        "prosecutor": "Anklager Friis",
+        "defence_counsel": "Advokat Vang",
+    }
+    form.update(overrides)
+    return form
+
+
+def tomorrow_at(hour: int, minute: int) -> datetime:
+    return (datetime.now(CPH) + timedelta(days=1)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+
+# --- scenarios: one operation, the exact entries it appends --------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Scenario:
+    action: Action
+    run: Callable[[Env], list[Logged]]
+    # False: the scenario needs an empty database (the demo migrates its own).
+    seeded: bool = True
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(
+    action: Action, variant: str = "", *, seeded: bool = True
+) -> Callable[[Callable[[Env], list[Logged]]], Callable[..., Any]]:
+    def register(run: Callable[[Env], list[Logged]]) -> Callable[[Env], list[Logged]]:
+        scenario_id = f"{action.value}:{variant}" if variant else action.value
+        assert scenario_id not in SCENARIOS, scenario_id
+        SCENARIOS[scenario_id] = Scenario(action, run, seeded)
+        return run
+
+    return register
+
+
+@scenario(Action.SITE_ADDED, "courtroom-of-existing-court")
+def _site_added_courtroom(env: Env) -> list[Logged]:
+    new = env.appended(lambda: env.cli_ok("site", "add", "courtroom", "Room C", "--court", "Test Court"))
+    assert [shape(e) for e in new] == [operator(Action.SITE_ADDED)]
+    assert new[0].payload == {"site": "courtroom", "site_id": env.id_named(Courtroom, "Room C"), "name": "Room C"}
+    return new
+
+
+@scenario(Action.SITE_ADDED, "courtroom-of-new-court")
+def _site_added_court_and_courtroom(env: Env) -> list[Logged]:
+    new = env.appended(lambda: env.cli_ok("site", "add", "courtroom", "Sal 1", "--court", "Landsret"))
+    assert [shape(e) for e in new] == [operator(Action.SITE_ADDED), operator(Action.SITE_ADDED)]
+    assert [e.payload for e in new] == [
+        {"site": "court", "site_id": env.id_named(Court, "Landsret"), "name": "Landsret"},
+        {"site": "courtroom", "site_id": env.id_named(Courtroom, "Sal 1"), "name": "Sal 1"},
+    ]
+    return new
+
+
+@scenario(Action.SITE_ADDED, "facility")
+def _site_added_facility(env: Env) -> list[Logged]:
+    new = env.appended(lambda: env.cli_ok("site", "add", "facility", "Facility C"))
+    assert [shape(e) for e in new] == [operator(Action.SITE_ADDED)]
+    facility = env.id_named(CustodyFacility, "Facility C")
+    assert new[0].payload == {"site": "custody_facility", "site_id": facility, "name": "Facility C"}
+    return new
+
+
+@scenario(Action.USER_CREATED)
+def _user_created(env: Env) -> list[Logged]:
+    outputs: list[str] = []
+    args = ["user", "add", "--username", "anne", "--name", "Anne Holm", "--role", "judge", "--courtroom", "Room A"]
+    new = env.appended(lambda: outputs.append(env.cli_ok(*args)))
+    user_id = env.services.unit_of_work(lambda db: db.scalar(select(StaffUser.id).where(StaffUser.username == "anne")))
+    assert [shape(e) for e in new] == [operator(Action.USER_CREATED)]
+    assert new[0].payload == {"user_id": user_id, "username": "anne", "role": "judge"}
+    password = re.search(r"password \(shown once\): (\S+)", outputs[0])
+    secret = re.search(r"secret=([A-Z2-7]+)", outputs[0])
+    assert password and secret
+    assert password.group(1) not in json.dumps(new[0].payload) and secret.group(1) not in json.dumps(new[0].payload)
+    return new
+
+
+@scenario(Action.USER_TOTP_RESET)
+def _user_totp_reset(env: Env) -> list[Logged]:
+    outputs: list[str] = []
+    new = env.appended(lambda: outputs.append(env.cli_ok("user", "reset-totp", "clerk")))
+    assert [shape(e) for e in new] == [operator(Action.USER_TOTP_RESET)]
+    assert new[0].payload == {"user_id": env.court.users["clerk"], "username": "clerk"}
+    secret = re.search(r"secret=([A-Z2-7]+)", outputs[0])
+    assert secret and secret.group(1) not in json.dumps(new[0].payload)
+    return new
+
+
+def _demo_rerun(env: Env) -> list[Logged]:
+    """The demo's second run resets every account and reissues every device."""
+    first: list[str] = []
+    demo.prepare(env.settings, out=first.append)
+    svc = env.fresh_services()
+    seeded = [shape(e) for e in env.log(svc)]
+    assert seeded == (
+        [by_demo(Action.SITE_ADDED)] * 3
+        + [by_demo(Action.USER_CREATED)] * len(demo.ACCOUNTS)
+        + [by_demo(Action.DEVICE_ENROLLED)] * len(demo.DEVICES)
+        + [(Action.HEARING_BOOKED.value, seeded[-1][1], "system", "demo")]
+    )
+    again: list[str] = []
+    new = env.appended(lambda: demo.prepare(env.settings, out=again.append), svc)
+    expected = []
+    for _ in demo.ACCOUNTS:
+        expected += [by_demo(Action.USER_PASSWORD_RESET), by_demo(Action.USER_TOTP_RESET)]
+    expected += [by_demo(Action.DEVICE_REISSUED)] * len(demo.DEVICES)
+    assert [shape(e) for e in new] == expected
+    # Nothing printed once (passwords, TOTP secrets, tokens, links) is in the log.
+    printed = re.findall(r"(?:password|secret|token|code=)\s*(\S{10,})", "\n".join(again))
+    assert len(printed) >= 2 * len(demo.ACCOUNTS) + 2 * len(demo.DEVICES)
+    payloads = json.dumps([e.payload for e in new])
+    assert not [value for value in printed if value in payloads]
+    return new
+
+
+@scenario(Action.USER_PASSWORD_RESET, "demo-rerun", seeded=False)
+def _user_password_reset(env: Env) -> list[Logged]:
+    new = _demo_rerun(env)
+    resets = [e for e in new if e.action == Action.USER_PASSWORD_RESET]
+    assert [e.payload["username"] for e in resets if e.payload] == [a[0] for a in demo.ACCOUNTS]
+    assert all(e.payload and set(e.payload) == {"user_id", "username"} for e in resets)
+    return new
+
+
+@scenario(Action.DEVICE_REISSUED, "demo-rerun", seeded=False)
+def _device_reissued(env: Env) -> list[Logged]:
+    new = _demo_rerun(env)
+    reissued = [e for e in new if e.action == Action.DEVICE_REISSUED]
+    assert [e.payload["name"] for e in reissued if e.payload] == [d[0] for d in demo.DEVICES]
+    assert all(e.payload and set(e.payload) == {"endpoint_id", "name", "reactivated"} for e in reissued)
+    assert not any(e.payload and e.payload["reactivated"] for e in reissued)
+    return new
+
+
+@scenario(Action.USER_TOTP_CONFIRMED)
+def _user_totp_confirmed(env: Env) -> list[Logged]:
+    enrolment = add_unconfirmed_user(env.services, "newclerk")
+    responses: list[Any] = []
+
+    def first_sign_in() -> None:
+        password_step = post_signin(env.client, "newclerk", PASSWORD, "")
+        assert password_step.status_code == 303
+        ticket = password_step.headers["location"].split("ticket=", 1)[1]
+        token = csrf_token(env.client, f"/signin/enrol?ticket={ticket}")
+        code = current_code(enrolment.totp_secret)
+        responses.append(env.client.post("/signin/enrol", data={"csrf_token": token, "ticket": ticket, "code": code}))
+
+    new = env.appended(first_sign_in)
+    assert responses[0].status_code == 303
+    uid = enrolment.user_id
+    assert [shape(e) for e in new] == [user(Action.USER_TOTP_CONFIRMED, uid), user(Action.USER_SIGNED_IN, uid)]
+    assert new[0].payload == {}
+    assert new[1].payload == {"session_id": env.latest_session(uid)}
+    return new
+
+
+@scenario(Action.USER_SIGNED_IN)
+def _user_signed_in(env: Env) -> list[Logged]:
+    responses: list[Any] = []
+    new = env.appended(
+        lambda: responses.append(post_signin(env.client, "judge", PASSWORD, current_code(env.court.secrets["judge"])))
+    )
+    assert responses[0].status_code == 303 and responses[0].headers["location"] == "/hearings"
+    judge = env.court.users["judge"]
+    assert [shape(e) for e in new] == [user(Action.USER_SIGNED_IN, judge)]
+    assert new[0].actor_role == "judge"
+    assert new[0].payload == {"session_id": env.latest_session(judge)}
+    return new
+
+
+def _failed_sign_in(env: Env, username: str, password: str, code: str) -> list[Logged]:
+    responses: list[Any] = []
+    new = env.appended(lambda: responses.append(post_signin(env.client, username, password, code)))
+    assert responses[0].status_code == 401
+    assert [e.action for e in new][:1] == [Action.USER_SIGN_IN_FAILED.value]
+    assert password not in json.dumps([e.payload for e in new])
+    return new
+
+
+@scenario(Action.USER_SIGN_IN_FAILED, "wrong-password")
+def _sign_in_failed_password(env: Env) -> list[Logged]:
+    new = _failed_sign_in(env, "judge", "not the password at all", current_code(env.court.secrets["judge"]))
+    assert [shape(e) for e in new] == [user(Action.USER_SIGN_IN_FAILED, env.court.users["judge"])]
+    assert new[0].payload == {"username": "judge", "reason": "password"}
+    return new
+
+
+@scenario(Action.USER_SIGN_IN_FAILED, "wrong-code")
+def _sign_in_failed_totp(env: Env) -> list[Logged]:
+    wrong = f"{(int(current_code(env.court.secrets['judge'])) + 500_000) % 1_000_000:06d}"
+    new = _failed_sign_in(env, "judge", PASSWORD, wrong)
+    assert [shape(e) for e in new] == [user(Action.USER_SIGN_IN_FAILED, env.court.users["judge"])]
+    assert new[0].payload == {"username": "judge", "reason": "totp"}
+    return new
+
+
+@scenario(Action.USER_SIGN_IN_FAILED, "unknown-user")
+def _sign_in_failed_unknown(env: Env) -> list[Logged]:
+    new = _failed_sign_in(env, "nobody", PASSWORD, "123456")
+    assert [shape(e) for e in new] == [(Action.USER_SIGN_IN_FAILED.value, None, "anonymous", None)]
+    assert new[0].payload == {"username": "nobody", "reason": "unknown_user"}
+    return new
+
+
+@scenario(Action.USER_SIGN_IN_FAILED, "locked-account")
+def _sign_in_failed_locked(env: Env) -> list[Logged]:
+    for _ in range(5):
+        assert post_signin(env.client, "judge", "not the password at all", "").status_code == 401
+    # Even the right password and code are refused while locked; no new lockout.
+    new = _failed_sign_in(env, "judge", PASSWORD, current_code(env.court.secrets["judge"]))
+    assert [shape(e) for e in new] == [user(Action.USER_SIGN_IN_FAILED, env.court.users["judge"])]
+    assert new[0].payload == {"username": "judge", "reason": "locked"}
+    return new
+
+
+@scenario(Action.USER_SIGN_IN_FAILED, "wrong-enrolment-code")
+def _sign_in_failed_enrolment(env: Env) -> list[Logged]:
+    enrolment = add_unconfirmed_user(env.services, "newclerk")
+    password_step = post_signin(env.client, "newclerk", PASSWORD, "")
+    ticket = password_step.headers["location"].split("ticket=", 1)[1]
+    token = csrf_token(env.client, f"/signin/enrol?ticket={ticket}")
+    wrong = f"{(int(current_code(enrolment.totp_secret)) + 500_000) % 1_000_000:06d}"
+    responses: list[Any] = []
+    new = env.appended(
+        lambda: responses.append(
+            env.client.post("/signin/enrol", data={"csrf_token": token, "ticket": ticket, "code": wrong})
+        )
+    )
+    assert responses[0].status_code == 401
+    assert [shape(e) for e in new] == [user(Action.USER_SIGN_IN_FAILED, enrolment.user_id)]
+    assert new[0].payload == {"username": "newclerk", "reason": "totp"}
+    return new
+
+
+@scenario(Action.USER_LOCKED, "fifth-failure")
+def _user_locked(env: Env) -> list[Logged]:
+    for _ in range(4):
+        assert post_signin(env.client, "judge", "not the password at all", "").status_code == 401
+    new = _failed_sign_in(env, "judge", "not the password at all", "")
+    judge = env.court.users["judge"]
+    assert [shape(e) for e in new] == [user(Action.USER_SIGN_IN_FAILED, judge), user(Action.USER_LOCKED, judge)]
+    assert new[0].payload == {"username": "judge", "reason": "password"}
+    assert new[1].payload is not None and set(new[1].payload) == {"until"}
+    until = datetime.fromisoformat(str(new[1].payload["until"]))
+    assert timedelta(minutes=14) < until - datetime.now(UTC) <= timedelta(minutes=15)
+    return new
+
+
+@scenario(Action.USER_SIGNED_OUT)
+def _user_signed_out(env: Env) -> list[Logged]:
+    judge = env.sign_in_as("judge")
+    session_id = env.latest_session(judge)
+    token = csrf_token(env.client)
+    responses: list[Any] = []
+    new = env.appended(lambda: responses.append(env.client.post("/signout", data={"csrf_token": token})))
+    assert responses[0].status_code == 303 and responses[0].headers["location"] == "/signin"
+    assert [shape(e) for e in new] == [user(Action.USER_SIGNED_OUT, judge)]
+    assert new[0].payload == {"session_id": session_id}
+    return new
+
+
+@scenario(Action.DEVICE_ENROLLED)
+def _device_enrolled(env: Env) -> list[Logged]:
+    found: list[tuple[int, str, str]] = []
+    new = env.appended(lambda: found.append(env.enroll_device("kiosk-a", "custody", "Facility A")))
+    endpoint_id, token, code = found[0]
+    assert [shape(e) for e in new] == [operator(Action.DEVICE_ENROLLED)]
+    assert new[0].payload == {"endpoint_id": endpoint_id, "name": "kiosk-a", "kind": "custody", "site": "Facility A"}
+    assert token not in json.dumps(new[0].payload) and code not in json.dumps(new[0].payload)
+    return new
+
+
+@scenario(Action.DEVICE_KIOSK_ENROLLED)
+def _device_kiosk_enrolled(env: Env) -> list[Logged]:
+    endpoint_id, _, code = env.enroll_device("kiosk-a", "custody", "Facility A")
+    token = csrf_token(env.client, f"/device/enroll?code={code}")
+    responses: list[Any] = []
+    new = env.appended(
+        lambda: responses.append(env.client.post("/device/enroll", data={"csrf_token": token, "code": code}))
+    )
+    assert responses[0].status_code == 200 and "hearing_device=" in responses[0].headers["set-cookie"]
+    assert [shape(e) for e in new] == [(Action.DEVICE_KIOSK_ENROLLED.value, None, "device", endpoint_id)]
+    assert new[0].actor_role == "custody"
+    assert new[0].payload == {"endpoint_id": endpoint_id}
+    return new
+
+
+@scenario(Action.DEVICE_REVOKED)
+def _device_revoked(env: Env) -> list[Logged]:
+    endpoint_id, _, _ = env.enroll_device("rig-a", "courtroom", "Room A")
+    new = env.appended(lambda: env.cli_ok("device", "revoke", "rig-a"))
+    assert [shape(e) for e in new] == [operator(Action.DEVICE_REVOKED)]
+    assert new[0].payload == {"endpoint_id": endpoint_id, "name": "rig-a"}
+    return new
+
+
+@scenario(Action.ACCESS_DENIED, "judge-posts-to-other-courtroom")
+def _access_denied_judge(env: Env) -> list[Logged]:
+    judge = env.sign_in_as("judge")
+    hearing_b = env.court.hearing_b
+    responses: list[Any] = []
+    new = env.appended(lambda: responses.append(env.transition(hearing_b, "open")))
+    assert responses[0].status_code == 403
+    assert env.state(hearing_b) is HearingState.SCHEDULED
+    # A system entry: the refused hearing is named in the payload only.
+    assert [shape(e) for e in new] == [user(Action.ACCESS_DENIED, judge)]
+    path = f"/hearings/{hearing_b}/transition"
+    assert new[0].payload == {"method": "POST", "path": path, "target_hearing": hearing_b}
+    return new
+
+
+@scenario(Action.ACCESS_DENIED, "device-reads-other-site")
+def _access_denied_device(env: Env) -> list[Logged]:
+    endpoint_id, token, _ = env.enroll_device("kiosk-a", "custody", "Facility A")
+    hearing_b = env.court.hearing_b
+    responses: list[Any] = []
+    headers = {"Authorization": f"Device {token}"}
+    new = env.appended(lambda: responses.append(env.client.get(f"/api/device/hearings/{hearing_b}", headers=headers)))
+    assert responses[0].status_code == 403 and responses[0].json()["error"] == "permission_denied"
+    assert [shape(e) for e in new] == [(Action.ACCESS_DENIED.value, None, "device", endpoint_id)]
+    path = f"/api/device/hearings/{hearing_b}"
+    assert new[0].payload == {"method": "GET", "path": path, "target_hearing": hearing_b}
+    return new
+
+
+@scenario(Action.ACCESS_DENIED, "role-without-permission")
+def _access_denied_role(env: Env) -> list[Logged]:
+    auditor = env.sign_in_as("auditor")
+    responses: list[Any] = []
+    new = env.appended(lambda: responses.append(env.client.get("/hearings")))
+    assert responses[0].status_code == 403
+    assert [shape(e) for e in new] == [user(Action.ACCESS_DENIED, auditor)]
+    assert new[0].payload == {"method": "GET", "path": "/hearings", "target_hearing": None}
+    return new
+
+
+@scenario(Action.HEARING_BOOKED, "web")
+def _hearing_booked_web(env: Env) -> list[Logged]:
+    clerk = env.sign_in_as("clerk")
+    form = booking_form(env.court, tomorrow_at(9, 30))
+    token = csrf_token(env.client, "/hearings/new")
+    responses: list[Any] = []
+    new = env.appended(lambda: responses.append(env.client.post("/hearings", data={"csrf_token": token, **form})))
+    assert responses[0].status_code == 303
+    hearing_id = int(responses[0].headers["location"].rsplit("/", 1)[1])
+    assert [shape(e) for e in new] == [user(Action.HEARING_BOOKED, clerk, hearing_id)]
+    payload = new[0].payload
+    assert payload is not None
+    assert set(payload) == {"case_number", "courtroom_id", "facility_id", "start", "end"}
+    assert payload["case_number"] == "SS 2-4711/2026"
+    assert (payload["courtroom_id"], payload["facility_id"]) == (env.court.courtroom_a, env.court.facility_a)
+    start = datetime.fromisoformat(str(payload["start"]))
+    assert start == tomorrow_at(9, 30)
+    assert datetime.fromisoformat(str(payload["end"])) - start == timedelta(minutes=30)
+    # The case, never the detainee: personal data stays in the hearing record.
+    for personal in ("Jens Hansen", "VF-77", "Friis", "Vang"):
+        assert personal not in json.dumps(payload)
+    return new
+
+
+@scenario(Action.HEARING_BOOKED, "cli-schedule")
+def _hearing_booked_cli(env: Env) -> list[Logged]:
+    start = tomorrow_at(10, 0).strftime("%Y-%m-%dT%H:%M")
+    args = ["schedule", "--case", "SS 1-300/2026", "--courtroom", "Room B", "--facility", "Facility B"]
+    args += ["--start", start, "--detainee-name", "Jens Hansen", "--detainee-ref", "VF-78"]
+    outputs: list[str] = []
+    new = env.appended(lambda: outputs.append(env.cli_ok(*args)))
+    booked = re.search(r"hearing (\d+) booked", outputs[0])
+    assert booked
+    assert [shape(e) for e in new] == [operator(Action.HEARING_BOOKED, int(booked.group(1)))]
+    assert new[0].payload is not None and new[0].payload["case_number"] == "SS 1-300/2026"
+    assert "Jens Hansen" not in json.dumps(new[0].payload) and "VF-78" not in json.dumps(new[0].payload)
+    return new
+
+
+# (action, transitions that reach the source state, the transition, from, to)
+LIFECYCLE = [
+    (Action.HEARING_OPENED, [], "open", "scheduled", "open"),
+    (Action.HEARING_STARTED, ["open"], "start", "open", "in_session"),
+    (Action.HEARING_PAUSED, ["open", "start"], "pause", "in_session", "paused"),
+    (Action.HEARING_RESUMED, ["open", "start", "pause"], "resume", "paused", "in_session"),
+    (Action.CONSULTATION_STARTED, ["open", "start"], "begin_consultation", "in_session", "consultation"),
+    (
+        Action.CONSULTATION_ENDED,
+        ["open", "start", "begin_consultation"],
+        "end_consultation",
+        "consultation",
+        "in_session",
+    ),
+    (Action.HEARING_ADJOURNED, ["open", "start", "pause"], "adjourn", "paused", "adjourned"),
+    (Action.HEARING_CLOSED, ["open", "start"], "close", "in_session", "closed"),
+    (
+        Action.HEARING_CONVERTED_TO_PHYSICAL,
+        ["open", "start", "begin_consultation"],
+        "convert_to_physical",
+        "consultation",
+        "converted_to_physical",
+    ),
+]
+
+
+def _lifecycle_scenario(action: Action, setup: list[str], chosen: str, source: str, target: str) -> None:
+    @scenario(action, "judge")
+    def run(env: Env) -> list[Logged]:
+        judge = env.sign_in_as("judge")
+        hearing = env.court.hearing_a
+        env.drive(hearing, *setup)
+        responses: list[Any] = []
+        new = env.appended(lambda: responses.append(env.transition(hearing, chosen)))
+        assert responses[0].status_code == 303 and responses[0].headers["location"] == f"/hearings/{hearing}"
+        assert [shape(e) for e in new] == [user(action, judge, hearing)]
+        assert new[0].actor_role == "judge"
+        assert new[0].payload == {"from_state": source, "to_state": target}
+        assert env.state(hearing) == HearingState(target)
+        if HearingState(target) in FINAL_STATES:
+            # Ending a hearing signs a tree head that covers its last entry.
+            signed = env.services.unit_of_work(lambda db: db.scalar(select(func.max(AuditCheckpoint.size))))
+            assert signed == new[-1].seq
+        return new
+
+
+for _row in LIFECYCLE:
+    _lifecycle_scenario(*_row)
+
+
+@scenario(Action.AUDIT_READ, "web-auditor")
+def _audit_read_web(env: Env) -> list[Logged]:
+    env.sign_in_as("judge")
+    hearing = env.court.hearing_a
+    env.drive(hearing, "open", "start")
+    auditor = env.sign_in_as("auditor")
+    responses: list[Any] = []
+    new = env.appended(lambda: responses.append(env.client.get(f"/audit/hearings/{hearing}")))
+    assert responses[0].status_code == 200 and "opened the hearing" in responses[0].text
+    assert [shape(e) for e in new] == [user(Action.AUDIT_READ, auditor, hearing)]
+    assert new[0].payload == {"hearing": hearing, "entries": 2}
+    return new
+
+
+@scenario(Action.AUDIT_READ, "cli-show")
+def _audit_read_cli(env: Env) -> list[Logged]:
+    env.sign_in_as("judge")
+    hearing = env.court.hearing_a
+    env.drive(hearing, "open")
+    outputs: list[str] = []
+    new = env.appended(lambda: outputs.append(env.cli_ok("audit", "show", "--hearing", str(hearing))))
+    assert "opened the hearing" in outputs[0]
+    assert [shape(e) for e in new] == [operator(Action.AUDIT_READ, hearing)]
+    assert new[0].payload == {"hearing": hearing, "entries": 1}
+    return new
+
+
+@scenario(Action.AUDIT_READ, "shredded-hearing")
+def _audit_read_shredded(env: Env) -> list[Logged]:
+    env.sign_in_as("judge")
+    hearing = env.court.hearing_a
+    env.drive(hearing, "open", "close")
+    env.cli_ok("audit", "shred", "--hearing", str(hearing))
+    auditor = env.sign_in_as("auditor")
+    responses: list[Any] = []
+    new = env.appended(lambda: responses.append(env.client.get(f"/audit/hearings/{hearing}")))
+    assert responses[0].status_code == 200 and "payload destroyed" in responses[0].text
+    # Nothing can be encrypted under the destroyed key: a system entry.
+    assert [shape(e) for e in new] == [user(Action.AUDIT_READ, auditor)]
+    assert new[0].payload == {"hearing": hearing, "entries": 2}
+    return new
+
+
+@scenario(Action.AUDIT_KEY_SHREDDED)
+def _audit_key_shredded(env: Env) -> list[Logged]:
+    env.sign_in_as("judge")
+    hearing = env.court.hearing_a
+    env.drive(hearing, "open", "close")
+    assert all(e.payload is not None for e in env.log() if e.hearing_id == hearing)
+    new = env.appended(lambda: env.cli_ok("audit", "shred", "--hearing", str(hearing)))
+    assert [shape(e) for e in new] == [operator(Action.AUDIT_KEY_SHREDDED)]
+    assert new[0].payload == {"hearing": hearing}
+    assert [e.payload for e in env.log() if e.hearing_id == hearing] == [None, None]
+    return new
+
+
+@scenario(Action.AUDIT_KEK_ROTATED)
+def _audit_kek_rotated(env: Env) -> list[Logged]:
+    env.sign_in_as("judge")  # a system data key
+    env.drive(env.court.hearing_a, "open")  # and a hearing's
+    old = env.services.audit.keys.kek_fingerprint.hex()
+    before = len(env.log())
+    out = env.cli_ok("keys", "rotate-kek")
+    assert "re-wrapped 2 audit data keys" in out
+    # The fixture's services hold the old KEK; read with the new one.
+    rotated = env.fresh_services()
+    everything = env.log(rotated)
+    new = everything[before:]
+    assert [shape(e) for e in new] == [operator(Action.AUDIT_KEK_ROTATED)]
+    assert new[0].payload == {"old": old, "new": rotated.audit.keys.kek_fingerprint.hex(), "keys": 2}
+    assert old != rotated.audit.keys.kek_fingerprint.hex()
+    assert all(e.payload is not None for e in everything)
+    return new
+
+
+@scenario(Action.AUDIT_CHECKPOINT_EXPORTED)
+def _audit_checkpoint_exported(env: Env) -> list[Logged]:
+    env.sign_in_as("judge")
+    env.drive(env.court.hearing_a, "open")
+    size = len(env.log())
+    out_file = env.tmp_path / "checkpoint.txt"
+    new = env.appended(lambda: env.cli_ok("audit", "checkpoint", "--out", str(out_file)))
+    assert [shape(e) for e in new] == [operator(Action.AUDIT_CHECKPOINT_EXPORTED)]
+    # The exported tree head is the log as it was just before this entry.
+    assert new[0].payload == {"size": size}
+    assert out_file.read_text(encoding="utf-8").splitlines()[:2] == [env.settings.audit_origin, str(size)]
+    return new
+
+
+@pytest.mark.parametrize("scenario_id", list(SCENARIOS))
+def test_each_operation_appends_exactly_its_entries(env: Env, scenario_id: str) -> None:
+    spec = SCENARIOS[scenario_id]
+    if spec.seeded:
+        env.court  # noqa: B018
+    new = spec.run(env)
+    assert spec.action.value in [e.action for e in new]
+
+
+def test_the_scenarios_cover_every_action() -> None:
+    covered = {spec.action for spec in SCENARIOS.values()}
+    assert covered == set(Action)
+
+
+# --- refused or invalid operations append nothing -------------------------------
+
+# Each returns the operation to check, after its own set-up.
+Refusal = Callable[[Env], Callable[[], None]]
+REFUSALS: dict[str, Refusal] = {}
+
+
+def refusal(name: str) -> Callable[[Refusal], Refusal]:
+    def register(setup: Refusal) -> Refusal:
+        assert name not in REFUSALS, name
+        REFUSALS[name] = setup
+        return setup
+
+    return register
+
+
+@refusal("invalid-transition")
+def _invalid_transition(env: Env) -> Callable[[], None]:
+    env.sign_in_as("judge")
+
+    def run() -> None:
+        response = env.transition(env.court.hearing_a, "resume")
+        assert response.status_code == 409
+        assert env.state(env.court.hearing_a) is HearingState.SCHEDULED
+
+    return run
+
+
+@refusal("transition-from-final-state")
+def _transition_from_final(env: Env) -> Callable[[], None]:
+    env.sign_in_as("judge")
+    env.drive(env.court.hearing_a, "open", "close")
+
+    def run() -> None:
+        assert env.transition(env.court.hearing_a, "convert_to_physical").status_code == 409
+        assert env.state(env.court.hearing_a) is HearingState.CLOSED
+
+    return run
+
+
+@refusal("unknown-transition")
+def _unknown_transition(env: Env) -> Callable[[], None]:
+    env.sign_in_as("judge")
+    return lambda: _status(env.transition(env.court.hearing_a, "explode"), 400)
+
+
+@refusal("transition-of-missing-hearing")
+def _missing_hearing(env: Env) -> Callable[[], None]:
+    env.sign_in_as("judge")
+    return lambda: _status(env.transition(999_999, "open"), 404)
+
+
+@refusal("transition-without-csrf")
+def _transition_without_csrf(env: Env) -> Callable[[], None]:
+    env.sign_in_as("judge")
+    csrf_token(env.client)  # the cookie is there; the form field is not
+
+    def run() -> None:
+        _status(env.transition(env.court.hearing_a, "open", csrf=False), 403)
+        assert env.state(env.court.hearing_a) is HearingState.SCHEDULED
+
+    return run
+
+
+@refusal("transition-with-forged-csrf")
+def _transition_forged_csrf(env: Env) -> Callable[[], None]:
+    env.sign_in_as("judge")
+    csrf_token(env.client)
+    path = f"/hearings/{env.court.hearing_a}/transition"
+    return lambda: _status(env.client.post(path, data={"action": "open", "csrf_token": "0" * 64}), 403)
+
+
+@refusal("transition-signed-out")
+def _transition_signed_out(env: Env) -> Callable[[], None]:
+    return lambda: _status(env.transition(env.court.hearing_a, "open"), 401)
+
+
+@refusal("booking-with-a-bad-field")
+def _booking_bad_field(env: Env) -> Callable[[], None]:
+    env.sign_in_as("clerk")
+    form = booking_form(env.court, tomorrow_at(9, 30), case_number="!")
+    token = csrf_token(env.client, "/hearings/new")
+    count = env.hearings()
+
+    def run() -> None:
+        _status(env.client.post("/hearings", data={"csrf_token": token, **form}), 400)
+        assert env.hearings() == count
+
+    return run
+
+
+@refusal("booking-that-clashes")
+def _booking_clash(env: Env) -> Callable[[], None]:
+    env.sign_in_as("clerk")
+    # Room A's hearing runs from the fixture's "now" for 30 minutes.
+    form = booking_form(env.court, datetime.now(CPH).replace(second=0, microsecond=0))
+    token = csrf_token(env.client, "/hearings/new")
+    count = env.hearings()
+
+    def run() -> None:
+        _status(env.client.post("/hearings", data={"csrf_token": token, **form}), 409)
+        assert env.hearings() == count
+
+    return run
+
+
+@refusal("booking-without-csrf")
+def _booking_without_csrf(env: Env) -> Callable[[], None]:
+    env.sign_in_as("clerk")
+    csrf_token(env.client, "/hearings/new")
+    form = booking_form(env.court, tomorrow_at(9, 30))
+    return lambda: _status(env.client.post("/hearings", data=form), 403)
+
+
+@refusal("signin-without-csrf")
+def _signin_without_csrf(env: Env) -> Callable[[], None]:
+    csrf_token(env.client)
+    code = current_code(env.court.secrets["judge"])
+    return lambda: _status(post_signin(env.client, "judge", PASSWORD, code, csrf=False), 403)
+
+
+@refusal("signout-without-csrf")
+def _signout_without_csrf(env: Env) -> Callable[[], None]:
+    env.sign_in_as("judge")
+    csrf_token(env.client)
+
+    def run() -> None:
+        _status(env.client.post("/signout", data={"next": "/"}), 403)
+        _status(env.client.get("/hearings"), 200)  # still signed in
+
+    return run
+
+
+@refusal("first-sign-in-password-step")
+def _first_sign_in_password_step(env: Env) -> Callable[[], None]:
+    add_unconfirmed_user(env.services, "newclerk")
+    # The password is right; nothing happens until the new code is confirmed.
+    return lambda: _status(post_signin(env.client, "newclerk", PASSWORD, ""), 303)
+
+
+@refusal("staff-page-views")
+def _staff_page_views(env: Env) -> Callable[[], None]:
+    env.sign_in_as("judge")
+
+    def run() -> None:
+        _status(env.client.get("/hearings"), 200)
+        _status(env.client.get(f"/hearings/{env.court.hearing_a}"), 200)
+
+    return run
+
+
+@refusal("kiosk-enroll-with-a-bad-code")
+def _kiosk_bad_code(env: Env) -> Callable[[], None]:
+    env.enroll_device("kiosk-a", "custody", "Facility A")
+    return lambda: _status(env.redeem_kiosk_code("A" * 43), 401)
+
+
+@refusal("kiosk-enroll-code-used-twice")
+def _kiosk_code_twice(env: Env) -> Callable[[], None]:
+    _, _, code = env.enroll_device("kiosk-a", "custody", "Facility A")
+    _status(env.redeem_kiosk_code(code), 200)
+    return lambda: _status(env.redeem_kiosk_code(code), 401)
+
+
+@refusal("device-unknown-token")
+def _device_unknown_token(env: Env) -> Callable[[], None]:
+    headers = {"Authorization": "Device " + "A" * 43}
+    return lambda: _status(env.client.get("/api/device/hearings", headers=headers), 401)
+
+
+@refusal("device-revoked-token")
+def _device_revoked_token(env: Env) -> Callable[[], None]:
+    _, token, _ = env.enroll_device("kiosk-a", "custody", "Facility A")
+    env.cli_ok("device", "revoke", "kiosk-a")
+    url = f"/api/device/hearings/{env.court.hearing_a}"
+    return lambda: _status(env.client.get(url, headers={"Authorization": f"Device {token}"}), 401)
+
+
+@refusal("device-reads-its-own-site")
+def _device_own_site(env: Env) -> Callable[[], None]:
+    _, token, _ = env.enroll_device("kiosk-a", "custody", "Facility A")
+    headers = {"Authorization": f"Device {token}"}
+
+    def run() -> None:
+        _status(env.client.get(f"/api/device/hearings/{env.court.hearing_a}", headers=headers), 200)
+        _status(env.client.get("/api/device/hearings", headers=headers), 200)
+
+    return run
+
+
+def _cli_refused(env: Env, *args: str, code: int = 2, error: str | None = None) -> None:
+    status, _, err = env.cli(*args)
+    assert status == code, err
+    if error is not None:
+        assert err.startswith(f"error: {error}:"), err
+
+
+@refusal("cli-shred-a-live-hearing")
+def _cli_shred_live(env: Env) -> Callable[[], None]:
+    env.sign_in_as("judge")
+    env.drive(env.court.hearing_a, "open")
+    return lambda: _cli_refused(env, "audit", "shred", "--hearing", str(env.court.hearing_a), error="conflict")
+
+
+@refusal("cli-shred-twice")
+def _cli_shred_twice(env: Env) -> Callable[[], None]:
+    env.sign_in_as("judge")
+    env.drive(env.court.hearing_a, "open", "adjourn")
+    env.cli_ok("audit", "shred", "--hearing", str(env.court.hearing_a))
+    return lambda: _cli_refused(env, "audit", "shred", "--hearing", str(env.court.hearing_a), error="conflict")
+
+
+@refusal("cli-site-add-existing")
+def _cli_site_existing(env: Env) -> Callable[[], None]:
+    return lambda: _cli_refused(env, "site", "add", "courtroom", "Room A", "--court", "Test Court", code=0)
+
+
+@refusal("cli-user-add-duplicate")
+def _cli_user_duplicate(env: Env) -> Callable[[], None]:
+    args = ["user", "add", "--username", "judge", "--name", "J", "--role", "clerk"]
+    return lambda: _cli_refused(env, *args, error="already_exists")
+
+
+@refusal("cli-user-add-judge-without-courtroom")
+def _cli_user_bad(env: Env) -> Callable[[], None]:
+    args = ["user", "add", "--username", "anne", "--name", "Anne", "--role", "judge"]
+    return lambda: _cli_refused(env, *args, error="invalid_input")
+
+
+@refusal("cli-reset-totp-unknown-user")
+def _cli_reset_unknown(env: Env) -> Callable[[], None]:
+    return lambda: _cli_refused(env, "user", "reset-totp", "ghost", error="not_found")
+
+
+@refusal("cli-device-enroll-unknown-site")
+def _cli_enroll_unknown_site(env: Env) -> Callable[[], None]:
+    args = ["device", "enroll", "--kind", "courtroom", "--name", "rig-z", "--site", "Nowhere"]
+    return lambda: _cli_refused(env, *args, error="not_found")
+
+
+@refusal("cli-device-enroll-duplicate-name")
+def _cli_enroll_duplicate(env: Env) -> Callable[[], None]:
+    env.enroll_device("kiosk-a", "custody", "Facility A")
+    args = ["device", "enroll", "--kind", "custody", "--name", "kiosk-a", "--site", "Facility A"]
+    return lambda: _cli_refused(env, *args, error="already_exists")
+
+
+@refusal("cli-device-revoke-again")
+def _cli_revoke_again(env: Env) -> Callable[[], None]:
+    env.enroll_device("kiosk-a", "custody", "Facility A")
+    env.cli_ok("device", "revoke", "kiosk-a")
+    return lambda: _cli_refused(env, "device", "revoke", "kiosk-a", code=0)
+
+
+@refusal("cli-schedule-with-a-bad-start")
+def _cli_schedule_bad(env: Env) -> Callable[[], None]:
+    args = ["schedule", "--case", "SS 1-9/2026", "--courtroom", "Room A", "--facility", "Facility A"]
+    args += ["--start", "soon", "--detainee-name", "Jens", "--detainee-ref", "R-1"]
+    return lambda: _cli_refused(env, *args, error="invalid_input")
+
+
+@refusal("cli-checkpoint-to-an-unwritable-file")
+def _cli_checkpoint_unwritable(env: Env) -> Callable[[], None]:
+    out = env.tmp_path / "no-such-directory" / "checkpoint.txt"
+    return lambda: _cli_refused(env, "audit", "checkpoint", "--out", str(out), error="invalid_input")
+
+
+def _status(response: Any, expected: int) -> None:
+    assert response.status_code == expected, response.text[:500]
+
+
+@pytest.mark.parametrize("name", list(REFUSALS))
+def test_refused_or_invalid_operations_append_nothing(env: Env, name: str) -> None:
+    env.court  # noqa: B018
+    operation = REFUSALS[name](env)
+    assert env.appended(operation) == []

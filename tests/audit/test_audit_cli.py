@@ -1,0 +1,142 @@
+"""`hearing audit ...` and `hearing keys rotate-kek`, as an operator runs them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from hearing.audit.keys import KEK_FILE, VERIFIER_FILE
+from hearing.config import load_settings
+from hearing.db.models import AuditEntry, AuditKey, Hearing
+from hearing.docket.lifecycle import HearingState
+from hearing.services import Services
+from tests.conftest import CliRun
+
+
+def book(cli: CliRun) -> int:
+    code, out, _ = cli(
+        "schedule", "--case", "SS 1-9/2026", "--courtroom", "Retssal 3", "--facility", "Arresthuset",
+        "--start", "2026-12-01T09:30", "--detainee-name", "Jens", "--detainee-ref", "R-1",
+    )  # fmt: skip
+    assert code == 0
+    return int(out.split()[1])
+
+
+def services() -> Services:
+    return Services.from_settings(load_settings())
+
+
+def change(work: Callable[[Session], object]) -> None:
+    svc = services()
+    try:
+        svc.unit_of_work(work)
+    finally:
+        svc.close()
+
+
+def test_verify_reports_ok_then_the_first_bad_entry(cli: CliRun) -> None:
+    book(cli)
+    code, out, _ = cli("audit", "verify")
+    assert code == 0 and out.startswith("verified 4 entries against")
+    change(lambda db: db.execute(update(AuditEntry).where(AuditEntry.seq == 3).values(actor_role="judge")))
+    code, out, _ = cli("audit", "verify")
+    assert code == 1
+    assert "first bad entry: 3" in out
+
+
+def test_verify_needs_no_secret_key(cli: CliRun, tmp_path: Path) -> None:
+    book(cli)
+    keys = Path(load_settings().key_dir)
+    public = tmp_path / "court-copy.pub"
+    public.write_text((keys / VERIFIER_FILE).read_text())
+    for name in ("app.key", KEK_FILE, "audit-signing.key", VERIFIER_FILE):
+        (keys / name).unlink()
+    code, out, err = cli("audit", "verify", "--public-key", str(public))
+    assert code == 0, err
+
+
+def test_exported_checkpoint_catches_truncation(cli: CliRun, tmp_path: Path) -> None:
+    book(cli)
+    out_file = tmp_path / "checkpoint.txt"
+    code, out, _ = cli("audit", "checkpoint", "--out", str(out_file))
+    assert code == 0 and "checkpoint of size 4" in out
+    assert out_file.read_text().splitlines()[1] == "4"
+    # The export itself is logged (entry 5), after the exported tree head.
+    change(lambda db: db.execute(AuditEntry.__table__.delete().where(AuditEntry.seq >= 4)))
+    change(lambda db: db.execute(text("DELETE FROM audit_checkpoint WHERE size >= 4")))
+    assert cli("audit", "verify")[0] == 0
+    code, out, _ = cli("audit", "verify", "--checkpoint", str(out_file))
+    assert code == 1 and "first bad entry: 4" in out and "truncated" in out
+
+
+def test_show_reads_in_plain_words_and_is_audited(cli: CliRun) -> None:
+    hearing = book(cli)
+    code, out, _ = cli("audit", "show", "--hearing", str(hearing))
+    assert code == 0
+    assert "the system (operator) booked case SS 1-9/2026" in out
+    code, out, _ = cli("audit", "show", "--hearing", str(hearing))
+    assert "read the audit log of hearing" in out
+    assert cli("audit", "show", "--hearing", "999")[1].startswith("no audit entries")
+
+
+def test_shred_after_the_hearing_ends(cli: CliRun) -> None:
+    hearing = book(cli)
+    code, _, err = cli("audit", "shred", "--hearing", str(hearing))
+    assert code == 2 and "conflict" in err
+    change(lambda db: db.get_one(Hearing, hearing).__setattr__("state", HearingState.CLOSED))
+    assert cli("audit", "shred", "--hearing", str(hearing))[0] == 0
+    code, out, _ = cli("audit", "show", "--hearing", str(hearing))
+    assert "payload destroyed" in out
+    assert cli("audit", "verify")[0] == 0
+    assert cli("audit", "shred", "--hearing", str(hearing))[0] == 2
+    assert cli("audit", "shred", "--hearing", "999")[0] == 2
+
+
+def test_rotate_kek(cli: CliRun) -> None:
+    hearing = book(cli)
+    key_file = Path(load_settings().key_dir) / KEK_FILE
+    old = key_file.read_bytes()
+    code, out, _ = cli("keys", "rotate-kek")
+    assert code == 0 and "re-wrapped" in out
+    assert key_file.read_bytes() != old and key_file.stat().st_mode & 0o777 == 0o600
+    svc = services()
+    try:
+        wrapped = svc.unit_of_work(lambda db: list(db.scalars(select(AuditKey.wrapped))))
+    finally:
+        svc.close()
+    for blob in wrapped:
+        with pytest.raises(InvalidUnwrap):
+            aes_key_unwrap(old, blob)
+    code, out, _ = cli("audit", "show", "--hearing", str(hearing))
+    assert "booked case SS 1-9/2026" in out
+    assert cli("audit", "verify")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["audit", "verify", "--checkpoint", "/nonexistent/cp.txt"], "invalid_input"),
+        (["audit", "verify", "--public-key", "/nonexistent/key.pub"], "configuration_error"),
+        (["audit", "checkpoint", "--out", "/nonexistent/dir/cp.txt"], "invalid_input"),
+    ],
+)
+def test_bad_arguments_get_a_clear_error(cli: CliRun, args: list[str], error: str) -> None:
+    code, _, err = cli(*args)
+    assert code == 2 and err.startswith(f"error: {error}")
+
+
+def test_garbage_checkpoint_and_key_files(cli: CliRun, tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.txt"
+    garbage.write_bytes(b"\xff\xfe not a checkpoint")
+    code, _, err = cli("audit", "verify", "--checkpoint", str(garbage))
+    assert code == 2 and "invalid_input" in err
+    garbage.write_text("hearing-audit\n1\nAAAA\n\n\u2014 hearing-audit AAAA\n")
+    code, out, _ = cli("audit", "verify", "--checkpoint", str(garbage))
+    assert code == 1 and "exported checkpoint 1" in out
+    code, _, err = cli("audit", "verify", "--public-key", str(garbage))
+    assert code == 2 and "configuration_error" in err
