@@ -9,6 +9,7 @@ moved to another entry does not decrypt. Pure functions, no I/O.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import struct
 from datetime import UTC, datetime, timedelta
@@ -26,7 +27,10 @@ def micros(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
+@functools.lru_cache(maxsize=1024)
 def _text(value: str | None) -> bytes:
+    # Memoised: actor kinds, roles and actions are a handful of strings, and
+    # the verifier encodes them for every entry.
     raw = b"" if value is None else value.encode("utf-8")
     # A None and an empty string must not encode alike.
     return struct.pack(">bH", 0 if value is None else 1, len(raw)) + raw

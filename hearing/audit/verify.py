@@ -78,16 +78,19 @@ def verify(connection: Connection, origin: str, key: Ed25519PublicKey, exported_
 
 def _walk(rows: Iterable[Any], frontier: Frontier, checked: int, expected: dict[int, list[Checkpoint]]) -> Report:
     chain = entry.GENESIS
-    for row in rows:
+    leaf_data, leaf_hash, chain_next = entry.leaf_data, entry.leaf_hash, entry.chain_next
+    for found, at, hearing, kind, actor, role, action, key, nonce, ciphertext, stored_chain in rows:
         seq = frontier.size + 1
-        if row.seq != seq:
-            return _bad(frontier, checked, seq, f"expected entry {seq}, found {row.seq} (deleted or inserted entries)")
-        leaf = entry.leaf_hash(entry.leaf_data(*row[:10]))
-        chain = entry.chain_next(chain, leaf)
-        if chain != row.chain_hash:
+        if found != seq:
+            return _bad(frontier, checked, seq, f"expected entry {seq}, found {found} (deleted or inserted entries)")
+        leaf = leaf_hash(leaf_data(found, at, hearing, kind, actor, role, action, key, nonce, ciphertext))
+        chain = chain_next(chain, leaf)
+        if chain != stored_chain:
             return _bad(frontier, checked, seq, "entry does not match the hash chain (changed, inserted or moved)")
         frontier.append(leaf)
-        for cp in expected.get(seq, ()):
+        if seq not in expected:
+            continue
+        for cp in expected[seq]:
             checked += 1
             if cp.root != frontier.root():
                 return _bad(
