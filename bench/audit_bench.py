@@ -74,19 +74,7 @@ TARGET_VERIFY_RATE = 100_000.0
 
 PATHS = ("log", "sa", "raw")
 PATH_LABELS = {"log": "audit log", "sa": "ceiling (SQLAlchemy)", "raw": "ceiling (raw driver)"}
-COLUMNS = (
-    "seq",
-    "at",
-    "hearing_id",
-    "actor_kind",
-    "actor_id",
-    "actor_role",
-    "action",
-    "key_id",
-    "nonce",
-    "ciphertext",
-    "chain_hash",
-)
+COLUMNS = tuple(Base.metadata.tables["audit_entry"].columns.keys())
 TRANSITIONS = (
     (Action.HEARING_OPENED, "scheduled", "open"),
     (Action.HEARING_STARTED, "open", "in_session"),
@@ -104,7 +92,8 @@ class CeilingBase(DeclarativeBase):
 
 
 class CeilingEntry(CeilingBase):
-    """The same columns, types, index and foreign key as audit_entry."""
+    """The same columns, types, index and foreign key as audit_entry (a copy
+    by hand: constraint names must differ, and this is the comparison)."""
 
     __tablename__ = "bench_ceiling_entry"
 
@@ -523,11 +512,11 @@ class Workload:
 
     def sa_single(self) -> None:
         rows = self._rows(1)
-        self.svc.unit_of_work(lambda db: db.execute(insert(CeilingEntry), rows))
+        self.svc.unit_of_work(lambda db: db.execute(insert(CeilingEntry.__table__), rows))
 
     def sa_batch(self, size: int) -> None:
         rows = self._rows(size)
-        self.svc.unit_of_work(lambda db: db.execute(insert(CeilingEntry), rows))
+        self.svc.unit_of_work(lambda db: db.execute(insert(CeilingEntry.__table__), rows))
 
     def _raw_rows(self, size: int) -> list[tuple[Any, ...]]:
         return [raw_tuple(next(self.templates), next(self.seq), self.backend.is_sqlite) for _ in range(size)]

@@ -146,19 +146,7 @@ _LOCK_HEAD = (
     .where(_heads.c.id == 1)
     .with_for_update()
 )
-_COLUMNS = (
-    "seq",
-    "at",
-    "hearing_id",
-    "actor_kind",
-    "actor_id",
-    "actor_role",
-    "action",
-    "key_id",
-    "nonce",
-    "ciphertext",
-    "chain_hash",
-)
+_COLUMNS = tuple(_entries.columns.keys())
 _INSERT_SQL: dict[str, tuple[str, bool]] = {}
 _UPDATE_HEAD = update(_heads).where(_heads.c.id == 1)
 _KEYS_BY_SCOPE = select(AuditKey.id, AuditKey.scope, AuditKey.wrapped, AuditKey.kek_fingerprint).where(
