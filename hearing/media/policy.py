@@ -1,0 +1,174 @@
+"""Who hears and sees whom: one pure function from the hearing's state.
+
+`route(state)` gives, for every receiver, the audio sources mixed into what
+it hears (each with a gain) and the video sources it is sent. The media room
+applies the result; it never asks a client to mute itself. A source that is
+not in a receiver's route is not forwarded to it (invariant 1 in DESIGN.md).
+
+The rules, in the order they apply:
+
+1. Nobody receives their own audio or video.
+2. A private consultation is a room of its own: its members' media reaches
+   only its members, its members receive only each other, and the recorder
+   never receives it (invariant 2).
+3. Who is live: in *open* mode everyone not muted; in *controlled* mode only
+   the judge, the floor holder, those the judge keeps live, and the
+   interpreter. The judge is always live and cannot be muted.
+4. The interpreter hears every party the judge has not muted, whatever the
+   mode: interpreting needs every word, not only the floor's.
+5. Selective mute hides one source's sound and/or picture from chosen
+   receivers; screening hides a source's picture from chosen receivers.
+6. Simultaneous interpretation: the interpreter is heard only by those who
+   need interpretation, who hear everyone else ducked under the interpreter.
+
+Pure and deterministic: no I/O, no clock, no aiortc.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+
+from hearing.docket.parties import ParticipantRole
+
+RECORDER = "recorder"
+DUCKED_GAIN = 0.25
+
+
+class FloorMode(enum.StrEnum):
+    OPEN = "open"
+    CONTROLLED = "controlled"
+
+
+class Interpretation(enum.StrEnum):
+    NONE = "none"
+    CONSECUTIVE = "consecutive"
+    SIMULTANEOUS = "simultaneous"
+
+
+class Medium(enum.StrEnum):
+    AUDIO = "audio"
+    VIDEO = "video"
+
+
+@dataclasses.dataclass(frozen=True)
+class Hidden:
+    """Selective mute: `source`'s `medium` is not sent to `receiver`."""
+
+    source: str
+    receiver: str
+    medium: Medium
+
+
+@dataclasses.dataclass(frozen=True)
+class MediaState:
+    """What the routing depends on. Participants are keyed by an id that is
+    stable across reconnects; roles come from the hearing's participant list."""
+
+    roles: Mapping[str, ParticipantRole]
+    mode: FloorMode = FloorMode.OPEN
+    floor: str | None = None
+    kept_live: frozenset[str] = frozenset()
+    muted: frozenset[str] = frozenset()
+    hidden: frozenset[Hidden] = frozenset()
+    consultation: frozenset[str] = frozenset()
+    interpretation: Interpretation = Interpretation.NONE
+    needs_interpretation: frozenset[str] = frozenset()
+    recording: bool = False
+
+    def __post_init__(self) -> None:
+        known = set(self.roles)
+        if RECORDER in known:
+            raise ValueError(f"'{RECORDER}' is reserved for the recorder")
+        for name, group in (
+            ("kept live", self.kept_live),
+            ("muted", self.muted),
+            ("consultation", self.consultation),
+            ("needs interpretation", self.needs_interpretation),
+        ):
+            if not group <= known:
+                raise ValueError(f"{name}: unknown participants {sorted(group - known)}")
+        if self.floor is not None and self.floor not in known:
+            raise ValueError(f"floor holder {self.floor!r} is not a participant")
+        for item in self.hidden:
+            if item.source not in known or item.receiver not in known | {RECORDER}:
+                raise ValueError(f"hidden: unknown participant in {item}")
+        if self.consultation and len(self.consultation) < 2:
+            raise ValueError("a consultation has at least two members")
+        if any(self.roles[p] is ParticipantRole.JUDGE for p in self.consultation | self.muted):
+            raise ValueError("the judge can be neither muted nor in a private consultation")
+
+    def is_live(self, source: str) -> bool:
+        role = self.roles[source]
+        if role is ParticipantRole.JUDGE:
+            return True
+        if source in self.muted:
+            return False
+        if self.mode is FloorMode.OPEN:
+            return True
+        return source == self.floor or source in self.kept_live or role is ParticipantRole.INTERPRETER
+
+
+@dataclasses.dataclass(frozen=True)
+class AudioFeed:
+    source: str
+    gain: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    receiver: str
+    audio: tuple[AudioFeed, ...]
+    video: tuple[str, ...]
+
+    def hears(self, source: str) -> bool:
+        return any(feed.source == source and feed.gain > 0 for feed in self.audio)
+
+
+def route(state: MediaState) -> dict[str, Route]:
+    receivers = sorted(state.roles) + ([RECORDER] if state.recording else [])
+    return {receiver: _route_for(state, receiver) for receiver in receivers}
+
+
+def _separated(state: MediaState, source: str, receiver: str) -> bool:
+    """Rule 2: the consultation is a closed room in both directions."""
+    if receiver == RECORDER:
+        return source in state.consultation
+    return (source in state.consultation) != (receiver in state.consultation)
+
+
+def _route_for(state: MediaState, receiver: str) -> Route:
+    receiver_role = state.roles.get(receiver)
+    in_consultation = receiver in state.consultation
+    audio: list[AudioFeed] = []
+    video: list[str] = []
+    for source in sorted(state.roles):
+        if source == receiver or _separated(state, source, receiver):
+            continue
+        if Hidden(source, receiver, Medium.VIDEO) not in state.hidden:
+            video.append(source)
+        if Hidden(source, receiver, Medium.AUDIO) in state.hidden:
+            continue
+        # Inside a consultation everyone speaks freely; the floor rules the court.
+        if not in_consultation and not state.is_live(source) and receiver_role is not ParticipantRole.INTERPRETER:
+            continue
+        if not in_consultation and source in state.muted:
+            continue
+        gain = _gain(state, source, receiver)
+        if gain > 0:
+            audio.append(AudioFeed(source, gain))
+    return Route(receiver, tuple(audio), tuple(video))
+
+
+def _gain(state: MediaState, source: str, receiver: str) -> float:
+    if state.interpretation is not Interpretation.SIMULTANEOUS:
+        return 1.0
+    interpreter = state.roles[source] is ParticipantRole.INTERPRETER
+    if receiver in state.needs_interpretation:
+        return 1.0 if interpreter else DUCKED_GAIN
+    if interpreter and receiver != RECORDER:
+        # In simultaneous mode the interpreter speaks into the ears of those
+        # who need it; the court hears the original. The record keeps both.
+        return 0.0
+    return 1.0

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hearing.docket.parties import ParticipantRole as R
+from hearing.media.policy import (
+    DUCKED_GAIN,
+    RECORDER,
+    FloorMode,
+    Hidden,
+    Interpretation,
+    MediaState,
+    Medium,
+    route,
+)
+
+ROLES = {
+    "judge": R.JUDGE,
+    "prosecutor": R.PROSECUTOR,
+    "defence": R.DEFENCE_COUNSEL,
+    "detainee": R.DETAINEE,
+    "interpreter": R.INTERPRETER,
+    "officer": R.CUSTODY_OFFICER,
+}
+
+
+def hears(state: MediaState, receiver: str) -> set[str]:
+    return {f.source for f in route(state)[receiver].audio if f.gain > 0}
+
+
+def sees(state: MediaState, receiver: str) -> set[str]:
+    return set(route(state)[receiver].video)
+
+
+def test_open_mode_everyone_hears_everyone_else() -> None:
+    state = MediaState(ROLES)
+    for receiver in ROLES:
+        assert hears(state, receiver) == set(ROLES) - {receiver}
+        assert sees(state, receiver) == set(ROLES) - {receiver}
+
+
+def test_controlled_mode_only_judge_floor_and_interpreter_are_live() -> None:
+    state = MediaState(ROLES, mode=FloorMode.CONTROLLED, floor="prosecutor")
+    assert hears(state, "detainee") == {"judge", "prosecutor", "interpreter"}
+    # Taking the floor back silences the prosecutor at every receiver.
+    back = MediaState(ROLES, mode=FloorMode.CONTROLLED)
+    assert all("prosecutor" not in hears(back, r) for r in ROLES if r != "interpreter")
+    # The judge may keep a previous holder live.
+    kept = MediaState(ROLES, mode=FloorMode.CONTROLLED, floor="defence", kept_live=frozenset({"prosecutor"}))
+    assert hears(kept, "detainee") == {"judge", "defence", "prosecutor", "interpreter"}
+
+
+def test_the_interpreter_hears_every_party_not_muted() -> None:
+    state = MediaState(ROLES, mode=FloorMode.CONTROLLED, muted=frozenset({"officer"}))
+    assert hears(state, "interpreter") == {"judge", "prosecutor", "defence", "detainee"}
+
+
+def test_a_muted_participant_is_silent_everywhere() -> None:
+    state = MediaState(ROLES, muted=frozenset({"detainee"}))
+    assert all("detainee" not in hears(state, r) for r in ROLES)
+    # Still seen: muting is about sound.
+    assert "detainee" in sees(state, "judge")
+
+
+def test_selective_mute_and_screening() -> None:
+    state = MediaState(
+        ROLES,
+        hidden=frozenset(
+            {
+                Hidden("detainee", "prosecutor", Medium.AUDIO),
+                Hidden("detainee", "officer", Medium.VIDEO),
+            }
+        ),
+    )
+    assert "detainee" not in hears(state, "prosecutor") and "detainee" in sees(state, "prosecutor")
+    assert "detainee" not in sees(state, "officer") and "detainee" in hears(state, "officer")
+    assert "detainee" in hears(state, "judge") and "detainee" in sees(state, "judge")
+
+
+def test_consultation_is_a_closed_room() -> None:
+    state = MediaState(ROLES, consultation=frozenset({"detainee", "defence"}), recording=True)
+    assert hears(state, "detainee") == {"defence"} and sees(state, "detainee") == {"defence"}
+    assert hears(state, "defence") == {"detainee"}
+    for outsider in set(ROLES) - {"detainee", "defence"}:
+        assert not {"detainee", "defence"} & (hears(state, outsider) | sees(state, outsider))
+    assert not {"detainee", "defence"} & (hears(state, RECORDER) | sees(state, RECORDER))
+
+
+def test_simultaneous_interpretation_ducks_the_original_for_those_who_need_it() -> None:
+    state = MediaState(ROLES, interpretation=Interpretation.SIMULTANEOUS, needs_interpretation=frozenset({"detainee"}))
+    gains = {f.source: f.gain for f in route(state)["detainee"].audio}
+    assert gains["interpreter"] == 1.0 and gains["judge"] == DUCKED_GAIN
+    assert "interpreter" not in hears(state, "prosecutor")
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"floor": "nobody"},
+        {"muted": frozenset({"judge"})},
+        {"consultation": frozenset({"judge", "detainee"})},
+        {"consultation": frozenset({"detainee"})},
+        {"kept_live": frozenset({"ghost"})},
+        {"hidden": frozenset({Hidden("ghost", "judge", Medium.AUDIO)})},
+    ],
+)
+def test_impossible_states_are_refused(kwargs: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        MediaState(ROLES, **kwargs)
+
+
+def test_recorder_id_is_reserved() -> None:
+    with pytest.raises(ValueError):
+        MediaState({RECORDER: R.OBSERVER})
+
+
+names = st.sampled_from(sorted(ROLES))
+others = st.sampled_from(sorted(set(ROLES) - {"judge"}))
+
+
+@st.composite
+def states(draw: st.DrawFn) -> MediaState:
+    consultation = draw(st.frozensets(others, max_size=3))
+    if len(consultation) < 2:
+        consultation = frozenset()
+    return MediaState(
+        ROLES,
+        mode=draw(st.sampled_from(list(FloorMode))),
+        floor=draw(st.none() | names),
+        kept_live=draw(st.frozensets(names)),
+        muted=draw(st.frozensets(others)),
+        hidden=draw(
+            st.frozensets(
+                st.builds(Hidden, names, st.sampled_from([*sorted(ROLES), RECORDER]), st.sampled_from(Medium))
+            )
+        ),
+        consultation=consultation,
+        interpretation=draw(st.sampled_from(list(Interpretation))),
+        needs_interpretation=draw(st.frozensets(names)),
+        recording=draw(st.booleans()),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(states())
+def test_invariants_hold_for_any_state(state: MediaState) -> None:
+    routes = route(state)
+    for receiver, r in routes.items():
+        sources = {f.source for f in r.audio} | set(r.video)
+        assert receiver not in sources  # never oneself
+        assert all(0 < f.gain <= 1 for f in r.audio)
+        if receiver in state.consultation:
+            assert sources <= state.consultation
+        else:
+            assert not sources & state.consultation  # never leaks
+        for h in state.hidden:
+            if h.receiver == receiver:
+                medium = {f.source for f in r.audio} if h.medium is Medium.AUDIO else set(r.video)
+                assert h.source not in medium
+        if receiver not in state.consultation:
+            for muted in state.muted:
+                assert not r.hears(muted)
+            judge_hidden = Hidden("judge", receiver, Medium.AUDIO) in state.hidden
+            if receiver != "judge" and not judge_hidden:
+                assert r.hears("judge")  # the judge is never silenced
+            if state.mode is FloorMode.CONTROLLED and state.roles.get(receiver) is not R.INTERPRETER:
+                allowed = {"judge", "interpreter", state.floor, *state.kept_live}
+                assert {f.source for f in r.audio} <= allowed
+    assert (RECORDER in routes) == state.recording
+
+
+def test_route_is_deterministic() -> None:
+    state = MediaState(ROLES, mode=FloorMode.CONTROLLED, floor="detainee", recording=True)
+    assert route(state) == route(state)
+    assert list(route(state)) == [*sorted(ROLES), RECORDER]
