@@ -1,0 +1,114 @@
+"""Signaling messages: JSON over an authenticated WebSocket, one per participant.
+
+Parsing is strict and pure: a message is a JSON object with a known `type`
+and exactly the fields that type allows, under a size limit. Anything else
+is answered with an error message carrying a stable code, and the room is
+not disturbed. docs/protocol.md lists the messages and the codes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+MAX_MESSAGE_BYTES = 64 * 1024
+MAX_SDP_CHARS = 32 * 1024
+MAX_CANDIDATE_CHARS = 1024
+
+
+class SignalingError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def to_json(self) -> str:
+        return json.dumps({"type": "error", "error": self.code, "message": self.message})
+
+
+@dataclasses.dataclass(frozen=True)
+class Offer:
+    sdp: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    sdp: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    candidate: str
+    sdp_mid: str | None
+    sdp_mline_index: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Ping:
+    nonce: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Leave:
+    pass
+
+
+Message = Offer | Answer | Candidate | Ping | Leave
+
+_FIELDS: dict[str, set[str]] = {
+    "offer": {"sdp"},
+    "answer": {"sdp"},
+    "candidate": {"candidate", "sdpMid", "sdpMLineIndex"},
+    "ping": {"nonce"},
+    "leave": set(),
+}
+
+
+def _malformed(message: str) -> SignalingError:
+    return SignalingError("malformed_message", message)
+
+
+def _string(body: dict[str, Any], key: str, limit: int, *, optional: bool = False) -> str | None:
+    value = body.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not value or len(value) > limit:
+        raise _malformed(f"'{key}' must be a non-empty string of at most {limit} characters")
+    return value
+
+
+def parse(raw: str | bytes) -> Message:
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise SignalingError("message_too_large", f"messages are at most {MAX_MESSAGE_BYTES} bytes")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise _malformed("not JSON") from None
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+        raise _malformed("a message is a JSON object with a 'type'")
+    kind = body.pop("type")
+    if kind not in _FIELDS:
+        raise SignalingError("unknown_message", f"unknown message type {kind[:40]!r}")
+    extra = set(body) - _FIELDS[kind]
+    if extra:
+        raise _malformed(f"unexpected fields for {kind}: {sorted(extra)[:5]}")
+    if kind in ("offer", "answer"):
+        sdp = _string(body, "sdp", MAX_SDP_CHARS)
+        assert sdp is not None
+        if not sdp.startswith("v=0"):
+            raise _malformed("'sdp' is not a session description")
+        return Offer(sdp) if kind == "offer" else Answer(sdp)
+    if kind == "candidate":
+        candidate = _string(body, "candidate", MAX_CANDIDATE_CHARS)
+        assert candidate is not None
+        index = body.get("sdpMLineIndex")
+        if index is not None and (not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < 64):
+            raise _malformed("'sdpMLineIndex' must be a small non-negative integer")
+        return Candidate(candidate, _string(body, "sdpMid", 64, optional=True), index)
+    if kind == "ping":
+        nonce = body.get("nonce")
+        if not isinstance(nonce, int) or isinstance(nonce, bool) or not 0 <= nonce < 2**53:
+            raise _malformed("'nonce' must be a non-negative integer")
+        return Ping(nonce)
+    return Leave()

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hearing.media.signaling import (
+    MAX_MESSAGE_BYTES,
+    Answer,
+    Candidate,
+    Leave,
+    Offer,
+    Ping,
+    SignalingError,
+    parse,
+)
+
+SDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"type": "offer", "sdp": SDP}, Offer(SDP)),
+        ({"type": "answer", "sdp": SDP}, Answer(SDP)),
+        (
+            {
+                "type": "candidate",
+                "candidate": "candidate:1 1 UDP 1 127.0.0.1 5000 typ host",
+                "sdpMid": "0",
+                "sdpMLineIndex": 0,
+            },
+            Candidate("candidate:1 1 UDP 1 127.0.0.1 5000 typ host", "0", 0),
+        ),
+        ({"type": "ping", "nonce": 7}, Ping(7)),
+        ({"type": "leave"}, Leave()),
+    ],
+)
+def test_valid_messages(raw: dict[str, object], expected: object) -> None:
+    assert parse(json.dumps(raw)) == expected
+    assert parse(json.dumps(raw).encode()) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("", "malformed_message"),
+        ("{", "malformed_message"),
+        (b"\xff\xfe", "malformed_message"),
+        ("[]", "malformed_message"),
+        ('{"sdp": "v=0"}', "malformed_message"),
+        ('{"type": 5}', "malformed_message"),
+        ('{"type": "explode"}', "unknown_message"),
+        ('{"type": "offer"}', "malformed_message"),
+        ('{"type": "offer", "sdp": "hello"}', "malformed_message"),
+        ('{"type": "offer", "sdp": "v=0", "admin": true}', "malformed_message"),
+        ('{"type": "candidate", "candidate": ""}', "malformed_message"),
+        ('{"type": "candidate", "candidate": "c", "sdpMLineIndex": -1}', "malformed_message"),
+        ('{"type": "candidate", "candidate": "c", "sdpMLineIndex": true}', "malformed_message"),
+        ('{"type": "ping", "nonce": "x"}', "malformed_message"),
+        ('{"type": "ping", "nonce": 1e300}', "malformed_message"),
+        ("x" * (MAX_MESSAGE_BYTES + 1), "message_too_large"),
+        (json.dumps({"type": "offer", "sdp": "v=0" + "a" * 40000}), "malformed_message"),
+    ],
+)
+def test_bad_messages_get_a_stable_code(raw: str | bytes, code: str) -> None:
+    with pytest.raises(SignalingError) as info:
+        parse(raw)
+    assert info.value.code == code
+    reply = json.loads(info.value.to_json())
+    assert reply["type"] == "error" and reply["error"] == code and reply["message"]
