@@ -16,8 +16,9 @@ from starlette.staticfiles import StaticFiles
 
 from hearing.config import Settings
 from hearing.errors import HearingError
+from hearing.media.rooms import Rooms
 from hearing.services import Services
-from hearing.web import audit, devices, hearings, staff
+from hearing.web import audit, devices, hearings, media, staff
 from hearing.web.errors import domain_error, http_error, server_error
 from hearing.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from hearing.web.ratelimit import SlidingWindow
@@ -36,6 +37,7 @@ def routes() -> list[BaseRoute]:
         *hearings.ROUTES,
         *devices.ROUTES,
         *audit.ROUTES,
+        *media.ROUTES,
         route("/healthz", healthz, audience=Audience.PUBLIC),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
@@ -47,6 +49,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        await app.state.rooms.close_all()
         if services is None:
             svc.close()
 
@@ -66,4 +69,5 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     )
     app.state.services = svc
     app.state.guess_limiter = SlidingWindow(settings.signin_attempts_per_minute)
+    app.state.rooms = Rooms()
     return app

@@ -353,7 +353,7 @@ def cmd_serve(cmd: Command) -> int:
     settings = _with_address(cmd.settings, cmd.args)
     app = create_app(settings)
     logger.info("serving", extra={"host": settings.host, "port": settings.port})
-    uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_config=None)
+    uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_config=None, ws_max_size=256 * 1024)
     return 0
 
 

@@ -107,3 +107,8 @@ class DeviceNotAuthorised(HearingError):
 class ScheduleConflict(Conflict):
     code = "schedule_conflict"
     default_message = "The courtroom already has a hearing at that time."
+
+
+class HearingNotOpen(Conflict):
+    code = "hearing_not_open"
+    default_message = "The hearing is not open: the judge opens it first."

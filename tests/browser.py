@@ -45,7 +45,13 @@ class LiveServer:
         app = create_app(self.settings, services)
         self.server = uvicorn.Server(
             uvicorn.Config(
-                app, host="127.0.0.1", port=self.settings.port, access_log=False, log_config=None, lifespan="on"
+                app,
+                ws_max_size=256 * 1024,
+                host="127.0.0.1",
+                port=self.settings.port,
+                access_log=False,
+                log_config=None,
+                lifespan="on",
             )
         )
         self.thread = threading.Thread(target=self.server.run, name="live-server", daemon=True)

@@ -185,14 +185,18 @@ def client(settings: Settings, services: Services) -> Iterator[TestClient]:
         yield test_client
 
 
-def login_as(client: TestClient, services: Services, user_id: int) -> None:
-    """A session for this user without the sign-in form (tested on its own)."""
+def session_cookie(services: Services, user_id: int) -> str:
+    """A signed session cookie value for this user, without the sign-in form
+    (which is tested on its own)."""
 
     def start(db: Session) -> str:
         return signin.start_session(db, db.get_one(StaffUser, user_id), datetime.now(UTC))
 
-    token = services.unit_of_work(start)
-    client.cookies.set(SESSION_COOKIE, session_signer(services).sign(token.encode()).decode())
+    return session_signer(services).sign(services.unit_of_work(start).encode()).decode()
+
+
+def login_as(client: TestClient, services: Services, user_id: int) -> None:
+    client.cookies.set(SESSION_COOKIE, session_cookie(services, user_id))
 
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')

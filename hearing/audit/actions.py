@@ -21,6 +21,8 @@ class Action(enum.StrEnum):
     DEVICE_REVOKED = "device.revoked"
     ACCESS_DENIED = "access.denied"
     HEARING_BOOKED = "hearing.booked"
+    PARTICIPANT_JOINED = "participant.joined"
+    PARTICIPANT_LEFT = "participant.left"
     HEARING_OPENED = "hearing.opened"
     HEARING_STARTED = "hearing.started"
     HEARING_PAUSED = "hearing.paused"

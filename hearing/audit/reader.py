@@ -120,6 +120,8 @@ _SENTENCES = {
     Action.DEVICE_REVOKED: "{actor} revoked device {name}",
     Action.ACCESS_DENIED: "{actor} was refused {method} {path}",
     Action.HEARING_BOOKED: "{actor} booked case {case_number} from {start} to {end}",
+    Action.PARTICIPANT_JOINED: "{actor} joined the hearing's media as {seat}",
+    Action.PARTICIPANT_LEFT: "{actor} left the hearing's media as {seat} ({reason})",
     Action.HEARING_OPENED: "{actor} opened the hearing (the lobby)",
     Action.HEARING_STARTED: "{actor} started the hearing",
     Action.HEARING_PAUSED: "{actor} paused the hearing",

@@ -18,7 +18,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCIceCandidate, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from hearing.media.mixer import Level, LevelMeter, Pcm, mix
@@ -98,11 +98,23 @@ class Room:
             if track.kind == "audio" and peer.reader is None:
                 peer.reader = asyncio.create_task(self._read(peer, track), name=f"{self!r} {participant} audio")
 
-        await connection.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-        connection.addTrack(peer.outbound)
-        await connection.setLocalDescription(await connection.createAnswer())
+        try:
+            await connection.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+            connection.addTrack(peer.outbound)
+            await connection.setLocalDescription(await connection.createAnswer())
+        except Exception as exc:
+            # The offer is the client's input: aiortc answers a malformed one
+            # with assertion, key and value errors alike. Refuse it cleanly.
+            await self.leave(participant)
+            raise ValueError(f"unusable offer ({type(exc).__name__})") from exc
         logger.info("%r: %s joined", self, participant)
         return connection.localDescription.sdp
+
+    async def add_candidate(self, participant: str, candidate: RTCIceCandidate) -> None:
+        peer = self.peers.get(participant)
+        if peer is None:
+            raise KeyError(participant)
+        await peer.connection.addIceCandidate(candidate)
 
     async def leave(self, participant: str) -> None:
         peer = self.peers.pop(participant, None)

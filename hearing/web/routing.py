@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from itsdangerous import BadSignature, Signer
 from sqlalchemy.orm import Session
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -39,6 +39,9 @@ class Audience(enum.Enum):
     PUBLIC = "public"
     STAFF = "staff"
     DEVICE = "device"
+    # The hearing's own parties: its judge, or a device at its courtroom or
+    # custody facility (hearing/web/media.py decides, per hearing).
+    PARTICIPANT = "participant"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,7 +73,7 @@ class DevicePrincipal:
         return Actor("device", self.endpoint_id, self.kind)
 
 
-def services(request: Request) -> Services:
+def services(request: HTTPConnection) -> Services:
     svc: Services = request.app.state.services
     return svc
 
@@ -85,7 +88,7 @@ def session_signer(svc: Services) -> Signer:
     return Signer(svc.keys.session_signing, salt="staff-session")
 
 
-async def authenticate_staff(request: Request) -> StaffPrincipal:
+async def authenticate_staff(request: HTTPConnection) -> StaffPrincipal:
     svc = services(request)
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie or len(cookie) > 256:
@@ -117,7 +120,7 @@ async def authenticate_staff(request: Request) -> StaffPrincipal:
     return principal
 
 
-def device_token(request: Request) -> str | None:
+def device_token(request: HTTPConnection) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme == DEVICE_AUTH_SCHEME and value:
@@ -125,7 +128,7 @@ def device_token(request: Request) -> str | None:
     return request.cookies.get(DEVICE_COOKIE)
 
 
-async def authenticate_device(request: Request) -> DevicePrincipal:
+async def authenticate_device(request: HTTPConnection) -> DevicePrincipal:
     svc = services(request)
     token = device_token(request)
     if not token:

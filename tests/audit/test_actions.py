@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from hearing import demo
 from hearing.audit.actions import Action
@@ -537,6 +538,50 @@ def _access_denied_device(env: Env) -> list[Logged]:
     path = f"/api/device/hearings/{hearing_b}"
     assert new[0].payload == {"method": "GET", "path": path, "target_hearing": hearing_b}
     return new
+
+
+def _media_socket(env: Env, hearing_id: int) -> list[Any]:
+    """Join the hearing's media socket as the signed-in user and leave again."""
+    replies: list[Any] = []
+    with env.client.websocket_connect(f"/ws/hearings/{hearing_id}/media") as ws:
+        replies.append(ws.receive_json())
+        if replies[0]["type"] == "welcome":
+            ws.send_json({"type": "leave"})
+        with pytest.raises(WebSocketDisconnect):
+            ws.receive_json()
+    return replies
+
+
+@scenario(Action.ACCESS_DENIED, "clerk-joins-media")
+def _access_denied_media(env: Env) -> list[Logged]:
+    clerk = env.sign_in_as("clerk")
+    hearing = env.court.hearing_a
+    replies: list[Any] = []
+    new = env.appended(lambda: replies.extend(_media_socket(env, hearing)))
+    assert replies[0]["error"] == "permission_denied"
+    assert [shape(e) for e in new] == [user(Action.ACCESS_DENIED, clerk)]
+    path = f"/ws/hearings/{hearing}/media"
+    assert new[0].payload == {"method": "WEBSOCKET", "path": path, "target_hearing": hearing}
+    return new
+
+
+def _judge_joins_and_leaves(env: Env) -> list[Logged]:
+    judge = env.sign_in_as("judge")
+    hearing = env.court.hearing_a
+    env.services.unit_of_work(lambda db: setattr(db.get_one(Hearing, hearing), "state", HearingState.OPEN))
+    replies: list[Any] = []
+    new = env.appended(lambda: replies.extend(_media_socket(env, hearing)))
+    assert replies[0] == {"type": "welcome", "seat": "judge", "hearing": hearing}
+    assert [shape(e) for e in new] == [
+        user(Action.PARTICIPANT_JOINED, judge, hearing),
+        user(Action.PARTICIPANT_LEFT, judge, hearing),
+    ]
+    assert [e.payload for e in new] == [{"seat": "judge"}, {"seat": "judge", "reason": "left"}]
+    return new
+
+
+scenario(Action.PARTICIPANT_JOINED)(_judge_joins_and_leaves)
+scenario(Action.PARTICIPANT_LEFT)(_judge_joins_and_leaves)
 
 
 @scenario(Action.ACCESS_DENIED, "role-without-permission")

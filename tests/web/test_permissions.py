@@ -15,8 +15,11 @@ from hearing.auth import devices
 from hearing.auth.permissions import ROLE_PERMISSIONS, Permission
 from hearing.auth.roles import Role
 from hearing.clock import utcnow
+from hearing.db.models import Hearing
+from hearing.docket.lifecycle import HearingState
 from hearing.docket.parties import EndpointKind
 from hearing.services import Services
+from hearing.web.media import GuardedWebSocketRoute
 from hearing.web.ratelimit import SlidingWindow
 from hearing.web.routing import Audience, GuardedRoute
 from tests.conftest import Court_, csrf_token, login_as
@@ -27,8 +30,8 @@ AUTH_CODES = {"not_authenticated", "permission_denied", "device_not_authorised"}
 
 def app_routes(client: TestClient) -> Iterator[tuple[GuardedRoute, str]]:
     for route in client.app.routes:
-        if isinstance(route, Mount):
-            continue
+        if isinstance(route, Mount | GuardedWebSocketRoute):
+            continue  # static files; sockets have their own walk below
         assert isinstance(route, GuardedRoute), f"{route} is not built with hearing.web.routing.route()"
         for method in sorted(route.methods or []):
             if method != "HEAD":
@@ -129,3 +132,48 @@ def test_pages_send_anonymous_visitors_to_sign_in(client: TestClient, path: str,
     response = client.get(path)
     assert response.status_code == 303
     assert response.headers["location"] == location
+
+
+def test_every_socket_admits_exactly_the_hearings_parties(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    """The socket audience: the hearing's judge and the devices at its sites."""
+    tokens = services.unit_of_work(
+        lambda db: {
+            "courtroom_device": devices.enroll(
+                db, services.keys, SYSTEM, kind=EndpointKind.COURTROOM, name="rig-a", site="Room A", now=utcnow()
+            ).token,
+            "custody_device": devices.enroll(
+                db, services.keys, SYSTEM, kind=EndpointKind.CUSTODY, name="kiosk-a", site="Facility A", now=utcnow()
+            ).token,
+        }
+    )
+    services.unit_of_work(lambda db: setattr(db.get_one(Hearing, court.hearing_a), "state", HearingState.OPEN))
+    expected = {
+        "anonymous": "not_authenticated",
+        "judge": "welcome",
+        "clerk": "permission_denied",
+        "custody_officer": "permission_denied",
+        "auditor": "permission_denied",
+        "admin": "permission_denied",
+        "courtroom_device": "welcome",
+        "custody_device": "welcome",
+    }
+    sockets = [r for r in client.app.routes if isinstance(r, GuardedWebSocketRoute)]
+    assert sockets
+    for socket in sockets:
+        assert socket.audience is Audience.PARTICIPANT
+        path = socket.path.replace("{hearing_id:int}", str(court.hearing_a))
+        for caller, outcome in expected.items():
+            client.cookies.clear()
+            headers = {}
+            if caller in Role._value2member_map_:
+                login_as(client, services, court.users[caller])
+            elif caller in tokens:
+                headers["Authorization"] = f"Device {tokens[caller]}"
+            with client.websocket_connect(path, headers=headers) as ws:
+                first = ws.receive_json()
+                if first["type"] == "welcome":
+                    ws.send_json({"type": "leave"})
+            got = first["type"] if first["type"] == "welcome" else first["error"]
+            assert got == outcome, (socket.path, caller)

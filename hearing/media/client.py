@@ -1,0 +1,115 @@
+"""A participant in Python: the courtroom rig, test peers and benchmarks use it.
+
+Connects to a hearing's media socket, takes its seat, publishes tracks and
+receives what the server routes to it. Keeps the socket alive with pings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+from websockets.asyncio.client import ClientConnection, connect
+
+logger = logging.getLogger(__name__)
+
+PING_SECONDS = 5.0
+
+
+class MediaClientError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+class MediaClient:
+    def __init__(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        configuration: RTCConfiguration | None = None,
+        on_track: Callable[[MediaStreamTrack], None] | None = None,
+    ) -> None:
+        self.url = url
+        self.headers = dict(headers or {})
+        self.connection = RTCPeerConnection(configuration or RTCConfiguration(iceServers=[]))
+        self.on_track = on_track
+        self.seat: str | None = None
+        self.tracks: list[MediaStreamTrack] = []
+        self._socket: ClientConnection | None = None
+        self._pinger: asyncio.Task[None] | None = None
+        self._replies: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._reader: asyncio.Task[None] | None = None
+        self._nonces = itertools.count()
+
+        @self.connection.on("track")
+        def track(track: MediaStreamTrack) -> None:
+            self.tracks.append(track)
+            if self.on_track is not None:
+                self.on_track(track)
+
+    def __repr__(self) -> str:
+        return f"MediaClient({self.seat or self.url!r})"
+
+    async def connect(self, publish: Sequence[MediaStreamTrack] = ()) -> None:
+        # proxy=None: never route through an environment proxy (closed network).
+        self._socket = await connect(self.url, additional_headers=self.headers, proxy=None, max_size=256 * 1024)
+        self._reader = asyncio.create_task(self._read(), name=f"{self!r} reader")
+        welcome = await self._expect("welcome")
+        self.seat = str(welcome["seat"])
+        for track in publish:
+            self.connection.addTrack(track)
+        if not publish:
+            self.connection.addTransceiver("audio", direction="recvonly")
+        await self.connection.setLocalDescription(await self.connection.createOffer())
+        await self.send({"type": "offer", "sdp": self.connection.localDescription.sdp})
+        answer = await self._expect("answer")
+        await self.connection.setRemoteDescription(RTCSessionDescription(sdp=str(answer["sdp"]), type="answer"))
+        self._pinger = asyncio.create_task(self._ping(), name=f"{self!r} pinger")
+
+    async def send(self, message: Mapping[str, Any]) -> None:
+        if self._socket is None:
+            raise MediaClientError("not_connected", "connect first")
+        await self._socket.send(json.dumps(message))
+
+    async def _read(self) -> None:
+        assert self._socket is not None
+        with contextlib.suppress(Exception):
+            async for raw in self._socket:
+                message = json.loads(raw)
+                if message.get("type") != "pong":
+                    await self._replies.put(message)
+        await self._replies.put({"type": "closed"})
+
+    async def _expect(self, kind: str, timeout: float = 10.0) -> dict[str, Any]:
+        message = await asyncio.wait_for(self._replies.get(), timeout)
+        if message.get("type") == "error":
+            raise MediaClientError(str(message.get("error")), str(message.get("message")))
+        if message.get("type") != kind:
+            raise MediaClientError("unexpected_message", f"expected {kind}, got {message.get('type')}")
+        return message
+
+    async def _ping(self) -> None:
+        while True:
+            await asyncio.sleep(PING_SECONDS)
+            await self.send({"type": "ping", "nonce": next(self._nonces)})
+
+    async def close(self) -> None:
+        for task in (self._pinger, self._reader):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._socket is not None:
+            with contextlib.suppress(Exception):
+                await self._socket.send(json.dumps({"type": "leave"}))
+            await self._socket.close()
+        await self.connection.close()

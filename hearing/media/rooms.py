@@ -1,0 +1,44 @@
+"""The media rooms of this process: one per live hearing, made on first join."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+from aiortc import RTCConfiguration
+
+from hearing.docket.parties import ParticipantRole
+from hearing.media.policy import MediaState
+from hearing.media.room import Room
+
+logger = logging.getLogger(__name__)
+
+
+class Rooms:
+    def __init__(self, configuration: RTCConfiguration | None = None) -> None:
+        self.configuration = configuration or RTCConfiguration(iceServers=[])
+        self._rooms: dict[int, Room] = {}
+        self._lock = asyncio.Lock()
+
+    def get(self, hearing_id: int) -> Room | None:
+        return self._rooms.get(hearing_id)
+
+    async def open(self, hearing_id: int, roles: Mapping[str, ParticipantRole]) -> Room:
+        async with self._lock:
+            room = self._rooms.get(hearing_id)
+            if room is None:
+                room = Room(f"hearing {hearing_id}", MediaState(dict(roles)), configuration=self.configuration)
+                await room.start()
+                self._rooms[hearing_id] = room
+            return room
+
+    async def close(self, hearing_id: int) -> None:
+        async with self._lock:
+            room = self._rooms.pop(hearing_id, None)
+        if room is not None:
+            await room.stop()
+
+    async def close_all(self) -> None:
+        for hearing_id in list(self._rooms):
+            await self.close(hearing_id)

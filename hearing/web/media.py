@@ -1,0 +1,173 @@
+"""The media signaling socket: `/ws/hearings/{id}/media`.
+
+The hearing's judge (staff session) or a device at its courtroom or custody
+facility connects, is given its seat, and negotiates one peer connection
+with the server's room. Bad messages get an error message with a stable code
+and change nothing; silence for longer than the liveness timeout closes the
+socket. Joining and leaving are audited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiortc.sdp import candidate_from_sdp
+from sqlalchemy.orm import Session
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketState
+
+from hearing.audit.actions import Action
+from hearing.audit.log import ANONYMOUS, Actor, append
+from hearing.auth import devices
+from hearing.auth.permissions import Permission
+from hearing.db.models import Endpoint, Hearing
+from hearing.docket.lifecycle import HearingState
+from hearing.errors import HearingError, HearingNotFound, HearingNotOpen, PermissionDenied
+from hearing.media import seats, signaling
+from hearing.media.room import Room
+from hearing.media.rooms import Rooms
+from hearing.web.routing import Audience, authenticate_device, authenticate_staff, device_token, services
+
+logger = logging.getLogger(__name__)
+
+LIVENESS_SECONDS = 15.0
+LIVE_STATES = frozenset({HearingState.OPEN, HearingState.IN_SESSION, HearingState.PAUSED, HearingState.CONSULTATION})
+
+
+async def _admit(websocket: WebSocket, hearing_id: int) -> tuple[str, Actor]:
+    """The seat this connection takes, or a domain error saying why not."""
+    svc = services(websocket)
+    actor: Actor
+    if device_token(websocket):
+        device = await authenticate_device(websocket)
+        actor = websocket.state.actor = device.actor
+
+        def check_device(db: Session) -> str:
+            hearing = db.get(Hearing, hearing_id)
+            if hearing is None:
+                raise HearingNotFound()
+            endpoint = db.get_one(Endpoint, device.endpoint_id)
+            devices.check_site(endpoint, hearing)
+            if hearing.state not in LIVE_STATES:
+                raise HearingNotOpen()
+            return seats.seat_for_device(endpoint.kind)
+
+        return await svc.run(check_device), actor
+    principal = await authenticate_staff(websocket)
+    actor = websocket.state.actor = principal.actor
+
+    def check_judge(db: Session) -> str:
+        hearing = db.get(Hearing, hearing_id)
+        if hearing is None:
+            raise HearingNotFound()
+        if not principal.can(Permission.CONDUCT_HEARING) or hearing.courtroom_id != principal.courtroom_id:
+            raise PermissionDenied("Only the hearing's judge joins from a staff session.")
+        if hearing.state not in LIVE_STATES:
+            raise HearingNotOpen()
+        return seats.JUDGE
+
+    return await svc.run(check_judge), actor
+
+
+async def _refuse(websocket: WebSocket, error: HearingError) -> None:
+    if isinstance(error, PermissionDenied):
+        actor: Actor = getattr(websocket.state, "actor", ANONYMOUS)
+        path, target = websocket.url.path[:200], websocket.path_params["hearing_id"]
+        await services(websocket).run(
+            lambda db: append(db, actor, Action.ACCESS_DENIED, method="WEBSOCKET", path=path, target_hearing=target)
+        )
+    await websocket.send_json({"type": "error", "error": error.code, "message": error.message})
+    await websocket.close(code=4000 + error.status)
+
+
+async def media_socket(websocket: WebSocket) -> None:
+    hearing_id: int = websocket.path_params["hearing_id"]
+    await websocket.accept()
+    try:
+        seat, actor = await _admit(websocket, hearing_id)
+    except HearingError as exc:
+        await _refuse(websocket, exc)
+        return
+    svc = services(websocket)
+    rooms: Rooms = websocket.app.state.rooms
+    room = await rooms.open(hearing_id, seats.SEAT_ROLES)
+    await svc.run(lambda db: append(db, actor, Action.PARTICIPANT_JOINED, hearing_id=hearing_id, seat=seat))
+    await websocket.send_json({"type": "welcome", "seat": seat, "hearing": hearing_id})
+    reason = "left"
+    try:
+        reason = await _converse(websocket, room, seat)
+    finally:
+        await room.leave(seat)
+        await svc.run(
+            lambda db: append(db, actor, Action.PARTICIPANT_LEFT, hearing_id=hearing_id, seat=seat, reason=reason)
+        )
+        if websocket.client_state is WebSocketState.CONNECTED:
+            with contextlib.suppress(RuntimeError):
+                await websocket.close(code=1000 if reason == "left" else 4408)
+
+
+async def _converse(websocket: WebSocket, room: Room, seat: str) -> str:
+    while True:
+        try:
+            message = await asyncio.wait_for(websocket.receive(), timeout=LIVENESS_SECONDS)
+        except TimeoutError:
+            return "timeout"
+        if message["type"] == "websocket.disconnect":
+            return "disconnected"
+        raw = message.get("text") or message.get("bytes") or ""
+        try:
+            parsed = signaling.parse(raw)
+            reply = await _handle(room, seat, parsed)
+        except signaling.SignalingError as exc:
+            await websocket.send_text(exc.to_json())
+            continue
+        if reply is None:
+            return "left"
+        if reply:
+            await websocket.send_json(reply)
+
+
+async def _handle(room: Room, seat: str, message: signaling.Message) -> dict[str, object] | None:
+    match message:
+        case signaling.Offer(sdp=sdp):
+            try:
+                answer = await room.join(seat, sdp)
+            except ValueError as exc:
+                raise signaling.SignalingError("bad_sdp", f"The offer was not accepted: {exc}") from None
+            return {"type": "answer", "sdp": answer}
+        case signaling.Candidate(candidate=text, sdp_mid=mid, sdp_mline_index=index):
+            try:
+                candidate = candidate_from_sdp(text.removeprefix("candidate:"))
+            except (AssertionError, ValueError, IndexError, KeyError):  # aiortc asserts on bad input
+                raise signaling.SignalingError("bad_candidate", "The ICE candidate could not be read.") from None
+            candidate.sdpMid, candidate.sdpMLineIndex = mid, index
+            try:
+                await room.add_candidate(seat, candidate)
+            except (KeyError, ValueError):
+                raise signaling.SignalingError("bad_candidate", "Send an offer before candidates.") from None
+            return {}
+        case signaling.Ping(nonce=nonce):
+            return {"type": "pong", "nonce": nonce}
+        case signaling.Answer():
+            raise signaling.SignalingError("unexpected_message", "The server makes no offers; send an offer.")
+        case signaling.Leave():
+            return None
+    raise signaling.SignalingError("unknown_message", "Unknown message.")
+
+
+class GuardedWebSocketRoute(WebSocketRoute):
+    """A socket that, like every HTTP route, says whom it admits."""
+
+    def __init__(self, path: str, endpoint: object, *, audience: Audience, name: str) -> None:
+        super().__init__(path, endpoint, name=name)  # type: ignore[arg-type]
+        self.audience = audience
+        self.permission: Permission | None = None
+
+
+ROUTES = [
+    GuardedWebSocketRoute(
+        "/ws/hearings/{hearing_id:int}/media", media_socket, audience=Audience.PARTICIPANT, name="media_socket"
+    ),
+]
