@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from hearing.config import Settings
 from hearing.errors import HearingError
+from hearing.media import aiortc_hooks
 from hearing.media.rooms import Rooms
 from hearing.services import Services
 from hearing.web import audit, devices, hearings, media, staff
@@ -70,4 +71,6 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app.state.services = svc
     app.state.guess_limiter = SlidingWindow(settings.signin_attempts_per_minute)
     app.state.rooms = Rooms()
+    # Process-wide: aioice offers every interface unless told otherwise.
+    aiortc_hooks.restrict_host_addresses(settings.media_address_list)
     return app

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -38,6 +39,9 @@ class Settings:
     audit_origin: str = "hearing-audit"
     audit_checkpoint_every: int = 1000
     audit_checkpoint_seconds: int = 60
+    # ICE host candidates are offered on these addresses only (comma-separated):
+    # the closed network's interface in production, loopback for the demo.
+    media_addresses: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -52,6 +56,12 @@ class Settings:
             raise ConfigurationError("audit checkpoint intervals must be positive")
         if not self.audit_origin or any(c in self.audit_origin for c in " +\n"):
             raise ConfigurationError("audit_origin is one word without '+'")
+        try:
+            addresses = [ipaddress.ip_address(a.strip()) for a in self.media_addresses.split(",")]
+        except ValueError as exc:
+            raise ConfigurationError(f"media_addresses: {exc}") from exc
+        if not addresses:
+            raise ConfigurationError("media_addresses names at least one address")
         if self.max_body_bytes < 1024:
             raise ConfigurationError("max_body_bytes must be at least 1024")
         try:
@@ -64,6 +74,10 @@ class Settings:
     @property
     def timezone(self) -> ZoneInfo:
         return ZoneInfo(self.court_timezone)
+
+    @property
+    def media_address_list(self) -> list[str]:
+        return [a.strip() for a in self.media_addresses.split(",")]
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -26,6 +26,7 @@ from hearing.cli import main
 from hearing.config import Settings
 from hearing.db.models import AuditEntry, AuditKey, Base, Court, Courtroom, CustodyFacility, Hearing, StaffUser
 from hearing.docket.parties import HearingKind
+from hearing.media import aiortc_hooks
 from hearing.services import Services
 from hearing.web.routing import SESSION_COOKIE, session_signer
 from tests.browser import browser, live_server  # noqa: F401  (fixtures)
@@ -279,3 +280,9 @@ def cli(
     assert run("site", "add", "courtroom", "Retssal 3", "--court", "Byret")[0] == 0
     assert run("site", "add", "facility", "Arresthuset")[0] == 0
     return run
+
+
+@pytest.fixture(autouse=True, scope="session")
+def loopback_only() -> None:
+    """Every peer in the tests offers loopback candidates only: a closed network."""
+    aiortc_hooks.restrict_host_addresses(["127.0.0.1"])

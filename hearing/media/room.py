@@ -1,12 +1,18 @@
 """A hearing's media room: one server-side peer connection per participant,
-the audio mixer, and the routing policy applied to both.
+the audio mixer, the video forwarder, and the routing policy applied to all.
 
-Every 20 ms the mixer takes one frame from each participant's inbox (a small
-bounded buffer that keeps the newest frames), computes each receiver's mix
-from the current routes, and hands it to that receiver's outgoing track. A
-policy change replaces the routes; the next tick, at most 20 ms later, uses
-them. Media flows only through here: a participant hears exactly what its
-route lists, whatever its client does.
+Audio: every 20 ms the mixer takes one frame from each participant's inbox (a
+small bounded buffer keeping the newest frames), computes each receiver's mix
+from the current routes, and hands it to that receiver's outgoing track.
+
+Video: never decoded. Each complete encoded frame is handed, as it arrives,
+to the receivers whose chosen source it comes from; a receiver gets one
+picture, the first of its route's video sources in order of preference.
+Keyframe requests travel upstream to the source.
+
+A policy change replaces the routes; audio follows at the next tick (at most
+20 ms), video at the source's next keyframe (requested at once). Media flows
+only through here: a participant gets exactly what its route lists.
 """
 
 from __future__ import annotations
@@ -15,19 +21,27 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from aiortc import RTCConfiguration, RTCIceCandidate, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCIceCandidate, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from hearing.media import aiortc_hooks
+from hearing.media.aiortc_hooks import EncodedFrame
 from hearing.media.mixer import Level, LevelMeter, Pcm, mix
 from hearing.media.policy import MediaState, Route, route
-from hearing.media.tracks import MixedAudioTrack, Pacer, to_mono
+from hearing.media.tracks import ForwardVideoTrack, MixedAudioTrack, Pacer, to_mono
 
 logger = logging.getLogger(__name__)
 
 INBOX_FRAMES = 3  # 60 ms: enough to absorb arrival jitter, never more delay
+KEYFRAME_REQUEST_INTERVAL = 0.3  # seconds between upstream keyframe requests per source
+START_BITRATE_KBPS = 2000  # browsers send 720p from the first frame
+# Whose picture a receiver sees when several are routed to it: the floor
+# holder first, then the custody facility, the courtroom, the judge's panel.
+VIDEO_PREFERENCE: Sequence[str] = ("custody", "courtroom", "judge")
 
 
 @dataclasses.dataclass(eq=False)
@@ -35,9 +49,14 @@ class Peer:
     participant: str
     connection: RTCPeerConnection
     outbound: MixedAudioTrack
+    video_out: ForwardVideoTrack
     inbox: deque[Pcm] = dataclasses.field(default_factory=lambda: deque(maxlen=INBOX_FRAMES))
     meter: LevelMeter = dataclasses.field(default_factory=LevelMeter)
-    reader: asyncio.Task[None] | None = None
+    tasks: list[asyncio.Task[None]] = dataclasses.field(default_factory=list)
+    video_in: RTCRtpReceiver | None = None
+    video_ssrc: int | None = None
+    video_source: str | None = None  # whose picture this peer is being sent
+    last_keyframe_request: float = 0.0
 
 
 class Room:
@@ -66,9 +85,11 @@ class Room:
         return self._routes
 
     def apply(self, state: MediaState) -> None:
-        """A new hearing state: the next mixer tick routes by it."""
+        """A new hearing state: the next mixer tick routes audio by it, and
+        every receiver's picture is chosen again."""
         self._state = state
         self._routes = route(state)
+        self._choose_pictures()
 
     async def start(self) -> None:
         if self._mixer is None:
@@ -83,6 +104,8 @@ class Room:
         for participant in list(self.peers):
             await self.leave(participant)
 
+    # --- joining and leaving -------------------------------------------------
+
     async def join(self, participant: str, offer_sdp: str) -> str:
         """Accept a participant's offer; returns the server's answer."""
         if participant not in self._state.roles:
@@ -90,23 +113,43 @@ class Room:
         if participant in self.peers:
             await self.leave(participant)
         connection = RTCPeerConnection(self.configuration)
-        peer = Peer(participant, connection, MixedAudioTrack())
+        peer = Peer(
+            participant,
+            connection,
+            MixedAudioTrack(),
+            ForwardVideoTrack(on_keyframe_needed=lambda: self._want_keyframe(peer)),
+        )
         self.peers[participant] = peer
 
         @connection.on("track")
         def on_track(track: MediaStreamTrack) -> None:
-            if track.kind == "audio" and peer.reader is None:
-                peer.reader = asyncio.create_task(self._read(peer, track), name=f"{self!r} {participant} audio")
+            receiver = next(t.receiver for t in connection.getTransceivers() if t.receiver.track is track)
+            if track.kind == "audio":
+                aiortc_hooks.quicken_audio(receiver)
+                peer.tasks.append(asyncio.create_task(self._read_audio(peer, track), name=f"{participant} audio"))
+            else:
+                aiortc_hooks.tap_video(receiver, lambda frame: self._forward(peer, frame))
+                peer.video_in = receiver
+                # Nothing arrives here (the decoder is bypassed), but reading
+                # tells us when the track ends.
+                peer.tasks.append(asyncio.create_task(self._drain(track), name=f"{participant} video end"))
 
         try:
             await connection.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-            connection.addTrack(peer.outbound)
+            kinds = {t.kind for t in connection.getTransceivers()}
+            if "audio" in kinds:
+                connection.addTrack(peer.outbound)
+            if "video" in kinds:
+                sender = connection.addTrack(peer.video_out)
+                aiortc_hooks.on_keyframe_request(sender, lambda: self._want_keyframe(peer))
+                aiortc_hooks.set_start_bitrate(connection, START_BITRATE_KBPS)
             await connection.setLocalDescription(await connection.createAnswer())
         except Exception as exc:
             # The offer is the client's input: aiortc answers a malformed one
             # with assertion, key and value errors alike. Refuse it cleanly.
             await self.leave(participant)
             raise ValueError(f"unusable offer ({type(exc).__name__})") from exc
+        self._choose_pictures()
         logger.info("%r: %s joined", self, participant)
         return connection.localDescription.sdp
 
@@ -120,15 +163,19 @@ class Room:
         peer = self.peers.pop(participant, None)
         if peer is None:
             return
-        if peer.reader is not None:
-            peer.reader.cancel()
+        for task in peer.tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await peer.reader
+                await task
         peer.outbound.stop()
+        peer.video_out.stop()
         await peer.connection.close()
+        self._choose_pictures()
         logger.info("%r: %s left", self, participant)
 
-    async def _read(self, peer: Peer, track: MediaStreamTrack) -> None:
+    # --- audio ---------------------------------------------------------------
+
+    async def _read_audio(self, peer: Peer, track: MediaStreamTrack) -> None:
         try:
             while True:
                 frame = await track.recv()
@@ -157,3 +204,50 @@ class Room:
             receiver_route = routes.get(participant)
             if receiver_route is not None:
                 peer.outbound.push(mix(frames, receiver_route.audio))
+
+    # --- video ---------------------------------------------------------------
+
+    @staticmethod
+    async def _drain(track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                await track.recv()
+
+    def _forward(self, source: Peer, frame: EncodedFrame) -> None:
+        """Called on the event loop for every complete frame a source sends."""
+        source.video_ssrc = frame.ssrc
+        for peer in self.peers.values():
+            if peer.video_source == source.participant:
+                peer.video_out.push(frame)
+
+    def _choose_pictures(self) -> None:
+        for peer in self.peers.values():
+            choice = self._picture_for(peer.participant)
+            if choice != peer.video_source:
+                peer.video_source = choice
+                peer.video_out.switch()
+
+    def _picture_for(self, receiver: str) -> str | None:
+        receiver_route = self._routes.get(receiver)
+        if receiver_route is None:
+            return None
+        sending = [s for s in receiver_route.video if s in self.peers and self.peers[s].video_in is not None]
+        if not sending:
+            return None
+        floor = self._state.floor
+
+        def rank(source: str) -> tuple[int, int, str]:
+            preference = VIDEO_PREFERENCE.index(source) if source in VIDEO_PREFERENCE else len(VIDEO_PREFERENCE)
+            return (0 if source == floor else 1, preference, source)
+
+        return min(sending, key=rank)
+
+    def _want_keyframe(self, receiver: Peer) -> None:
+        """A receiver needs a keyframe: ask its source, at most every 300 ms."""
+        source = self.peers.get(receiver.video_source or "")
+        if source is None or source.video_in is None or source.video_ssrc is None:
+            return
+        now = time.monotonic()
+        if now - source.last_keyframe_request >= KEYFRAME_REQUEST_INTERVAL:
+            source.last_keyframe_request = now
+            aiortc_hooks.request_keyframe(source.video_in, source.video_ssrc)

@@ -1,0 +1,183 @@
+"""Every use of aiortc's private internals, in one place.
+
+aiortc has no public API for receiving video without decoding it, for
+learning that a receiver asked for a keyframe when we send encoded frames,
+or for restricting ICE to chosen addresses. These hooks add that. They name
+private attributes of aiortc 1.16.0 and aioice 0.13.0, which pyproject.toml
+pins exactly; tests/media/test_aiortc_hooks.py fails loudly when an upgrade
+moves any of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+import aioice.ice
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
+from aiortc.jitterbuffer import JitterBuffer
+from aiortc.rtp import RtpPacket
+
+logger = logging.getLogger(__name__)
+
+RECEIVER_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
+RECEIVER_BITRATE_ESTIMATOR = "_RTCRtpReceiver__remote_bitrate_estimator"
+VP8_KEYFRAME_START = b"\x9d\x01\x2a"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EncodedFrame:
+    """One complete VP8 frame as received, before any decoder."""
+
+    data: bytes
+    timestamp: int  # the sender's RTP timestamp (90 kHz, random origin)
+    keyframe: bool
+    ssrc: int
+    complete: bool  # began at a partition start and ended with the marker bit
+    after_gap: bool  # packets before it were given up as lost
+
+
+class MarkerFrameAssembler(JitterBuffer):
+    """A video jitter buffer that hands each frame on when its marker-bit
+    packet completes it (aiortc's waits for the next frame's first packet,
+    one frame period later), to a callback instead of the decoder.
+
+    NACK, RTX, receiver reports and the buffer's own keyframe requests keep
+    working: only what `add` returns to the receiver changes (never a frame).
+    A hole that retransmission does not fill within `max_stall` seconds is
+    given up: the buffer skips to the next frame start and asks for a keyframe.
+    """
+
+    def __init__(self, on_frame: Callable[[EncodedFrame], None], max_stall: float = 0.3) -> None:
+        super().__init__(capacity=512, is_video=True)
+        self._on_frame = on_frame
+        self._max_stall = max_stall
+        self._stalled_since: float | None = None
+        self._after_gap = False
+
+    def add(self, packet: RtpPacket) -> tuple[bool, None]:
+        keyframe_wanted, _ = super().add(packet)  # calls _remove_frame below
+        slots = self._packets
+        buffered = slots[packet.sequence_number % self._capacity] is packet
+        if buffered and self._origin is not None and slots[self._origin % self._capacity] is None:
+            now = time.monotonic()
+            if self._stalled_since is None:
+                self._stalled_since = now
+            elif now - self._stalled_since > self._max_stall:
+                self._skip_to_next_frame_start()
+                self._after_gap = True
+                self._stalled_since = None
+                keyframe_wanted = True
+                self._remove_frame(packet.sequence_number)
+        else:
+            self._stalled_since = None
+        return keyframe_wanted, None
+
+    def _skip_to_next_frame_start(self) -> None:
+        assert self._origin is not None
+        seen_gap, last = False, -1
+        for count in range(self.capacity):
+            packet = self._packets[(self._origin + count) % self._capacity]
+            if packet is None:
+                seen_gap = True
+                continue
+            last = count
+            if seen_gap and _starts_partition(packet):
+                self.remove(count)
+                return
+        # remove(capacity) would move the origin past packets still to come.
+        self.remove(last + 1)
+
+    def _remove_frame(self, sequence_number: int) -> None:
+        while (frame := self._pop_frame()) is not None:
+            self._on_frame(frame)
+
+    def _pop_frame(self) -> EncodedFrame | None:
+        if self._origin is None:
+            return None
+        packets: list[RtpPacket] = []
+        for count in range(self.capacity):
+            packet = self._packets[(self._origin + count) % self._capacity]
+            if packet is None:
+                return None
+            if packets and packet.timestamp != packets[0].timestamp:
+                # A frame whose marker packet was lost: hand it on as incomplete.
+                self.remove(count)
+                return self._frame(packets, ended=False)
+            packets.append(packet)
+            if packet.marker:
+                self.remove(count + 1)
+                return self._frame(packets, ended=True)
+        return None
+
+    def _frame(self, packets: list[RtpPacket], *, ended: bool) -> EncodedFrame:
+        data = b"".join(p._data for p in packets)  # type: ignore[attr-defined]
+        after_gap, self._after_gap = self._after_gap, False
+        return EncodedFrame(
+            data=data,
+            timestamp=packets[0].timestamp,
+            # VP8 (RFC 6386): inverse keyframe bit, then the start code at bytes 3-5.
+            keyframe=len(data) >= 6 and not data[0] & 1 and data[3:6] == VP8_KEYFRAME_START,
+            ssrc=packets[0].ssrc,
+            complete=ended and _starts_partition(packets[0]),
+            after_gap=after_gap,
+        )
+
+
+def _starts_partition(packet: RtpPacket) -> bool:
+    # VP8 payload descriptor (RFC 7741): S bit set and partition index 0.
+    return bool(packet.payload) and bool(packet.payload[0] & 0x10) and (packet.payload[0] & 0x0F) == 0
+
+
+def tap_video(receiver: RTCRtpReceiver, on_frame: Callable[[EncodedFrame], None]) -> None:
+    """Encoded frames from this receiver go to `on_frame`; its decoder idles."""
+    if not hasattr(receiver, RECEIVER_JITTER_BUFFER):
+        raise RuntimeError("aiortc internals changed: RTCRtpReceiver has no jitter buffer attribute")
+    setattr(receiver, RECEIVER_JITTER_BUFFER, MarkerFrameAssembler(on_frame))
+
+
+def quicken_audio(receiver: RTCRtpReceiver) -> None:
+    """Hand audio to the decoder one packet after it arrives instead of after
+    four (aiortc's prefetch holds about 80 ms)."""
+    if not hasattr(receiver, RECEIVER_JITTER_BUFFER):
+        raise RuntimeError("aiortc internals changed: RTCRtpReceiver has no jitter buffer attribute")
+    setattr(receiver, RECEIVER_JITTER_BUFFER, JitterBuffer(capacity=16, prefetch=1))
+
+
+def request_keyframe(receiver: RTCRtpReceiver, ssrc: int) -> None:
+    """Send a picture loss indication upstream to the sender of `ssrc`."""
+    asyncio.ensure_future(receiver._send_rtcp_pli(ssrc))
+
+
+def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
+    """Call `callback` when the far end of `sender` asks for a keyframe (PLI
+    or FIR): aiortc only tells its own encoder, which we do not use."""
+    original = sender._send_keyframe
+
+    def send_keyframe() -> None:
+        original()
+        callback()
+
+    sender._send_keyframe = send_keyframe  # type: ignore[method-assign]
+
+
+def restrict_host_addresses(addresses: Sequence[str]) -> None:
+    """Offer ICE host candidates on these addresses only (process-wide).
+
+    A closed network must not advertise every interface; aioice offers all
+    but loopback by default."""
+    chosen = list(addresses)
+    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: list(chosen)
+
+
+def set_start_bitrate(connection: RTCPeerConnection, kbps: int) -> None:
+    """Ask browsers to start sending VP8 at `kbps` (`x-google-start-bitrate`).
+    Call after setRemoteDescription and before createAnswer. Without it
+    Chromium sends 640x360 for the first half minute."""
+    for transceiver in connection.getTransceivers():
+        for codec in transceiver._codecs:
+            if codec.mimeType.lower() == "video/vp8":
+                codec.parameters["x-google-start-bitrate"] = kbps

@@ -1,0 +1,84 @@
+"""The private aiortc and aioice internals hearing/media/aiortc_hooks.py uses.
+
+If an upgrade moves any of them, these fail by name, before anything subtler
+does. The functional tests (tests/media/test_video.py) show the hooks work."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import re
+
+import aioice.ice
+import pytest
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender
+from aiortc.jitterbuffer import JitterBuffer
+from aiortc.rtcrtpreceiver import RTCRtpReceiver
+
+from hearing.media import aiortc_hooks
+from hearing.media.tracks import PatternTrack, ToneTrack
+
+
+def test_pinned_versions() -> None:
+    assert importlib.metadata.version("aiortc") == "1.16.0"
+    assert importlib.metadata.version("aioice") == "0.13.0"
+
+
+def test_the_internals_the_hooks_use_are_where_they_were() -> None:
+    for name in ("_packets", "_origin", "_capacity", "remove", "_remove_frame", "add"):
+        assert hasattr(JitterBuffer(capacity=16), name), name
+    assert callable(RTCRtpReceiver._send_rtcp_pli)
+    assert callable(RTCRtpSender._send_keyframe)
+    assert callable(aioice.ice.get_host_addresses)
+
+    async def inspect() -> None:
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc.addTrack(ToneTrack(440.0))
+        video = pc.addTrack(PatternTrack(64, 64))
+        receiver = next(t.receiver for t in pc.getTransceivers() if t.sender is video)
+        assert hasattr(receiver, aiortc_hooks.RECEIVER_JITTER_BUFFER)
+        assert hasattr(receiver, aiortc_hooks.RECEIVER_BITRATE_ESTIMATOR)
+        assert all(hasattr(t, "_codecs") for t in pc.getTransceivers())
+        await pc.close()
+
+    asyncio.run(inspect())
+
+
+def test_the_taps_replace_the_jitter_buffers() -> None:
+    async def inspect() -> None:
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        sender = pc.addTrack(PatternTrack(64, 64))
+        receiver = next(t.receiver for t in pc.getTransceivers() if t.sender is sender)
+        aiortc_hooks.tap_video(receiver, lambda frame: None)
+        assert isinstance(getattr(receiver, aiortc_hooks.RECEIVER_JITTER_BUFFER), aiortc_hooks.MarkerFrameAssembler)
+        aiortc_hooks.quicken_audio(receiver)
+        assert getattr(receiver, aiortc_hooks.RECEIVER_JITTER_BUFFER)._prefetch == 1
+        calls: list[str] = []
+        aiortc_hooks.on_keyframe_request(sender, lambda: calls.append("pli"))
+        sender._send_keyframe()
+        assert calls == ["pli"]
+        await pc.close()
+
+    asyncio.run(inspect())
+
+
+def test_only_configured_addresses_appear_in_the_sdp(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", aioice.ice.get_host_addresses)
+    aiortc_hooks.restrict_host_addresses(["127.0.0.1"])
+
+    async def offer() -> str:
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        pc.addTrack(ToneTrack(440.0))
+        pc.addTrack(PatternTrack(64, 64))
+        await pc.setLocalDescription(await pc.createOffer())
+        sdp = pc.localDescription.sdp
+        await pc.close()
+        return sdp
+
+    sdp = asyncio.run(offer())
+    candidates = re.findall(r"a=candidate:\S+ \d+ \S+ \d+ (\S+) \d+ typ (\S+)", sdp)
+    assert candidates, sdp
+    assert {address for address, _ in candidates} == {"127.0.0.1"}
+    assert {kind for _, kind in candidates} == {"host"}  # no STUN: no server-reflexive candidates
+    connection_lines = set(re.findall(r"c=IN IP4 (\S+)", sdp))
+    assert connection_lines <= {"127.0.0.1", "0.0.0.0"}
