@@ -30,6 +30,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream",
+    # Loopback ICE candidates: the tests' closed network is 127.0.0.1.
+    "--allow-loopback-in-peer-connection",
+    "--autoplay-policy=no-user-gesture-required",
 ]
 
 
@@ -43,6 +46,7 @@ class LiveServer:
     def __init__(self, settings: Settings, services: Services) -> None:
         self.settings = settings.replace(host="127.0.0.1", port=free_port(), cookie_secure=False, base_url="")
         app = create_app(self.settings, services)
+        self.app = app
         self.server = uvicorn.Server(
             uvicorn.Config(
                 app,
@@ -99,3 +103,14 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sign_in(page, live_server: LiveServer, username: str, secret: str) -> None:
+    from tests.conftest import PASSWORD, current_code
+
+    page.goto(f"{live_server.url}/signin")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Authenticator code").fill(current_code(secret))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/signin" not in url)

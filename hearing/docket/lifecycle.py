@@ -55,6 +55,8 @@ TRANSITIONS: dict[Transition, tuple[frozenset[HearingState], HearingState]] = {
 }
 
 FINAL_STATES = frozenset({S.ADJOURNED, S.CLOSED, S.CONVERTED_TO_PHYSICAL})
+# The states in which the parties may be connected by video.
+LIVE_STATES = frozenset({S.OPEN, S.IN_SESSION, S.PAUSED, S.CONSULTATION})
 
 
 def next_state(current: HearingState, transition: Transition) -> HearingState:

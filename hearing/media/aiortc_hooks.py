@@ -21,11 +21,12 @@ from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtp import RtpPacket
 
+from hearing.media import vp8
+
 logger = logging.getLogger(__name__)
 
 RECEIVER_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
 RECEIVER_BITRATE_ESTIMATOR = "_RTCRtpReceiver__remote_bitrate_estimator"
-VP8_KEYFRAME_START = b"\x9d\x01\x2a"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -85,7 +86,7 @@ class MarkerFrameAssembler(JitterBuffer):
                 seen_gap = True
                 continue
             last = count
-            if seen_gap and _starts_partition(packet):
+            if seen_gap and vp8.starts_partition(packet.payload):
                 self.remove(count)
                 return
         # remove(capacity) would move the origin past packets still to come.
@@ -119,17 +120,11 @@ class MarkerFrameAssembler(JitterBuffer):
         return EncodedFrame(
             data=data,
             timestamp=packets[0].timestamp,
-            # VP8 (RFC 6386): inverse keyframe bit, then the start code at bytes 3-5.
-            keyframe=len(data) >= 6 and not data[0] & 1 and data[3:6] == VP8_KEYFRAME_START,
+            keyframe=vp8.is_keyframe(data),
             ssrc=packets[0].ssrc,
-            complete=ended and _starts_partition(packets[0]),
+            complete=ended and vp8.starts_partition(packets[0].payload),
             after_gap=after_gap,
         )
-
-
-def _starts_partition(packet: RtpPacket) -> bool:
-    # VP8 payload descriptor (RFC 7741): S bit set and partition index 0.
-    return bool(packet.payload) and bool(packet.payload[0] & 0x10) and (packet.payload[0] & 0x0F) == 0
 
 
 def tap_video(receiver: RTCRtpReceiver, on_frame: Callable[[EncodedFrame], None]) -> None:

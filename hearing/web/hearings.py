@@ -14,7 +14,7 @@ from hearing.auth.permissions import Permission
 from hearing.clock import utcnow
 from hearing.db.models import Courtroom, CustodyFacility, StaffUser
 from hearing.docket import booking, proceedings
-from hearing.docket.lifecycle import Transition, available
+from hearing.docket.lifecycle import LIVE_STATES, Transition, available
 from hearing.docket.parties import Connection, HearingKind
 from hearing.errors import InvalidInput, NotFound, ScheduleConflict
 from hearing.web.pages import read_form, render
@@ -122,6 +122,8 @@ async def hearing_page(request: Request) -> Response:
                 {"role": p.role.value, "name": p.display_name, "connection": p.connection.value} for p in h.participants
             ],
             "transitions": [t.value for t in available(h.state)] if principal.can(Permission.CONDUCT_HEARING) else [],
+            # The judge joins the video link from here while the hearing is live.
+            "media": principal.can(Permission.CONDUCT_HEARING) and h.state in LIVE_STATES,
         }
 
     return render(request, "hearing.html", await svc.run(load))

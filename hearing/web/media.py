@@ -16,14 +16,14 @@ import logging
 from aiortc.sdp import candidate_from_sdp
 from sqlalchemy.orm import Session
 from starlette.routing import WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from hearing.audit.actions import Action
 from hearing.audit.log import ANONYMOUS, Actor, append
 from hearing.auth import devices
 from hearing.auth.permissions import Permission
 from hearing.db.models import Endpoint, Hearing
-from hearing.docket.lifecycle import HearingState
+from hearing.docket.lifecycle import LIVE_STATES
 from hearing.errors import HearingError, HearingNotFound, HearingNotOpen, PermissionDenied
 from hearing.media import seats, signaling
 from hearing.media.room import Room
@@ -33,7 +33,6 @@ from hearing.web.routing import Audience, authenticate_device, authenticate_staf
 logger = logging.getLogger(__name__)
 
 LIVENESS_SECONDS = 15.0
-LIVE_STATES = frozenset({HearingState.OPEN, HearingState.IN_SESSION, HearingState.PAUSED, HearingState.CONSULTATION})
 
 
 async def _admit(websocket: WebSocket, hearing_id: int) -> tuple[str, Actor]:
@@ -104,7 +103,7 @@ async def media_socket(websocket: WebSocket) -> None:
             lambda db: append(db, actor, Action.PARTICIPANT_LEFT, hearing_id=hearing_id, seat=seat, reason=reason)
         )
         if websocket.client_state is WebSocketState.CONNECTED:
-            with contextlib.suppress(RuntimeError):
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await websocket.close(code=1000 if reason == "left" else 4408)
 
 

@@ -6,18 +6,10 @@ import pyotp
 import pytest
 
 from hearing.services import Services
-from tests.browser import LiveServer, screenshot
+from tests.browser import LiveServer, screenshot, sign_in
 from tests.conftest import PASSWORD, Court_, add_unconfirmed_user, current_code, logged
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, live_server: LiveServer, username: str, secret: str) -> None:
-    page.goto(f"{live_server.url}/signin")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Authenticator code").fill(current_code(secret))
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_judge_signs_in_with_password_and_totp_and_sees_the_hearing(

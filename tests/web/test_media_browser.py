@@ -1,0 +1,156 @@
+"""The judge's video link in Debian's Chromium, against a Python custody peer."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from sqlalchemy.orm import Session
+
+from hearing.audit.log import SYSTEM
+from hearing.auth import devices
+from hearing.clock import utcnow
+from hearing.db.models import Hearing
+from hearing.docket.lifecycle import HearingState
+from hearing.docket.parties import EndpointKind
+from hearing.media.client import MediaClient
+from hearing.media.tracks import PatternTrack, ToneTrack
+from hearing.services import Services
+from tests.browser import LiveServer, screenshot, sign_in
+from tests.conftest import Court_
+
+pytestmark = pytest.mark.browser
+
+
+class CustodyPeer(threading.Thread):
+    """The custody endpoint as a Python media client, in its own event loop."""
+
+    def __init__(self, url: str, token: str) -> None:
+        super().__init__(daemon=True)
+        self.url, self.token = url, token
+        self.video_frames: list[tuple[int, int]] = []
+        self.audio_frames = 0
+        self.ready = threading.Event()
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            asyncio.run(self._run())
+        except BaseException as exc:  # surfaced by the test
+            self.error = exc
+            self.ready.set()
+
+    async def _run(self) -> None:
+        tasks: list[asyncio.Task[None]] = []
+
+        def on_track(track: MediaStreamTrack) -> None:
+            tasks.append(asyncio.create_task(self._watch(track)))
+
+        client = MediaClient(self.url, headers={"Authorization": f"Device {self.token}"}, on_track=on_track)
+        await client.connect([PatternTrack(640, 360, 25), ToneTrack(700.0)])
+        self.ready.set()
+        while not self.stop.is_set():
+            await asyncio.sleep(0.05)
+        for task in tasks:
+            task.cancel()
+        await client.close()
+
+    async def _watch(self, track: MediaStreamTrack) -> None:
+        try:
+            while True:
+                frame = await track.recv()
+                if track.kind == "video":
+                    self.video_frames.append((frame.width, frame.height))  # type: ignore[union-attr]
+                else:
+                    self.audio_frames += 1
+        except MediaStreamError:
+            return
+
+
+def wait_until(condition, timeout: float) -> float:  # type: ignore[no-untyped-def]
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < timeout, "timed out"
+        time.sleep(0.05)
+    return time.monotonic() - start
+
+
+@pytest.mark.timeout(120)
+def test_judge_joins_the_video_link_and_both_directions_carry_video_and_audio(
+    browser,  # type: ignore[no-untyped-def]
+    live_server: LiveServer,
+    services: Services,
+    court: Court_,
+) -> None:
+    def open_hearing(db: Session) -> None:
+        db.get_one(Hearing, court.hearing_a).state = HearingState.OPEN
+
+    services.unit_of_work(open_hearing)
+    token = services.unit_of_work(
+        lambda db: devices.enroll(
+            db, services.keys, SYSTEM, kind=EndpointKind.CUSTODY, name="kiosk-a", site="Facility A", now=utcnow()
+        )
+    ).token
+    url = f"ws://127.0.0.1:{live_server.settings.port}/ws/hearings/{court.hearing_a}/media"
+    custody = CustodyPeer(url, token)
+    custody.start()
+    try:
+        assert custody.ready.wait(30) and custody.error is None, custody.error
+        page = browser.new_page()
+        sign_in(page, live_server, "judge", court.secrets["judge"])
+        page.goto(f"{live_server.url}/hearings/{court.hearing_a}")
+        page.get_by_role("button", name="Join the video link").click()
+        joined = time.monotonic()
+        page.get_by_role("status").filter(has_text="Connected").wait_for(timeout=20_000)
+        connected = time.monotonic()
+
+        room = live_server.app.state.rooms.get(court.hearing_a)
+        assert room is not None
+        wait_until(lambda: "judge" in room.peers and room.peers["judge"].frames_in > 0, timeout=20)
+        first_frame = time.monotonic()
+        first_size = room.peers["judge"].video_size
+        # The judge's 1280x720 camera reaches the server at full size. The
+        # issue asks for 3 s; Chromium 156 here starts at 960x540 and steps up
+        # after 4-7 s (reported below and in the closing note), so this waits
+        # for it rather than pretend.
+        wait_until(lambda: room.peers["judge"].video_size == (1280, 720), timeout=20)
+        first_720p = time.monotonic() - joined
+        # The custody peer receives the judge's picture and sound, relayed.
+        wait_until(lambda: custody.video_frames.count((1280, 720)) >= 10 and custody.audio_frames > 50, timeout=20)
+        # The browser receives the custody picture and sound (its own getStats).
+        wait_until(
+            lambda: page.evaluate(
+                """async () => {
+                    const stats = await window.hearingMedia.pc.getStats();
+                    let video = 0, audio = 0;
+                    stats.forEach((s) => {
+                        if (s.type === "inbound-rtp" && s.kind === "video") video = s.framesDecoded || 0;
+                        if (s.type === "inbound-rtp" && s.kind === "audio") audio = s.packetsReceived || 0;
+                    });
+                    return video > 25 && audio > 50;
+                }"""
+            ),
+            timeout=20,
+        )
+        sent = page.evaluate(
+            """async () => {
+                const stats = await window.hearingMedia.pc.getStats();
+                let width = 0;
+                stats.forEach((s) => { if (s.type === "outbound-rtp" && s.kind === "video") width = s.frameWidth; });
+                return width;
+            }"""
+        )
+        assert sent == 1280
+        assert room.peers["judge"].frames_in > 25
+        screenshot(page, "judge-video-link")
+        print(
+            f"click to connected {connected - joined:.2f} s, to first frame {first_frame - joined:.2f} s"
+            f" ({first_size}), to 1280x720 {first_720p:.2f} s"
+        )
+    finally:
+        custody.stop.set()
+        custody.join(timeout=20)
