@@ -61,6 +61,7 @@ from typing import Any, Protocol
 import aioice
 import aiortc
 import av
+import av.stream
 import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.codecs.vpx import Vp8Encoder
@@ -283,7 +284,7 @@ class ClipCamera(MediaStreamTrack):
     def restart(self) -> None:
         self.position = 0
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> av.Packet[av.stream.Stream]:
         if self.readyState != "live":
             raise MediaStreamError
         count = await self.pacer.next()
@@ -345,7 +346,7 @@ class ClipVoice(MediaStreamTrack):
         self.pacer = Pacer()
         self.bursts = bursts
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> av.Packet[av.stream.Stream]:
         if self.readyState != "live":
             raise MediaStreamError
         pts = await self.pacer.next()
@@ -370,7 +371,7 @@ def encode_video_clip(width: int, height: int, fps: int, frames: int) -> list[by
     codec = av.CodecContext.create("libvpx", "w")
     codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
     codec.time_base = fractions.Fraction(1, fps)
-    codec.framerate = fps
+    codec.framerate = fractions.Fraction(fps)
     codec.bit_rate = VIDEO_BITRATE
     codec.gop_size = 100_000
     codec.qmin, codec.qmax = 2, 56
@@ -467,7 +468,8 @@ def counter_rows(frame: av.VideoFrame) -> np.ndarray:
     """The luma rows `draw_counter` wrote, without converting the picture."""
     plane = frame.planes[0]
     rows = frame.width // COUNTER_BITS // 2
-    return np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:rows, : frame.width]
+    luma: np.ndarray = np.frombuffer(memoryview(plane), np.uint8)
+    return luma.reshape(-1, plane.line_size)[:rows, : frame.width]
 
 
 @dataclasses.dataclass
@@ -719,12 +721,13 @@ class Hub:
         self.profiler.disable()
         out = io.StringIO()
         stats = pstats.Stats(self.profiler, stream=out)
+        out.write(by_module(stats))
         stats.sort_stats("tottime").print_stats(limit)
         stats.sort_stats("cumulative").print_stats(limit)
         self.profiler = None
         text = out.getvalue()
-        for prefix in sorted({str(Path(m.__file__).parent.parent) + "/" for m in (aiortc, asyncio, av)}, key=len)[::-1]:
-            text = text.replace(prefix, "")
+        for module in (aiortc, asyncio):  # site-packages/, then the standard library
+            text = text.replace(str(Path(module.__file__ or "").parent.parent) + "/", "")
         return text.replace(str(Path.cwd()) + "/", "")
 
     async def shutdown(self) -> None:
@@ -736,6 +739,19 @@ class Hub:
             with contextlib.suppress(asyncio.CancelledError):
                 await self.sampler
             self.sampler = None
+
+
+def by_module(stats: pstats.Stats) -> str:
+    """The profile's own time summed by source file: where the event loop's time goes."""
+    totals: dict[str, float] = {}
+    for (filename, _, function), row in stats.stats.items():  # type: ignore[attr-defined]
+        name = function if filename == "~" else "/".join(Path(filename).parts[-2:])
+        totals[name] = totals.get(name, 0.0) + row[2]
+    whole = sum(totals.values()) or 1.0
+    lines = [f"own time by file or built-in, of {whole:.2f} s profiled:"]
+    for name, seconds in sorted(totals.items(), key=lambda kv: -kv[1])[:25]:
+        lines.append(f"  {seconds / whole:6.1%}  {seconds:7.3f} s  {name}")
+    return "\n".join(lines) + "\n"
 
 
 def has_video(peer: Peer) -> bool:
@@ -873,10 +889,15 @@ def thread_seconds() -> dict[str, float]:
     return groups
 
 
-def machine_busy_seconds() -> float:
-    """CPU time all cores spent on anything but idling, since boot."""
-    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return (sum(fields[:8]) - fields[3] - fields[4]) / _CLOCK_TICKS  # less idle and iowait
+def core_busy_seconds() -> dict[int, float]:
+    """CPU time each core spent on anything but idling, since boot."""
+    busy: dict[int, float] = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *values = line.split()
+        if name.startswith("cpu") and name[3:].isdigit():
+            fields = [int(v) for v in values[:8]]
+            busy[int(name[3:])] = (sum(fields) - fields[3] - fields[4]) / _CLOCK_TICKS  # less idle and iowait
+    return busy
 
 
 @dataclasses.dataclass
@@ -884,12 +905,12 @@ class CpuSnapshot:
     at: float
     server: dict[str, Any]
     endpoints: float
-    machine: float
+    cores: dict[int, float]
 
     @classmethod
     def take(cls, fleet: Fleet, endpoints: Sequence[Child]) -> CpuSnapshot:
         server = fleet.server.call("stats")
-        return cls(time.monotonic(), server, sum(cpu_seconds(e.pid) for e in endpoints), machine_busy_seconds())
+        return cls(time.monotonic(), server, sum(cpu_seconds(e.pid) for e in endpoints), core_busy_seconds())
 
 
 def join_server(fleet: Fleet, endpoint: Child, room: str, seat: str, spec: PeerSpec) -> None:
@@ -1001,6 +1022,7 @@ class Figures:
     inbox_depth: float = math.nan  # mean frames waiting in a peer's audio inbox
     video_depth: float = math.nan  # mean frames waiting in a forwarded video queue
     foreign_cores: float = 0.0  # CPU used by other processes on the machine meanwhile
+    core_busy: dict[int, float] = dataclasses.field(default_factory=dict)  # each core's busy share, all processes
     keyframe_requests: int = 0  # reaching the senders
     seconds: float = 0.0
 
@@ -1022,8 +1044,8 @@ class Figures:
         self.seconds = after.at - before.at
         self.server_cores = (after.server["cpu"] - before.server["cpu"]) / span
         self.endpoint_cores = (after.endpoints - before.endpoints) / self.seconds
-        busy = (after.machine - before.machine) / self.seconds
-        self.foreign_cores = max(0.0, busy - self.server_cores - self.endpoint_cores)
+        self.core_busy = {core: (after.cores[core] - before.cores[core]) / self.seconds for core in after.cores}
+        self.foreign_cores = max(0.0, sum(self.core_busy.values()) - self.server_cores - self.endpoint_cores)
         self.server_threads = {
             k: (v - before.server["threads"].get(k, 0.0)) / span for k, v in after.server["threads"].items()
         }
@@ -1084,13 +1106,13 @@ LIVE_RECEIVER = PeerSpec(video_in="probe", audio_in="probe")
 
 def latency_run(fleet: Fleet, path: str) -> Figures:
     sender, receiver = fleet.endpoint(0), fleet.endpoint(1)
-    if path == "direct":
-        join_direct(sender, "custody", LIVE_SENDER, receiver, "courtroom", LIVE_RECEIVER)
-    else:
-        fleet.server.call("open", "latency")
-        join_server(fleet, sender, "latency", "custody", LIVE_SENDER)
-        join_server(fleet, receiver, "latency", "courtroom", LIVE_RECEIVER)
     try:
+        if path == "direct":
+            join_direct(sender, "custody", LIVE_SENDER, receiver, "courtroom", LIVE_RECEIVER)
+        else:
+            fleet.server.call("open", "latency")
+            join_server(fleet, sender, "latency", "custody", LIVE_SENDER)
+            join_server(fleet, receiver, "latency", "courtroom", LIVE_RECEIVER)
         wait_connected([sender, receiver])
         figures, logs, _ = measure(fleet, [sender, receiver], fleet.args.seconds)
     finally:
@@ -1277,11 +1299,11 @@ CAPACITY_HEADER = (
 )
 
 
-def print_capacity_row(level: Level, endpoint_limit: float) -> None:
+def print_capacity_row(level: Level, endpoint_core: int | None) -> None:
     f = level.figures
     threads = ", ".join(f"{k} {v:.2f}" for k, v in sorted(f.server_threads.items(), key=lambda kv: -kv[1]))
     flags = " ".join(f"{'yes' if ok else 'NO':>4}" for ok in (level.loss_ok, level.video_ok, level.audio_ok))
-    busy = "  (endpoint core saturated)" if f.endpoint_cores > 0.9 * endpoint_limit else ""
+    busy = "  (endpoint core saturated)" if saturated(level, endpoint_core) else ""
     print(
         f"{level.hearings:>4} {f.server_cores:>6.3f} {f.server_cores / level.hearings:>7.3f}  "
         f"{fmt(percentile(f.video, 50)):>6} {fmt(percentile(f.video, 95)):>6} {len(f.video):>4}  "
@@ -1290,7 +1312,8 @@ def print_capacity_row(level: Level, endpoint_limit: float) -> None:
         f"{flags} {'yes' if level.load_ok else 'NO':>4}{busy}",
         flush=True,
     )
-    print(f"      server threads (cores): {threads}; other processes on the machine {f.foreign_cores:.2f} cores")
+    busy_cores = ", ".join(f"{core} {share:.0%}" for core, share in sorted(f.core_busy.items()))
+    print(f"      server threads (cores): {threads}; cores busy (all processes): {busy_cores}")
     print(
         f"      queued at the server: audio inbox {fmt(f.inbox_depth, 2)}, video {fmt(f.video_depth, 2)} frames; "
         f"keyframe requests reaching senders {f.keyframe_requests / f.seconds:.1f}/s"
@@ -1327,7 +1350,6 @@ def capacity_phase(fleet: Fleet, latency: LatencySummary | None) -> list[Level]:
         f"   load: audio p95 <= the first level's + {TARGET_AUDIO_EXTRA_MS:g} ms. A level is carried when loss, "
         "video and load are met; levels stop at the first not carried"
     )
-    endpoint_limit = 1.0 if fleet.endpoint_core is not None else float(os.cpu_count() or 1)
     print()
     print("\n".join(CAPACITY_HEADER))
     levels: list[Level] = []
@@ -1335,14 +1357,22 @@ def capacity_phase(fleet: Fleet, latency: LatencySummary | None) -> list[Level]:
         figures, _ = capacity_level(fleet, hearings)
         level = judge_level(hearings, figures, audio_target, levels[0] if levels else None)
         levels.append(level)
-        print_capacity_row(level, endpoint_limit)
+        print_capacity_row(level, fleet.endpoint_core)
         if not level.carried and not args.keep_going:
             break
-    print_capacity_summary(levels, endpoint_limit)
+    print_capacity_summary(levels, fleet.endpoint_core)
     return levels
 
 
-def print_capacity_summary(levels: Sequence[Level], endpoint_limit: float) -> None:
+def saturated(level: Level, endpoint_core: int | None) -> bool:
+    """Whether the endpoints' core (or, unpinned, the machine) was busy over 90 % of the time."""
+    busy = level.figures.core_busy
+    if endpoint_core is not None:
+        return busy.get(endpoint_core, 0.0) > 0.9
+    return sum(busy.values()) > 0.9 * max(1, len(busy))
+
+
+def print_capacity_summary(levels: Sequence[Level], endpoint_core: int | None) -> None:
     print()
     carried = [level.hearings for level in levels if level.carried]
     if carried:
@@ -1352,9 +1382,9 @@ def print_capacity_summary(levels: Sequence[Level], endpoint_limit: float) -> No
     missed_audio = [level.hearings for level in levels if not level.audio_ok]
     if missed_audio:
         print(f"audio p95 over direct + {TARGET_AUDIO_EXTRA_MS:g} ms at levels {missed_audio}")
-    saturated = [level.hearings for level in levels if level.figures.endpoint_cores > 0.9 * endpoint_limit]
-    if saturated:
-        print(f"endpoint core saturated at levels {saturated}: from there the endpoints, not the server, may limit")
+    busy = [level.hearings for level in levels if saturated(level, endpoint_core)]
+    if busy:
+        print(f"endpoint core saturated at levels {busy}: from there the endpoints, not the server, may limit")
     if levels:
         per = [level.figures.server_cores / level.hearings for level in levels]
         print(

@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import json
 import logging
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -20,7 +21,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 logger = logging.getLogger(__name__)
 
-PING_SECONDS = 5.0
+PING_SECONDS = 2.0
 
 
 class MediaClientError(Exception):
@@ -44,6 +45,8 @@ class MediaClient:
         self.on_track = on_track
         self.seat: str | None = None
         self.tracks: list[MediaStreamTrack] = []
+        # Health and level reports the server pushes (the newest 500).
+        self.events: deque[dict[str, Any]] = deque(maxlen=500)
         self._socket: ClientConnection | None = None
         self._pinger: asyncio.Task[None] | None = None
         self._replies: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -85,7 +88,10 @@ class MediaClient:
         with contextlib.suppress(Exception):
             async for raw in self._socket:
                 message = json.loads(raw)
-                if message.get("type") != "pong":
+                kind = message.get("type")
+                if kind in ("health", "level"):
+                    self.events.append(message)
+                elif kind != "pong":
                     await self._replies.put(message)
         await self._replies.put({"type": "closed"})
 

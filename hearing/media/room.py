@@ -28,8 +28,9 @@ from collections.abc import Callable, Sequence
 from aiortc import RTCConfiguration, RTCIceCandidate, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from hearing.media import aiortc_hooks, vp8
+from hearing.media import aiortc_hooks, health, vp8
 from hearing.media.aiortc_hooks import EncodedFrame
+from hearing.media.health import Counters, Health
 from hearing.media.mixer import Level, LevelMeter, Pcm, mix
 from hearing.media.policy import MediaState, Route, route
 from hearing.media.tracks import ForwardVideoTrack, MixedAudioTrack, Pacer, to_mono
@@ -45,6 +46,9 @@ START_BITRATE_KBPS = 2000
 # Whose picture a receiver sees when several are routed to it: the floor
 # holder first, then the custody facility, the courtroom, the judge's panel.
 VIDEO_PREFERENCE: Sequence[str] = ("custody", "courtroom", "judge")
+# Seats that see everyone's health and audio levels: the bench.
+OVERSEERS: Sequence[str] = ("judge",)
+RECONNECT_SECONDS = 60.0
 
 
 @dataclasses.dataclass(eq=False)
@@ -61,6 +65,8 @@ class Peer:
     video_source: str | None = None  # whose picture this peer is being sent
     video_size: tuple[int, int] | None = None  # of the picture this peer sends, from its keyframes
     frames_in: int = 0
+    counters: Counters = dataclasses.field(default_factory=Counters)
+    health: Health | None = None
     last_keyframe_request: float = 0.0
 
 
@@ -78,9 +84,14 @@ class Room:
         self.configuration = configuration or RTCConfiguration(iceServers=[])
         self.on_levels = on_levels
         self.peers: dict[str, Peer] = {}
+        # Where each seat's socket takes messages (health, levels), and when
+        # each seat last left: a return within RECONNECT_SECONDS is a reconnect.
+        self.listeners: dict[str, Callable[[dict[str, object]], None]] = {}
+        self.left_at: dict[str, float] = {}
         self._state = state
         self._routes = route(state)
         self._mixer: asyncio.Task[None] | None = None
+        self._health: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"Room({self.name!r})"
@@ -99,15 +110,29 @@ class Room:
     async def start(self) -> None:
         if self._mixer is None:
             self._mixer = asyncio.create_task(self._mix_forever(), name=f"{self!r} mixer")
+            self._health = asyncio.create_task(self._watch_health(), name=f"{self!r} health")
 
     async def stop(self) -> None:
-        if self._mixer is not None:
-            self._mixer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._mixer
-            self._mixer = None
+        for task in (self._mixer, self._health):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._mixer = self._health = None
         for participant in list(self.peers):
             await self.leave(participant)
+
+    def returning(self, participant: str) -> bool:
+        """Whether this seat left less than RECONNECT_SECONDS ago: it takes its
+        place again, with the same identity and the same routing."""
+        left = self.left_at.get(participant)
+        return left is not None and time.monotonic() - left < RECONNECT_SECONDS
+
+    def _publish(self, message: dict[str, object], to: Sequence[str]) -> None:
+        for seat in to:
+            listener = self.listeners.get(seat)
+            if listener is not None:
+                listener(message)
 
     # --- joining and leaving -------------------------------------------------
 
@@ -175,6 +200,7 @@ class Room:
         peer.outbound.stop()
         peer.video_out.stop()
         await peer.connection.close()
+        self.left_at[participant] = time.monotonic()
         self._choose_pictures()
         logger.info("%r: %s left", self, participant)
 
@@ -202,13 +228,58 @@ class Room:
                 frame = peer.inbox.popleft()
                 frames[participant] = frame
                 level = peer.meter.feed(frame)
-                if level is not None and self.on_levels is not None:
-                    self.on_levels(participant, level)
+                if level is not None:
+                    if self.on_levels is not None:
+                        self.on_levels(participant, level)
+                    # The judge's panel shows who is speaking.
+                    self._publish(
+                        {"type": "level", "seat": participant, "dbfs": level.dbfs, "speaking": level.speaking},
+                        OVERSEERS,
+                    )
         routes = self._routes
         for participant, peer in self.peers.items():
             receiver_route = routes.get(participant)
             if receiver_route is not None:
                 peer.outbound.push(mix(frames, receiver_route.audio))
+
+    # --- health --------------------------------------------------------------
+
+    async def _watch_health(self) -> None:
+        while True:
+            await asyncio.sleep(health.INTERVAL_SECONDS)
+            for participant, peer in list(self.peers.items()):
+                try:
+                    peer.health = await self._sample(peer)
+                except Exception:  # a closing connection has no stats; the next round will tell
+                    logger.debug("%r: no stats for %s", self, participant, exc_info=True)
+                    continue
+                message = {"type": "health", "seat": participant, **peer.health.to_json()}
+                self._publish(message, sorted({participant, *OVERSEERS}))
+
+    async def _sample(self, peer: Peer) -> Health:
+        report = await peer.connection.getStats()
+        current = Counters(frames=peer.frames_in)
+        jitter_ms, rtts = 0.0, []
+        for stats in report.values():
+            if stats.type == "inbound-rtp":
+                current.packets_received += stats.packetsReceived
+                current.packets_lost += stats.packetsLost
+                clock = 48.0 if stats.kind == "audio" else 90.0
+                jitter_ms = max(jitter_ms, stats.jitter / clock)
+            elif stats.type == "remote-inbound-rtp":
+                rtts.append(stats.roundTripTime * 1000)
+            elif stats.type == "transport":
+                current.bytes_received += stats.bytesReceived
+        sampled = health.sample(
+            peer.counters,
+            current,
+            seconds=health.INTERVAL_SECONDS,
+            rtt_ms=max(rtts) if rtts else None,
+            jitter_ms=jitter_ms,
+            size=peer.video_size,
+        )
+        peer.counters = current
+        return sampled
 
     # --- video ---------------------------------------------------------------
 

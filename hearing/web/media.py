@@ -32,7 +32,9 @@ from hearing.web.routing import Audience, authenticate_device, authenticate_staf
 
 logger = logging.getLogger(__name__)
 
-LIVENESS_SECONDS = 15.0
+# Clients ping every 2 s; 5 s of silence means the link is gone.
+LIVENESS_SECONDS = 5.0
+OUTBOX_MESSAGES = 64
 
 
 async def _admit(websocket: WebSocket, hearing_id: int) -> tuple[str, Actor]:
@@ -92,12 +94,29 @@ async def media_socket(websocket: WebSocket) -> None:
     svc = services(websocket)
     rooms: Rooms = websocket.app.state.rooms
     room = await rooms.open(hearing_id, seats.SEAT_ROLES)
-    await svc.run(lambda db: append(db, actor, Action.PARTICIPANT_JOINED, hearing_id=hearing_id, seat=seat))
+    joined = {"seat": seat, **({"reconnected": True} if room.returning(seat) else {})}
+    await svc.run(lambda db: append(db, actor, Action.PARTICIPANT_JOINED, hearing_id=hearing_id, **joined))
     await websocket.send_json({"type": "welcome", "seat": seat, "hearing": hearing_id})
+    # Room events (health, levels) go out through a bounded outbox: a slow
+    # socket loses old reports, never holds up the room.
+    outbox: asyncio.Queue[dict[str, object]] = asyncio.Queue(OUTBOX_MESSAGES)
+
+    def deliver(message: dict[str, object]) -> None:
+        if outbox.full():
+            outbox.get_nowait()
+        outbox.put_nowait(message)
+
+    room.listeners[seat] = deliver
+    writer = asyncio.create_task(_write(websocket, outbox), name=f"media socket {seat} writer")
     reason = "left"
     try:
         reason = await _converse(websocket, room, seat)
     finally:
+        if room.listeners.get(seat) is deliver:
+            del room.listeners[seat]
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
         await room.leave(seat)
         await svc.run(
             lambda db: append(db, actor, Action.PARTICIPANT_LEFT, hearing_id=hearing_id, seat=seat, reason=reason)
@@ -105,6 +124,12 @@ async def media_socket(websocket: WebSocket) -> None:
         if websocket.client_state is WebSocketState.CONNECTED:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await websocket.close(code=1000 if reason == "left" else 4408)
+
+
+async def _write(websocket: WebSocket, outbox: asyncio.Queue[dict[str, object]]) -> None:
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            await websocket.send_json(await outbox.get())
 
 
 async def _converse(websocket: WebSocket, room: Room, seat: str) -> str:

@@ -202,3 +202,49 @@ def test_the_client_reports_refusals(live_server: LiveServer, services: Services
         return "connected"
 
     assert asyncio.run(scenario()) == "not_authenticated"
+
+
+@pytest.mark.timeout(90)
+def test_health_reaches_the_bench_and_a_returning_seat_is_a_reconnect(
+    live_server: LiveServer, services: Services, court: Court_
+) -> None:
+    open_hearing(services, court.hearing_a)
+    url = f"ws://127.0.0.1:{live_server.settings.port}/ws/hearings/{court.hearing_a}/media"
+    judge_headers = {"Cookie": f"hearing_session={session_cookie(services, court.users['judge'])}"}
+    custody_headers = {"Authorization": f"Device {enroll(services, 'kiosk-a', EndpointKind.CUSTODY, 'Facility A')}"}
+
+    async def scenario() -> tuple[list[dict[str, object]], float]:
+        judge = MediaClient(url, headers=judge_headers)
+        custody = MediaClient(url, headers=custody_headers)
+        await judge.connect([ToneTrack(450.0)])
+        await custody.connect([ToneTrack(1150.0)])
+        deadline = time.monotonic() + 15
+        while not {e.get("seat") for e in judge.events if e["type"] == "health"} >= {"judge", "custody"}:
+            assert time.monotonic() < deadline, list(judge.events)[-5:]
+            await asyncio.sleep(0.1)
+        # Custody drops off without a word and comes back.
+        dropped = time.monotonic()
+        assert custody._socket is not None
+        custody._socket.transport.abort()  # type: ignore[attr-defined]
+        await custody.connection.close()
+        room = live_server.app.state.rooms.get(court.hearing_a)
+        while "custody" in room.peers:
+            await asyncio.sleep(0.05)
+        noticed = time.monotonic() - dropped
+        again = MediaClient(url, headers=custody_headers)
+        await again.connect([ToneTrack(1150.0)])
+        await asyncio.sleep(0.5)
+        events = list(judge.events)
+        for client in (judge, again):
+            await client.close()
+        return events, noticed
+
+    events, noticed = asyncio.run(scenario())
+    health = [e for e in events if e["type"] == "health" and e["seat"] == "custody"]
+    assert health and health[-1]["grade"] == "good" and health[-1]["loss_percent"] == 0
+    assert any(e["type"] == "level" and e["seat"] == "custody" and e["speaking"] for e in events)
+    assert noticed < 5.0
+    joins = [e for e in logged(services) if e.action == "participant.joined" and (e.payload or {})["seat"] == "custody"]
+    assert [(j.payload or {}).get("reconnected", False) for j in joins] == [False, True]
+    lefts = [e.payload for e in logged(services) if e.action == "participant.left"]
+    assert {"seat": "custody", "reason": "disconnected"} in lefts

@@ -2,7 +2,7 @@
 // socket, sends this browser's camera and microphone, plays what the server
 // routes back. No framework, no build step.
 
-const PING_MS = 5000;
+const PING_MS = 2000; // the server gives up after 5 s of silence
 
 function waitForGathering(pc) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();

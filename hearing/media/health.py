@@ -1,0 +1,83 @@
+"""Connection health in the court's terms: good, poor, bad, or gone.
+
+The room samples each participant's connection every two seconds from the
+server side (RTCP reports and what actually arrived) and grades it. Pure:
+the sampling lives in hearing/media/room.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+INTERVAL_SECONDS = 2.0
+
+
+class Grade(enum.StrEnum):
+    GOOD = "good"
+    POOR = "poor"
+    BAD = "bad"
+    GONE = "gone"  # nothing arrived in the last interval
+
+
+@dataclasses.dataclass(frozen=True)
+class Health:
+    rtt_ms: float | None
+    loss_percent: float
+    jitter_ms: float
+    bitrate_kbps: float
+    fps: float
+    width: int | None
+    height: int | None
+    grade: Grade
+
+    def to_json(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
+def grade(*, received_packets: int, loss_percent: float, rtt_ms: float | None, jitter_ms: float) -> Grade:
+    """Thresholds from ITU-T G.114 and G.1010 for conversational media: up to
+    150 ms one way and ~1 % loss is good; beyond 400 ms or 5 % it is bad."""
+    if received_packets == 0:
+        return Grade.GONE
+    rtt = rtt_ms or 0.0
+    if loss_percent <= 1.0 and rtt <= 300 and jitter_ms <= 30:
+        return Grade.GOOD
+    if loss_percent <= 5.0 and rtt <= 800 and jitter_ms <= 100:
+        return Grade.POOR
+    return Grade.BAD
+
+
+@dataclasses.dataclass
+class Counters:
+    """Running totals from the previous sample, to turn them into rates."""
+
+    packets_received: int = 0
+    packets_lost: int = 0
+    bytes_received: int = 0
+    frames: int = 0
+
+
+def sample(
+    previous: Counters,
+    current: Counters,
+    *,
+    seconds: float,
+    rtt_ms: float | None,
+    jitter_ms: float,
+    size: tuple[int, int] | None,
+) -> Health:
+    received = max(0, current.packets_received - previous.packets_received)
+    lost = max(0, current.packets_lost - previous.packets_lost)
+    expected = received + lost
+    loss = 100.0 * lost / expected if expected else 0.0
+    return Health(
+        rtt_ms=None if rtt_ms is None else round(rtt_ms, 1),
+        loss_percent=round(loss, 2),
+        jitter_ms=round(jitter_ms, 1),
+        bitrate_kbps=round(8 * max(0, current.bytes_received - previous.bytes_received) / seconds / 1000, 1),
+        fps=round(max(0, current.frames - previous.frames) / seconds, 1),
+        width=size[0] if size else None,
+        height=size[1] if size else None,
+        grade=grade(received_packets=received, loss_percent=loss, rtt_ms=rtt_ms, jitter_ms=jitter_ms),
+    )
