@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from urllib.parse import urlsplit
 
 from aiortc.sdp import candidate_from_sdp
 from sqlalchemy.orm import Session
@@ -40,6 +41,11 @@ OUTBOX_MESSAGES = 64
 async def _admit(websocket: WebSocket, hearing_id: int) -> tuple[str, Actor]:
     """The seat this connection takes, or a domain error saying why not."""
     svc = services(websocket)
+    # A browser names the page that opened the socket: only our own pages may
+    # (cookies are SameSite=Strict too; this also stops cross-site sockets).
+    origin = websocket.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != websocket.headers.get("host"):
+        raise PermissionDenied("This socket may only be opened from the hearing's own pages.")
     actor: Actor
     if device_token(websocket):
         device = await authenticate_device(websocket)

@@ -75,6 +75,17 @@ def test_anonymous_and_unauthorised_callers_are_refused(client: TestClient, serv
     assert len(denied) == 6
 
 
+def test_a_socket_opened_from_another_site_is_refused(client: TestClient, services: Services, court: Court_) -> None:
+    open_hearing(services, court.hearing_a)
+    login_as(client, services, court.users["judge"])
+    path = f"/ws/hearings/{court.hearing_a}/media"
+    message, code = refusal(client, path, {"Origin": "https://evil.example"})
+    assert (message["error"], code) == ("permission_denied", 4403)
+    with client.websocket_connect(path, headers={"Origin": "https://testserver"}) as ws:
+        assert ws.receive_json()["type"] == "welcome"
+        ws.send_json({"type": "leave"})
+
+
 def test_a_hearing_that_is_not_open_cannot_be_joined(client: TestClient, services: Services, court: Court_) -> None:
     login_as(client, services, court.users["judge"])
     message, code = refusal(client, f"/ws/hearings/{court.hearing_a}/media")
