@@ -52,13 +52,10 @@ async def _admit(websocket: WebSocket, hearing_id: int) -> tuple[str, Actor]:
         actor = websocket.state.actor = device.actor
 
         def check_device(db: Session) -> str:
-            hearing = db.get(Hearing, hearing_id)
-            if hearing is None:
-                raise HearingNotFound()
             endpoint = db.get_one(Endpoint, device.endpoint_id)
+            hearing = _hearing(db, hearing_id)
             devices.check_site(endpoint, hearing)
-            if hearing.state not in LIVE_STATES:
-                raise HearingNotOpen()
+            _require_live(hearing)
             return seats.seat_for_device(endpoint.kind)
 
         return await svc.run(check_device), actor
@@ -66,16 +63,26 @@ async def _admit(websocket: WebSocket, hearing_id: int) -> tuple[str, Actor]:
     actor = websocket.state.actor = principal.actor
 
     def check_judge(db: Session) -> str:
-        hearing = db.get(Hearing, hearing_id)
-        if hearing is None:
-            raise HearingNotFound()
+        hearing = _hearing(db, hearing_id)
         if not principal.can(Permission.CONDUCT_HEARING) or hearing.courtroom_id != principal.courtroom_id:
             raise PermissionDenied("Only the hearing's judge joins from a staff session.")
-        if hearing.state not in LIVE_STATES:
-            raise HearingNotOpen()
+        _require_live(hearing)
         return seats.JUDGE
 
     return await svc.run(check_judge), actor
+
+
+def _hearing(db: Session, hearing_id: int) -> Hearing:
+    hearing = db.get(Hearing, hearing_id)
+    if hearing is None:
+        raise HearingNotFound()
+    return hearing
+
+
+def _require_live(hearing: Hearing) -> None:
+    # Checked after the caller's right to the hearing: no state to strangers.
+    if hearing.state not in LIVE_STATES:
+        raise HearingNotOpen()
 
 
 async def _refuse(websocket: WebSocket, error: HearingError) -> None:

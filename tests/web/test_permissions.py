@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy.orm import Session
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
@@ -38,6 +39,21 @@ def app_routes(client: TestClient) -> Iterator[tuple[GuardedRoute, str]]:
                 yield route, method
 
 
+def site_a_devices(services: Services) -> dict[str, str]:
+    """Tokens of a courtroom rig in Room A and a custody endpoint in Facility A."""
+
+    def enroll(db: Session) -> dict[str, str]:
+        rig = devices.enroll(
+            db, services.keys, SYSTEM, kind=EndpointKind.COURTROOM, name="rig-a", site="Room A", now=utcnow()
+        )
+        kiosk = devices.enroll(
+            db, services.keys, SYSTEM, kind=EndpointKind.CUSTODY, name="kiosk-a", site="Facility A", now=utcnow()
+        )
+        return {"courtroom_device": rig.token, "custody_device": kiosk.token}
+
+    return services.unit_of_work(enroll)
+
+
 def expected(route: GuardedRoute, caller: str) -> str:
     audience, permission = route.audience, route.permission
     if audience is Audience.PUBLIC:
@@ -64,16 +80,7 @@ def test_every_permission_is_used_or_reserved(client: TestClient) -> None:
 
 
 def test_route_by_role_matrix(client: TestClient, services: Services, court: Court_) -> None:
-    creds = services.unit_of_work(
-        lambda db: {
-            "courtroom_device": devices.enroll(
-                db, services.keys, SYSTEM, kind=EndpointKind.COURTROOM, name="rig-a", site="Room A", now=utcnow()
-            ).token,
-            "custody_device": devices.enroll(
-                db, services.keys, SYSTEM, kind=EndpointKind.CUSTODY, name="kiosk-a", site="Facility A", now=utcnow()
-            ).token,
-        }
-    )
+    creds = site_a_devices(services)
     # Something in the audit log, so that the auditor's pages have rows to render.
     services.unit_of_work(lambda db: append(db, SYSTEM, Action.HEARING_OPENED, hearing_id=court.hearing_a))
     failures = []
@@ -138,16 +145,7 @@ def test_every_socket_admits_exactly_the_hearings_parties(
     client: TestClient, services: Services, court: Court_
 ) -> None:
     """The socket audience: the hearing's judge and the devices at its sites."""
-    tokens = services.unit_of_work(
-        lambda db: {
-            "courtroom_device": devices.enroll(
-                db, services.keys, SYSTEM, kind=EndpointKind.COURTROOM, name="rig-a", site="Room A", now=utcnow()
-            ).token,
-            "custody_device": devices.enroll(
-                db, services.keys, SYSTEM, kind=EndpointKind.CUSTODY, name="kiosk-a", site="Facility A", now=utcnow()
-            ).token,
-        }
-    )
+    tokens = site_a_devices(services)
     services.unit_of_work(lambda db: setattr(db.get_one(Hearing, court.hearing_a), "state", HearingState.OPEN))
     expected = {
         "anonymous": "not_authenticated",
