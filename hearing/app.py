@@ -73,4 +73,5 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app.state.rooms = Rooms()
     # Process-wide: aioice offers every interface unless told otherwise.
     aiortc_hooks.restrict_host_addresses(settings.media_address_list)
+    aiortc_hooks.faster_audio_levels()
     return app

@@ -13,10 +13,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 
 import aioice.ice
+import aiortc.rtp
+import av
+import numpy as np
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtp import RtpPacket
@@ -176,3 +180,25 @@ def set_start_bitrate(connection: RTCPeerConnection, kbps: int) -> None:
         for codec in transceiver._codecs:
             if codec.mimeType.lower() == "video/vp8":
                 codec.parameters["x-google-start-bitrate"] = kbps
+
+
+_MAX_SAMPLE = 32767
+_MIN_LEVEL = -127
+# aiortc's own, kept for comparison (tests) before faster_audio_levels() swaps it.
+AIORTC_AUDIO_LEVEL = aiortc.rtp.compute_audio_level_dbov
+
+
+def audio_level_dbov(frame: av.AudioFrame) -> int:
+    """RFC 6465 audio level, as aiortc computes it, in numpy: aiortc walks
+    every sample in Python on the event loop (about 1.2 ms per 20 ms frame,
+    for every outgoing audio stream)."""
+    samples = np.frombuffer(bytes(frame.planes[0]), dtype=np.int16).astype(np.float64)
+    rms = math.sqrt(float(np.dot(samples, samples)) / (frame.samples * _MAX_SAMPLE * _MAX_SAMPLE))
+    if rms <= 0:
+        return _MIN_LEVEL
+    return round(min(0.0, max(float(_MIN_LEVEL), 20 * math.log10(rms))))
+
+
+def faster_audio_levels() -> None:
+    """Process-wide: aiortc's sender looks the function up on its module."""
+    aiortc.rtp.compute_audio_level_dbov = audio_level_dbov
