@@ -51,6 +51,7 @@ import sys
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -685,19 +686,24 @@ class Hub:
     async def sample(self) -> None:
         """How many frames wait in the room's queues: each audio inbox (a frame
         waits there for the mixer's tick) and each forwarded video queue.
-        Every 7 ms, out of step with the mixer's 20 ms."""
-        speaking: set[int] = set()  # peers whose audio has reached their inbox
+        Every 11 ms, out of step with the mixer's 20 ms; cheap, as it counts
+        in the server's CPU time."""
+        speaking: weakref.WeakSet[Peer] = weakref.WeakSet()  # whose audio has reached their inbox
+        seeing: weakref.WeakKeyDictionary[Peer, bool] = weakref.WeakKeyDictionary()
         while True:
-            await asyncio.sleep(0.007)
-            for peer in self.peers():
-                if peer.inbox:
-                    speaking.add(id(peer))
-                if id(peer) in speaking:
-                    self.depths["inbox"][0] += len(peer.inbox)
-                    self.depths["inbox"][1] += 1
-                if has_video(peer):
-                    self.depths["video"][0] += peer.video_out.queued
-                    self.depths["video"][1] += 1
+            await asyncio.sleep(0.011)
+            for room in self.rooms.values():
+                for peer in room.peers.values():
+                    if peer.inbox:
+                        speaking.add(peer)
+                    if peer in speaking:
+                        self.depths["inbox"][0] += len(peer.inbox)
+                        self.depths["inbox"][1] += 1
+                    if peer not in seeing:
+                        seeing[peer] = has_video(peer)
+                    if seeing[peer]:
+                        self.depths["video"][0] += peer.video_out.queued
+                        self.depths["video"][1] += 1
 
     def peers(self) -> list[Peer]:
         return [peer for room in self.rooms.values() for peer in room.peers.values()]
@@ -752,7 +758,7 @@ def by_module(stats: pstats.Stats) -> str:
         totals[name] = totals.get(name, 0.0) + row[2]
     whole = sum(totals.values()) or 1.0
     lines = [f"own time by file or built-in, of {whole:.2f} s profiled:"]
-    for name, seconds in sorted(totals.items(), key=lambda kv: -kv[1])[:25]:
+    for name, seconds in sorted(totals.items(), key=lambda kv: -kv[1])[:18]:
         lines.append(f"  {seconds / whole:6.1%}  {seconds:7.3f} s  {name}")
     return "\n".join(lines) + "\n"
 
@@ -1085,7 +1091,7 @@ def measure(
     before = CpuSnapshot.take(fleet, endpoints)
     time.sleep(seconds)
     after = CpuSnapshot.take(fleet, endpoints)
-    report = fleet.server.call("profile", "stop", 30) if profile else ""
+    report = fleet.server.call("profile", "stop", 15) if profile else ""
     figures = Figures()
     figures.add_cpu(before, after)
     logs = {
@@ -1395,18 +1401,28 @@ def print_capacity_summary(levels: Sequence[Level], endpoint_core: int | None) -
     if busy:
         print(f"endpoint core saturated at levels {busy}: from there the endpoints, not the server, may limit")
     if levels:
-        per = [level.figures.server_cores / level.hearings for level in levels]
+        per = {level.hearings: level.figures.server_cores / level.hearings for level in levels}
+        judged = [level.hearings for level in levels if level.carried] or list(per)
+        met = [h for h in judged if per[h] <= TARGET_CORES_PER_HEARING]
+        missed = [h for h in judged if h not in met]
         print(
-            f"server CPU per hearing: {', '.join(f'{p:.3f}' for p in per)} cores at "
-            f"{[level.hearings for level in levels]} hearings; target <= {TARGET_CORES_PER_HEARING}: "
-            f"{verdict(min(per) <= TARGET_CORES_PER_HEARING)}; at the last level's rate one server core carries "
-            f"about {1 / max(per[-1], 1e-9):.1f} hearings"
+            f"server CPU per hearing: {', '.join(f'{c:.3f}' for c in per.values())} cores at {list(per)} hearings; "
+            f"target <= {TARGET_CORES_PER_HEARING} (levels carried): met at {met or 'none'}, "
+            f"missed at {missed or 'none'}"
+        )
+        last = judged[-1]
+        print(
+            f"at the rate of {last} hearing(s) one server core would carry about {1 / max(per[last], 1e-9):.1f} "
+            "hearings (CPU alone; a level not carried overloads something, so its rate is not used)"
         )
     print(flush=True)
 
 
 def profile_phase(fleet: Fleet, hearings: int) -> None:
-    print(f"profile: server event loop (cProfile) with {hearings} hearing(s), {fleet.args.seconds:g} s")
+    print(
+        f"profile: the server's event loop with {hearings} hearing(s), {fleet.args.seconds:g} s (cProfile on the "
+        "thread's CPU clock; it slows the loop about 2-3x, so read shares, not absolute times)"
+    )
     figures, report = capacity_level(fleet, hearings, profile=True)
     threads = ", ".join(f"{k} {v:.3f}" for k, v in sorted(figures.server_threads.items(), key=lambda kv: -kv[1]))
     print(f"server cores while profiled: {figures.server_cores:.3f} ({threads})")

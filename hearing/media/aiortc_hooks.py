@@ -22,8 +22,9 @@ import aiortc.rtp
 import av
 import numpy as np
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
-from aiortc.jitterbuffer import JitterBuffer
+from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtp import RtpPacket
+from aiortc.utils import uint16_add
 
 from hearing.media import vp8
 
@@ -138,12 +139,30 @@ def tap_video(receiver: RTCRtpReceiver, on_frame: Callable[[EncodedFrame], None]
     setattr(receiver, RECEIVER_JITTER_BUFFER, MarkerFrameAssembler(on_frame))
 
 
+class ImmediateAudioBuffer(JitterBuffer):
+    """Hands each audio packet to the decoder as it arrives: one Opus packet
+    is one 20 ms frame. aiortc's buffer holds four frames (about 80 ms), and
+    even with a prefetch of one waits for the next packet (20 ms more). Late
+    packets (older than one already handed on) are dropped; the mixer's
+    inbox is the only buffer on the server's audio path."""
+
+    def __init__(self) -> None:
+        super().__init__(capacity=16, prefetch=1)
+        self._last: int | None = None
+
+    def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
+        sequence = packet.sequence_number
+        if self._last is not None and 0 < uint16_add(self._last, -sequence) < 0x8000:
+            return False, None  # behind what was already handed on
+        self._last = sequence
+        return False, JitterFrame(data=packet._data, timestamp=packet.timestamp)  # type: ignore[attr-defined]
+
+
 def quicken_audio(receiver: RTCRtpReceiver) -> None:
-    """Hand audio to the decoder one packet after it arrives instead of after
-    four (aiortc's prefetch holds about 80 ms)."""
+    """Hand audio to the decoder as each packet arrives."""
     if not hasattr(receiver, RECEIVER_JITTER_BUFFER):
         raise RuntimeError("aiortc internals changed: RTCRtpReceiver has no jitter buffer attribute")
-    setattr(receiver, RECEIVER_JITTER_BUFFER, JitterBuffer(capacity=16, prefetch=1))
+    setattr(receiver, RECEIVER_JITTER_BUFFER, ImmediateAudioBuffer())
 
 
 def request_keyframe(receiver: RTCRtpReceiver, ssrc: int) -> None:

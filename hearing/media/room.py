@@ -38,6 +38,7 @@ from hearing.media.tracks import ForwardVideoTrack, MixedAudioTrack, Pacer, to_m
 logger = logging.getLogger(__name__)
 
 INBOX_FRAMES = 3  # 60 ms: enough to absorb arrival jitter, never more delay
+BACKLOG_TICKS = 5  # 100 ms of frames waiting: a backlog, not jitter
 KEYFRAME_REQUEST_INTERVAL = 0.3  # seconds between upstream keyframe requests per source
 # Browsers start at this rate instead of 300 kbps. Measured with Chromium 156:
 # 960x540 from the first frame, 1280x720 after 4-7 s (640x360 for about 30 s
@@ -66,6 +67,8 @@ class Peer:
     video_size: tuple[int, int] | None = None  # of the picture this peer sends, from its keyframes
     frames_in: int = 0
     counters: Counters = dataclasses.field(default_factory=Counters)
+    backlog_ticks: int = 0
+    wants_video: bool = False  # its offer has a video section the server may send on
     health: Health | None = None
     last_keyframe_request: float = 0.0
 
@@ -170,6 +173,7 @@ class Room:
             if "audio" in kinds:
                 connection.addTrack(peer.outbound)
             if "video" in kinds:
+                peer.wants_video = True
                 sender = connection.addTrack(peer.video_out)
                 aiortc_hooks.on_keyframe_request(sender, lambda: self._want_keyframe(peer))
                 aiortc_hooks.set_start_bitrate(connection, START_BITRATE_KBPS)
@@ -227,6 +231,13 @@ class Room:
             if peer.inbox:
                 frame = peer.inbox.popleft()
                 frames[participant] = frame
+                # Sender and mixer tick at the same rate, so a backlog left by
+                # one hiccup would stay for good as added delay: when frames
+                # keep waiting, drop the oldest.
+                peer.backlog_ticks = peer.backlog_ticks + 1 if peer.inbox else 0
+                if peer.backlog_ticks >= BACKLOG_TICKS:
+                    peer.inbox.popleft()
+                    peer.backlog_ticks = 0
                 level = peer.meter.feed(frame)
                 if level is not None:
                     if self.on_levels is not None:
@@ -308,7 +319,7 @@ class Room:
 
     def _picture_for(self, receiver: str) -> str | None:
         receiver_route = self._routes.get(receiver)
-        if receiver_route is None:
+        if receiver_route is None or not self.peers[receiver].wants_video:
             return None
         sending = [s for s in receiver_route.video if s in self.peers and self.peers[s].video_in is not None]
         if not sending:

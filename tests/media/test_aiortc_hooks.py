@@ -52,7 +52,7 @@ def test_the_taps_replace_the_jitter_buffers() -> None:
         aiortc_hooks.tap_video(receiver, lambda frame: None)
         assert isinstance(getattr(receiver, aiortc_hooks.RECEIVER_JITTER_BUFFER), aiortc_hooks.MarkerFrameAssembler)
         aiortc_hooks.quicken_audio(receiver)
-        assert getattr(receiver, aiortc_hooks.RECEIVER_JITTER_BUFFER)._prefetch == 1
+        assert isinstance(getattr(receiver, aiortc_hooks.RECEIVER_JITTER_BUFFER), aiortc_hooks.ImmediateAudioBuffer)
         calls: list[str] = []
         aiortc_hooks.on_keyframe_request(sender, lambda: calls.append("pli"))
         sender._send_keyframe()
@@ -112,3 +112,19 @@ def test_the_numpy_audio_level_matches_aiortcs() -> None:
         aiortc_hooks.audio_level_dbov(frame)
     fast = time.perf_counter() - start
     print(f"audio level per frame: aiortc {slow / 50 * 1e6:.0f} us, numpy {fast / 50 * 1e6:.0f} us")
+
+
+def test_audio_packets_are_handed_on_as_they_arrive_and_late_ones_dropped() -> None:
+    from aiortc.rtp import RtpPacket
+
+    def packet(sequence: int) -> RtpPacket:
+        p = RtpPacket(payload_type=111, sequence_number=sequence, timestamp=sequence * 960)
+        p._data = bytes([sequence % 256])  # type: ignore[attr-defined]
+        return p
+
+    buffer = aiortc_hooks.ImmediateAudioBuffer()
+    handed = []
+    for sequence in (65534, 65535, 0, 2, 1, 3, 65530):  # wraps; 1 and 65530 arrive late
+        _, frame = buffer.add(packet(sequence))
+        handed.append(None if frame is None else frame.timestamp // 960)
+    assert handed == [65534, 65535, 0, 2, None, 3, None]

@@ -84,6 +84,14 @@ def test_a_picture_is_forwarded_without_decoding_and_a_late_joiner_sees_it_withi
             receiver = room.peers["custody"].video_in
             assert isinstance(getattr(receiver, RECEIVER_JITTER_BUFFER), MarkerFrameAssembler)
             assert room.peers["judge"].video_out.forwarded >= 25
+            # A seat that offered no video is sent none and asks for no keyframes.
+            listener = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+            listener.addTransceiver("audio", direction="recvonly")
+            await listener.setLocalDescription(await listener.createOffer())
+            await room.join("courtroom", listener.localDescription.sdp)
+            assert room.peers["courtroom"].video_source is None
+            await room.leave("courtroom")
+            await listener.close()
             # A late joiner gets a decodable picture within a second.
             await asyncio.sleep(1.0)
             joined = await late.join(room)
