@@ -50,6 +50,7 @@ from typing import Any, Protocol
 import cryptography
 import psycopg
 import sqlalchemy
+from machine_facts import cpu_model, load_average  # bench/machine_facts.py
 from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, create_engine, func, insert, select, text
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import URL, make_url
@@ -142,14 +143,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 # ---------------------------------------------------------------- machine facts
 
 
-def cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
 def filesystem_of(path: Path) -> str:
     best, kind = "", "unknown"
     real = str(path.resolve())
@@ -160,12 +153,6 @@ def filesystem_of(path: Path) -> str:
                 if len(parts[1]) > len(best):
                     best, kind = parts[1], f"{parts[2]} ({parts[0]} on {parts[1]})"
     return kind
-
-
-def load_average() -> str:
-    with contextlib.suppress(OSError):
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    return "unknown"
 
 
 def print_header(args: argparse.Namespace) -> None:

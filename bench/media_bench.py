@@ -68,6 +68,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
+from machine_facts import cpu_model, load_average  # bench/machine_facts.py
 
 from hearing.docket.parties import ParticipantRole
 from hearing.media import aiortc_hooks
@@ -135,20 +136,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 # ---------------------------------------------------------------- machine facts
 
 
-def cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
-
-
-def load_average() -> str:
-    with contextlib.suppress(OSError):
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    return "unknown"
-
-
 def cores() -> tuple[int | None, int | None]:
     """(server core, endpoint core), or no pinning on a single core."""
     available = sorted(os.sched_getaffinity(0))
@@ -186,26 +173,6 @@ def print_header(args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------- media sources
 
 
-class FramePacer:
-    """Real-time pacing at `fps`, without drift."""
-
-    def __init__(self, fps: int) -> None:
-        self.fps = fps
-        self.count = 0
-        self._start: float | None = None
-
-    async def next(self) -> int:
-        if self._start is None:
-            self._start = time.monotonic()
-        else:
-            delay = self._start + self.count / self.fps - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-        count = self.count
-        self.count += 1
-        return count
-
-
 class Scene:
     """A camera-like picture in YUV 4:2:0: moving bands under fresh sensor
     noise, so that VP8 spends its whole budget (about 7 kB a frame at 720p25,
@@ -237,14 +204,14 @@ class StampedCamera(MediaStreamTrack):
     def __init__(self, width: int, height: int, fps: int) -> None:
         super().__init__()
         self.scene = Scene(width, height)
-        self.pacer = FramePacer(fps)
+        self.pacer = Pacer(fps)
 
     async def recv(self) -> av.VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
         count = await self.pacer.next()
         frame = self.scene.frame(count, stamp(time.monotonic()))
-        frame.pts = count * VIDEO_CLOCK // self.pacer.fps
+        frame.pts = int(count * VIDEO_CLOCK // self.pacer.rate)
         frame.time_base = VIDEO_TIME_BASE
         return frame
 
@@ -278,7 +245,7 @@ class ClipCamera(MediaStreamTrack):
     def __init__(self, clip: Sequence[bytes], fps: int, sent: list[tuple[float, int]]) -> None:
         super().__init__()
         self.clip = clip
-        self.pacer = FramePacer(fps)
+        self.pacer = Pacer(fps)
         self.sent = sent
         self.position = 0
 
@@ -292,7 +259,7 @@ class ClipCamera(MediaStreamTrack):
         index = self.position
         self.position = (index + 1) % len(self.clip)
         packet = av.Packet(self.clip[index])
-        packet.pts = count * (VIDEO_CLOCK // self.pacer.fps)
+        packet.pts = int(count * (VIDEO_CLOCK // self.pacer.rate))
         packet.time_base = VIDEO_TIME_BASE
         self.sent.append((time.monotonic(), index))
         return packet
@@ -328,7 +295,7 @@ class BurstTone(MediaStreamTrack):
     async def recv(self) -> av.AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        pts = await self.pacer.next()
+        pts = await self.pacer.next() * FRAME_SAMPLES
         offset = pts % BURST_PERIOD_SAMPLES
         if offset == 0:
             self.bursts.append(time.monotonic() - FRAME_SECONDS)
@@ -350,7 +317,7 @@ class ClipVoice(MediaStreamTrack):
     async def recv(self) -> av.Packet[av.stream.Stream]:
         if self.readyState != "live":
             raise MediaStreamError
-        pts = await self.pacer.next()
+        pts = await self.pacer.next() * FRAME_SAMPLES
         position = pts // FRAME_SAMPLES % len(self.cycle)
         if position == 0 and self.bursts is not None:
             self.bursts.append(time.monotonic() - FRAME_SECONDS)

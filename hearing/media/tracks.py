@@ -40,21 +40,24 @@ def to_mono(frame: av.AudioFrame) -> Pcm:
 
 
 class Pacer:
-    """Real-time pacing for 20 ms frames, without drift."""
+    """Real-time pacing at a fixed rate, without drift: `next()` waits for the
+    next tick and returns its number (0, 1, 2, ...)."""
 
-    def __init__(self) -> None:
-        self.start: float | None = None
-        self.pts = 0
+    def __init__(self, rate: float = SAMPLE_RATE / FRAME_SAMPLES) -> None:
+        self.rate = rate
+        self.count = 0
+        self._start: float | None = None
 
     async def next(self) -> int:
-        if self.start is None:
-            self.start = time.monotonic()
+        if self._start is None:
+            self._start = time.monotonic()
         else:
-            self.pts += FRAME_SAMPLES
-            delay = self.start + self.pts / SAMPLE_RATE - time.monotonic()
+            delay = self._start + self.count / self.rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-        return self.pts
+        count = self.count
+        self.count += 1
+        return count
 
 
 class ToneTrack(MediaStreamTrack):
@@ -72,7 +75,7 @@ class ToneTrack(MediaStreamTrack):
     async def recv(self) -> av.AudioFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        pts = await self._pacer.next()
+        pts = await self._pacer.next() * FRAME_SAMPLES
         t = (np.arange(FRAME_SAMPLES) + pts) / SAMPLE_RATE
         pcm = (np.sin(2 * math.pi * self.frequency * t) * self.amplitude * 32767).astype(np.int16)
         return to_frame(pcm, pts)
@@ -230,8 +233,7 @@ class PatternTrack(MediaStreamTrack):
     def __init__(self, width: int = 640, height: int = 360, fps: int = 25) -> None:
         super().__init__()
         self.width, self.height, self.fps = width, height, fps
-        self.count = 0
-        self._start: float | None = None
+        self._pacer = Pacer(fps)
         bars = np.zeros((height, width, 3), dtype=np.uint8)
         colours = [(255, 255, 255), (0, 255, 255), (255, 255, 0), (0, 255, 0), (255, 0, 255), (0, 0, 255), (255, 0, 0)]
         for i, colour in enumerate(colours):
@@ -241,16 +243,15 @@ class PatternTrack(MediaStreamTrack):
     async def recv(self) -> av.VideoFrame:
         if self.readyState != "live":
             raise MediaStreamError
-        if self._start is None:
-            self._start = time.monotonic()
-        else:
-            delay = self._start + self.count / self.fps - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-        image = np.roll(self._bars, self.count * 4, axis=1)
-        draw_counter(image, self.count)
+        count = await self._pacer.next()
+        image = np.roll(self._bars, count * 4, axis=1)
+        draw_counter(image, count)
         frame = av.VideoFrame.from_ndarray(image, format="bgr24")
-        frame.pts = self.count * VIDEO_CLOCK // self.fps
+        frame.pts = count * VIDEO_CLOCK // self.fps
         frame.time_base = fractions.Fraction(1, VIDEO_CLOCK)
-        self.count += 1
         return frame
+
+    @property
+    def count(self) -> int:
+        """Frames made so far."""
+        return self._pacer.count
