@@ -113,12 +113,11 @@ def test_judge_joins_the_video_link_and_both_directions_carry_video_and_audio(
         wait_until(lambda: "judge" in room.peers and room.peers["judge"].frames_in > 0, timeout=20)
         first_frame = time.monotonic()
         first_size = room.peers["judge"].video_size
-        # The judge's 1280x720 camera reaches the server at full size. The
-        # issue asks for 3 s; Chromium 156 here starts at 960x540 and steps up
-        # after 4-7 s (reported below and in the closing note), so this waits
-        # for it rather than pretend.
+        # The judge's 1280x720 camera reaches the server at 1280x720 within 3 s
+        # (the page asks the browser to keep resolution: contentHint "detail").
         wait_until(lambda: room.peers["judge"].video_size == (1280, 720), timeout=20)
         first_720p = time.monotonic() - joined
+        assert first_720p < 3.0, f"1280x720 reached the server {first_720p:.2f} s after joining"
         # The custody peer receives the judge's picture and sound, relayed.
         wait_until(lambda: custody.video_frames.count((1280, 720)) >= 10 and custody.audio_frames > 50, timeout=20)
         # The browser receives the custody picture and sound (its own getStats).
@@ -145,7 +144,7 @@ def test_judge_joins_the_video_link_and_both_directions_carry_video_and_audio(
             }"""
         )
         assert sent == 1280
-        assert room.peers["judge"].frames_in > 25
+        wait_until(lambda: room.peers["judge"].frames_in > 25, timeout=10)
         screenshot(page, "judge-video-link")
         print(
             f"click to connected {connected - joined:.2f} s, to first frame {first_frame - joined:.2f} s"
