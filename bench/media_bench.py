@@ -7,7 +7,9 @@ Measures, in one run and side by side:
    frame before aiortc encodes it (VP8); the receiver decodes, reads it back
    and subtracts it from the time the decoded frame reached it. Through the
    server (a Room, encoded forwarding) and over a direct aiortc-to-aiortc
-   link, interleaved, same processes, same cores;
+   link, interleaved, same processes, same cores; and, for comparison, through
+   a naive aiortc relay in the server process (MediaRelay: every picture and
+   every voice frame decoded and re-encoded);
 2. mouth-to-ear audio latency: 50 ms tone bursts every 500 ms, the onset
    (first sample over a threshold) found in the decoded audio of the far
    peer; through the server's mixer and over the direct link, in the same
@@ -66,6 +68,7 @@ import av.stream
 import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.codecs.vpx import Vp8Encoder
+from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
 from machine_facts import cpu_model, load_average  # bench/machine_facts.py
@@ -106,6 +109,7 @@ HEARING_ROLES: dict[str, ParticipantRole] = {
     "custody": ParticipantRole.DETAINEE,
     "interpreter": ParticipantRole.INTERPRETER,
 }
+PATHS = ("direct", "server", "relay")
 
 
 # ---------------------------------------------------------------- arguments
@@ -124,7 +128,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-latency", action="store_true", help="capacity only")
     parser.add_argument("--skip-capacity", action="store_true", help="latency only")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="after capacity, profile the server at N")
+    parser.add_argument(
+        "--paths",
+        default=",".join(PATHS),
+        help=f"latency paths, in order (default {','.join(PATHS)}): relay = naive aiortc relay (decode, re-encode)",
+    )
     args = parser.parse_args(argv)
+    args.paths = [p.strip() for p in args.paths.split(",") if p.strip()]
+    unknown = [p for p in args.paths if p not in PATHS]
+    if unknown or not args.paths or len(set(args.paths)) != len(args.paths):
+        parser.error(f"--paths takes distinct names from {', '.join(PATHS)}")
     width, _, height = args.resolution.partition("x")
     args.width, args.height = int(width), int(height)
     if args.width % 2 or args.height % 2 or args.width < COUNTER_BITS * 4:
@@ -164,7 +177,7 @@ def print_header(args: argparse.Namespace) -> None:
     )
     print(
         f"runs:       warm-up {args.warmup:g} s, measured {args.seconds:g} s, latency repeats {args.repeats}, "
-        f"capacity levels {args.levels}"
+        f"capacity levels {args.levels}, latency paths {','.join(args.paths)}"
     )
     print("ICE:        host candidates on 127.0.0.1 only, in every process")
     print()
@@ -617,11 +630,47 @@ class Endpoint:
             await peer.close()
 
 
+class Relay:
+    """The naive alternative to a Room, as in aiortc's examples: one
+    RTCPeerConnection per peer, and every track received from one peer sent to
+    the peers joining after it through MediaRelay, so aiortc decodes it and
+    encodes it again for each. Its video encoders are held at the senders'
+    rate (SteadyVp8Encoder), like the endpoints'."""
+
+    def __init__(self) -> None:
+        self.media = MediaRelay()
+        self.connections: list[RTCPeerConnection] = []
+        self.tracks: list[MediaStreamTrack] = []  # received so far, from every peer
+
+    async def join(self, offer_sdp: str) -> str:
+        connection = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.connections.append(connection)
+        received: list[MediaStreamTrack] = []
+        connection.on("track", received.append)
+        await connection.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
+        kinds = {t.kind for t in connection.getTransceivers()}
+        for track in self.tracks:
+            if track.kind in kinds:
+                sender = connection.addTrack(self.media.subscribe(track))
+                if track.kind == "video":
+                    setattr(sender, SENDER_ENCODER, SteadyVp8Encoder())
+        self.tracks.extend(received)
+        await connection.setLocalDescription(await connection.createAnswer())
+        return connection.localDescription.sdp
+
+    async def close(self) -> None:
+        connections, self.connections, self.tracks = self.connections, [], []
+        for connection in connections:
+            await connection.close()
+
+
 class Hub:
-    """The server: one Room per hearing, joined by offers through the pipe."""
+    """The server: one Room per hearing, joined by offers through the pipe;
+    or, for comparison, a naive Relay."""
 
     def __init__(self) -> None:
         self.rooms: dict[str, Room] = {}
+        self.relay: Relay | None = None
         self.profiler: cProfile.Profile | None = None
         self.depths = {"inbox": [0, 0], "video": [0, 0]}  # sum of queue lengths, samples
         self.sampler: asyncio.Task[None] | None = None
@@ -635,6 +684,10 @@ class Hub:
                     self.sampler = asyncio.create_task(self.sample())
             case ("join", name, seat, sdp):
                 return await self.rooms[name].join(seat, sdp)
+            case ("relay", sdp):
+                if self.relay is None:
+                    self.relay = Relay()
+                return await self.relay.join(sdp)
             case ("stats",):
                 return self.stats()
             case ("profile", "start"):
@@ -710,6 +763,9 @@ class Hub:
         rooms, self.rooms = list(self.rooms.values()), {}
         for room in rooms:
             await room.stop()
+        relay, self.relay = self.relay, None
+        if relay is not None:
+            await relay.close()
         if self.sampler is not None:
             self.sampler.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -892,6 +948,12 @@ class CpuSnapshot:
 def join_server(fleet: Fleet, endpoint: Child, room: str, seat: str, spec: PeerSpec) -> None:
     offer = endpoint.call("offer", seat, spec)
     answer = fleet.server.call("join", room, seat, offer)
+    endpoint.call("answer", seat, answer)
+
+
+def join_relay(fleet: Fleet, endpoint: Child, seat: str, spec: PeerSpec) -> None:
+    offer = endpoint.call("offer", seat, spec)
+    answer = fleet.server.call("relay", offer)
     endpoint.call("answer", seat, answer)
 
 
@@ -1085,6 +1147,10 @@ def latency_run(fleet: Fleet, path: str) -> Figures:
     try:
         if path == "direct":
             join_direct(sender, "custody", LIVE_SENDER, receiver, "courtroom", LIVE_RECEIVER)
+        elif path == "relay":
+            # The sender first: the relay sends a peer the tracks of those who joined before it.
+            join_relay(fleet, sender, "custody", LIVE_SENDER)
+            join_relay(fleet, receiver, "courtroom", LIVE_RECEIVER)
         else:
             fleet.server.call("open", "latency")
             join_server(fleet, sender, "latency", "custody", LIVE_SENDER)
@@ -1131,17 +1197,24 @@ def median_of(runs: Sequence[Figures], get: Callable[[Figures], float]) -> float
     return statistics.median(values) if values else math.nan
 
 
+NO_FIGURES = (math.nan, math.nan)
+
+
 @dataclasses.dataclass
 class LatencySummary:
-    direct_video: tuple[float, float]
-    server_video: tuple[float, float]
-    direct_audio: tuple[float, float]
-    server_audio: tuple[float, float]
+    direct_video: tuple[float, float] = NO_FIGURES
+    server_video: tuple[float, float] = NO_FIGURES
+    direct_audio: tuple[float, float] = NO_FIGURES
+    server_audio: tuple[float, float] = NO_FIGURES
+    relay_video: tuple[float, float] = NO_FIGURES
+    relay_audio: tuple[float, float] = NO_FIGURES
+    cores: dict[str, float] = dataclasses.field(default_factory=dict)  # median server-process CPU by path
 
 
 def latency_phase(fleet: Fleet) -> LatencySummary:
     print("1-2. latency: custody sender -> courtroom receiver, live VP8 and Opus encoded by aiortc")
-    print("     direct = aiortc to aiortc; server = through a Room (video forwarded encoded, audio mixed)")
+    print("     direct = aiortc to aiortc; server = through a Room (video forwarded encoded, audio mixed);")
+    print("     relay = naive aiortc relay in the server process (MediaRelay: video and audio decoded and re-encoded)")
     print("     video: capture time drawn in the picture -> decoded at the receiver (glass to glass, less display)")
     print("     audio: burst's first sample, taken as captured 20 ms before its frame is handed over -> onset in")
     print("            the decoded audio, plus its offset in the frame (earliest it can be played)")
@@ -1150,19 +1223,19 @@ def latency_phase(fleet: Fleet) -> LatencySummary:
     print("     keyframe requests reaching the sender")
     print()
     print("\n".join(LATENCY_HEADER))
-    runs: dict[str, list[Figures]] = {"direct": [], "server": []}
+    paths: list[str] = fleet.args.paths
+    runs: dict[str, list[Figures]] = {path: [] for path in paths}
     for repeat in range(fleet.args.repeats):
-        order = ("direct", "server") if repeat % 2 == 0 else ("server", "direct")
+        order = paths if repeat % 2 == 0 else paths[::-1]
         for path in order:
             figures = latency_run(fleet, path)
             runs[path].append(figures)
             print_latency_row(repeat + 1, path, figures)
-    summary = LatencySummary(
-        direct_video=medians(runs["direct"], "video"),
-        server_video=medians(runs["server"], "video"),
-        direct_audio=medians(runs["direct"], "audio"),
-        server_audio=medians(runs["server"], "audio"),
-    )
+    summary = LatencySummary()
+    for path, figures in runs.items():
+        setattr(summary, f"{path}_video", medians(figures, "video"))
+        setattr(summary, f"{path}_audio", medians(figures, "audio"))
+        summary.cores[path] = median_of(figures, lambda f: f.server_cores)
     print_latency_summary(summary, runs)
     return summary
 
@@ -1178,31 +1251,66 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
+def ratio(a: float, b: float) -> float:
+    return a / b if b else math.nan
+
+
 def print_latency_summary(s: LatencySummary, runs: dict[str, list[Figures]]) -> None:
     print()
-    print(f"medians over {len(runs['direct'])} runs per path (ms)")
-    print("                 direct   server   server-direct  server/direct")
-    rows = (
-        ("video p50", s.direct_video[0], s.server_video[0]),
-        ("video p95", s.direct_video[1], s.server_video[1]),
-        ("audio p50", s.direct_audio[0], s.server_audio[0]),
-        ("audio p95", s.direct_audio[1], s.server_audio[1]),
-    )
-    for label, direct, server in rows:
-        print(f"  {label:<12} {fmt(direct):>8} {fmt(server):>8} {server - direct:>+14.1f} {server / direct:>14.2f}")
-    print("targets")
-    extra = s.server_video[0] - s.direct_video[0]
+    counts = sorted({len(r) for r in runs.values()})
+    print(f"medians over {'/'.join(map(str, counts))} runs per path (ms; server cores: CPU of the server process)")
     print(
-        f"  video p50 through the server within +{TARGET_VIDEO_EXTRA_P50_MS:g} ms of direct: {extra:+.1f} ms, ", end=""
+        "                 direct   server    relay  server-direct  server/direct  relay-direct  relay/direct"
+        "  relay/server"
     )
-    print(verdict(extra <= TARGET_VIDEO_EXTRA_P50_MS))
-    print(f"  video p95 through the server <= {TARGET_VIDEO_P95_MS:g} ms: {fmt(s.server_video[1])} ms, ", end="")
-    print(verdict(s.server_video[1] <= TARGET_VIDEO_P95_MS))
-    extra = s.server_audio[0] - s.direct_audio[0]
-    print(f"  audio p50 through the mixer within +{TARGET_AUDIO_EXTRA_MS:g} ms of direct: {extra:+.1f} ms, ", end="")
-    print(verdict(extra <= TARGET_AUDIO_EXTRA_MS))
-    server_cpu = median_of(runs["server"], lambda f: f.server_cores)
-    print(f"  (server process while forwarding one 720p stream and mixing one voice: {server_cpu:.3f} cores)")
+    rows = (
+        ("video p50", s.direct_video[0], s.server_video[0], s.relay_video[0]),
+        ("video p95", s.direct_video[1], s.server_video[1], s.relay_video[1]),
+        ("audio p50", s.direct_audio[0], s.server_audio[0], s.relay_audio[0]),
+        ("audio p95", s.direct_audio[1], s.server_audio[1], s.relay_audio[1]),
+    )
+    for label, direct, server, relay in rows:
+        print(
+            f"  {label:<12} {fmt(direct):>8} {fmt(server):>8} {fmt(relay):>8} {fmt(server - direct):>14} "
+            f"{fmt(ratio(server, direct), 2):>14} {fmt(relay - direct):>13} {fmt(ratio(relay, direct), 2):>13} "
+            f"{fmt(ratio(relay, server), 2):>13}"
+        )
+    cpu = {path: s.cores.get(path, math.nan) for path in PATHS}
+    print(
+        f"  {'server cores':<12} {fmt(cpu['direct'], 3):>8} {fmt(cpu['server'], 3):>8} {fmt(cpu['relay'], 3):>8} "
+        f"{fmt(cpu['server'] - cpu['direct'], 3):>14} {'':>14} {fmt(cpu['relay'] - cpu['direct'], 3):>13} {'':>13} "
+        f"{fmt(ratio(cpu['relay'], cpu['server']), 1):>13}"
+    )
+    print("targets")
+    if "direct" in runs and "server" in runs:
+        extra = s.server_video[0] - s.direct_video[0]
+        print(
+            f"  video p50 through the server within +{TARGET_VIDEO_EXTRA_P50_MS:g} ms of direct: {extra:+.1f} ms, ",
+            end="",
+        )
+        print(verdict(extra <= TARGET_VIDEO_EXTRA_P50_MS))
+    if "server" in runs:
+        print(f"  video p95 through the server <= {TARGET_VIDEO_P95_MS:g} ms: {fmt(s.server_video[1])} ms, ", end="")
+        print(verdict(s.server_video[1] <= TARGET_VIDEO_P95_MS))
+    if "direct" in runs and "server" in runs:
+        extra = s.server_audio[0] - s.direct_audio[0]
+        print(
+            f"  audio p50 through the mixer within +{TARGET_AUDIO_EXTRA_MS:g} ms of direct: {extra:+.1f} ms, ", end=""
+        )
+        print(verdict(extra <= TARGET_AUDIO_EXTRA_MS))
+    if "server" in runs:
+        print(f"  (server process while forwarding one 720p stream and mixing one voice: {cpu['server']:.3f} cores)")
+    if "relay" in runs:
+        print(
+            f"  (naive relay, decoding and re-encoding one 720p stream and one voice: {cpu['relay']:.3f} cores, "
+            f"{fmt(ratio(cpu['relay'], cpu['server']), 1)}x our server's)"
+        )
+        print(
+            f"  (relay: video p50 {fmt(s.relay_video[0] - s.direct_video[0])} ms over direct, "
+            f"{fmt(s.relay_video[0] - s.server_video[0])} ms over our server; "
+            f"audio p50 {fmt(s.relay_audio[0] - s.direct_audio[0])} ms over direct, "
+            f"{fmt(s.relay_audio[0] - s.server_audio[0])} ms over our server)"
+        )
     noisy = sum(f.foreign_cores > 0.25 for path in runs.values() for f in path)
     if noisy:
         print(
