@@ -57,11 +57,10 @@ class Settings:
         if not self.audit_origin or any(c in self.audit_origin for c in " +\n"):
             raise ConfigurationError("audit_origin is one word without '+'")
         try:
-            addresses = [ipaddress.ip_address(a.strip()) for a in self.media_addresses.split(",")]
+            for address in self.media_address_list:
+                ipaddress.ip_address(address)
         except ValueError as exc:
             raise ConfigurationError(f"media_addresses: {exc}") from exc
-        if not addresses:
-            raise ConfigurationError("media_addresses names at least one address")
         if self.max_body_bytes < 1024:
             raise ConfigurationError("max_body_bytes must be at least 1024")
         try:

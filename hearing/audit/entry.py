@@ -8,7 +8,6 @@ moved to another entry does not decrypt. Pure functions, no I/O.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import struct
@@ -34,34 +33,6 @@ def _text(value: str | None) -> bytes:
     raw = b"" if value is None else value.encode("utf-8")
     # A None and an empty string must not encode alike.
     return struct.pack(">bH", 0 if value is None else 1, len(raw)) + raw
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Entry:
-    seq: int
-    at: datetime
-    hearing_id: int | None
-    actor_kind: str
-    actor_id: int | None
-    actor_role: str | None
-    action: str
-    key_id: int
-    nonce: bytes
-    ciphertext: bytes
-
-    def leaf_data(self) -> bytes:
-        return leaf_data(
-            self.seq,
-            self.at,
-            self.hearing_id,
-            self.actor_kind,
-            self.actor_id,
-            self.actor_role,
-            self.action,
-            self.key_id,
-            self.nonce,
-            self.ciphertext,
-        )
 
 
 def leaf_data(

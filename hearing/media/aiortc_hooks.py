@@ -31,7 +31,6 @@ from hearing.media import vp8
 logger = logging.getLogger(__name__)
 
 RECEIVER_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
-RECEIVER_BITRATE_ESTIMATOR = "_RTCRtpReceiver__remote_bitrate_estimator"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from hearing.media import aiortc_hooks, health, vp8
 from hearing.media.aiortc_hooks import EncodedFrame
 from hearing.media.health import Counters, Health
-from hearing.media.mixer import Level, LevelMeter, Pcm, mix
+from hearing.media.mixer import LevelMeter, Pcm, mix
 from hearing.media.policy import MediaState, Route, route
 from hearing.media.tracks import ForwardVideoTrack, MixedAudioTrack, Pacer, to_mono
 
@@ -80,12 +80,10 @@ class Room:
         state: MediaState,
         *,
         configuration: RTCConfiguration | None = None,
-        on_levels: Callable[[str, Level], None] | None = None,
     ) -> None:
         self.name = name
         # A closed network: no STUN or TURN unless the caller configures one.
         self.configuration = configuration or RTCConfiguration(iceServers=[])
-        self.on_levels = on_levels
         self.peers: dict[str, Peer] = {}
         # Where each seat's socket takes messages (health, levels), and when
         # each seat last left: a return within RECONNECT_SECONDS is a reconnect.
@@ -240,8 +238,6 @@ class Room:
                     peer.backlog_ticks = 0
                 level = peer.meter.feed(frame)
                 if level is not None:
-                    if self.on_levels is not None:
-                        self.on_levels(participant, level)
                     # The judge's panel shows who is speaking.
                     self._publish(
                         {"type": "level", "seat": participant, "dbfs": level.dbfs, "speaking": level.speaking},

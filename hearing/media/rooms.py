@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 class Rooms:
     def __init__(self, configuration: RTCConfiguration | None = None) -> None:
-        self.configuration = configuration or RTCConfiguration(iceServers=[])
+        self.configuration = configuration  # None: the room's closed-network default
         self._rooms: dict[int, Room] = {}
         self._lock = asyncio.Lock()
 

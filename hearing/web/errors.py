@@ -7,11 +7,11 @@ from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from hearing.audit.actions import Action
-from hearing.audit.log import ANONYMOUS, append
+from hearing.audit.log import ANONYMOUS, Actor, append
 from hearing.errors import HearingError, NotAuthenticated, PermissionDenied
 from hearing.web.pages import render
 from hearing.web.routing import services
@@ -40,31 +40,24 @@ async def domain_error(request: Request, exc: Exception) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
     if isinstance(exc, PermissionDenied):
-        await _audit_refusal(request, exc)
+        principal = getattr(request.state, "principal", None)
+        await record_refusal(request, principal.actor if principal is not None else ANONYMOUS, request.method)
     if exc.status >= 500:
         logger.error("server error", extra={"code": exc.code, "path": request.url.path})
     return _respond(request, exc.status, exc.code, exc.message)
 
 
-async def _audit_refusal(request: Request, exc: PermissionDenied) -> None:
-    # The refused action itself was rolled back; the refusal is recorded on
-    # its own, so that probing shows in the audit log.
-    principal = getattr(request.state, "principal", None)
-    actor = principal.actor if principal is not None else ANONYMOUS
-    hearing_id = request.path_params.get("hearing_id")
+async def record_refusal(connection: HTTPConnection, actor: Actor, method: str) -> None:
+    """The refused action itself was rolled back; the refusal is recorded on
+    its own, so that probing shows in the audit log."""
+    hearing_id = connection.path_params.get("hearing_id")
+    path = connection.url.path[:200]
+    target = hearing_id if isinstance(hearing_id, int) else None
 
     def record(db: Session) -> None:
-        append(
-            db,
-            actor,
-            Action.ACCESS_DENIED,
-            hearing_id=None,
-            method=request.method,
-            path=request.url.path[:200],
-            target_hearing=hearing_id if isinstance(hearing_id, int) else None,
-        )
+        append(db, actor, Action.ACCESS_DENIED, method=method, path=path, target_hearing=target)
 
-    await services(request).run(record)
+    await services(connection).run(record)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 from aiortc.sdp import candidate_from_sdp
 from sqlalchemy.orm import Session
-from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from hearing.audit.actions import Action
@@ -29,7 +28,15 @@ from hearing.errors import HearingError, HearingNotFound, HearingNotOpen, Permis
 from hearing.media import seats, signaling
 from hearing.media.room import Room
 from hearing.media.rooms import Rooms
-from hearing.web.routing import Audience, authenticate_device, authenticate_staff, device_token, services
+from hearing.web.errors import record_refusal
+from hearing.web.routing import (
+    Audience,
+    GuardedWebSocketRoute,
+    authenticate_device,
+    authenticate_staff,
+    device_token,
+    services,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -87,11 +94,7 @@ def _require_live(hearing: Hearing) -> None:
 
 async def _refuse(websocket: WebSocket, error: HearingError) -> None:
     if isinstance(error, PermissionDenied):
-        actor: Actor = getattr(websocket.state, "actor", ANONYMOUS)
-        path, target = websocket.url.path[:200], websocket.path_params["hearing_id"]
-        await services(websocket).run(
-            lambda db: append(db, actor, Action.ACCESS_DENIED, method="WEBSOCKET", path=path, target_hearing=target)
-        )
+        await record_refusal(websocket, getattr(websocket.state, "actor", ANONYMOUS), "WEBSOCKET")
     await websocket.send_json({"type": "error", "error": error.code, "message": error.message})
     await websocket.close(code=4000 + error.status)
 
@@ -192,15 +195,6 @@ async def _handle(room: Room, seat: str, message: signaling.Message) -> dict[str
         case signaling.Leave():
             return None
     raise signaling.SignalingError("unknown_message", "Unknown message.")
-
-
-class GuardedWebSocketRoute(WebSocketRoute):
-    """A socket that, like every HTTP route, says whom it admits."""
-
-    def __init__(self, path: str, endpoint: object, *, audience: Audience, name: str) -> None:
-        super().__init__(path, endpoint, name=name)  # type: ignore[arg-type]
-        self.audience = audience
-        self.permission: Permission | None = None
 
 
 ROUTES = [

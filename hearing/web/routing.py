@@ -18,7 +18,7 @@ from itsdangerous import BadSignature, Signer
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from hearing.audit.log import Actor
 from hearing.auth import devices, signin
@@ -184,6 +184,16 @@ class GuardedRoute(Route):
         super().__init__(path, endpoint, methods=list(methods), name=name)
         self.audience = audience
         self.permission = permission
+
+
+class GuardedWebSocketRoute(WebSocketRoute):
+    """A socket that, like every HTTP route, says whom it admits; the
+    socket's handler decides per hearing (see hearing/web/media.py)."""
+
+    def __init__(self, path: str, endpoint: object, *, audience: Audience, name: str) -> None:
+        super().__init__(path, endpoint, name=name)  # type: ignore[arg-type]
+        self.audience = audience
+        self.permission: Permission | None = None
 
 
 def staff(request: Request) -> StaffPrincipal:

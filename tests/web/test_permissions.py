@@ -20,9 +20,8 @@ from hearing.db.models import Hearing
 from hearing.docket.lifecycle import HearingState
 from hearing.docket.parties import EndpointKind
 from hearing.services import Services
-from hearing.web.media import GuardedWebSocketRoute
 from hearing.web.ratelimit import SlidingWindow
-from hearing.web.routing import Audience, GuardedRoute
+from hearing.web.routing import Audience, GuardedRoute, GuardedWebSocketRoute
 from tests.conftest import Court_, csrf_token, login_as
 
 CALLERS = ["anonymous", *[r.value for r in Role], "courtroom_device", "custody_device"]
