@@ -20,6 +20,8 @@ The rules, in the order they apply:
    receivers; screening hides a source's picture from chosen receivers.
 6. Simultaneous interpretation: the interpreter is heard only by those who
    need interpretation, who hear everyone else ducked under the interpreter.
+7. The lobby: a seat waiting to be admitted by the judge is neither heard
+   nor seen by anyone, and receives nothing, until it is admitted.
 
 Pure and deterministic: no I/O, no clock, no aiortc.
 """
@@ -76,6 +78,7 @@ class MediaState:
     interpretation: Interpretation = Interpretation.NONE
     needs_interpretation: frozenset[str] = frozenset()
     recording: bool = False
+    lobby: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         known = set(self.roles)
@@ -86,6 +89,7 @@ class MediaState:
             ("muted", self.muted),
             ("consultation", self.consultation),
             ("needs interpretation", self.needs_interpretation),
+            ("lobby", self.lobby),
         ):
             if not group <= known:
                 raise ValueError(f"{name}: unknown participants {sorted(group - known)}")
@@ -96,8 +100,8 @@ class MediaState:
                 raise ValueError(f"hidden: unknown participant in {item}")
         if self.consultation and len(self.consultation) < 2:
             raise ValueError("a consultation has at least two members")
-        if any(self.roles[p] is ParticipantRole.JUDGE for p in self.consultation | self.muted):
-            raise ValueError("the judge can be neither muted nor in a private consultation")
+        if any(self.roles[p] is ParticipantRole.JUDGE for p in self.consultation | self.muted | self.lobby):
+            raise ValueError("the judge can be neither muted, nor in a private consultation, nor in the lobby")
 
     def is_live(self, source: str) -> bool:
         role = self.roles[source]
@@ -143,8 +147,10 @@ def _route_for(state: MediaState, receiver: str) -> Route:
     in_consultation = receiver in state.consultation
     audio: list[AudioFeed] = []
     video: list[str] = []
+    if receiver in state.lobby:
+        return Route(receiver, (), ())
     for source in sorted(state.roles):
-        if source == receiver or _separated(state, source, receiver):
+        if source == receiver or source in state.lobby or _separated(state, source, receiver):
             continue
         if Hidden(source, receiver, Medium.VIDEO) not in state.hidden:
             video.append(source)

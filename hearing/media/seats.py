@@ -23,5 +23,14 @@ SEAT_ROLES: dict[str, ParticipantRole] = {
 }
 
 
+# Who may ask to speak from each seat. The courtroom's people ask through
+# the judge's panel (the judge gives the word in the room), the custody
+# facility's through the endpoint's button.
+SEAT_SPEAKERS: dict[str, tuple[ParticipantRole, ...]] = {
+    COURTROOM: (ParticipantRole.PROSECUTOR, ParticipantRole.DEFENCE_COUNSEL),
+    CUSTODY: (ParticipantRole.DETAINEE, ParticipantRole.DEFENCE_COUNSEL, ParticipantRole.CUSTODY_OFFICER),
+}
+
+
 def seat_for_device(kind: EndpointKind) -> str:
     return COURTROOM if kind is EndpointKind.COURTROOM else CUSTODY

@@ -1,19 +1,34 @@
-"""The judge's floor: who speaks, who waits, who is muted. Pure and
-deterministic: every change returns a new `Floor` with a higher version, or
-raises `FloorError` (with a stable code) and changes nothing.
+"""The judge's floor: who speaks, who waits, who is muted, who is let in.
+Pure and deterministic: every change returns a new `Floor` with a higher
+version, or raises `FloorError` (with a stable code) and changes nothing.
 
-The media routing follows the floor through `media_state()`; nothing here
-knows about WebRTC, the web or the database.
+Two kinds of names meet here, because the server can only cut what arrives
+as a separate stream:
+
+- a *seat* is a media connection (the judge's panel, the courtroom rig, the
+  custody endpoint, later each remote participant). Mutes, selective mutes,
+  screening and the lobby act on seats.
+- a *speaker* is a person at a seat, named `seat:role` ("custody:detainee",
+  "courtroom:prosecutor"). Requests to speak and the floor belong to
+  speakers; granting the floor to a speaker makes their seat live.
+
+Where every party has a seat of their own (`Floor.for_parties`), the two are
+the same names. The media routing follows the floor through `media_state()`;
+nothing here knows about WebRTC, the web or the database.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from hearing.docket.parties import ParticipantRole
 from hearing.errors import Conflict, InvalidInput
 from hearing.media.policy import FloorMode, Hidden, Interpretation, MediaState, Medium
+
+J = ParticipantRole.JUDGE
 
 
 class FloorError(Conflict):
@@ -26,67 +41,119 @@ class FloorError(Conflict):
 
 @dataclasses.dataclass(frozen=True)
 class Request:
-    participant: str
+    speaker: str
     priority: bool  # an interpreter's request for clarification goes first
 
 
 @dataclasses.dataclass(frozen=True)
+class Speaker:
+    name: str
+    seat: str
+    role: ParticipantRole
+
+
+@dataclasses.dataclass(frozen=True)
 class Floor:
-    roles: tuple[tuple[str, ParticipantRole], ...]
+    seats: tuple[tuple[str, ParticipantRole], ...]
+    speakers: tuple[Speaker, ...]
     version: int = 0
-    mode: FloorMode = FloorMode.CONTROLLED
+    mode: FloorMode = FloorMode.OPEN
     holder: str | None = None
-    kept_live: frozenset[str] = frozenset()
+    kept_live: frozenset[str] = frozenset()  # speakers
     queue: tuple[Request, ...] = ()
-    muted: frozenset[str] = frozenset()
-    hidden: frozenset[Hidden] = frozenset()
+    muted: frozenset[str] = frozenset()  # seats
+    hidden: frozenset[Hidden] = frozenset()  # seats
+    admitted: frozenset[str] = frozenset()  # seats let in from the lobby
 
     @classmethod
     def for_parties(cls, roles: Mapping[str, ParticipantRole]) -> Floor:
-        return cls(tuple(sorted(roles.items())))
+        """Every party on a seat of their own, all admitted."""
+        return cls(
+            tuple(sorted(roles.items())),
+            tuple(Speaker(name, name, role) for name, role in sorted(roles.items()) if role is not J),
+            admitted=frozenset(roles),
+        )
+
+    @classmethod
+    def for_seats(
+        cls, seats: Mapping[str, ParticipantRole], speakers: Mapping[str, Sequence[ParticipantRole]]
+    ) -> Floor:
+        """Seats with the people who may speak from each. The judge's seats
+        (the bench and the courtroom) are in from the start; every other seat
+        waits in the lobby until the judge admits it."""
+        return cls(
+            tuple(sorted(seats.items())),
+            tuple(Speaker(f"{seat}:{role.value}", seat, role) for seat in sorted(speakers) for role in speakers[seat]),
+            admitted=frozenset(seat for seat, role in seats.items() if role is J),
+        )
 
     @property
-    def role_of(self) -> dict[str, ParticipantRole]:
-        return dict(self.roles)
+    def seat_roles(self) -> dict[str, ParticipantRole]:
+        return dict(self.seats)
+
+    def speaker(self, name: str) -> Speaker:
+        found = next((s for s in self.speakers if s.name == name), None)
+        if found is None and (self.seat_roles.get(name) is J or name.endswith(f":{J.value}")):
+            raise FloorError("judge_not_affected", "The judge always has the floor and never queues for it.")
+        if found is None:
+            raise InvalidInput(f"{name[:60]!r} is not someone who can speak in this hearing.", field="speaker")
+        return found
+
+    @property
+    def lobby(self) -> frozenset[str]:
+        return frozenset(self.seat_roles) - self.admitted
+
+    def queued(self, speaker: str) -> bool:
+        return any(r.speaker == speaker for r in self.queue)
 
     def _changed(self, **changes: object) -> Floor:
         return dataclasses.replace(self, version=self.version + 1, **changes)  # type: ignore[arg-type]
 
-    def _party(self, participant: str) -> ParticipantRole:
-        role = self.role_of.get(participant)
+    def _seat(self, seat: str, field: str = "seat") -> ParticipantRole:
+        role = self.seat_roles.get(seat)
         if role is None:
-            raise InvalidInput(f"{participant!r} is not a party to this hearing.", field="participant")
+            raise InvalidInput(f"{seat[:60]!r} is not connected to this hearing.", field=field)
         return role
 
-    def _not_judge(self, participant: str, what: str) -> None:
-        if self._party(participant) is ParticipantRole.JUDGE:
-            raise FloorError("judge_not_affected", f"The judge cannot be {what}.")
+    def _not_judge(self, seat: str, what: str) -> None:
+        if self._seat(seat) is J:
+            raise FloorError("judge_not_affected", f"The bench cannot be {what}: the judge is always heard and seen.")
 
-    def queued(self, participant: str) -> bool:
-        return any(r.participant == participant for r in self.queue)
+    def _admitted(self, speaker: Speaker) -> None:
+        if speaker.seat not in self.admitted:
+            raise FloorError("not_admitted", "That participant is still waiting in the lobby.")
+
+    # --- the lobby -------------------------------------------------------------------
+
+    def admit(self, seat: str) -> Floor:
+        self._seat(seat)
+        if seat in self.admitted:
+            raise FloorError("already_admitted", "Already admitted to the hearing.")
+        return self._changed(admitted=self.admitted | {seat})
 
     # --- requests to speak --------------------------------------------------------
 
-    def request(self, participant: str) -> Floor:
-        self._not_judge(participant, "queued: the judge always has the floor")
-        if participant == self.holder:
+    def request(self, name: str) -> Floor:
+        speaker = self.speaker(name)
+        self._admitted(speaker)
+        if name == self.holder:
             raise FloorError("already_has_floor", "You already have the floor.")
-        if self.queued(participant):
-            raise FloorError("already_requested", "Your request to speak is already in the queue.")
-        priority = self.role_of[participant] is ParticipantRole.INTERPRETER
-        request = Request(participant, priority)
+        if self.queued(name):
+            raise FloorError("already_requested", "The request to speak is already in the queue.")
+        priority = speaker.role is ParticipantRole.INTERPRETER
+        request = Request(name, priority)
         if priority:
             cut = sum(1 for r in self.queue if r.priority)
             return self._changed(queue=(*self.queue[:cut], request, *self.queue[cut:]))
         return self._changed(queue=(*self.queue, request))
 
-    def withdraw(self, participant: str) -> Floor:
-        return self.remove(participant)
+    def withdraw(self, name: str) -> Floor:
+        return self.remove(name)
 
-    def remove(self, participant: str) -> Floor:
-        if not self.queued(participant):
+    def remove(self, name: str) -> Floor:
+        if not self.queued(name):
             raise FloorError("not_requested", "There is no such request to speak.")
-        return self._changed(queue=tuple(r for r in self.queue if r.participant != participant))
+        return self._changed(queue=tuple(r for r in self.queue if r.speaker != name))
 
     def skip(self) -> Floor:
         """The first request waits behind the others."""
@@ -94,13 +161,13 @@ class Floor:
             raise FloorError("nothing_to_skip", "There is no one behind the first request.")
         return self._changed(queue=(*self.queue[1:], self.queue[0]))
 
-    def reorder(self, participant: str, position: int) -> Floor:
-        if not self.queued(participant):
+    def reorder(self, name: str, position: int) -> Floor:
+        if not self.queued(name):
             raise FloorError("not_requested", "There is no such request to speak.")
         if not 0 <= position < len(self.queue):
             raise InvalidInput("That position is not in the queue.", field="position")
-        request = next(r for r in self.queue if r.participant == participant)
-        rest = [r for r in self.queue if r.participant != participant]
+        request = next(r for r in self.queue if r.speaker == name)
+        rest = [r for r in self.queue if r.speaker != name]
         rest.insert(position, request)
         return self._changed(queue=tuple(rest))
 
@@ -111,22 +178,22 @@ class Floor:
 
     # --- the floor ----------------------------------------------------------------
 
-    def grant(self, participant: str | None = None, *, keep_previous: bool = False) -> Floor:
-        """Give the floor to `participant`, or to the first in the queue."""
-        if participant is None:
+    def grant(self, name: str | None = None, *, keep_previous: bool = False) -> Floor:
+        """Give the floor to `name`, or to the first in the queue."""
+        if name is None:
             if not self.queue:
                 raise FloorError("queue_empty", "No one has asked to speak.")
-            participant = self.queue[0].participant
-        self._not_judge(participant, "given the floor: the judge always has it")
-        if participant == self.holder:
+            name = self.queue[0].speaker
+        self._admitted(self.speaker(name))
+        if name == self.holder:
             raise FloorError("already_has_floor", "That participant already has the floor.")
-        kept = set(self.kept_live) - {participant}
+        kept = set(self.kept_live) - {name}
         if keep_previous and self.holder is not None:
             kept.add(self.holder)
         return self._changed(
-            holder=participant,
+            holder=name,
             kept_live=frozenset(kept),
-            queue=tuple(r for r in self.queue if r.participant != participant),
+            queue=tuple(r for r in self.queue if r.speaker != name),
         )
 
     def take_back(self) -> Floor:
@@ -141,20 +208,20 @@ class Floor:
 
     # --- mutes, selective mutes, screening -------------------------------------------
 
-    def mute(self, participant: str) -> Floor:
-        self._not_judge(participant, "muted")
-        if participant in self.muted:
+    def mute(self, seat: str) -> Floor:
+        self._not_judge(seat, "muted")
+        if seat in self.muted:
             raise FloorError("already_muted", "Already muted.")
-        return self._changed(muted=self.muted | {participant})
+        return self._changed(muted=self.muted | {seat})
 
-    def unmute(self, participant: str) -> Floor:
-        self._party(participant)
-        if participant not in self.muted:
+    def unmute(self, seat: str) -> Floor:
+        self._seat(seat)
+        if seat not in self.muted:
             raise FloorError("not_muted", "Not muted.")
-        return self._changed(muted=self.muted - {participant})
+        return self._changed(muted=self.muted - {seat})
 
     def mute_all_but_judge(self) -> Floor:
-        everyone = {p for p, role in self.roles if role is not ParticipantRole.JUDGE}
+        everyone = {seat for seat, role in self.seats if role is not J}
         if everyone <= self.muted:
             raise FloorError("already_muted", "Everyone but the judge is already muted.")
         return self._changed(muted=frozenset(everyone))
@@ -162,7 +229,7 @@ class Floor:
     def hide(self, source: str, receiver: str, medium: Medium) -> Floor:
         """Selective mute (audio) or screening (video) of `source` from `receiver`."""
         self._not_judge(source, "hidden")
-        self._party(receiver)
+        self._seat(receiver, "receiver")
         if source == receiver:
             raise InvalidInput("A participant cannot be hidden from themselves.", field="receiver")
         item = Hidden(source, receiver, medium)
@@ -186,15 +253,69 @@ class Floor:
         needs_interpretation: frozenset[str] = frozenset(),
         recording: bool = False,
     ) -> MediaState:
+        seat_of = {s.name: s.seat for s in self.speakers}
         return MediaState(
-            self.role_of,
+            self.seat_roles,
             mode=self.mode,
-            floor=self.holder,
-            kept_live=self.kept_live,
+            floor=seat_of[self.holder] if self.holder is not None else None,
+            kept_live=frozenset(seat_of[s] for s in self.kept_live),
             muted=self.muted,
             hidden=self.hidden,
+            lobby=self.lobby,
             consultation=consultation,
             interpretation=interpretation,
             needs_interpretation=needs_interpretation,
             recording=recording,
         )
+
+    # --- storage and display --------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything, for storage and for the judge's panel."""
+        return {
+            "version": self.version,
+            "seats": {seat: role.value for seat, role in self.seats},
+            "speakers": [{"name": s.name, "seat": s.seat, "role": s.role.value} for s in self.speakers],
+            "mode": self.mode.value,
+            "holder": self.holder,
+            "kept_live": sorted(self.kept_live),
+            "queue": [{"speaker": r.speaker, "priority": r.priority} for r in self.queue],
+            "muted": sorted(self.muted),
+            "hidden": sorted(
+                ({"source": h.source, "receiver": h.receiver, "medium": h.medium.value} for h in self.hidden),
+                key=lambda h: (h["source"], h["receiver"], h["medium"]),
+            ),
+            "admitted": sorted(self.admitted),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Floor:
+        return cls(
+            seats=tuple((seat, ParticipantRole(role)) for seat, role in data["seats"].items()),
+            speakers=tuple(Speaker(s["name"], s["seat"], ParticipantRole(s["role"])) for s in data["speakers"]),
+            version=int(data["version"]),
+            mode=FloorMode(data["mode"]),
+            holder=data["holder"],
+            kept_live=frozenset(data["kept_live"]),
+            queue=tuple(Request(r["speaker"], bool(r["priority"])) for r in data["queue"]),
+            muted=frozenset(data["muted"]),
+            hidden=frozenset(Hidden(h["source"], h["receiver"], Medium(h["medium"])) for h in data["hidden"]),
+            admitted=frozenset(data["admitted"]),
+        )
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
+
+    def public_view(self, seat: str) -> dict[str, Any]:
+        """What a seat's own endpoint is told: whether it is in, and where its
+        speakers stand. Not who is hidden from whom."""
+        mine = [s.name for s in self.speakers if s.seat == seat]
+        return {
+            "type": "floor",
+            "version": self.version,
+            "mode": self.mode.value,
+            "admitted": seat in self.admitted,
+            "muted": seat in self.muted,
+            "holder": self.holder if self.holder in mine else None,
+            "queued": [r.speaker for r in self.queue if r.speaker in mine],
+        }

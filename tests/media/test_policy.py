@@ -95,6 +95,14 @@ def test_simultaneous_interpretation_ducks_the_original_for_those_who_need_it() 
     assert "interpreter" not in hears(state, "prosecutor")
 
 
+def test_the_lobby_neither_hears_nor_is_heard() -> None:
+    state = MediaState(ROLES, lobby=frozenset({"interpreter"}), recording=True)
+    routes = route(state)
+    assert routes["interpreter"].audio == () and routes["interpreter"].video == ()
+    assert not any(r.hears("interpreter") or "interpreter" in r.video for r in routes.values())
+    assert routes["detainee"].hears("judge") and "prosecutor" in routes["detainee"].video
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -104,6 +112,8 @@ def test_simultaneous_interpretation_ducks_the_original_for_those_who_need_it() 
         {"consultation": frozenset({"detainee"})},
         {"kept_live": frozenset({"ghost"})},
         {"hidden": frozenset({Hidden("ghost", "judge", Medium.AUDIO)})},
+        {"lobby": frozenset({"judge"})},
+        {"lobby": frozenset({"ghost"})},
     ],
 )
 def test_impossible_states_are_refused(kwargs: dict[str, object]) -> None:
@@ -140,6 +150,7 @@ def states(draw: st.DrawFn) -> MediaState:
         interpretation=draw(st.sampled_from(list(Interpretation))),
         needs_interpretation=draw(st.frozensets(names)),
         recording=draw(st.booleans()),
+        lobby=draw(st.frozensets(others, max_size=2)),
     )
 
 
@@ -150,6 +161,10 @@ def test_invariants_hold_for_any_state(state: MediaState) -> None:
     for receiver, r in routes.items():
         sources = {f.source for f in r.audio} | set(r.video)
         assert receiver not in sources  # never oneself
+        assert not sources & state.lobby  # the lobby is neither heard nor seen
+        if receiver in state.lobby:
+            assert not sources  # and hears and sees nothing
+            continue
         assert all(0 < f.gain <= 1 for f in r.audio)
         if receiver in state.consultation:
             assert sources <= state.consultation

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hearing.docket.parties import ParticipantRole as R
 from hearing.errors import HearingError
+from hearing.media import seats
 from hearing.media.policy import FloorMode, Medium, route
 from hearing.speaker_order.floor import Floor, FloorError
 
@@ -25,16 +28,16 @@ def fresh() -> Floor:
 
 def test_first_come_first_served_with_the_interpreter_first() -> None:
     floor = fresh().request("detainee").request("prosecutor").request("interpreter")
-    assert [r.participant for r in floor.queue] == ["interpreter", "detainee", "prosecutor"]
+    assert [r.speaker for r in floor.queue] == ["interpreter", "detainee", "prosecutor"]
     assert floor.queue[0].priority and not floor.queue[1].priority
     floor = floor.grant()
-    assert floor.holder == "interpreter" and [r.participant for r in floor.queue] == ["detainee", "prosecutor"]
+    assert floor.holder == "interpreter" and [r.speaker for r in floor.queue] == ["detainee", "prosecutor"]
 
 
 def test_granting_silences_the_previous_holder_unless_kept() -> None:
-    floor = fresh().grant("prosecutor").grant("defence")
+    floor = fresh().set_mode(FloorMode.CONTROLLED).grant("prosecutor").grant("defence")
     assert floor.holder == "defence" and floor.kept_live == frozenset()
-    kept = fresh().grant("prosecutor").grant("defence", keep_previous=True)
+    kept = fresh().set_mode(FloorMode.CONTROLLED).grant("prosecutor").grant("defence", keep_previous=True)
     assert kept.kept_live == {"prosecutor"}
     media = route(kept.media_state())
     assert media["detainee"].hears("prosecutor") and media["detainee"].hears("defence")
@@ -45,10 +48,10 @@ def test_granting_silences_the_previous_holder_unless_kept() -> None:
 
 def test_queue_editing() -> None:
     floor = fresh().request("detainee").request("prosecutor").request("defence")
-    assert [r.participant for r in floor.skip().queue] == ["prosecutor", "defence", "detainee"]
-    assert [r.participant for r in floor.reorder("defence", 0).queue] == ["defence", "detainee", "prosecutor"]
-    assert [r.participant for r in floor.remove("prosecutor").queue] == ["detainee", "defence"]
-    assert [r.participant for r in floor.withdraw("detainee").queue] == ["prosecutor", "defence"]
+    assert [r.speaker for r in floor.skip().queue] == ["prosecutor", "defence", "detainee"]
+    assert [r.speaker for r in floor.reorder("defence", 0).queue] == ["defence", "detainee", "prosecutor"]
+    assert [r.speaker for r in floor.remove("prosecutor").queue] == ["detainee", "defence"]
+    assert [r.speaker for r in floor.withdraw("detainee").queue] == ["prosecutor", "defence"]
     assert floor.clear().queue == ()
 
 
@@ -63,7 +66,8 @@ def test_queue_editing() -> None:
         (lambda f: f.take_back(), "no_floor"),
         (lambda f: f.withdraw("detainee"), "not_requested"),
         (lambda f: f.request("detainee").request("detainee"), "already_requested"),
-        (lambda f: f.set_mode(FloorMode.CONTROLLED), "mode_unchanged"),
+        (lambda f: f.set_mode(FloorMode.OPEN), "mode_unchanged"),
+        (lambda f: f.admit("detainee"), "already_admitted"),
         (lambda f: f.unmute("detainee"), "not_muted"),
         (lambda f: f.skip(), "nothing_to_skip"),
         (lambda f: f.clear(), "queue_empty"),
@@ -85,7 +89,7 @@ def test_unknown_parties_and_positions_are_invalid_input() -> None:
 
 def test_mute_all_but_the_judge() -> None:
     floor = fresh().mute_all_but_judge()
-    media = route(floor.set_mode(FloorMode.OPEN).media_state())
+    media = route(floor.media_state())
     assert all(r.hears("judge") for name, r in media.items() if name != "judge")
     assert not any(r.hears(p) for r in media.values() for p in PARTIES if p != "judge")
 
@@ -139,7 +143,7 @@ def test_random_sequences_keep_the_invariants(actions: list[tuple[object, ...]])
         elif name == "clear":
             waiting.clear()
         floor = after
-        members = [r.participant for r in floor.queue]
+        members = [r.speaker for r in floor.queue]
         assert sorted(members) == sorted(waiting)  # never lost, never duplicated
         assert len(set(members)) == len(members)
         assert floor.holder not in members and floor.holder != "judge"
@@ -148,3 +152,100 @@ def test_random_sequences_keep_the_invariants(actions: list[tuple[object, ...]])
         holders = [p for p in PARTIES if p != "judge" and p == floor.holder]
         assert len(holders) <= 1  # never two floor holders
         assert all(r.hears("judge") for name_, r in media.items() if name_ != "judge")  # the judge is never silenced
+
+
+# --- seats with several people: the courtroom and the custody facility ---------------
+
+
+def hearing_floor() -> Floor:
+    return Floor.for_seats(seats.SEAT_ROLES, seats.SEAT_SPEAKERS)
+
+
+def test_the_custody_endpoint_waits_in_the_lobby_until_admitted() -> None:
+    floor = hearing_floor()
+    assert floor.lobby == {"custody"} and floor.admitted == {"judge", "courtroom"}
+    assert not any(r.hears("custody") or "custody" in r.video for r in route(floor.media_state()).values())
+    for refused in (lambda f: f.request("custody:detainee"), lambda f: f.grant("custody:detainee")):
+        with pytest.raises(FloorError) as info:
+            refused(floor)
+        assert info.value.code == "not_admitted"
+    admitted = floor.admit("custody")
+    assert admitted.lobby == frozenset() and route(admitted.media_state())["judge"].hears("custody")
+
+
+def test_a_speakers_floor_makes_their_seat_live() -> None:
+    floor = hearing_floor().admit("custody").set_mode(FloorMode.CONTROLLED)
+    assert not route(floor.media_state())["judge"].hears("custody")
+    floor = floor.request("custody:detainee").request("courtroom:prosecutor").grant()
+    assert floor.holder == "custody:detainee" and [r.speaker for r in floor.queue] == ["courtroom:prosecutor"]
+    assert route(floor.media_state())["judge"].hears("custody")
+    assert not route(floor.take_back().media_state())["judge"].hears("custody")
+    # The courtroom carries the bench: it is never muted, hidden or sent to the lobby.
+    for refused in (lambda f: f.mute("courtroom"), lambda f: f.hide("courtroom", "custody", Medium.VIDEO)):
+        with pytest.raises(FloorError):
+            refused(floor)
+
+
+def test_unknown_speakers_and_seats_are_invalid_input() -> None:
+    floor = hearing_floor()
+    for refused in (
+        lambda f: f.request("custody:prosecutor"),
+        lambda f: f.request("custody"),
+        lambda f: f.mute("gallery"),
+        lambda f: f.admit("gallery"),
+    ):
+        with pytest.raises(HearingError) as info:
+            refused(floor)
+        assert info.value.code == "invalid_input"
+
+
+def test_an_endpoint_is_told_only_about_its_own_seat() -> None:
+    floor = hearing_floor().admit("custody").request("courtroom:prosecutor").request("custody:detainee")
+    view = floor.public_view("custody")
+    assert view == {
+        "type": "floor",
+        "version": floor.version,
+        "mode": "open",
+        "admitted": True,
+        "muted": False,
+        "holder": None,
+        "queued": ["custody:detainee"],
+    }
+    hidden = floor.hide("custody", "courtroom", Medium.VIDEO)
+    assert "hidden" not in hidden.public_view("custody")
+
+
+SEAT_NAMES = sorted(seats.SEAT_ROLES)
+SPEAKER_NAMES = [s.name for s in hearing_floor().speakers]
+SEAT_ACTIONS = st.one_of(
+    st.tuples(st.just("admit"), st.sampled_from(SEAT_NAMES)),
+    st.tuples(st.just("request"), st.sampled_from(SPEAKER_NAMES)),
+    st.tuples(st.just("remove"), st.sampled_from(SPEAKER_NAMES)),
+    st.tuples(st.just("grant"), st.none() | st.sampled_from(SPEAKER_NAMES), st.booleans()),
+    st.tuples(st.just("take_back")),
+    st.tuples(st.just("reorder"), st.sampled_from(SPEAKER_NAMES), st.integers(-1, 6)),
+    st.tuples(st.just("mute"), st.sampled_from(SEAT_NAMES)),
+    st.tuples(st.just("unmute"), st.sampled_from(SEAT_NAMES)),
+    st.tuples(st.just("set_mode"), st.sampled_from(list(FloorMode))),
+    st.tuples(st.just("hide"), st.sampled_from(SEAT_NAMES), st.sampled_from(SEAT_NAMES), st.sampled_from(list(Medium))),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(SEAT_ACTIONS, max_size=40))
+def test_seat_floors_keep_the_invariants_and_survive_storage(actions: list[tuple[object, ...]]) -> None:
+    floor = hearing_floor()
+    for action in actions:
+        try:
+            after = apply(floor, action)
+        except HearingError:
+            continue
+        assert after.version == floor.version + 1
+        floor = after
+        assert Floor.from_json(json.loads(floor.dumps())) == floor  # storage loses nothing
+        members = [r.speaker for r in floor.queue]
+        assert len(set(members)) == len(members) and floor.holder not in members
+        assert all(floor.speaker(m).seat in floor.admitted for m in members)
+        media = route(floor.media_state())
+        assert all(r.hears("judge") for name, r in media.items() if name not in ("judge", *floor.lobby))
+        assert not any(r.hears(seat) for seat in floor.lobby for r in media.values())
