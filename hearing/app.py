@@ -19,7 +19,7 @@ from hearing.errors import HearingError
 from hearing.media import aiortc_hooks
 from hearing.media.rooms import Rooms
 from hearing.services import Services
-from hearing.web import audit, devices, hearings, media, staff
+from hearing.web import audit, devices, hearings, media, panel, staff
 from hearing.web.errors import domain_error, http_error, server_error
 from hearing.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from hearing.web.ratelimit import SlidingWindow
@@ -39,6 +39,7 @@ def routes() -> list[BaseRoute]:
         *devices.ROUTES,
         *audit.ROUTES,
         *media.ROUTES,
+        *panel.ROUTES,
         route("/healthz", healthz, audience=Audience.PUBLIC),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
@@ -71,6 +72,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app.state.services = svc
     app.state.guess_limiter = SlidingWindow(settings.signin_attempts_per_minute)
     app.state.rooms = Rooms()
+    app.state.panels = panel.Panels(app.state.rooms)
     # Process-wide: aioice offers every interface unless told otherwise.
     aiortc_hooks.restrict_host_addresses(settings.media_address_list)
     aiortc_hooks.faster_audio_levels()

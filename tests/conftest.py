@@ -18,7 +18,7 @@ from starlette.testclient import TestClient
 
 from hearing.app import create_app
 from hearing.audit import reader
-from hearing.audit.log import SYSTEM
+from hearing.audit.log import SYSTEM, Actor
 from hearing.auth import passwords, signin, totp, users
 from hearing.auth.keys import KeyRing
 from hearing.auth.roles import Role
@@ -28,6 +28,8 @@ from hearing.db.models import AuditEntry, AuditKey, Base, Court, Courtroom, Cust
 from hearing.docket.parties import HearingKind
 from hearing.media import aiortc_hooks
 from hearing.services import Services
+from hearing.speaker_order import presiding
+from hearing.speaker_order.commands import Command
 from hearing.web.routing import SESSION_COOKIE, session_signer
 from tests.browser import browser, live_server  # noqa: F401  (fixtures)
 
@@ -194,6 +196,14 @@ def session_cookie(services: Services, user_id: int) -> str:
         return signin.start_session(db, db.get_one(StaffUser, user_id), datetime.now(UTC))
 
     return session_signer(services).sign(services.unit_of_work(start).encode()).decode()
+
+
+def admit(services: Services, court: Court_, hearing_id: int, seat: str = "custody") -> None:
+    """The judge admits `seat` from the lobby (through the service: the panel's
+    own route is tested in tests/web/test_panel.py)."""
+    judge = Actor("user", court.users["judge"], "judge")
+    command = Command("admit", seat=seat)
+    services.unit_of_work(lambda db: presiding.act(db, judge, hearing_id, command, courtroom_id=court.courtroom_a))
 
 
 def login_as(client: TestClient, services: Services, user_id: int) -> None:

@@ -195,6 +195,18 @@ class Participant(Base):
     hearing: Mapped[Hearing] = relationship(back_populates="participants")
 
 
+class FloorRecord(Base):
+    """The judge's floor for one hearing (hearing/speaker_order/floor.py),
+    stored whole as JSON: it is read and written only as one value."""
+
+    __tablename__ = "hearing_floor"
+
+    hearing_id: Mapped[int] = mapped_column(ForeignKey("hearing.id"), primary_key=True, autoincrement=False)
+    version: Mapped[int]
+    state: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AuditKey(Base):
     """A data key for one hearing's audit payloads (or the system's), stored
     only wrapped under the key-encryption key. Shredding sets it to NULL."""

@@ -89,6 +89,8 @@ class Room:
         # each seat last left: a return within RECONNECT_SECONDS is a reconnect.
         self.listeners: dict[str, Callable[[dict[str, object]], None]] = {}
         self.left_at: dict[str, float] = {}
+        # Who else follows the room's reports (the judges' and clerks' panels).
+        self.observers: set[Callable[[dict[str, object]], None]] = set()
         self._state = state
         self._routes = route(state)
         self._mixer: asyncio.Task[None] | None = None
@@ -134,6 +136,8 @@ class Room:
             listener = self.listeners.get(seat)
             if listener is not None:
                 listener(message)
+        for observer in list(self.observers):
+            observer(message)
 
     # --- joining and leaving -------------------------------------------------
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 
 from aiortc import RTCConfiguration
 
-from hearing.docket.parties import ParticipantRole
 from hearing.media.policy import MediaState
 from hearing.media.room import Room
 
@@ -24,11 +22,12 @@ class Rooms:
     def get(self, hearing_id: int) -> Room | None:
         return self._rooms.get(hearing_id)
 
-    async def open(self, hearing_id: int, roles: Mapping[str, ParticipantRole]) -> Room:
+    async def open(self, hearing_id: int, state: MediaState) -> Room:
+        """The hearing's room; a new one starts from `state`."""
         async with self._lock:
             room = self._rooms.get(hearing_id)
             if room is None:
-                room = Room(f"hearing {hearing_id}", MediaState(dict(roles)), configuration=self.configuration)
+                room = Room(f"hearing {hearing_id}", state, configuration=self.configuration)
                 await room.start()
                 self._rooms[hearing_id] = room
             return room

@@ -54,7 +54,15 @@ class Leave:
     pass
 
 
-Message = Offer | Answer | Candidate | Ping | Leave
+@dataclasses.dataclass(frozen=True)
+class FloorRequest:
+    """A request to speak, or its withdrawal, for someone at the sender's seat."""
+
+    action: str  # "request" or "withdraw"
+    speaker: str
+
+
+Message = Offer | Answer | Candidate | Ping | Leave | FloorRequest
 
 _FIELDS: dict[str, set[str]] = {
     "offer": {"sdp"},
@@ -62,7 +70,10 @@ _FIELDS: dict[str, set[str]] = {
     "candidate": {"candidate", "sdpMid", "sdpMLineIndex"},
     "ping": {"nonce"},
     "leave": set(),
+    "request": {"speaker"},
+    "withdraw": {"speaker"},
 }
+MAX_SPEAKER_CHARS = 64
 
 
 def _malformed(message: str) -> SignalingError:
@@ -111,4 +122,8 @@ def parse(raw: str | bytes) -> Message:
         if not isinstance(nonce, int) or isinstance(nonce, bool) or not 0 <= nonce < 2**53:
             raise _malformed("'nonce' must be a non-negative integer")
         return Ping(nonce)
+    if kind in ("request", "withdraw"):
+        speaker = _string(body, "speaker", MAX_SPEAKER_CHARS)
+        assert speaker is not None
+        return FloorRequest(kind, speaker)
     return Leave()

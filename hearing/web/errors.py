@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.websockets import WebSocket
 
 from hearing.audit.actions import Action
 from hearing.audit.log import ANONYMOUS, Actor, append
@@ -58,6 +59,14 @@ async def record_refusal(connection: HTTPConnection, actor: Actor, method: str) 
         append(db, actor, Action.ACCESS_DENIED, method=method, path=path, target_hearing=target)
 
     await services(connection).run(record)
+
+
+async def refuse_socket(websocket: WebSocket, error: HearingError) -> None:
+    """A socket's refusal: recorded like a route's, then said and closed."""
+    if isinstance(error, PermissionDenied):
+        await record_refusal(websocket, getattr(websocket.state, "actor", ANONYMOUS), "WEBSOCKET")
+    await websocket.send_json({"type": "error", "error": error.code, "message": error.message})
+    await websocket.close(code=4000 + error.status)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

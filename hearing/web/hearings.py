@@ -14,11 +14,16 @@ from hearing.auth.permissions import Permission
 from hearing.clock import utcnow
 from hearing.db.models import Courtroom, CustodyFacility, StaffUser
 from hearing.docket import booking, proceedings
-from hearing.docket.lifecycle import LIVE_STATES, Transition, available
+from hearing.docket.lifecycle import LIVE_STATES, HearingState, Transition, available
 from hearing.docket.parties import Connection, HearingKind
 from hearing.errors import InvalidInput, NotFound, ScheduleConflict
+from hearing.web import language
 from hearing.web.pages import read_form, render
+from hearing.web.panel import panels
 from hearing.web.routing import Audience, route, services, staff
+
+# What the panel's script needs to say things in the chosen language.
+PANEL_TEXT = ("panel.", "seat.", "role.")
 
 
 def _day(request: Request) -> date:
@@ -124,9 +129,14 @@ async def hearing_page(request: Request) -> Response:
             "transitions": [t.value for t in available(h.state)] if principal.can(Permission.CONDUCT_HEARING) else [],
             # The judge joins the video link from here while the hearing is live.
             "media": principal.can(Permission.CONDUCT_HEARING) and h.state in LIVE_STATES,
+            # The speaker-order panel: the judge's to use, for court staff to follow.
+            "panel": h.state in LIVE_STATES,
+            "can_act": principal.can(Permission.CONDUCT_HEARING),
         }
 
-    return render(request, "hearing.html", await svc.run(load))
+    lang = language.language(request)
+    context = {**await svc.run(load), "panel_text": language.texts(lang, PANEL_TEXT)}
+    return render(request, "hearing.html", context)
 
 
 async def transition(request: Request) -> Response:
@@ -139,11 +149,11 @@ async def transition(request: Request) -> Response:
         raise InvalidInput("Unknown hearing action.", field="action") from None
     svc = services(request)
 
-    def apply(db: Session) -> None:
+    def apply(db: Session) -> HearingState:
         judge = db.get_one(StaffUser, principal.user_id)
-        proceedings.apply_transition(db, judge, principal.actor, hearing_id, chosen, utcnow())
+        return proceedings.apply_transition(db, judge, principal.actor, hearing_id, chosen, utcnow()).state
 
-    await svc.run(apply)
+    await panels(request).hearing_moved(hearing_id, await svc.run(apply))
     return RedirectResponse(f"/hearings/{hearing_id}", status_code=303)
 
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from urllib.parse import urlsplit
 
 from aiortc.sdp import candidate_from_sdp
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from hearing.audit.actions import Action
-from hearing.audit.log import ANONYMOUS, Actor, append
+from hearing.audit.log import Actor, append
 from hearing.auth import devices
 from hearing.auth.permissions import Permission
 from hearing.db.models import Endpoint, Hearing
@@ -27,14 +26,17 @@ from hearing.docket.lifecycle import LIVE_STATES
 from hearing.errors import HearingError, HearingNotFound, HearingNotOpen, PermissionDenied
 from hearing.media import seats, signaling
 from hearing.media.room import Room
-from hearing.media.rooms import Rooms
-from hearing.web.errors import record_refusal
+from hearing.speaker_order import commands, presiding
+from hearing.web.errors import record_refusal, refuse_socket
+from hearing.web.feed import Outbox
+from hearing.web.panel import panels
 from hearing.web.routing import (
     Audience,
     GuardedWebSocketRoute,
     authenticate_device,
     authenticate_staff,
     device_token,
+    same_origin,
     services,
 )
 
@@ -43,15 +45,16 @@ logger = logging.getLogger(__name__)
 # Clients ping every 2 s; 5 s of silence means the link is gone.
 LIVENESS_SECONDS = 5.0
 OUTBOX_MESSAGES = 64
+DISMISSALS = {
+    "denied": "The judge did not admit this connection.",
+    "ended": "The hearing has ended.",
+}
 
 
 async def _admit(websocket: WebSocket, hearing_id: int) -> tuple[str, Actor]:
     """The seat this connection takes, or a domain error saying why not."""
     svc = services(websocket)
-    # A browser names the page that opened the socket: only our own pages may
-    # (cookies are SameSite=Strict too; this also stops cross-site sockets).
-    origin = websocket.headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc != websocket.headers.get("host"):
+    if not same_origin(websocket):
         raise PermissionDenied("This socket may only be opened from the hearing's own pages.")
     actor: Actor
     if device_token(websocket):
@@ -92,109 +95,141 @@ def _require_live(hearing: Hearing) -> None:
         raise HearingNotOpen()
 
 
-async def _refuse(websocket: WebSocket, error: HearingError) -> None:
-    if isinstance(error, PermissionDenied):
-        await record_refusal(websocket, getattr(websocket.state, "actor", ANONYMOUS), "WEBSOCKET")
-    await websocket.send_json({"type": "error", "error": error.code, "message": error.message})
-    await websocket.close(code=4000 + error.status)
-
-
 async def media_socket(websocket: WebSocket) -> None:
     hearing_id: int = websocket.path_params["hearing_id"]
     await websocket.accept()
     try:
         seat, actor = await _admit(websocket, hearing_id)
     except HearingError as exc:
-        await _refuse(websocket, exc)
+        await refuse_socket(websocket, exc)
         return
     svc = services(websocket)
-    rooms: Rooms = websocket.app.state.rooms
-    room = await rooms.open(hearing_id, seats.SEAT_ROLES)
+    registry = panels(websocket)
+    floor = await svc.run(lambda db: presiding.current(db, hearing_id))
+    room = await registry.rooms.open(hearing_id, floor.media_state())
+    room.observers = registry.watchers(hearing_id)
     joined = {"seat": seat, **({"reconnected": True} if room.returning(seat) else {})}
     await svc.run(lambda db: append(db, actor, Action.PARTICIPANT_JOINED, hearing_id=hearing_id, **joined))
-    await websocket.send_json({"type": "welcome", "seat": seat, "hearing": hearing_id})
-    # Room events (health, levels) go out through a bounded outbox: a slow
-    # socket loses old reports, never holds up the room.
-    outbox: asyncio.Queue[dict[str, object]] = asyncio.Queue(OUTBOX_MESSAGES)
+    # Room and floor events go out through a bounded outbox, after the welcome.
+    outbox = Outbox(websocket, OUTBOX_MESSAGES)
+    # The judge turns a waiting seat away, or ends the hearing: the server
+    # closes the connection, it does not ask the client to.
+    dismissed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
 
     def deliver(message: dict[str, object]) -> None:
-        if outbox.full():
-            outbox.get_nowait()
-        outbox.put_nowait(message)
+        if message["type"] in DISMISSALS and not dismissed.done():
+            dismissed.set_result(str(message["type"]))
+            return
+        outbox.deliver(message)
 
     room.listeners[seat] = deliver
-    writer = asyncio.create_task(_write(websocket, outbox), name=f"media socket {seat} writer")
+    # Read the floor again now that this seat listens: a change committed
+    # since the room opened reaches it either here or through the outbox.
+    floor = await svc.run(lambda db: presiding.current(db, hearing_id))
+    registry.announce(hearing_id, floor, endpoints=False)
+    registry.presence(hearing_id)
+    welcome = {"type": "welcome", "seat": seat, "hearing": hearing_id, "floor": floor.public_view(seat)}
+    await websocket.send_json(welcome)
+    outbox.start(f"media socket {seat} writer")
+    conversation = Conversation(websocket, hearing_id, seat, actor, room)
+    talking = asyncio.create_task(conversation.run(), name=f"media socket {seat}")
     reason = "left"
     try:
-        reason = await _converse(websocket, room, seat)
+        await asyncio.wait({talking, dismissed}, return_when=asyncio.FIRST_COMPLETED)
+        reason = dismissed.result() if dismissed.done() else talking.result()
     finally:
+        talking.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await talking
         if room.listeners.get(seat) is deliver:
             del room.listeners[seat]
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await writer
+        if reason in DISMISSALS:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await websocket.send_json({"type": reason, "message": DISMISSALS[reason]})
+        await outbox.stop()
         await room.leave(seat)
+        registry.presence(hearing_id)
         await svc.run(
             lambda db: append(db, actor, Action.PARTICIPANT_LEFT, hearing_id=hearing_id, seat=seat, reason=reason)
         )
         if websocket.client_state is WebSocketState.CONNECTED:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                await websocket.close(code=1000 if reason == "left" else 4408)
+                await websocket.close(code={"left": 1000, "ended": 1000, "denied": 4403}.get(reason, 4408))
 
 
-async def _write(websocket: WebSocket, outbox: asyncio.Queue[dict[str, object]]) -> None:
-    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+class Conversation:
+    """One seat's messages: media negotiation, liveness, and its people's
+    requests to speak."""
+
+    def __init__(self, websocket: WebSocket, hearing_id: int, seat: str, actor: Actor, room: Room) -> None:
+        self.websocket = websocket
+        self.hearing_id = hearing_id
+        self.seat = seat
+        self.actor = actor
+        self.room = room
+
+    async def run(self) -> str:
         while True:
-            await websocket.send_json(await outbox.get())
+            try:
+                message = await asyncio.wait_for(self.websocket.receive(), timeout=LIVENESS_SECONDS)
+            except TimeoutError:
+                return "timeout"
+            if message["type"] == "websocket.disconnect":
+                return "disconnected"
+            raw = message.get("text") or message.get("bytes") or ""
+            try:
+                reply = await self.handle(signaling.parse(raw))
+            except signaling.SignalingError as exc:
+                await self.websocket.send_text(exc.to_json())
+                continue
+            if reply is None:
+                return "left"
+            if reply:
+                await self.websocket.send_json(reply)
 
+    async def handle(self, message: signaling.Message) -> dict[str, object] | None:
+        room, seat = self.room, self.seat
+        match message:
+            case signaling.Offer(sdp=sdp):
+                try:
+                    answer = await room.join(seat, sdp)
+                except ValueError as exc:
+                    raise signaling.SignalingError("bad_sdp", f"The offer was not accepted: {exc}") from None
+                return {"type": "answer", "sdp": answer}
+            case signaling.Candidate(candidate=text, sdp_mid=mid, sdp_mline_index=index):
+                try:
+                    candidate = candidate_from_sdp(text.removeprefix("candidate:"))
+                except (AssertionError, ValueError, IndexError, KeyError):  # aiortc asserts on bad input
+                    raise signaling.SignalingError("bad_candidate", "The ICE candidate could not be read.") from None
+                candidate.sdpMid, candidate.sdpMLineIndex = mid, index
+                try:
+                    await room.add_candidate(seat, candidate)
+                except (KeyError, ValueError):
+                    raise signaling.SignalingError("bad_candidate", "Send an offer before candidates.") from None
+                return {}
+            case signaling.Ping(nonce=nonce):
+                return {"type": "pong", "nonce": nonce}
+            case signaling.FloorRequest(action=action, speaker=speaker):
+                await self.ask(commands.Command(action, speaker=speaker))
+                return {}
+            case signaling.Answer():
+                raise signaling.SignalingError("unexpected_message", "The server makes no offers; send an offer.")
+            case signaling.Leave():
+                return None
+        raise signaling.SignalingError("unknown_message", "Unknown message.")
 
-async def _converse(websocket: WebSocket, room: Room, seat: str) -> str:
-    while True:
+    async def ask(self, command: commands.Command) -> None:
+        """A request to speak (or its withdrawal) from this seat's people."""
+        websocket = self.websocket
         try:
-            message = await asyncio.wait_for(websocket.receive(), timeout=LIVENESS_SECONDS)
-        except TimeoutError:
-            return "timeout"
-        if message["type"] == "websocket.disconnect":
-            return "disconnected"
-        raw = message.get("text") or message.get("bytes") or ""
-        try:
-            parsed = signaling.parse(raw)
-            reply = await _handle(room, seat, parsed)
-        except signaling.SignalingError as exc:
-            await websocket.send_text(exc.to_json())
-            continue
-        if reply is None:
-            return "left"
-        if reply:
-            await websocket.send_json(reply)
-
-
-async def _handle(room: Room, seat: str, message: signaling.Message) -> dict[str, object] | None:
-    match message:
-        case signaling.Offer(sdp=sdp):
-            try:
-                answer = await room.join(seat, sdp)
-            except ValueError as exc:
-                raise signaling.SignalingError("bad_sdp", f"The offer was not accepted: {exc}") from None
-            return {"type": "answer", "sdp": answer}
-        case signaling.Candidate(candidate=text, sdp_mid=mid, sdp_mline_index=index):
-            try:
-                candidate = candidate_from_sdp(text.removeprefix("candidate:"))
-            except (AssertionError, ValueError, IndexError, KeyError):  # aiortc asserts on bad input
-                raise signaling.SignalingError("bad_candidate", "The ICE candidate could not be read.") from None
-            candidate.sdpMid, candidate.sdpMLineIndex = mid, index
-            try:
-                await room.add_candidate(seat, candidate)
-            except (KeyError, ValueError):
-                raise signaling.SignalingError("bad_candidate", "Send an offer before candidates.") from None
-            return {}
-        case signaling.Ping(nonce=nonce):
-            return {"type": "pong", "nonce": nonce}
-        case signaling.Answer():
-            raise signaling.SignalingError("unexpected_message", "The server makes no offers; send an offer.")
-        case signaling.Leave():
-            return None
-    raise signaling.SignalingError("unknown_message", "Unknown message.")
+            floor = await services(websocket).run(
+                lambda db: presiding.act(db, self.actor, self.hearing_id, command, seat=self.seat)
+            )
+        except HearingError as exc:
+            if isinstance(exc, PermissionDenied):
+                await record_refusal(websocket, self.actor, "WEBSOCKET")
+            raise signaling.SignalingError(exc.code, exc.message) from None
+        panels(websocket).announce(self.hearing_id, floor)
 
 
 ROUTES = [

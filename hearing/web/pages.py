@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from hearing.errors import InvalidInput
-from hearing.web import csrf
+from hearing.web import csrf, language
 from hearing.web.routing import services
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -21,8 +21,11 @@ MAX_FIELD_CHARS = 2000
 
 def render(request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
     svc = services(request)
+    lang = language.language(request)
     values = {
         "request": request,
+        "lang": lang,
+        "t": language.translator(lang),
         "principal": getattr(request.state, "principal", None),
         "csrf_token": csrf.form_token(request, svc.keys.csrf),
         "csrf_field": csrf.FIELD,

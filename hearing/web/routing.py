@@ -13,6 +13,7 @@ import dataclasses
 import enum
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from itsdangerous import BadSignature, Signer
 from sqlalchemy.orm import Session
@@ -190,10 +191,19 @@ class GuardedWebSocketRoute(WebSocketRoute):
     """A socket that, like every HTTP route, says whom it admits; the
     socket's handler decides per hearing (see hearing/web/media.py)."""
 
-    def __init__(self, path: str, endpoint: object, *, audience: Audience, name: str) -> None:
+    def __init__(
+        self, path: str, endpoint: object, *, audience: Audience, name: str, permission: Permission | None = None
+    ) -> None:
         super().__init__(path, endpoint, name=name)  # type: ignore[arg-type]
         self.audience = audience
-        self.permission: Permission | None = None
+        self.permission = permission
+
+
+def same_origin(connection: HTTPConnection) -> bool:
+    """A browser names the page that opened a socket: only our own pages may
+    (cookies are SameSite=Strict too; this also stops cross-site sockets)."""
+    origin = connection.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == connection.headers.get("host")
 
 
 def staff(request: Request) -> StaffPrincipal:

@@ -13,6 +13,7 @@ from hearing.auth.permissions import Permission
 from hearing.clock import utcnow
 from hearing.db.models import StaffSession
 from hearing.errors import AuthenticationFailed, CsrfRejected, InvalidInput, RateLimited
+from hearing.web import language
 from hearing.web.pages import read_form, render
 from hearing.web.routing import (
     SESSION_COOKIE,
@@ -148,6 +149,17 @@ async def home(request: Request) -> Response:
     return render(request, "home.html")
 
 
+async def choose_language(request: Request) -> Response:
+    fields = await read_form(request)
+    chosen = fields.get("lang", "")
+    if chosen not in language.LANGUAGES:
+        raise InvalidInput("Choose da or en.", field="lang")
+    response = RedirectResponse(_safe_next(fields.get("next")), status_code=303)
+    secure = services(request).settings.cookie_secure
+    response.set_cookie(language.COOKIE, chosen, max_age=365 * 86400, httponly=True, secure=secure, samesite="strict")
+    return response
+
+
 ROUTES = [
     route("/", home, audience=Audience.STAFF),
     route("/signin", signin_page, audience=Audience.PUBLIC),
@@ -155,4 +167,5 @@ ROUTES = [
     route("/signin/enrol", enrol_page, audience=Audience.PUBLIC),
     route("/signin/enrol", enrol_submit, audience=Audience.PUBLIC, methods=["POST"], name="enrol_submit"),
     route("/signout", signout, audience=Audience.STAFF, methods=["POST"]),
+    route("/language", choose_language, audience=Audience.PUBLIC, methods=["POST"]),
 ]

@@ -20,7 +20,7 @@ from hearing.media.client import MediaClient
 from hearing.media.tracks import PatternTrack, ToneTrack
 from hearing.services import Services
 from tests.browser import LiveServer, screenshot, sign_in
-from tests.conftest import Court_
+from tests.conftest import Court_, admit
 
 pytestmark = pytest.mark.browser
 
@@ -90,6 +90,7 @@ def test_judge_joins_the_video_link_and_both_directions_carry_video_and_audio(
         db.get_one(Hearing, court.hearing_a).state = HearingState.OPEN
 
     services.unit_of_work(open_hearing)
+    admit(services, court, court.hearing_a)
     token = services.unit_of_work(
         lambda db: devices.enroll(
             db, services.keys, SYSTEM, kind=EndpointKind.CUSTODY, name="kiosk-a", site="Facility A", now=utcnow()

@@ -24,7 +24,7 @@ from hearing.media.signaling import MAX_MESSAGE_BYTES
 from hearing.media.tracks import ToneTrack, to_mono
 from hearing.services import Services
 from tests.browser import LiveServer
-from tests.conftest import Court_, logged, login_as, session_cookie
+from tests.conftest import Court_, admit, logged, login_as, session_cookie
 
 SDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 
@@ -98,7 +98,13 @@ def test_bad_messages_get_errors_and_leave_the_socket_working(
     open_hearing(services, court.hearing_a)
     login_as(client, services, court.users["judge"])
     with client.websocket_connect(f"/ws/hearings/{court.hearing_a}/media") as ws:
-        assert ws.receive_json() == {"type": "welcome", "seat": "judge", "hearing": court.hearing_a}
+        welcome = ws.receive_json()
+        assert {k: welcome[k] for k in ("type", "seat", "hearing")} == {
+            "type": "welcome",
+            "seat": "judge",
+            "hearing": court.hearing_a,
+        }
+        assert welcome["floor"]["admitted"] is True and welcome["floor"]["version"] == 0
         cases = [
             ("not json", "malformed_message"),
             (json.dumps({"type": "explode"}), "unknown_message"),
@@ -157,6 +163,7 @@ def test_three_seats_hear_each_other_through_the_live_server(
     live_server: LiveServer, services: Services, court: Court_
 ) -> None:
     open_hearing(services, court.hearing_a)
+    admit(services, court, court.hearing_a)
     url = f"ws://127.0.0.1:{live_server.settings.port}/ws/hearings/{court.hearing_a}/media"
     credentials = {
         "judge": {"Cookie": f"hearing_session={session_cookie(services, court.users['judge'])}"},

@@ -96,7 +96,10 @@ def test_route_by_role_matrix(client: TestClient, services: Services, court: Cou
                 login_as(client, services, court.users[caller])
             elif caller.endswith("_device"):
                 headers["Authorization"] = f"Device {creds[caller]}"
-            data = {"csrf_token": csrf_token(client)} if method == "POST" else None
+            data = None
+            if method == "POST":  # forms send the token as a field, the panel's commands as a header
+                data = {"csrf_token": csrf_token(client)}
+                headers["X-CSRF-Token"] = data["csrf_token"]
             response = client.request(method, path, data=data, headers=headers)
             want = expected(route, caller)
             got = _outcome(response)
@@ -140,28 +143,38 @@ def test_pages_send_anonymous_visitors_to_sign_in(client: TestClient, path: str,
     assert response.headers["location"] == location
 
 
-def test_every_socket_admits_exactly_the_hearings_parties(
-    client: TestClient, services: Services, court: Court_
-) -> None:
-    """The socket audience: the hearing's judge and the devices at its sites."""
+def test_every_socket_admits_exactly_whom_it_says(client: TestClient, services: Services, court: Court_) -> None:
+    """The media socket: the hearing's judge and the devices at its sites.
+    The panel's feed: staff who may see the hearing."""
     tokens = site_a_devices(services)
     services.unit_of_work(lambda db: setattr(db.get_one(Hearing, court.hearing_a), "state", HearingState.OPEN))
     expected = {
-        "anonymous": "not_authenticated",
-        "judge": "welcome",
-        "clerk": "permission_denied",
-        "custody_officer": "permission_denied",
-        "auditor": "permission_denied",
-        "admin": "permission_denied",
-        "courtroom_device": "welcome",
-        "custody_device": "welcome",
+        Audience.PARTICIPANT: {
+            "anonymous": "not_authenticated",
+            "judge": "welcome",
+            "clerk": "permission_denied",
+            "custody_officer": "permission_denied",
+            "auditor": "permission_denied",
+            "admin": "permission_denied",
+            "courtroom_device": "welcome",
+            "custody_device": "welcome",
+        },
+        Audience.STAFF: {
+            "anonymous": "not_authenticated",
+            "judge": "snapshot",
+            "clerk": "snapshot",
+            "custody_officer": "snapshot",
+            "auditor": "permission_denied",
+            "admin": "permission_denied",
+            "courtroom_device": "not_authenticated",
+            "custody_device": "not_authenticated",
+        },
     }
     sockets = [r for r in client.app.routes if isinstance(r, GuardedWebSocketRoute)]
-    assert sockets
+    assert {s.name for s in sockets} == {"media_socket", "panel_socket"}
     for socket in sockets:
-        assert socket.audience is Audience.PARTICIPANT
         path = socket.path.replace("{hearing_id:int}", str(court.hearing_a))
-        for caller, outcome in expected.items():
+        for caller, outcome in expected[socket.audience].items():
             client.cookies.clear()
             headers = {}
             if caller in Role._value2member_map_:
@@ -172,5 +185,5 @@ def test_every_socket_admits_exactly_the_hearings_parties(
                 first = ws.receive_json()
                 if first["type"] == "welcome":
                     ws.send_json({"type": "leave"})
-            got = first["type"] if first["type"] == "welcome" else first["error"]
+            got = first.get("error", first["type"])
             assert got == outcome, (socket.path, caller)

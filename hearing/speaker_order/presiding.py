@@ -1,0 +1,76 @@
+"""The floor as a service: authorise, change, audit, commit, in one
+transaction per command (invariant 3 in DESIGN.md).
+
+The hearing row is locked for the transaction, so two clicks from two
+panels, or a click and an endpoint's request, apply one after the other;
+the floor's version says in which order.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hearing.audit.log import Actor, append
+from hearing.clock import utcnow
+from hearing.db.models import FloorRecord, Hearing
+from hearing.docket.lifecycle import LIVE_STATES
+from hearing.errors import HearingNotFound, HearingNotOpen, PermissionDenied
+from hearing.media import seats
+from hearing.speaker_order import commands
+from hearing.speaker_order.commands import Command
+from hearing.speaker_order.floor import Floor
+
+
+def initial() -> Floor:
+    return Floor.for_seats(seats.SEAT_ROLES, seats.SEAT_SPEAKERS)
+
+
+def current(db: Session, hearing_id: int) -> Floor:
+    record = db.get(FloorRecord, hearing_id)
+    return initial() if record is None else Floor.from_json(json.loads(record.state))
+
+
+def act(
+    db: Session,
+    actor: Actor,
+    hearing_id: int,
+    command: Command,
+    *,
+    courtroom_id: int | None = None,
+    seat: str | None = None,
+) -> Floor:
+    """Apply `command` for the judge of `courtroom_id`, or for the endpoint
+    at `seat` (which may only ask to speak, or withdraw, for its own people).
+    Refusals raise and change nothing."""
+    hearing = db.scalar(select(Hearing).where(Hearing.id == hearing_id).with_for_update())
+    if hearing is None:
+        raise HearingNotFound()
+    if seat is not None:
+        if command.action not in commands.SEAT_ACTIONS:
+            raise PermissionDenied("Only the judge can do that.")
+    elif courtroom_id is None or hearing.courtroom_id != courtroom_id:
+        raise PermissionDenied("This hearing is not in your courtroom.")
+    if hearing.state not in LIVE_STATES:
+        raise HearingNotOpen()
+    before = current(db, hearing_id)
+    if seat is not None and command.speaker is not None and before.speaker(command.speaker).seat != seat:
+        raise PermissionDenied("An endpoint asks to speak only for the people at it.")
+    after = commands.apply(before, command)
+    if after is not before:
+        record = db.get(FloorRecord, hearing_id)
+        if record is None:
+            record = FloorRecord(hearing_id=hearing_id, version=0, state="")
+            db.add(record)
+        record.version, record.state, record.updated_at = after.version, after.dumps(), utcnow()
+    append(
+        db,
+        actor,
+        commands.ACTIONS[command.action][1],
+        hearing_id=hearing_id,
+        version=after.version,
+        **command.details(),
+    )
+    return after

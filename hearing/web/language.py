@@ -1,0 +1,135 @@
+"""Danish and English, switchable: the words of the bench and the panel.
+
+The choice is a cookie (no account setting: the courtroom PC is shared);
+without one, the browser's Accept-Language decides, and English is the
+fallback. Keys are stable; each has both languages (a test checks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.requests import HTTPConnection
+
+LANGUAGES = ("da", "en")
+COOKIE = "hearing_lang"
+
+TEXT: dict[str, dict[str, str]] = {
+    # the header
+    "nav.docket": {"en": "Docket", "da": "Retsliste"},
+    "nav.book": {"en": "Book a hearing", "da": "Book et retsmøde"},
+    "nav.audit": {"en": "Audit log", "da": "Revisionslog"},
+    "nav.signout": {"en": "Sign out", "da": "Log ud"},
+    "nav.language": {"en": "Language", "da": "Sprog"},
+    # the panel
+    "panel.title": {"en": "Speaker order", "da": "Taleorden"},
+    "panel.readonly": {
+        "en": "You are following the judge's panel; only the judge can change it.",
+        "da": "Du følger dommerens panel; kun dommeren kan ændre det.",
+    },
+    "panel.floor": {"en": "The floor", "da": "Ordet"},
+    "panel.judge_has_floor": {"en": "The judge has the floor.", "da": "Dommeren har ordet."},
+    "panel.has_floor": {"en": "has the floor", "da": "har ordet"},
+    "panel.kept_live": {"en": "Also kept live", "da": "Holdes også åben"},
+    "panel.take_back": {"en": "Take back the floor", "da": "Tag ordet tilbage"},
+    "panel.keep_previous": {"en": "Keep the previous speaker live", "da": "Lad den forrige taler blive åben"},
+    "panel.mode": {"en": "Mode", "da": "Tilstand"},
+    "panel.mode.open": {"en": "Open: everyone is heard", "da": "Åben: alle høres"},
+    "panel.mode.controlled": {
+        "en": "Controlled: only the judge, the floor and the interpreter",
+        "da": "Styret: kun dommeren, den der har ordet og tolken",
+    },
+    "panel.recording.off": {"en": "Not recording", "da": "Optager ikke"},
+    "panel.recording.on": {"en": "Recording", "da": "Optager"},
+    "panel.queue": {"en": "Requests to speak", "da": "Anmodninger om ordet"},
+    "panel.queue.empty": {"en": "No one has asked to speak.", "da": "Ingen har bedt om ordet."},
+    "panel.queue.help": {
+        "en": "Drag to reorder, or focus a request and press Alt+Up or Alt+Down.",
+        "da": "Træk for at ændre rækkefølgen, eller vælg en anmodning og tryk Alt+Op eller Alt+Ned.",
+    },
+    "panel.priority": {"en": "clarification", "da": "afklaring"},
+    "panel.grant": {"en": "Give the floor", "da": "Giv ordet"},
+    "panel.grant_next": {"en": "Give the floor to the next", "da": "Giv ordet til den næste"},
+    "panel.remove": {"en": "Remove", "da": "Fjern"},
+    "panel.up": {"en": "Move up", "da": "Flyt op"},
+    "panel.down": {"en": "Move down", "da": "Flyt ned"},
+    "panel.skip": {"en": "Skip the first", "da": "Spring den første over"},
+    "panel.clear": {"en": "Clear the queue", "da": "Ryd køen"},
+    "panel.behalf": {"en": "Ask to speak on behalf of", "da": "Bed om ordet på vegne af"},
+    "panel.add": {"en": "Add to the queue", "da": "Sæt i kø"},
+    "panel.lobby": {"en": "Lobby", "da": "Venteværelse"},
+    "panel.lobby.empty": {"en": "No one is waiting.", "da": "Ingen venter."},
+    "panel.admit": {"en": "Admit", "da": "Lad komme ind"},
+    "panel.deny": {"en": "Turn away", "da": "Afvis"},
+    "panel.waiting": {"en": "waiting", "da": "venter"},
+    "panel.participants": {"en": "Participants", "da": "Deltagere"},
+    "panel.connected": {"en": "connected", "da": "forbundet"},
+    "panel.not_connected": {"en": "not connected", "da": "ikke forbundet"},
+    "panel.speaking": {"en": "speaking", "da": "taler"},
+    "panel.muted": {"en": "muted", "da": "lyd slået fra"},
+    "panel.mute": {"en": "Mute", "da": "Slå lyd fra"},
+    "panel.unmute": {"en": "Unmute", "da": "Slå lyd til"},
+    "panel.mute_all": {"en": "Mute all but the judge", "da": "Slå lyd fra for alle undtagen dommeren"},
+    "panel.screening": {"en": "Selective mute and screening", "da": "Selektiv lydafbrydelse og afskærmning"},
+    "panel.hide_source": {"en": "Hide", "da": "Skjul"},
+    "panel.hide_from": {"en": "from", "da": "for"},
+    "panel.medium": {"en": "What", "da": "Hvad"},
+    "panel.medium.audio": {"en": "sound", "da": "lyd"},
+    "panel.medium.video": {"en": "picture", "da": "billede"},
+    "panel.hide": {"en": "Hide", "da": "Skjul"},
+    "panel.unhide": {"en": "Show again", "da": "Vis igen"},
+    "panel.hidden.empty": {"en": "Nothing is hidden.", "da": "Intet er skjult."},
+    "panel.shortcuts": {
+        "en": "Shortcuts: G gives the floor to the next, T takes it back, M mutes all but the judge, P pauses.",
+        "da": "Genveje: G giver ordet til den næste, T tager det tilbage, M slår lyd fra for alle undtagen "
+        "dommeren, P holder pause.",
+    },
+    "panel.offline": {"en": "Reconnecting to the hearing…", "da": "Genforbinder til retsmødet…"},
+    "panel.online": {"en": "Live", "da": "Forbundet"},
+    "panel.health.good": {"en": "good", "da": "god"},
+    "panel.health.poor": {"en": "poor", "da": "svag"},
+    "panel.health.bad": {"en": "bad", "da": "dårlig"},
+    "panel.health.gone": {"en": "no media", "da": "intet signal"},
+    "panel.controls": {"en": "Hearing controls", "da": "Retsmødet"},
+    "panel.videos": {"en": "Video link", "da": "Videoforbindelse"},
+    "seat.judge": {"en": "The bench", "da": "Dommerpodiet"},
+    "seat.courtroom": {"en": "Courtroom", "da": "Retssalen"},
+    "seat.custody": {"en": "Custody facility", "da": "Arresten"},
+    "role.prosecutor": {"en": "Prosecutor", "da": "Anklager"},
+    "role.defence_counsel": {"en": "Defence counsel", "da": "Forsvarer"},
+    "role.detainee": {"en": "Detainee", "da": "Sigtede"},
+    "role.custody_officer": {"en": "Custody officer", "da": "Arrestbetjent"},
+    "role.interpreter": {"en": "Interpreter", "da": "Tolk"},
+    "transition.open": {"en": "Open", "da": "Åbn"},
+    "transition.start": {"en": "Start", "da": "Begynd"},
+    "transition.pause": {"en": "Pause", "da": "Hold pause"},
+    "transition.resume": {"en": "Resume", "da": "Genoptag"},
+    "transition.begin_consultation": {"en": "Private consultation", "da": "Fortrolig samtale"},
+    "transition.end_consultation": {"en": "End consultation", "da": "Afslut samtalen"},
+    "transition.adjourn": {"en": "Adjourn", "da": "Udsæt"},
+    "transition.close": {"en": "End the hearing", "da": "Afslut retsmødet"},
+    "transition.convert_to_physical": {"en": "Convert to physical", "da": "Skift til fysisk fremmøde"},
+}
+
+
+def language(connection: HTTPConnection) -> str:
+    chosen = connection.cookies.get(COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    for part in connection.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGUAGES:
+            return tag
+    return "en"
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    def t(key: str) -> str:
+        return TEXT[key][lang]
+
+    return t
+
+
+def texts(lang: str, prefixes: tuple[str, ...]) -> dict[str, str]:
+    """The texts a page's script needs, in one language."""
+    return {key: value[lang] for key, value in TEXT.items() if key.startswith(prefixes)}
