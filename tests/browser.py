@@ -6,6 +6,7 @@ tests/conftest.py).
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -14,9 +15,12 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from hearing.app import create_app
 from hearing.config import Settings
+from hearing.media.client import MediaClient
+from hearing.media.tracks import PatternTrack, ToneTrack
 from hearing.services import Services
 
 CHROMIUM = "/usr/bin/chromium"
@@ -75,6 +79,68 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+class CustodyPeer(threading.Thread):
+    """The custody endpoint as a Python media client, in its own event loop."""
+
+    def __init__(self, url: str, token: str, tone: float = 700.0) -> None:
+        super().__init__(daemon=True)
+        self.url, self.token, self.tone = url, token, tone
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.client: MediaClient | None = None
+        self.video_frames: list[tuple[int, int]] = []
+        self.audio_frames = 0
+        self.ready = threading.Event()
+        self.stop = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            asyncio.run(self._run())
+        except BaseException as exc:  # surfaced by the test
+            self.error = exc
+            self.ready.set()
+
+    async def _run(self) -> None:
+        tasks: list[asyncio.Task[None]] = []
+
+        def on_track(track: MediaStreamTrack) -> None:
+            tasks.append(asyncio.create_task(self._watch(track)))
+
+        client = MediaClient(self.url, headers={"Authorization": f"Device {self.token}"}, on_track=on_track)
+        self.loop, self.client = asyncio.get_running_loop(), client
+        await client.connect([PatternTrack(640, 360, 25), ToneTrack(self.tone)])
+        self.ready.set()
+        while not self.stop.is_set():
+            await asyncio.sleep(0.05)
+        for task in tasks:
+            task.cancel()
+        await client.close()
+
+    def send(self, message: dict[str, object]) -> None:
+        """A signaling message from the endpoint, e.g. a request to speak."""
+        assert self.loop is not None and self.client is not None
+        asyncio.run_coroutine_threadsafe(self.client.send(message), self.loop).result(timeout=5)
+
+    async def _watch(self, track: MediaStreamTrack) -> None:
+        try:
+            while True:
+                frame = await track.recv()
+                if track.kind == "video":
+                    self.video_frames.append((frame.width, frame.height))  # type: ignore[union-attr]
+                else:
+                    self.audio_frames += 1
+        except MediaStreamError:
+            return
+
+
+def wait_until(condition, timeout: float) -> float:  # type: ignore[no-untyped-def]
+    start = time.monotonic()
+    while not condition():
+        assert time.monotonic() - start < timeout, "timed out"
+        time.sleep(0.05)
+    return time.monotonic() - start
 
 
 @pytest.fixture

@@ -44,6 +44,8 @@ class MediaClient:
         self.connection = RTCPeerConnection(configuration or RTCConfiguration(iceServers=[]))
         self.on_track = on_track
         self.seat: str | None = None
+        # What the server says of this seat's floor: admitted, muted, queued.
+        self.floor: dict[str, Any] = {}
         self.tracks: list[MediaStreamTrack] = []
         # Health and level reports the server pushes (the newest 500).
         self.events: deque[dict[str, Any]] = deque(maxlen=500)
@@ -68,6 +70,7 @@ class MediaClient:
         self._reader = asyncio.create_task(self._read(), name=f"{self!r} reader")
         welcome = await self._expect("welcome")
         self.seat = str(welcome["seat"])
+        self.floor = welcome.get("floor", {})
         for track in publish:
             self.connection.addTrack(track)
         if not publish:
@@ -91,6 +94,9 @@ class MediaClient:
                 kind = message.get("type")
                 if kind in ("health", "level"):
                     self.events.append(message)
+                elif kind == "floor":
+                    if message["version"] >= self.floor.get("version", -1):
+                        self.floor = message
                 elif kind != "pong":
                     await self._replies.put(message)
         await self._replies.put({"type": "closed"})

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 
 import pytest
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from sqlalchemy.orm import Session
 
 from hearing.audit.log import SYSTEM
@@ -16,67 +13,11 @@ from hearing.clock import utcnow
 from hearing.db.models import Hearing
 from hearing.docket.lifecycle import HearingState
 from hearing.docket.parties import EndpointKind
-from hearing.media.client import MediaClient
-from hearing.media.tracks import PatternTrack, ToneTrack
 from hearing.services import Services
-from tests.browser import LiveServer, screenshot, sign_in
+from tests.browser import CustodyPeer, LiveServer, screenshot, sign_in, wait_until
 from tests.conftest import Court_, admit
 
 pytestmark = pytest.mark.browser
-
-
-class CustodyPeer(threading.Thread):
-    """The custody endpoint as a Python media client, in its own event loop."""
-
-    def __init__(self, url: str, token: str) -> None:
-        super().__init__(daemon=True)
-        self.url, self.token = url, token
-        self.video_frames: list[tuple[int, int]] = []
-        self.audio_frames = 0
-        self.ready = threading.Event()
-        self.stop = threading.Event()
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            asyncio.run(self._run())
-        except BaseException as exc:  # surfaced by the test
-            self.error = exc
-            self.ready.set()
-
-    async def _run(self) -> None:
-        tasks: list[asyncio.Task[None]] = []
-
-        def on_track(track: MediaStreamTrack) -> None:
-            tasks.append(asyncio.create_task(self._watch(track)))
-
-        client = MediaClient(self.url, headers={"Authorization": f"Device {self.token}"}, on_track=on_track)
-        await client.connect([PatternTrack(640, 360, 25), ToneTrack(700.0)])
-        self.ready.set()
-        while not self.stop.is_set():
-            await asyncio.sleep(0.05)
-        for task in tasks:
-            task.cancel()
-        await client.close()
-
-    async def _watch(self, track: MediaStreamTrack) -> None:
-        try:
-            while True:
-                frame = await track.recv()
-                if track.kind == "video":
-                    self.video_frames.append((frame.width, frame.height))  # type: ignore[union-attr]
-                else:
-                    self.audio_frames += 1
-        except MediaStreamError:
-            return
-
-
-def wait_until(condition, timeout: float) -> float:  # type: ignore[no-untyped-def]
-    start = time.monotonic()
-    while not condition():
-        assert time.monotonic() - start < timeout, "timed out"
-        time.sleep(0.05)
-    return time.monotonic() - start
 
 
 @pytest.mark.timeout(120)

@@ -1,0 +1,150 @@
+"""The judge's speaker-order panel in Debian's Chromium: the lobby, a request
+to speak from the custody endpoint (a Python media client), the floor given
+and taken back, checked where it matters (the media), and a clerk's panel
+following the same state."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy.orm import Session
+
+from hearing.audit.log import SYSTEM
+from hearing.auth import devices
+from hearing.clock import utcnow
+from hearing.docket.parties import EndpointKind
+from hearing.services import Services
+from tests.browser import CustodyPeer, LiveServer, screenshot, sign_in, wait_until
+from tests.conftest import Court_, logged
+
+pytestmark = pytest.mark.browser
+
+# The inbound audio energy a browser has received, from its own statistics.
+INBOUND_AUDIO_ENERGY = """async () => {
+    let energy = 0;
+    (await window.hearingMedia.pc.getStats()).forEach((s) => {
+        if (s.type === "inbound-rtp" && s.kind === "audio") energy = s.totalAudioEnergy || 0;
+    });
+    return energy;
+}"""
+
+
+def energy_over(page, seconds: float) -> float:  # type: ignore[no-untyped-def]
+    """Audio energy the judge's browser received in the next `seconds`."""
+    before = page.evaluate(INBOUND_AUDIO_ENERGY)
+    time.sleep(seconds)
+    return float(page.evaluate(INBOUND_AUDIO_ENERGY) - before)
+
+
+def custody_token(services: Services) -> str:
+    def enroll(db: Session) -> str:
+        return devices.enroll(
+            db, services.keys, SYSTEM, kind=EndpointKind.CUSTODY, name="kiosk-a", site="Facility A", now=utcnow()
+        ).token
+
+    return services.unit_of_work(enroll)
+
+
+@pytest.mark.timeout(180)
+def test_the_judge_admits_grants_and_takes_back_the_floor_and_the_clerk_follows(
+    browser,  # type: ignore[no-untyped-def]
+    live_server: LiveServer,
+    services: Services,
+    court: Court_,
+) -> None:
+    h = court.hearing_a
+    judge = browser.new_context(locale="en-GB").new_page()
+    sign_in(judge, live_server, "judge", court.secrets["judge"])
+    judge.goto(f"{live_server.url}/hearings/{h}")
+    judge.get_by_role("button", name="Open", exact=True).click()  # the lifecycle: the hearing opens its lobby
+    panel = judge.locator("[data-panel]")
+    panel.get_by_role("status").filter(has_text="Live").wait_for()
+
+    # The custody endpoint connects and waits in the lobby, heard by no one.
+    custody = CustodyPeer(f"ws://127.0.0.1:{live_server.settings.port}/ws/hearings/{h}/media", custody_token(services))
+    custody.start()
+    try:
+        assert custody.ready.wait(30) and custody.error is None, custody.error
+        assert custody.client is not None and custody.client.floor["admitted"] is False
+        admit = judge.get_by_role("button", name="Admit: Custody facility")
+        admit.wait_for(timeout=5000)
+        screenshot(judge, "panel-1-lobby")
+        room = live_server.app.state.rooms.get(h)
+        assert room is not None and not room.routes["judge"].hears("custody")
+        admit.click()
+        wait_until(lambda: custody.client is not None and custody.client.floor.get("admitted") is True, timeout=5)
+        assert panel.locator("[data-role=lobby] li").count() == 0
+
+        # Controlled mode: only the judge, the floor holder and the interpreter are heard.
+        judge.get_by_label("Controlled: only the judge, the floor and the interpreter").check()
+        wait_until(lambda: not room.routes["judge"].hears("custody"), timeout=5)
+
+        # The judge's own video link, to hear what the server forwards.
+        judge.get_by_role("button", name="Join the video link").click()
+        judge.get_by_role("status").filter(has_text="Connected").wait_for(timeout=20_000)
+        wait_until(lambda: judge.evaluate(INBOUND_AUDIO_ENERGY) is not None, timeout=5)
+
+        # A clerk follows the same hearing in a second browser context.
+        clerk = browser.new_context(locale="en-GB").new_page()
+        sign_in(clerk, live_server, "clerk", court.secrets["clerk"])
+        clerk.goto(f"{live_server.url}/hearings/{h}")
+        clerk_panel = clerk.locator("[data-panel]")
+        clerk_panel.get_by_role("status").filter(has_text="Live").wait_for()
+        assert clerk_panel.get_by_role("button", name="Give the floor to the next").count() == 0  # read-only
+
+        # The detainee asks to speak from the custody endpoint.
+        request = panel.locator('[data-role=queue] [data-speaker="custody:detainee"]')
+        asked = time.monotonic()
+        custody.send({"type": "request", "speaker": "custody:detainee"})
+        request.wait_for(timeout=2000)
+        shown_after = time.monotonic() - asked
+        assert shown_after < 0.5, f"the request appeared {shown_after * 1000:.0f} ms after it was sent"
+        clerk_panel.locator('[data-role=queue] [data-speaker="custody:detainee"]').wait_for(timeout=2000)
+        silent = energy_over(judge, 1.0)
+        screenshot(judge, "panel-2-request")
+
+        # The floor: forwarded at the server, and heard in the judge's browser.
+        judge.get_by_role("button", name="Give the floor: Detainee (Custody facility)").click()
+        panel.get_by_text("Detainee (Custody facility) has the floor").wait_for(timeout=2000)
+        wait_until(lambda: room.routes["judge"].hears("custody"), timeout=2)
+        wait_until(lambda: energy_over(judge, 0.5) > 0, timeout=5)
+        heard = energy_over(judge, 1.0)
+        assert heard > 100 * silent and heard > 0
+        clerk_panel.get_by_text("Detainee (Custody facility) has the floor").wait_for(timeout=2000)
+        assert judge.locator("[data-panel]").get_attribute("data-version") == clerk.locator(
+            "[data-panel]"
+        ).get_attribute("data-version")
+        screenshot(judge, "panel-3-floor")
+        screenshot(clerk, "panel-4-clerk")
+
+        # Taken back: silent again at the server and at the receiver.
+        judge.get_by_role("button", name="Take back the floor").click()
+        panel.get_by_text("The judge has the floor.").wait_for(timeout=2000)
+        wait_until(lambda: not room.routes["judge"].hears("custody"), timeout=2)
+        time.sleep(0.3)  # what was already on its way
+        after = energy_over(judge, 1.0)
+        assert after < heard / 100, (silent, heard, after)
+        clerk_panel.get_by_text("The judge has the floor.").wait_for(timeout=2000)
+
+        # Keyboard alone: a request on behalf of the prosecutor, then G grants the next.
+        judge.get_by_label("Ask to speak on behalf of").select_option("courtroom:prosecutor")
+        judge.get_by_role("button", name="Add to the queue").click()
+        panel.locator('[data-role=queue] [data-speaker="courtroom:prosecutor"]').wait_for()
+        judge.locator("h1").click()  # focus away from the form controls
+        judge.keyboard.press("g")
+        panel.get_by_text("Prosecutor (Courtroom) has the floor").wait_for(timeout=2000)
+
+        # Danish, switched on the page.
+        judge.get_by_role("button", name="Dansk").click()
+        judge.locator("[data-panel]").get_by_text("Anklager (Retssalen) har ordet").wait_for(timeout=5000)
+        screenshot(judge, "panel-5-dansk")
+    finally:
+        custody.stop.set()
+        custody.join(timeout=10)
+
+    actions = [e.action for e in logged(services) if e.hearing_id == h]
+    for expected in ("lobby.admitted", "floor.mode_changed", "floor.requested", "floor.granted", "floor.taken_back"):
+        assert expected in actions
+    print(f"request shown on the panel {shown_after * 1000:.0f} ms after the endpoint sent it;")
+    print(f"audio energy at the judge: before {silent:.2e}, with the floor {heard:.2e}, taken back {after:.2e}")
