@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from hearing.auth.permissions import Permission
 from hearing.clock import utcnow
@@ -18,12 +18,13 @@ from hearing.docket.lifecycle import LIVE_STATES, HearingState, Transition, avai
 from hearing.docket.parties import Connection, HearingKind
 from hearing.errors import InvalidInput, NotFound, ScheduleConflict
 from hearing.web import language
+from hearing.web.errors import wants_json
 from hearing.web.pages import read_form, render
 from hearing.web.panel import panels
 from hearing.web.routing import Audience, route, services, staff
 
 # What the panel's script needs to say things in the chosen language.
-PANEL_TEXT = ("panel.", "seat.", "role.")
+PANEL_TEXT = ("panel.", "seat.", "role.", "transition.", "state.")
 
 
 def _day(request: Request) -> date:
@@ -153,7 +154,11 @@ async def transition(request: Request) -> Response:
         judge = db.get_one(StaffUser, principal.user_id)
         return proceedings.apply_transition(db, judge, principal.actor, hearing_id, chosen, utcnow()).state
 
-    await panels(request).hearing_moved(hearing_id, await svc.run(apply))
+    state = await svc.run(apply)
+    await panels(request).hearing_moved(hearing_id, state)
+    if wants_json(request):
+        # The panel's controls: the page stays, and with it the judge's video link.
+        return JSONResponse({"state": state.value, "transitions": [t.value for t in available(state)]})
     return RedirectResponse(f"/hearings/{hearing_id}", status_code=303)
 
 

@@ -25,7 +25,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from hearing.auth.permissions import Permission
 from hearing.db.models import StaffUser
 from hearing.docket import booking
-from hearing.docket.lifecycle import FINAL_STATES, HearingState
+from hearing.docket.lifecycle import FINAL_STATES, HearingState, available
 from hearing.errors import HearingError, InvalidInput, PermissionDenied
 from hearing.media.room import Room
 from hearing.media.rooms import Rooms
@@ -95,7 +95,8 @@ class Panels:
     async def hearing_moved(self, hearing_id: int, state: HearingState) -> None:
         """The lifecycle moved: the panels redraw; a hearing that has ended
         disconnects everyone and closes its room."""
-        self.tell(hearing_id, {"type": "hearing", "state": state.value})
+        transitions = [t.value for t in available(state)]
+        self.tell(hearing_id, {"type": "hearing", "state": state.value, "transitions": transitions})
         if state in FINAL_STATES:
             room = self.rooms.get(hearing_id)
             for listener in list(room.listeners.values()) if room is not None else ():

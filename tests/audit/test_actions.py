@@ -4,7 +4,8 @@ Each scenario drives one operation through HTTP (the TestClient) or the CLI
 and compares the entries that operation appended, and only those, with the
 exact expected list: action, hearing, actor kind, actor id (or, for the
 system actor, its role). Key payload fields are checked too. A second table
-drives refused or invalid operations and checks that they append nothing.
+drives refused or invalid operations and checks that they append nothing
+(or, where the refusal is audited, exactly its access.denied entry).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from hearing.db.models import (
 )
 from hearing.docket.lifecycle import FINAL_STATES, HearingState
 from hearing.services import Services
+from hearing.speaker_order import presiding
 from tests.conftest import PASSWORD, Court_, Logged, add_unconfirmed_user, csrf_token, current_code, logged, login_as
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -176,6 +178,24 @@ class Env:
     def redeem_kiosk_code(self, code: str) -> Any:
         token = csrf_token(self.client, f"/device/enroll?code={code}")
         return self.client.post("/device/enroll", data={"csrf_token": token, "code": code})
+
+    def open_hearing(self, hearing_id: int) -> None:
+        """Straight to a live state (the floor takes commands only then), unaudited."""
+        self.services.unit_of_work(lambda db: setattr(db.get_one(Hearing, hearing_id), "state", HearingState.OPEN))
+
+    def floor_command(self, hearing_id: int, body: Any, token: str) -> Any:
+        """The judge's panel posts a command (a dict as JSON, a str as it is)."""
+        raw = body if isinstance(body, str) else json.dumps(body)
+        headers = {"Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": token}
+        return self.client.post(f"/hearings/{hearing_id}/floor", content=raw, headers=headers)
+
+    def floor_version(self, hearing_id: int) -> int:
+        return self.services.unit_of_work(lambda db: presiding.current(db, hearing_id).version)
+
+    def custody_kiosk(self) -> tuple[int, dict[str, str]]:
+        """A custody endpoint at Facility A (hearing A's): its id and its auth header."""
+        endpoint_id, token, _ = self.enroll_device("kiosk-a", "custody", "Facility A")
+        return endpoint_id, {"Authorization": f"Device {token}"}
 
 
 @pytest.fixture
@@ -684,6 +704,225 @@ for _row in LIFECYCLE:
     _lifecycle_scenario(*_row)
 
 
+# --- the speaker-order floor: the judge's panel and the custody endpoint -------
+
+PROSECUTOR, DEFENCE, DETAINEE = "courtroom:prosecutor", "courtroom:defence_counsel", "custody:detainee"
+ADMIT_CUSTODY = {"action": "admit", "seat": "custody"}
+HIDE_VIDEO = {"action": "hide", "source": "custody", "receiver": "courtroom", "medium": "video"}
+
+
+def _ask(speaker: str, action: str = "request") -> dict[str, Any]:
+    return {"action": action, "speaker": speaker}
+
+
+# (action, variant, commands that set the floor up, the command, its entry's payload).
+# The payload's version is the floor's after the command, not the one the panel sent.
+FLOOR = [
+    (Action.LOBBY_ADMITTED, "custody", [], ADMIT_CUSTODY, {"version": 1, "seat": "custody"}),
+    (Action.FLOOR_REQUESTED, "judge-for-prosecutor", [], _ask(PROSECUTOR), {"version": 1, "speaker": PROSECUTOR}),
+    (
+        Action.FLOOR_REQUESTED,
+        "judge-for-detainee",
+        [ADMIT_CUSTODY, _ask(PROSECUTOR)],
+        _ask(DETAINEE),
+        {"version": 3, "speaker": DETAINEE},
+    ),
+    (
+        Action.FLOOR_WITHDRAWN,
+        "judge-for-prosecutor",
+        [_ask(PROSECUTOR)],
+        _ask(PROSECUTOR, "withdraw"),
+        {"version": 2, "speaker": PROSECUTOR},
+    ),
+    (
+        Action.FLOOR_REQUEST_REMOVED,
+        "judge",
+        [_ask(PROSECUTOR), _ask(DEFENCE)],
+        _ask(DEFENCE, "remove"),
+        {"version": 3, "speaker": DEFENCE},
+    ),
+    (Action.FLOOR_QUEUE_SKIPPED, "judge", [_ask(PROSECUTOR), _ask(DEFENCE)], {"action": "skip"}, {"version": 3}),
+    (
+        Action.FLOOR_QUEUE_REORDERED,
+        "judge",
+        [_ask(PROSECUTOR), _ask(DEFENCE)],
+        {"action": "reorder", "speaker": DEFENCE, "position": 0},
+        {"version": 3, "speaker": DEFENCE, "position": 0},
+    ),
+    (Action.FLOOR_QUEUE_CLEARED, "judge", [_ask(PROSECUTOR), _ask(DEFENCE)], {"action": "clear"}, {"version": 3}),
+    (Action.FLOOR_GRANTED, "first-in-queue", [_ask(PROSECUTOR)], {"action": "grant"}, {"version": 2}),
+    (
+        Action.FLOOR_GRANTED,
+        "named-keeping-the-previous",
+        [ADMIT_CUSTODY, {"action": "grant", "speaker": PROSECUTOR}],
+        {"action": "grant", "speaker": DETAINEE, "keep_previous": True},
+        {"version": 3, "speaker": DETAINEE, "keep_previous": True},
+    ),
+    (
+        Action.FLOOR_TAKEN_BACK,
+        "judge",
+        [_ask(PROSECUTOR), {"action": "grant"}],
+        {"action": "take_back"},
+        {"version": 3},
+    ),
+    (
+        Action.FLOOR_MODE_CHANGED,
+        "controlled",
+        [],
+        {"action": "mode", "mode": "controlled"},
+        {"version": 1, "mode": "controlled"},
+    ),
+    (
+        Action.FLOOR_MODE_CHANGED,
+        "open-at-the-seen-version",
+        [{"action": "mode", "mode": "controlled"}],
+        {"action": "mode", "mode": "open", "version": 1},
+        {"version": 2, "mode": "open"},
+    ),
+    (Action.FLOOR_MUTED, "custody", [], {"action": "mute", "seat": "custody"}, {"version": 1, "seat": "custody"}),
+    (
+        Action.FLOOR_UNMUTED,
+        "custody",
+        [{"action": "mute", "seat": "custody"}],
+        {"action": "unmute", "seat": "custody"},
+        {"version": 2, "seat": "custody"},
+    ),
+    (Action.FLOOR_ALL_MUTED, "judge", [], {"action": "mute_all"}, {"version": 1}),
+    (
+        Action.FLOOR_HIDDEN,
+        "custody-video-from-courtroom",
+        [],
+        HIDE_VIDEO,
+        {"version": 1, "source": "custody", "receiver": "courtroom", "medium": "video"},
+    ),
+    (
+        Action.FLOOR_UNHIDDEN,
+        "custody-video-from-courtroom",
+        [HIDE_VIDEO],
+        {**HIDE_VIDEO, "action": "unhide"},
+        {"version": 2, "source": "custody", "receiver": "courtroom", "medium": "video"},
+    ),
+]
+
+
+def _floor_scenario(
+    action: Action, variant: str, setup: list[dict[str, Any]], chosen: dict[str, Any], payload: dict[str, Any]
+) -> None:
+    @scenario(action, variant)
+    def run(env: Env) -> list[Logged]:
+        judge = env.sign_in_as("judge")
+        hearing = env.court.hearing_a
+        env.open_hearing(hearing)
+        token = csrf_token(env.client)
+        for body in setup:
+            _status(env.floor_command(hearing, body, token), 200)
+        responses: list[Any] = []
+        new = env.appended(lambda: responses.append(env.floor_command(hearing, chosen, token)))
+        _status(responses[0], 200)
+        assert responses[0].json()["version"] == payload["version"] == env.floor_version(hearing)
+        assert [shape(e) for e in new] == [user(action, judge, hearing)]
+        assert new[0].actor_role == "judge"
+        assert new[0].payload == payload
+        return new
+
+
+for _row in FLOOR:
+    _floor_scenario(*_row)
+
+
+def _custody_view(version: int, *, admitted: bool = True, queued: list[str] | None = None) -> dict[str, Any]:
+    """What the custody endpoint is told of the floor (no mutes, no holder here)."""
+    return {
+        "type": "floor",
+        "version": version,
+        "mode": "open",
+        "admitted": admitted,
+        "muted": False,
+        "holder": None,
+        "queued": queued or [],
+    }
+
+
+def _custody_asks(env: Env, *kinds: str) -> list[Logged]:
+    """The judge admits the custody seat; its endpoint sends each of `kinds`
+    ("request", "withdraw") for the detainee over its media socket. The
+    entries the last one appended."""
+    env.sign_in_as("judge")
+    hearing = env.court.hearing_a
+    env.open_hearing(hearing)
+    endpoint_id, headers = env.custody_kiosk()
+    _status(env.floor_command(hearing, ADMIT_CUSTODY, csrf_token(env.client)), 200)
+    env.client.cookies.clear()  # the endpoint, not the judge's session
+    views: list[Any] = []
+    with env.client.websocket_connect(f"/ws/hearings/{hearing}/media", headers=headers) as ws:
+        welcome = ws.receive_json()
+        assert (welcome["type"], welcome["seat"], welcome["floor"]) == ("welcome", "custody", _custody_view(1))
+
+        def ask(kind: str) -> None:
+            ws.send_json({"type": kind, "speaker": DETAINEE})
+            views.append(ws.receive_json())
+
+        for kind in kinds[:-1]:
+            ask(kind)
+        new = env.appended(lambda: ask(kinds[-1]))
+        ws.send_json({"type": "leave"})
+        with pytest.raises(WebSocketDisconnect):
+            ws.receive_json()
+    version = 1 + len(kinds)
+    queued = [DETAINEE] if kinds[-1] == "request" else []
+    assert views[-1] == _custody_view(version, queued=queued)
+    assert env.floor_version(hearing) == version
+    action = Action.FLOOR_REQUESTED if kinds[-1] == "request" else Action.FLOOR_WITHDRAWN
+    assert [shape(e) for e in new] == [(action.value, hearing, "device", endpoint_id)]
+    assert new[0].actor_role == "custody"
+    assert new[0].payload == {"version": version, "speaker": DETAINEE}
+    return new
+
+
+@scenario(Action.FLOOR_REQUESTED, "custody-endpoint")
+def _floor_requested_by_custody(env: Env) -> list[Logged]:
+    return _custody_asks(env, "request")
+
+
+@scenario(Action.FLOOR_WITHDRAWN, "custody-endpoint")
+def _floor_withdrawn_by_custody(env: Env) -> list[Logged]:
+    return _custody_asks(env, "request", "withdraw")
+
+
+@scenario(Action.LOBBY_DENIED, "custody-turned-away")
+def _lobby_denied(env: Env) -> list[Logged]:
+    judge = env.sign_in_as("judge")
+    hearing = env.court.hearing_a
+    env.open_hearing(hearing)
+    endpoint_id, headers = env.custody_kiosk()
+    token = csrf_token(env.client)
+    responses: list[Any] = []
+    told: list[Any] = []
+    # The device's token decides who the socket is; the judge's cookie goes along unused.
+    with env.client.websocket_connect(f"/ws/hearings/{hearing}/media", headers=headers) as ws:
+        welcome = ws.receive_json()
+        assert (welcome["type"], welcome["floor"]) == ("welcome", _custody_view(0, admitted=False))
+
+        def deny() -> None:
+            responses.append(env.floor_command(hearing, {"action": "deny", "seat": "custody"}, token))
+            told.append(ws.receive_json()["type"])
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_json()
+            told.append(closed.value.code)
+
+        new = env.appended(deny)
+    _status(responses[0], 200)
+    assert responses[0].json()["version"] == 0 == env.floor_version(hearing)
+    assert told == ["denied", 4403]
+    assert [shape(e) for e in new] == [
+        user(Action.LOBBY_DENIED, judge, hearing),
+        (Action.PARTICIPANT_LEFT.value, hearing, "device", endpoint_id),
+    ]
+    # Turning a seat away changes no floor: the version stays where it was.
+    assert [e.payload for e in new] == [{"version": 0, "seat": "custody"}, {"seat": "custody", "reason": "denied"}]
+    return new
+
+
 @scenario(Action.AUDIT_READ, "web-auditor")
 def _audit_read_web(env: Env) -> list[Logged]:
     env.sign_in_as("judge")
@@ -788,9 +1027,20 @@ def test_the_scenarios_cover_every_action() -> None:
 
 
 # --- refused or invalid operations append nothing -------------------------------
+# (or, where the refusal itself is audited, exactly its own entries)
+
+
+@dataclasses.dataclass(frozen=True)
+class Recorded:
+    """An operation whose refusal leaves a record: exactly these entries
+    (shape, payload), and nothing else."""
+
+    operation: Callable[[], None]
+    entries: list[tuple[Shape, dict[str, object]]]
+
 
 # Each returns the operation to check, after its own set-up.
-Refusal = Callable[[Env], Callable[[], None]]
+Refusal = Callable[[Env], Callable[[], None] | Recorded]
 REFUSALS: dict[str, Refusal] = {}
 
 
@@ -1054,6 +1304,173 @@ def _cli_checkpoint_unwritable(env: Env) -> Callable[[], None]:
     return lambda: _cli_refused(env, "audit", "checkpoint", "--out", str(out), error="invalid_input")
 
 
+def _judge_at_live_hearing(env: Env, *setup: dict[str, Any]) -> tuple[int, str]:
+    """The judge signed in, hearing A live, `setup` applied: (hearing, CSRF token)."""
+    env.sign_in_as("judge")
+    hearing = env.court.hearing_a
+    env.open_hearing(hearing)
+    token = csrf_token(env.client)
+    for body in setup:
+        _status(env.floor_command(hearing, body, token), 200)
+    return hearing, token
+
+
+def _refused_command(env: Env, hearing: int, body: Any, token: str, status: int, error: str) -> None:
+    version = env.floor_version(hearing)
+    response = env.floor_command(hearing, body, token)
+    assert (response.status_code, response.json()["error"]) == (status, error), response.text[:500]
+    assert env.floor_version(hearing) == version
+
+
+def _denied(kind: str, actor_id: int, method: str, path: str, hearing: int) -> tuple[Shape, dict[str, object]]:
+    """The refusal's own entry: a system entry, the refused hearing in its payload."""
+    return (Action.ACCESS_DENIED.value, None, kind, actor_id), {
+        "method": method,
+        "path": path,
+        "target_hearing": hearing,
+    }
+
+
+@refusal("floor-command-by-a-clerk")
+def _floor_by_clerk(env: Env) -> Recorded:
+    hearing = env.court.hearing_a
+    env.open_hearing(hearing)
+    clerk = env.sign_in_as("clerk")
+    token = csrf_token(env.client)  # a valid token: the role is what is refused
+    return Recorded(
+        lambda: _refused_command(env, hearing, ADMIT_CUSTODY, token, 403, "permission_denied"),
+        [_denied("user", clerk, "POST", f"/hearings/{hearing}/floor", hearing)],
+    )
+
+
+@refusal("floor-command-by-a-judge-of-another-courtroom")
+def _floor_other_courtroom(env: Env) -> Recorded:
+    judge = env.sign_in_as("judge")
+    hearing_b = env.court.hearing_b
+    env.open_hearing(hearing_b)
+    token = csrf_token(env.client)
+    return Recorded(
+        lambda: _refused_command(env, hearing_b, ADMIT_CUSTODY, token, 403, "permission_denied"),
+        [_denied("user", judge, "POST", f"/hearings/{hearing_b}/floor", hearing_b)],
+    )
+
+
+@refusal("floor-commands-malformed")
+def _floor_malformed(env: Env) -> Callable[[], None]:
+    hearing, token = _judge_at_live_hearing(env)
+    bad: list[Any] = [
+        "not json",
+        {"action": "explode"},
+        {"action": "mute"},
+        {"action": "mute", "seat": "custody", "extra": 1},
+        {"action": "mode", "mode": "chaos"},
+        {"action": "request", "speaker": "gallery:observer"},
+    ]
+
+    def run() -> None:
+        for body in bad:
+            _refused_command(env, hearing, body, token, 400, "invalid_input")
+
+    return run
+
+
+@refusal("floor-grant-with-an-empty-queue")
+def _floor_grant_empty(env: Env) -> Callable[[], None]:
+    hearing, token = _judge_at_live_hearing(env)
+    return lambda: _refused_command(env, hearing, {"action": "grant"}, token, 409, "queue_empty")
+
+
+@refusal("floor-conflicts")
+def _floor_conflicts(env: Env) -> Callable[[], None]:
+    hearing, token = _judge_at_live_hearing(env, {"action": "mute", "seat": "custody"})
+    conflicts = [
+        ({"action": "take_back"}, "no_floor"),
+        ({"action": "mute", "seat": "custody"}, "already_muted"),
+        ({"action": "mute", "seat": "judge"}, "judge_not_affected"),
+        (_ask(DETAINEE), "not_admitted"),
+        ({"action": "deny", "seat": "courtroom"}, "not_waiting"),
+        ({"action": "mode", "mode": "controlled", "version": 0}, "stale_version"),
+    ]
+
+    def run() -> None:
+        for body, error in conflicts:
+            _refused_command(env, hearing, body, token, 409, error)
+
+    return run
+
+
+@refusal("floor-command-with-a-forged-csrf-token")
+def _floor_forged_csrf(env: Env) -> Callable[[], None]:
+    hearing, _ = _judge_at_live_hearing(env)
+    return lambda: _refused_command(env, hearing, ADMIT_CUSTODY, "0" * 64, 403, "csrf_rejected")
+
+
+@refusal("floor-command-on-a-hearing-not-live")
+def _floor_not_live(env: Env) -> Callable[[], None]:
+    env.sign_in_as("judge")
+    token = csrf_token(env.client)
+    hearing = env.court.hearing_a  # still scheduled
+    return lambda: _refused_command(env, hearing, ADMIT_CUSTODY, token, 409, "hearing_not_open")
+
+
+def _custody_says(env: Env, hearing: int, headers: dict[str, str], message: dict[str, Any], error: str) -> None:
+    """The custody endpoint joins, sends one message, is refused with `error`, and leaves."""
+    version = env.floor_version(hearing)
+    with env.client.websocket_connect(f"/ws/hearings/{hearing}/media", headers=headers) as ws:
+        assert ws.receive_json()["type"] == "welcome"
+        ws.send_json(message)
+        assert ws.receive_json()["error"] == error
+        ws.send_json({"type": "leave"})
+        with pytest.raises(WebSocketDisconnect):
+            ws.receive_json()
+    assert env.floor_version(hearing) == version
+
+
+def _custody_session(endpoint_id: int, hearing: int, *between: tuple[Shape, dict[str, object]]) -> list[Any]:
+    device = ("device", endpoint_id)
+    return [
+        ((Action.PARTICIPANT_JOINED.value, hearing, *device), {"seat": "custody"}),
+        *between,
+        ((Action.PARTICIPANT_LEFT.value, hearing, *device), {"seat": "custody", "reason": "left"}),
+    ]
+
+
+@refusal("custody-requests-for-the-prosecutor")
+def _custody_for_prosecutor(env: Env) -> Recorded:
+    hearing, _ = _judge_at_live_hearing(env, ADMIT_CUSTODY)
+    endpoint_id, headers = env.custody_kiosk()
+    env.client.cookies.clear()
+    path = f"/ws/hearings/{hearing}/media"
+    # Joining and leaving are audited; the refused request adds its refusal only.
+    denied = _denied("device", endpoint_id, "WEBSOCKET", path, hearing)
+    return Recorded(
+        lambda: _custody_says(env, hearing, headers, {"type": "request", "speaker": PROSECUTOR}, "permission_denied"),
+        _custody_session(endpoint_id, hearing, denied),
+    )
+
+
+@refusal("custody-requests-from-the-lobby")
+def _custody_from_lobby(env: Env) -> Recorded:
+    hearing, _ = _judge_at_live_hearing(env)
+    endpoint_id, headers = env.custody_kiosk()
+    env.client.cookies.clear()
+    return Recorded(
+        lambda: _custody_says(env, hearing, headers, {"type": "request", "speaker": DETAINEE}, "not_admitted"),
+        _custody_session(endpoint_id, hearing),
+    )
+
+
+@refusal("custody-withdraws-what-it-never-asked")
+def _custody_withdraws_nothing(env: Env) -> Recorded:
+    hearing, _ = _judge_at_live_hearing(env, ADMIT_CUSTODY)
+    endpoint_id, headers = env.custody_kiosk()
+    env.client.cookies.clear()
+    return Recorded(
+        lambda: _custody_says(env, hearing, headers, {"type": "withdraw", "speaker": DETAINEE}, "not_requested"),
+        _custody_session(endpoint_id, hearing),
+    )
+
+
 def _status(response: Any, expected: int) -> None:
     assert response.status_code == expected, response.text[:500]
 
@@ -1061,5 +1478,9 @@ def _status(response: Any, expected: int) -> None:
 @pytest.mark.parametrize("name", list(REFUSALS))
 def test_refused_or_invalid_operations_append_nothing(env: Env, name: str) -> None:
     env.court  # noqa: B018
-    operation = REFUSALS[name](env)
-    assert env.appended(operation) == []
+    prepared = REFUSALS[name](env)
+    if isinstance(prepared, Recorded):
+        new = env.appended(prepared.operation)
+        assert [(shape(e), e.payload) for e in new] == prepared.entries
+    else:
+        assert env.appended(prepared) == []

@@ -122,7 +122,8 @@ def test_the_judge_admits_grants_and_takes_back_the_floor_and_the_clerk_follows(
         judge.get_by_role("button", name="Take back the floor").click()
         panel.get_by_text("The judge has the floor.").wait_for(timeout=2000)
         wait_until(lambda: not room.routes["judge"].hears("custody"), timeout=2)
-        time.sleep(0.3)  # what was already on its way
+        # What was already on its way still plays out of the browser's jitter buffer.
+        wait_until(lambda: energy_over(judge, 0.5) < heard / 200, timeout=5)
         after = energy_over(judge, 1.0)
         assert after < heard / 100, (silent, heard, after)
         clerk_panel.get_by_text("The judge has the floor.").wait_for(timeout=2000)
@@ -135,6 +136,16 @@ def test_the_judge_admits_grants_and_takes_back_the_floor_and_the_clerk_follows(
         judge.keyboard.press("g")
         panel.get_by_text("Prosecutor (Courtroom) has the floor").wait_for(timeout=2000)
 
+        # The hearing starts; P pauses it. The page stays, and so does the judge's link.
+        judge.get_by_role("button", name="Start", exact=True).click()
+        judge.locator("[data-role=hearing-state]").filter(has_text="in session").wait_for(timeout=5000)
+        judge.keyboard.press("p")
+        judge.locator("[data-role=hearing-state]").filter(has_text="paused").wait_for(timeout=5000)
+        clerk.locator("[data-role=hearing-state]").filter(has_text="paused").wait_for(timeout=5000)
+        assert judge.get_by_role("status").filter(has_text="Connected").count() == 1 and "judge" in room.peers
+        judge.get_by_role("button", name="Resume", exact=True).click()
+        judge.locator("[data-role=hearing-state]").filter(has_text="in session").wait_for(timeout=5000)
+
         # Danish, switched on the page.
         judge.get_by_role("button", name="Dansk").click()
         judge.locator("[data-panel]").get_by_text("Anklager (Retssalen) har ordet").wait_for(timeout=5000)
@@ -144,7 +155,14 @@ def test_the_judge_admits_grants_and_takes_back_the_floor_and_the_clerk_follows(
         custody.join(timeout=10)
 
     actions = [e.action for e in logged(services) if e.hearing_id == h]
-    for expected in ("lobby.admitted", "floor.mode_changed", "floor.requested", "floor.granted", "floor.taken_back"):
+    for expected in (
+        "lobby.admitted",
+        "floor.mode_changed",
+        "floor.requested",
+        "floor.granted",
+        "floor.taken_back",
+        "hearing.paused",
+    ):
         assert expected in actions
     print(f"request shown on the panel {shown_after * 1000:.0f} ms after the endpoint sent it;")
     print(f"audio energy at the judge: before {silent:.2e}, with the floor {heard:.2e}, taken back {after:.2e}")

@@ -91,7 +91,7 @@ class Panel {
         if (message.speaking) this.speaking[message.seat] = performance.now();
         break;
       case "hearing":
-        location.reload(); // the lifecycle moved: the page's controls change with it
+        this.hearingMoved(message.state, message.transitions);
         break;
       case "error":
         this.showError(message.message);
@@ -131,6 +131,44 @@ class Panel {
     }
   }
 
+  // --- the lifecycle: without reloading, so the judge's video link stays up ---
+
+  async transition(form) {
+    // getAttribute: form.action would be the form's input named "action".
+    const response = await fetch(form.getAttribute("action"), {
+      method: "POST",
+      headers: { Accept: "application/json" },
+      body: new URLSearchParams(new FormData(form)),
+    });
+    const body = await response.json();
+    if (response.ok) this.hearingMoved(body.state, body.transitions);
+    else this.showError(body.message);
+  }
+
+  hearingMoved(state, transitions) {
+    if (!transitions.length) {
+      location.reload(); // the hearing has ended: the page says so
+      return;
+    }
+    const badge = document.querySelector("[data-role=hearing-state]");
+    badge.textContent = this.t(`state.${state}`);
+    badge.className = `state state-${state}`;
+    const controls = document.querySelector("[data-role=controls]");
+    if (!controls) return;
+    const template = controls.querySelector("form");
+    controls.replaceChildren(
+      ...transitions.map((action) => {
+        const form = template.cloneNode(true);
+        form.querySelector("input[name=action]").value = action;
+        const button = form.querySelector("button");
+        button.className = `action-${action}`;
+        button.dataset.transition = action;
+        button.textContent = this.t(`transition.${action}`);
+        return form;
+      }),
+    );
+  }
+
   showError(text) {
     const box = this.$("error");
     box.textContent = text;
@@ -159,6 +197,13 @@ class Panel {
       });
     }
     if (this.canAct) document.addEventListener("keydown", (event) => this.shortcut(event));
+    const controls = document.querySelector("[data-role=controls]");
+    if (controls && this.canAct) {
+      controls.addEventListener("submit", (event) => {
+        event.preventDefault();
+        this.transition(event.target);
+      });
+    }
   }
 
   commandFor(act) {

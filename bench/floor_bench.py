@@ -1,0 +1,800 @@
+"""Speaker-order benchmark: from the judge's click to the mixer, and to the ear.
+
+Measures, for each of N grant / take-back pairs through the real server
+(uvicorn, the application, SQLite, a live hearing in controlled mode):
+
+1. click -> the mixer applies the change: from just before the judge's panel
+   sends `POST /hearings/{id}/floor` to the end of the first mixer tick that
+   mixes with the new routes, split at the server into its stages (session
+   check, the floor's audited transaction, commit, route swap, the wait for
+   the next 20 ms tick) by timing wrappers installed in the server process;
+2. click -> the change is heard at a receiver: the custody seat sends a
+   steady tone; the judge's seat decodes what the server sends it and the
+   tone's arrival (grant) or its end (take back) is found in the decoded
+   audio;
+3. that receiver's own audio latency on the same path (custody -> mixer ->
+   judge), in the same run, interleaved with 1 and 2: with the floor granted,
+   the custody tone is switched off and on at the source and the switch is
+   found in the judge's decoded audio, so that "heard" can be compared with
+   "audio latency + 40 ms".
+
+The server runs in its own process (pinned to one core when there are two),
+the two seats and the panel's HTTP connection in this one; both read
+CLOCK_MONOTONIC, which is shared by every process of the machine. Prints
+figures and compares them with the targets; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import contextlib
+import dataclasses
+import json
+import logging
+import math
+import multiprocessing
+import multiprocessing.context
+import os
+import platform
+import re
+import shlex
+import socket
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import aiortc
+import av
+import numpy as np
+import sqlalchemy
+import starlette
+import uvicorn
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from machine_facts import cpu_model, load_average  # bench/machine_facts.py
+from media_bench import cores, cpu_seconds, fmt, percentile  # bench/media_bench.py
+from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection
+
+from hearing.app import create_app
+from hearing.audit.log import SYSTEM
+from hearing.auth import devices, signin, users
+from hearing.auth.roles import Role
+from hearing.clock import utcnow
+from hearing.config import Settings
+from hearing.db.models import Base, Court, Courtroom, CustodyFacility, Hearing, StaffUser
+from hearing.docket.lifecycle import HearingState
+from hearing.docket.parties import EndpointKind, HearingKind
+from hearing.media import aiortc_hooks
+from hearing.media.client import MediaClient
+from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Pcm
+from hearing.media.room import Room
+from hearing.media.tracks import Pacer, to_frame, to_mono
+from hearing.services import Services
+from hearing.speaker_order import presiding
+from hearing.speaker_order.floor import Floor
+from hearing.web import panel, routing
+from hearing.web.panel import Panels
+from hearing.web.routing import SESSION_COOKIE, StaffPrincipal, session_signer
+
+TARGET_APPLIED_P95_MS = 20.0  # click -> first mix with the change
+TARGET_HEARD_EXTRA_MS = 40.0  # click -> heard, over the receiver's audio latency
+
+LOOPBACK = ("127.0.0.1",)
+FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
+TICK_SECONDS = FRAME_SECONDS  # the mixer's period
+TONE_HZ = 1000.0  # 48 whole cycles in a frame: every frame of the tone is the same
+TONE_AMPLITUDE = 0.5
+LOUD = 0.2 * 32767  # a sample over this is the tone; Opus's ringing after it stays far under
+QUIET_FRAMES = 5  # 100 ms under the threshold: the tone is gone, not a gap
+QUIET_BEFORE = 0.1  # seconds of silence before a change that should make the tone heard
+SETTLE = 0.35  # seconds after each change: the change has reached the ear well before the next
+CSRF_INPUT = re.compile(rb'name="csrf_token" value="([0-9a-f]{64})"')
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--repeats", type=int, default=50, help="grant / take-back pairs measured (default 50)")
+    parser.add_argument("--warmup", type=int, default=3, help="pairs before measuring (default 3)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the random delays before clicks")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write every sample and the summary here")
+    args = parser.parse_args(argv)
+    if args.repeats < 2 or args.warmup < 0:
+        parser.error("--repeats takes at least 2, --warmup at least 0")
+    return args
+
+
+def print_header(args: argparse.Namespace, server_core: int | None, endpoint_core: int | None) -> None:
+    print("speaker-order benchmark")
+    print(f"command:    {shlex.join([sys.executable, *sys.argv])}")
+    print(f"date:       {datetime.now().astimezone().isoformat(timespec='seconds')}")
+    print(f"cpu:        {cpu_model()}, {os.cpu_count()} cores, affinity {sorted(os.sched_getaffinity(0))}")
+    print(f"load avg:   {load_average()} (1/5/15 min, at start)")
+    print(f"kernel:     {platform.system()} {platform.release()}")
+    print(f"python:     {platform.python_implementation()} {platform.python_version()}")
+    print(
+        f"packages:   aiortc {aiortc.__version__}, av {av.__version__}, uvicorn {uvicorn.__version__} (h11), "
+        f"starlette {starlette.__version__}, SQLAlchemy {sqlalchemy.__version__}, SQLite {sqlite3.sqlite_version}"
+    )
+    print(f"pinning:    server process on core {server_core}, seats and panel (this process) on core {endpoint_core}")
+    print("database:   SQLite in a temporary directory (WAL, synchronous=FULL, as the application sets it)")
+    print(
+        f"runs:       {args.warmup} warm-up and {args.repeats} measured grant / take-back pairs, controlled mode; "
+        f"each change settles {SETTLE * 1000:.0f} ms; a random 0-{TICK_SECONDS * 1000:.0f} ms before each click"
+    )
+    print(
+        f"audio:      custody sends a steady {TONE_HZ:.0f} Hz tone at {TONE_AMPLITUDE:g} of full scale; the judge's "
+        "seat decodes; a sample over 0.2 of full scale is the tone"
+    )
+    print()
+
+
+# ---------------------------------------------------------------- the server process
+
+
+@dataclasses.dataclass
+class Stamps:
+    """When one command passed each stage in the server (CLOCK_MONOTONIC seconds)."""
+
+    auth_start: float = math.nan  # the route's guard starts checking the session
+    auth_end: float = math.nan
+    act_start: float = math.nan  # the floor's transaction, in a worker thread
+    act_end: float = math.nan
+    announce: float = math.nan  # committed; back on the event loop
+    applied: float = math.nan  # the room's routes swapped
+    tick_start: float = math.nan  # the first mixer tick with the new routes ...
+    mixed: float = math.nan  # ... has handed every receiver its mix
+
+
+class Probe:
+    """Timing wrappers around the panel's command path and the room's mixer.
+    They only read the clock; the code they wrap runs unchanged."""
+
+    def __init__(self) -> None:
+        self.request = Stamps()
+        self.current: Stamps | None = None
+        self.waiting: dict[int, Stamps] = {}  # by id(room): applied, not yet mixed
+        self.done: dict[int, Stamps] = {}  # by floor version
+
+    def install(self) -> None:
+        probe = self
+        authenticate = routing.authenticate_staff
+        act = presiding.act
+        announce = Panels.announce
+        apply = Room.apply
+        tick = Room.tick
+
+        # The route guard looks authenticate_staff up in routing's globals on
+        # every request, the panel looks up presiding.act: both can be wrapped.
+        async def timed_authenticate(request: HTTPConnection) -> StaffPrincipal:
+            probe.request = Stamps(auth_start=time.monotonic())
+            try:
+                return await authenticate(request)
+            finally:
+                probe.request.auth_end = time.monotonic()
+
+        def timed_act(*args: Any, **kwargs: Any) -> Floor:
+            stamps = probe.request
+            stamps.act_start = time.monotonic()
+            try:
+                return act(*args, **kwargs)
+            finally:
+                stamps.act_end = time.monotonic()
+
+        def timed_announce(self: Panels, hearing_id: int, floor: Floor, *, endpoints: bool = True) -> None:
+            if not endpoints:  # a seat joining re-announces the floor: not a command
+                announce(self, hearing_id, floor, endpoints=endpoints)
+                return
+            stamps, probe.request = probe.request, Stamps()
+            stamps.announce = time.monotonic()
+            probe.current = stamps
+            try:
+                announce(self, hearing_id, floor, endpoints=endpoints)
+            finally:
+                probe.current = None
+            probe.done[floor.version] = stamps
+
+        def timed_apply(self: Room, state: Any) -> None:
+            apply(self, state)
+            if probe.current is not None:
+                probe.current.applied = time.monotonic()
+                probe.waiting[id(self)] = probe.current
+
+        def timed_tick(self: Room) -> None:
+            start = time.monotonic()
+            tick(self)
+            stamps = probe.waiting.pop(id(self), None)
+            if stamps is not None:
+                stamps.tick_start, stamps.mixed = start, time.monotonic()
+
+        routing.authenticate_staff = timed_authenticate
+        presiding.act = timed_act
+        Panels.announce = timed_announce  # type: ignore[method-assign]
+        Room.apply = timed_apply  # type: ignore[method-assign]
+        Room.tick = timed_tick  # type: ignore[method-assign]
+        assert panel.presiding is presiding  # the panel calls the wrapped act through this module
+
+
+def server_main(conn: Connection, data_dir: str, port: int, core: int | None) -> None:
+    """The application under uvicorn, as `hearing serve` runs it, with the probe."""
+    if core is not None:
+        os.sched_setaffinity(0, {core})
+    logging.basicConfig(level=logging.WARNING)
+    probe = Probe()
+    probe.install()
+    settings = Settings(data_dir=Path(data_dir), host="127.0.0.1", port=port, cookie_secure=False)
+    app = create_app(settings)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            ws_max_size=256 * 1024,
+            access_log=False,
+            log_config=None,
+            lifespan="on",
+        )
+    )
+    threading.Thread(target=answer, args=(conn, server, probe), name="bench pipe", daemon=True).start()
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+
+
+def answer(conn: Connection, server: uvicorn.Server, probe: Probe) -> None:
+    """The orchestrator's questions, off the server's event loop."""
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            server.should_exit = True
+            return
+        if message == "ready":
+            deadline = time.monotonic() + 30
+            while not server.started and time.monotonic() < deadline:
+                time.sleep(0.02)
+            conn.send(server.started)
+        elif message == "stamps":
+            # Plain dicts: this module is __mp_main__ here, __main__ there.
+            conn.send({version: dataclasses.asdict(s) for version, s in probe.done.items()})
+        elif message == "stop":
+            server.should_exit = True
+            conn.send(None)
+            return
+
+
+class ServerProcess:
+    def __init__(self, data_dir: Path, port: int, core: int | None) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, theirs = ctx.Pipe()
+        self.process = ctx.Process(
+            target=server_main, args=(theirs, str(data_dir), port, core), name="server", daemon=True
+        )
+        self.process.start()
+        theirs.close()
+
+    @property
+    def pid(self) -> int:
+        assert self.process.pid is not None
+        return self.process.pid
+
+    def call(self, message: str, timeout: float = 60.0) -> Any:
+        self.conn.send(message)
+        if not self.conn.poll(timeout):
+            raise TimeoutError(f"server: no reply to {message!r} in {timeout:g} s")
+        return self.conn.recv()
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            with contextlib.suppress(Exception):
+                self.call("stop", timeout=10)
+            self.process.join(15)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(5)
+        self.conn.close()
+
+
+# ---------------------------------------------------------------- the database
+
+
+@dataclasses.dataclass(frozen=True)
+class Seeded:
+    hearing_id: int
+    judge_cookie: str  # a signed session cookie, as after signing in
+    custody_token: str  # the custody kiosk's device token
+
+
+def seed(data_dir: Path) -> Seeded:
+    """A court with one courtroom, its judge, one custody facility with an
+    enrolled kiosk, and one hearing open now."""
+    svc = Services.from_settings(Settings(data_dir=data_dir), create_keys=True)
+    try:
+        Base.metadata.create_all(svc.engine)
+
+        def work(db: Session) -> tuple[int, str, str]:
+            court = Court(name="Bench Court")
+            db.add(court)
+            db.flush()
+            courtroom = Courtroom(court_id=court.id, name="Room A")
+            facility = CustodyFacility(name="Facility A")
+            db.add_all([courtroom, facility])
+            db.flush()
+            judge = users.add_user(
+                db,
+                svc.keys,
+                SYSTEM,
+                username="judge",
+                display_name="The Judge",
+                role=Role.JUDGE,
+                password=os.urandom(16).hex(),
+                courtroom=courtroom,
+                totp_confirmed=True,
+            )
+            now = utcnow()
+            hearing = Hearing(
+                case_number="SS 1-100/2026",
+                kind=HearingKind.REMAND_EXTENSION,
+                courtroom_id=courtroom.id,
+                facility_id=facility.id,
+                scheduled_start=now,
+                scheduled_end=now + timedelta(minutes=30),
+                detainee_name="Bench Detainee",
+                detainee_reference="REF-1",
+                state=HearingState.OPEN,
+            )
+            db.add(hearing)
+            db.flush()
+            kiosk = devices.enroll(
+                db, svc.keys, SYSTEM, kind=EndpointKind.CUSTODY, name="kiosk-a", site="Facility A", now=now
+            )
+            session = signin.start_session(db, db.get_one(StaffUser, judge.user_id), now)
+            return hearing.id, session, kiosk.token
+
+        hearing_id, session, token = svc.unit_of_work(work)
+        cookie = session_signer(svc).sign(session.encode()).decode()
+        return Seeded(hearing_id, cookie, token)
+    finally:
+        svc.close()
+
+
+# ---------------------------------------------------------------- the judge's panel over HTTP
+
+
+class Panel:
+    """The judge's panel: one keep-alive HTTP/1.1 connection, as a browser
+    page keeps to its server, sending the floor's commands."""
+
+    def __init__(self, port: int, hearing_id: int, cookies: dict[str, str]) -> None:
+        self.port = port
+        self.hearing_id = hearing_id
+        self.cookies = dict(cookies)
+        self.csrf = ""
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        # The page's form token: HMAC of the CSRF cookie the page set.
+        status, body = await self.request("GET", "/signin")
+        match = CSRF_INPUT.search(body)
+        if status != 200 or match is None:
+            raise RuntimeError(f"no CSRF token on /signin (HTTP {status})")
+        self.csrf = match.group(1).decode()
+
+    async def request(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> Any:
+        assert self.reader is not None and self.writer is not None, "open first"
+        lines = [
+            f"{method} {path} HTTP/1.1",
+            f"Host: 127.0.0.1:{self.port}",
+            f"Origin: http://127.0.0.1:{self.port}",
+            "Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+            f"Content-Length: {len(body)}",
+            *(f"{k}: {v}" for k, v in (headers or {}).items()),
+        ]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+        status = int(head[0].split()[1])
+        length = 0
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+            elif name.lower() == "set-cookie":
+                cookie = value.strip().split(";", 1)[0]
+                key, _, val = cookie.partition("=")
+                self.cookies[key] = val
+            elif name.lower() == "transfer-encoding":
+                raise RuntimeError("chunked responses are not read here")
+        return status, await self.reader.readexactly(length)
+
+    async def command(self, body: dict[str, str]) -> tuple[float, float, int]:
+        """(click, response, floor version): the click is the moment just before sending."""
+        raw = json.dumps(body).encode()
+        headers = {"Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": self.csrf}
+        clicked = time.monotonic()
+        status, reply = await self.request("POST", f"/hearings/{self.hearing_id}/floor", raw, headers)
+        answered = time.monotonic()
+        if status != 200:
+            raise RuntimeError(f"{body}: HTTP {status}: {reply[:200]!r}")
+        return clicked, answered, int(json.loads(reply)["version"])
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(Exception):
+                await self.writer.wait_closed()
+
+
+# ---------------------------------------------------------------- the seats' audio
+
+
+class SwitchedTone(MediaStreamTrack):
+    """The custody microphone: a steady tone the bench switches off and on.
+
+    `switches` logs each switch's mouth time: the first sample of the first
+    frame in the new state, taken as captured 20 ms before that frame is
+    handed over (a microphone delivers a frame when it is full), as in
+    bench/media_bench.py."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        t = np.arange(FRAME_SAMPLES) / SAMPLE_RATE
+        self.tone: Pcm = (np.sin(2 * math.pi * TONE_HZ * t) * TONE_AMPLITUDE * 32767).astype(np.int16)
+        self.silence: Pcm = np.zeros(FRAME_SAMPLES, dtype=np.int16)
+        self.pacer = Pacer()
+        self.sounding = True  # not `on`: the track's event emitter has that name
+        self.sent = True
+        self.switches: list[tuple[float, bool]] = []
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        pts = await self.pacer.next() * FRAME_SAMPLES
+        on = self.sounding
+        if on != self.sent:
+            self.switches.append((time.monotonic() - FRAME_SECONDS, on))
+            self.sent = on
+        return to_frame(self.tone if on else self.silence, pts)
+
+
+class Ear:
+    """What the judge's seat hears: for every decoded frame, when it arrived
+    and where its loud samples are. Sample k of a frame arriving at t can be
+    played at t + k / 48000 at the earliest."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.loud: list[tuple[int, int]] = []  # (first, last) loud sample, (-1, -1) if quiet
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def attach(self, track: MediaStreamTrack) -> None:
+        if track.kind == "audio":
+            self.tasks.append(asyncio.create_task(self._listen(track), name="ear"))
+
+    async def _listen(self, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                at = time.monotonic()
+                assert isinstance(frame, av.AudioFrame)
+                loud = np.flatnonzero(np.abs(to_mono(frame).astype(np.int32)) > LOUD)
+                self.loud.append((int(loud[0]), int(loud[-1])) if loud.size else (-1, -1))
+                self.times.append(at)
+
+    def quiet(self, start: float, end: float) -> bool:
+        return all(self.loud[i][0] < 0 for i in range(bisect.bisect_left(self.times, start), self._before(end)))
+
+    def _before(self, at: float) -> int:
+        return bisect.bisect_left(self.times, at)
+
+    def heard_after(self, at: float) -> float | None:
+        """When the first loud sample after `at` can be played, if it was quiet
+        just before `at`."""
+        if not self.quiet(at - QUIET_BEFORE, at):
+            return None
+        for i in range(self._before(at), len(self.times)):
+            first = self.loud[i][0]
+            if first >= 0:
+                return self.times[i] + first / SAMPLE_RATE
+        return None
+
+    def gone_after(self, at: float) -> float | None:
+        """When the silence after the last loud sample following `at` can be
+        played: the first of at least 100 ms under the threshold. None if it
+        was not loud just before `at`, or the tone did not end."""
+        start = self._before(at)
+        if start == 0 or self.loud[start - 1][0] < 0:
+            return None
+        run = 0
+        for i in range(start, len(self.times)):
+            run = run + 1 if self.loud[i][0] < 0 else 0
+            if run == QUIET_FRAMES:
+                last = i - QUIET_FRAMES  # the last loud frame
+                return self.times[last] + (self.loud[last][1] + 1) / SAMPLE_RATE
+        return None
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+# ---------------------------------------------------------------- the run
+
+
+@dataclasses.dataclass
+class Change:
+    """One click and what followed, in seconds of CLOCK_MONOTONIC."""
+
+    action: str
+    version: int
+    clicked: float
+    answered: float
+    ear: float | None  # heard (grant) or gone (take back) at the judge's seat
+    server: Stamps = dataclasses.field(default_factory=Stamps)
+
+
+@dataclasses.dataclass
+class Samples:
+    changes: list[Change] = dataclasses.field(default_factory=list)
+    onsets: list[float] = dataclasses.field(default_factory=list)  # tone on at custody -> heard, ms
+    offsets: list[float] = dataclasses.field(default_factory=list)  # tone off at custody -> gone, ms
+    missed: int = 0  # switches not found at the ear in time
+    server_cores: float = math.nan
+    endpoint_cores: float = math.nan
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        await asyncio.sleep(0.05)
+
+
+async def sleep_until(at: float) -> None:
+    await asyncio.sleep(max(0.0, at - time.monotonic()))
+
+
+async def run(args: argparse.Namespace, port: int, seeded: Seeded, server: ServerProcess) -> Samples:
+    url = f"ws://127.0.0.1:{port}/ws/hearings/{seeded.hearing_id}/media"
+    judge_panel = Panel(port, seeded.hearing_id, {SESSION_COOKIE: seeded.judge_cookie})
+    source, ear = SwitchedTone(), Ear()
+    custody = MediaClient(url, headers={"Authorization": f"Device {seeded.custody_token}"})
+    judge = MediaClient(url, headers={"Cookie": f"{SESSION_COOKIE}={seeded.judge_cookie}"}, on_track=ear.attach)
+    rng = np.random.default_rng(args.seed)
+    samples = Samples()
+    try:
+        await judge_panel.open()
+        # The judge lets custody in from the lobby and takes control of the floor.
+        await judge_panel.command({"action": "admit", "seat": "custody"})
+        await judge_panel.command({"action": "mode", "mode": "controlled"})
+        await custody.connect([source])
+        await judge.connect()
+        await wait_until(
+            lambda: len(ear.times) >= 50 and custody.connection.connectionState == "connected",
+            30,
+            "the judge's seat receives no audio",
+        )
+        if not ear.quiet(time.monotonic() - 0.5, time.monotonic()):
+            raise RuntimeError("the judge hears custody before the floor is granted")
+
+        async def change(action: dict[str, str]) -> Change:
+            # A random phase against the mixer's 20 ms tick, as a real click has.
+            await asyncio.sleep(float(rng.uniform(0, TICK_SECONDS)))
+            clicked, answered, version = await judge_panel.command(action)
+            await sleep_until(clicked + SETTLE)
+            found = ear.heard_after(clicked) if action["action"] == "grant" else ear.gone_after(clicked)
+            return Change(action["action"], version, clicked, answered, found)
+
+        async def switch(on: bool) -> None:
+            source.sounding = on
+            await asyncio.sleep(SETTLE)
+            mouth, state = source.switches[-1]
+            assert state is on
+            found = ear.heard_after(mouth) if on else ear.gone_after(mouth)
+            if found is None:
+                samples.missed += 1
+            else:
+                (samples.onsets if on else samples.offsets).append((found - mouth) * 1000)
+
+        grant = {"action": "grant", "speaker": "custody:detainee"}
+        take_back = {"action": "take_back"}
+        for _ in range(args.warmup):
+            await change(grant)
+            await change(take_back)
+        server_cpu, endpoint_cpu, started = cpu_seconds(server.pid), cpu_seconds(os.getpid()), time.monotonic()
+        for repeat in range(args.repeats):
+            samples.changes.append(await change(grant))
+            # The receiver's own audio latency, with the route open.
+            await switch(False)
+            await switch(True)
+            samples.changes.append(await change(take_back))
+            if (repeat + 1) % 10 == 0:
+                print(f"  {repeat + 1} of {args.repeats} pairs", flush=True)
+        elapsed = time.monotonic() - started
+        samples.server_cores = (cpu_seconds(server.pid) - server_cpu) / elapsed
+        samples.endpoint_cores = (cpu_seconds(os.getpid()) - endpoint_cpu) / elapsed
+    finally:
+        for client in (judge, custody):
+            await client.close()
+        await ear.close()
+        await judge_panel.close()
+    stamps = server.call("stamps")
+    for c in samples.changes:
+        if c.version in stamps:
+            c.server = Stamps(**stamps[c.version])
+    return samples
+
+
+# ---------------------------------------------------------------- figures
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    label: str
+    values: list[float]  # milliseconds
+    target: str = ""
+
+    @property
+    def p50(self) -> float:
+        return percentile(self.values, 50)
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.values, 95)
+
+
+def ms(pairs: Sequence[Change], get: Callable[[Change], float | None]) -> list[float]:
+    values = (get(c) for c in pairs)
+    return [v * 1000 for v in values if v is not None and not math.isnan(v)]
+
+
+def rows(samples: Samples) -> list[Row]:
+    every = samples.changes
+    grants = [c for c in every if c.action == "grant"]
+    backs = [c for c in every if c.action == "take_back"]
+
+    def ear_after_mix(c: Change) -> float | None:
+        return None if c.ear is None else c.ear - c.server.mixed
+
+    def click_to_ear(c: Change) -> float | None:
+        return None if c.ear is None else c.ear - c.clicked
+
+    return [
+        Row("click -> guard starts (HTTP in, middleware)", ms(every, lambda c: c.server.auth_start - c.clicked)),
+        Row("  session check (database, worker thread)", ms(every, lambda c: c.server.auth_end - c.server.auth_start)),
+        Row("  CSRF, body, to a worker thread", ms(every, lambda c: c.server.act_start - c.server.auth_end)),
+        Row("  floor transaction (lock, floor, audit)", ms(every, lambda c: c.server.act_end - c.server.act_start)),
+        Row("  commit, back to the event loop", ms(every, lambda c: c.server.announce - c.server.act_end)),
+        Row("  routes swapped (Room.apply)", ms(every, lambda c: c.server.applied - c.server.announce)),
+        Row("click -> routes swapped", ms(every, lambda c: c.server.applied - c.clicked)),
+        Row("  wait for the mixer's next tick", ms(every, lambda c: c.server.tick_start - c.server.applied)),
+        Row(
+            "click -> first mix with the change",
+            ms(every, lambda c: c.server.mixed - c.clicked),
+            f"p95 <= {TARGET_APPLIED_P95_MS:g}",
+        ),
+        Row("click -> HTTP response at the panel", ms(every, lambda c: c.answered - c.clicked)),
+        Row("first mix -> heard at the judge (grant)", ms(grants, ear_after_mix)),
+        Row("first mix -> gone at the judge (take back)", ms(backs, ear_after_mix)),
+        Row("click -> heard (grant)", ms(grants, click_to_ear), "p95 <= latency + 40"),
+        Row("click -> gone (take back)", ms(backs, click_to_ear), "p95 <= latency + 40"),
+        Row("audio latency: custody tone on -> heard", samples.onsets),
+        Row("audio latency: custody tone off -> gone", samples.offsets),
+    ]
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def print_summary(samples: Samples, table: list[Row]) -> dict[str, Any]:
+    print()
+    print(f"{'milliseconds':<46} {'median':>7} {'p95':>7} {'max':>7} {'n':>4}  target")
+    for row in table:
+        top = max(row.values) if row.values else math.nan
+        print(f"{row.label:<46} {fmt(row.p50):>7} {fmt(row.p95):>7} {fmt(top):>7} {len(row.values):>4}  {row.target}")
+    by = {row.label: row for row in table}
+    mixed = by["click -> first mix with the change"]
+    swapped = by["click -> routes swapped"]
+    heard, gone = by["click -> heard (grant)"], by["click -> gone (take back)"]
+    onset, offset = by["audio latency: custody tone on -> heard"], by["audio latency: custody tone off -> gone"]
+    lost = sum(c.ear is None for c in samples.changes)
+    print()
+    print(
+        f"server process {fmt(samples.server_cores, 3)} cores, this process (two seats, the panel) "
+        f"{fmt(samples.endpoint_cores, 3)} cores while measuring; changes not found at the ear: {lost}, "
+        f"latency switches not found: {samples.missed}"
+    )
+    print("targets")
+    applied_ok = mixed.p95 <= TARGET_APPLIED_P95_MS
+    print(
+        f"  click -> first mix p95 <= {TARGET_APPLIED_P95_MS:g} ms: {fmt(mixed.p95)} ms, {verdict(applied_ok)} "
+        f"(routes swapped p95 {fmt(swapped.p95)} ms; the tick wait adds 0-{TICK_SECONDS * 1000:.0f} ms)"
+    )
+    heard_limit, gone_limit = onset.p50 + TARGET_HEARD_EXTRA_MS, offset.p50 + TARGET_HEARD_EXTRA_MS
+    print(
+        f"  click -> heard p95 <= audio latency (median {fmt(onset.p50)}, p95 {fmt(onset.p95)}) + "
+        f"{TARGET_HEARD_EXTRA_MS:g} = {fmt(heard_limit)} ms: {fmt(heard.p95)} ms, {verdict(heard.p95 <= heard_limit)}; "
+        f"heard / latency (medians) {fmt(heard.p50 / onset.p50, 2)}"
+    )
+    print(
+        f"  click -> gone p95 <= tone-off latency (median {fmt(offset.p50)}, p95 {fmt(offset.p95)}) + "
+        f"{TARGET_HEARD_EXTRA_MS:g} = {fmt(gone_limit)} ms: {fmt(gone.p95)} ms, {verdict(gone.p95 <= gone_limit)}; "
+        f"gone / latency (medians) {fmt(gone.p50 / offset.p50, 2)}"
+    )
+    print(flush=True)
+    return {
+        row.label.strip(): {"median_ms": row.p50, "p95_ms": row.p95, "n": len(row.values), "target": row.target}
+        for row in table
+    }
+
+
+def write_json(path: Path, args: argparse.Namespace, samples: Samples, summary: dict[str, Any]) -> None:
+    document = {
+        "command": shlex.join([sys.executable, *sys.argv]),
+        "date": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "cpu": cpu_model(),
+        "repeats": args.repeats,
+        "summary": summary,
+        "changes": [dataclasses.asdict(c) for c in samples.changes],
+        "latency_on_ms": samples.onsets,
+        "latency_off_ms": samples.offsets,
+        "server_cores": samples.server_cores,
+        "endpoint_cores": samples.endpoint_cores,
+    }
+    path.write_text(json.dumps(document, indent=1, default=lambda v: None))
+    print(f"samples written to {path}")
+
+
+# ---------------------------------------------------------------- main
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    aiortc_hooks.restrict_host_addresses(LOOPBACK)
+    server_core, endpoint_core = cores()
+    print_header(args, server_core, endpoint_core)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="floor-bench-") as tmp:
+        data_dir = Path(tmp)
+        seeded = seed(data_dir)
+        port = free_port()
+        server = ServerProcess(data_dir, port, server_core)
+        try:
+            if not server.call("ready"):
+                raise RuntimeError("the server did not start")
+            if endpoint_core is not None:
+                os.sched_setaffinity(0, {endpoint_core})
+            samples = asyncio.run(run(args, port, seeded, server))
+        finally:
+            server.stop()
+    summary = print_summary(samples, rows(samples))
+    if args.json is not None:
+        write_json(args.json, args, samples, summary)
+    print(f"load avg:   {load_average()} (at end); total {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
