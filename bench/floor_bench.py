@@ -81,7 +81,7 @@ from hearing.media.tracks import Pacer, to_frame, to_mono
 from hearing.services import Services
 from hearing.speaker_order import presiding
 from hearing.speaker_order.floor import Floor
-from hearing.web import panel, routing
+from hearing.web import routing
 from hearing.web.panel import Panels
 from hearing.web.routing import SESSION_COOKIE, StaffPrincipal, session_signer
 
@@ -223,7 +223,6 @@ class Probe:
         Panels.announce = timed_announce  # type: ignore[method-assign]
         Room.apply = timed_apply  # type: ignore[method-assign]
         Room.tick = timed_tick  # type: ignore[method-assign]
-        assert panel.presiding is presiding  # the panel calls the wrapped act through this module
 
 
 def server_main(conn: Connection, data_dir: str, port: int, core: int | None) -> None:
@@ -745,6 +744,17 @@ def print_summary(samples: Samples, table: list[Row]) -> dict[str, Any]:
     }
 
 
+def finite(value: Any) -> Any:
+    """NaN (a stage not reached) as null: strict JSON has no NaN."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    return value
+
+
 def write_json(path: Path, args: argparse.Namespace, samples: Samples, summary: dict[str, Any]) -> None:
     document = {
         "command": shlex.join([sys.executable, *sys.argv]),
@@ -758,7 +768,7 @@ def write_json(path: Path, args: argparse.Namespace, samples: Samples, summary: 
         "server_cores": samples.server_cores,
         "endpoint_cores": samples.endpoint_cores,
     }
-    path.write_text(json.dumps(document, indent=1, default=lambda v: None))
+    path.write_text(json.dumps(finite(document), indent=1))
     print(f"samples written to {path}")
 
 

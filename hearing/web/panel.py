@@ -30,7 +30,7 @@ from hearing.errors import HearingError, InvalidInput, PermissionDenied
 from hearing.media.room import Room
 from hearing.media.rooms import Rooms
 from hearing.speaker_order import commands, presiding
-from hearing.speaker_order.floor import Floor
+from hearing.speaker_order.floor import Floor, FloorError
 from hearing.web import csrf
 from hearing.web.errors import refuse_socket
 from hearing.web.feed import Outbox
@@ -85,6 +85,10 @@ class Panels:
     def presence(self, hearing_id: int) -> None:
         room = self.rooms.get(hearing_id)
         self.tell(hearing_id, {"type": "presence", "seats": presence(room)})
+
+    def waiting(self, hearing_id: int, seat: str) -> bool:
+        room = self.rooms.get(hearing_id)
+        return room is not None and seat in room.listeners
 
     def deny(self, hearing_id: int, seat: str) -> None:
         room = self.rooms.get(hearing_id)
@@ -172,10 +176,14 @@ async def floor_command(request: Request) -> Response:
     principal = staff(request)
     hearing_id: int = request.path_params["hearing_id"]
     command = await _command(request)
+    registry = panels(request)
+    if command.action == "deny" and not registry.waiting(hearing_id, command.seat or ""):
+        # Only a connection that is there can be turned away; the floor
+        # below also refuses a seat that is already admitted.
+        raise FloorError("not_waiting", "That participant is not waiting in the lobby.")
     floor = await services(request).run(
         lambda db: presiding.act(db, principal.actor, hearing_id, command, courtroom_id=principal.courtroom_id)
     )
-    registry = panels(request)
     if command.action == "deny":
         registry.deny(hearing_id, command.seat or "")  # the floor itself is unchanged
     else:

@@ -106,6 +106,7 @@ def test_the_judge_runs_the_floor_and_every_change_is_audited(
         ({"action": "mute", "seat": "courtroom"}, 409, "judge_not_affected"),
         ({"action": "request", "speaker": "custody:detainee"}, 409, "not_admitted"),
         ({"action": "deny", "seat": "courtroom"}, 409, "not_waiting"),
+        ({"action": "deny", "seat": "custody"}, 409, "not_waiting"),  # in the lobby, but not connected
         ({"action": "mode", "mode": "open", "version": 5}, 409, "stale_version"),
         ("x" * (MAX_COMMAND_BYTES + 1), 400, "invalid_input"),
     ],
