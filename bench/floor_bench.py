@@ -58,7 +58,9 @@ import numpy as np
 import sqlalchemy
 import starlette
 import uvicorn
+from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtp import RtpPacket
 from machine_facts import cpu_model, load_average  # bench/machine_facts.py
 from media_bench import cores, cpu_seconds, fmt, percentile  # bench/media_bench.py
 from sqlalchemy.orm import Session
@@ -469,19 +471,62 @@ class SwitchedTone(MediaStreamTrack):
         return to_frame(self.tone if on else self.silence, pts)
 
 
+class ArrivalLog:
+    """Stands in front of a receiver's jitter buffer and notes when the
+    packet of each RTP timestamp arrived; the buffer works as before.
+
+    aiortc gives decoded frames the RTP timestamp less that of the first
+    frame the buffer handed on: `origin` keeps it to map them back."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.arrivals: dict[int, float] = {}  # RTP timestamp -> arrival
+        self.origin: int | None = None
+
+    def add(self, packet: RtpPacket) -> Any:
+        self.arrivals.setdefault(packet.timestamp, time.monotonic())
+        pli, frame = self.inner.add(packet)
+        if frame is not None and self.origin is None:
+            self.origin = frame.timestamp
+        return pli, frame
+
+    def arrival(self, pts: int) -> float:
+        if self.origin is None:
+            return math.nan
+        return self.arrivals.get((pts + self.origin) % (1 << 32), math.nan)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+@dataclasses.dataclass(frozen=True)
+class Edge:
+    """Where the tone starts or ends at the judge's seat."""
+
+    played: float  # when that sample can be played at the earliest
+    arrived: float  # when the packet holding it reached the seat (nan: not seen)
+
+
 class Ear:
-    """What the judge's seat hears: for every decoded frame, when it arrived
-    and where its loud samples are. Sample k of a frame arriving at t can be
-    played at t + k / 48000 at the earliest."""
+    """What the judge's seat hears: for every decoded frame, when it arrived,
+    its RTP timestamp and where its loud samples are. Sample k of a frame
+    arriving at t can be played at t + k / 48000 at the earliest."""
 
     def __init__(self) -> None:
         self.times: list[float] = []
         self.loud: list[tuple[int, int]] = []  # (first, last) loud sample, (-1, -1) if quiet
+        self.pts: list[int | None] = []
+        self.log: ArrivalLog | None = None
         self.tasks: list[asyncio.Task[None]] = []
 
-    def attach(self, track: MediaStreamTrack) -> None:
-        if track.kind == "audio":
-            self.tasks.append(asyncio.create_task(self._listen(track), name="ear"))
+    def attach(self, track: MediaStreamTrack, connection: RTCPeerConnection) -> None:
+        if track.kind != "audio":
+            return
+        receiver = next(t.receiver for t in connection.getTransceivers() if t.receiver.track is track)
+        buffer = getattr(receiver, aiortc_hooks.RECEIVER_JITTER_BUFFER)
+        self.log = ArrivalLog(buffer)
+        setattr(receiver, aiortc_hooks.RECEIVER_JITTER_BUFFER, self.log)
+        self.tasks.append(asyncio.create_task(self._listen(track), name="ear"))
 
     async def _listen(self, track: MediaStreamTrack) -> None:
         with contextlib.suppress(MediaStreamError):
@@ -491,7 +536,13 @@ class Ear:
                 assert isinstance(frame, av.AudioFrame)
                 loud = np.flatnonzero(np.abs(to_mono(frame).astype(np.int32)) > LOUD)
                 self.loud.append((int(loud[0]), int(loud[-1])) if loud.size else (-1, -1))
+                self.pts.append(frame.pts)
                 self.times.append(at)
+
+    def _edge(self, index: int, sample: int) -> Edge:
+        pts = self.pts[index]
+        arrived = self.log.arrival(pts) if self.log is not None and pts is not None else math.nan
+        return Edge(self.times[index] + sample / SAMPLE_RATE, arrived)
 
     def quiet(self, start: float, end: float) -> bool:
         return all(self.loud[i][0] < 0 for i in range(bisect.bisect_left(self.times, start), self._before(end)))
@@ -499,7 +550,7 @@ class Ear:
     def _before(self, at: float) -> int:
         return bisect.bisect_left(self.times, at)
 
-    def heard_after(self, at: float) -> float | None:
+    def heard_after(self, at: float) -> Edge | None:
         """When the first loud sample after `at` can be played, if it was quiet
         just before `at`."""
         if not self.quiet(at - QUIET_BEFORE, at):
@@ -507,10 +558,10 @@ class Ear:
         for i in range(self._before(at), len(self.times)):
             first = self.loud[i][0]
             if first >= 0:
-                return self.times[i] + first / SAMPLE_RATE
+                return self._edge(i, first)
         return None
 
-    def gone_after(self, at: float) -> float | None:
+    def gone_after(self, at: float) -> Edge | None:
         """When the silence after the last loud sample following `at` can be
         played: the first of at least 100 ms under the threshold. None if it
         was not loud just before `at`, or the tone did not end."""
@@ -522,7 +573,7 @@ class Ear:
             run = run + 1 if self.loud[i][0] < 0 else 0
             if run == QUIET_FRAMES:
                 last = i - QUIET_FRAMES  # the last loud frame
-                return self.times[last] + (self.loud[last][1] + 1) / SAMPLE_RATE
+                return self._edge(last, self.loud[last][1] + 1)
         return None
 
     async def close(self) -> None:
@@ -543,7 +594,7 @@ class Change:
     version: int
     clicked: float
     answered: float
-    ear: float | None  # heard (grant) or gone (take back) at the judge's seat
+    ear: Edge | None  # heard (grant) or gone (take back) at the judge's seat
     server: Stamps = dataclasses.field(default_factory=Stamps)
 
 
@@ -552,6 +603,7 @@ class Samples:
     changes: list[Change] = dataclasses.field(default_factory=list)
     onsets: list[float] = dataclasses.field(default_factory=list)  # tone on at custody -> heard, ms
     offsets: list[float] = dataclasses.field(default_factory=list)  # tone off at custody -> gone, ms
+    onset_packets: list[float] = dataclasses.field(default_factory=list)  # tone on -> its packet at the judge, ms
     missed: int = 0  # switches not found at the ear in time
     server_cores: float = math.nan
     endpoint_cores: float = math.nan
@@ -574,7 +626,11 @@ async def run(args: argparse.Namespace, port: int, seeded: Seeded, server: Serve
     judge_panel = Panel(port, seeded.hearing_id, {SESSION_COOKIE: seeded.judge_cookie})
     source, ear = SwitchedTone(), Ear()
     custody = MediaClient(url, headers={"Authorization": f"Device {seeded.custody_token}"})
-    judge = MediaClient(url, headers={"Cookie": f"{SESSION_COOKIE}={seeded.judge_cookie}"}, on_track=ear.attach)
+    judge = MediaClient(
+        url,
+        headers={"Cookie": f"{SESSION_COOKIE}={seeded.judge_cookie}"},
+        on_track=lambda track: ear.attach(track, judge.connection),
+    )
     rng = np.random.default_rng(args.seed)
     samples = Samples()
     try:
@@ -608,8 +664,12 @@ async def run(args: argparse.Namespace, port: int, seeded: Seeded, server: Serve
             found = ear.heard_after(mouth) if on else ear.gone_after(mouth)
             if found is None:
                 samples.missed += 1
+            elif on:
+                samples.onsets.append((found.played - mouth) * 1000)
+                if not math.isnan(found.arrived):
+                    samples.onset_packets.append((found.arrived - mouth) * 1000)
             else:
-                (samples.onsets if on else samples.offsets).append((found - mouth) * 1000)
+                samples.offsets.append((found.played - mouth) * 1000)
 
         grant = {"action": "grant", "speaker": "custody:detainee"}
         take_back = {"action": "take_back"}
@@ -668,11 +728,17 @@ def rows(samples: Samples) -> list[Row]:
     grants = [c for c in every if c.action == "grant"]
     backs = [c for c in every if c.action == "take_back"]
 
+    def mix_to_packet(c: Change) -> float | None:
+        return None if c.ear is None else c.ear.arrived - c.server.mixed
+
+    def packet_to_ear(c: Change) -> float | None:
+        return None if c.ear is None else c.ear.played - c.ear.arrived
+
     def ear_after_mix(c: Change) -> float | None:
-        return None if c.ear is None else c.ear - c.server.mixed
+        return None if c.ear is None else c.ear.played - c.server.mixed
 
     def click_to_ear(c: Change) -> float | None:
-        return None if c.ear is None else c.ear - c.clicked
+        return None if c.ear is None else c.ear.played - c.clicked
 
     return [
         Row("click -> guard starts (HTTP in, middleware)", ms(every, lambda c: c.server.auth_start - c.clicked)),
@@ -691,9 +757,12 @@ def rows(samples: Samples) -> list[Row]:
         Row("click -> HTTP response at the panel", ms(every, lambda c: c.answered - c.clicked)),
         Row("first mix -> heard at the judge (grant)", ms(grants, ear_after_mix)),
         Row("first mix -> gone at the judge (take back)", ms(backs, ear_after_mix)),
+        Row("  first mix -> its packet at the judge", ms(every, mix_to_packet)),
+        Row("  packet -> played (jitter buffer, decoder)", ms(every, packet_to_ear)),
         Row("click -> heard (grant)", ms(grants, click_to_ear), "p95 <= latency + 40"),
         Row("click -> gone (take back)", ms(backs, click_to_ear), "p95 <= latency + 40"),
         Row("audio latency: custody tone on -> heard", samples.onsets),
+        Row("  custody tone on -> its packet at the judge", samples.onset_packets),
         Row("audio latency: custody tone off -> gone", samples.offsets),
     ]
 
@@ -730,12 +799,12 @@ def print_summary(samples: Samples, table: list[Row]) -> dict[str, Any]:
     print(
         f"  click -> heard p95 <= audio latency (median {fmt(onset.p50)}, p95 {fmt(onset.p95)}) + "
         f"{TARGET_HEARD_EXTRA_MS:g} = {fmt(heard_limit)} ms: {fmt(heard.p95)} ms, {verdict(heard.p95 <= heard_limit)}; "
-        f"heard / latency (medians) {fmt(heard.p50 / onset.p50, 2)}"
+        f"heard - latency {fmt(heard.p50 - onset.p50)} ms, heard / latency {fmt(heard.p50 / onset.p50, 2)} (medians)"
     )
     print(
         f"  click -> gone p95 <= tone-off latency (median {fmt(offset.p50)}, p95 {fmt(offset.p95)}) + "
         f"{TARGET_HEARD_EXTRA_MS:g} = {fmt(gone_limit)} ms: {fmt(gone.p95)} ms, {verdict(gone.p95 <= gone_limit)}; "
-        f"gone / latency (medians) {fmt(gone.p50 / offset.p50, 2)}"
+        f"gone - latency {fmt(gone.p50 - offset.p50)} ms, gone / latency {fmt(gone.p50 / offset.p50, 2)} (medians)"
     )
     print(flush=True)
     return {
