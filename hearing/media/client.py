@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -41,12 +41,17 @@ class MediaClient:
     ) -> None:
         self.url = url
         self.headers = dict(headers or {})
-        self.connection = RTCPeerConnection(configuration or RTCConfiguration(iceServers=[]))
+        # Max-bundle: see hearing/media/room.py (aiortc's balanced policy
+        # strands the third and later sections on a transport never started).
+        self.connection = RTCPeerConnection(
+            configuration or RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+        )
         self.on_track = on_track
         self.seat: str | None = None
         # What the server says of this seat's floor: admitted, muted, queued.
         self.floor: dict[str, Any] = {}
         self.tracks: list[MediaStreamTrack] = []
+        self.views: list[str] = []
         # Health and level reports the server pushes (the newest 500).
         self.events: deque[dict[str, Any]] = deque(maxlen=500)
         self._socket: ClientConnection | None = None
@@ -64,7 +69,9 @@ class MediaClient:
     def __repr__(self) -> str:
         return f"MediaClient({self.seat or self.url!r})"
 
-    async def connect(self, publish: Sequence[MediaStreamTrack] = ()) -> None:
+    async def connect(self, publish: Sequence[MediaStreamTrack] = (), views: Sequence[str] = ()) -> None:
+        """Join, sending `publish`; each of `views` is received on a video
+        section of its own (see `video_for`)."""
         # proxy=None: never route through an environment proxy (closed network).
         self._socket = await connect(self.url, additional_headers=self.headers, proxy=None, max_size=256 * 1024)
         self._reader = asyncio.create_task(self._read(), name=f"{self!r} reader")
@@ -75,11 +82,22 @@ class MediaClient:
             self.connection.addTrack(track)
         if not publish:
             self.connection.addTransceiver("audio", direction="recvonly")
+        for _ in views:
+            self.connection.addTransceiver("video", direction="recvonly")
         await self.connection.setLocalDescription(await self.connection.createOffer())
-        await self.send({"type": "offer", "sdp": self.connection.localDescription.sdp})
+        offer: dict[str, Any] = {"type": "offer", "sdp": self.connection.localDescription.sdp}
+        if views:
+            offer["views"] = list(views)
+        await self.send(offer)
+        self.views = list(views)
         answer = await self._expect("answer")
         await self.connection.setRemoteDescription(RTCSessionDescription(sdp=str(answer["sdp"]), type="answer"))
         self._pinger = asyncio.create_task(self._ping(), name=f"{self!r} pinger")
+
+    def video_for(self, view: str) -> MediaStreamTrack:
+        """The track on which the server sends the pinned `view`."""
+        videos = [t for t in self.connection.getTransceivers() if t.kind == "video"]
+        return videos[len(videos) - len(self.views) + self.views.index(view)].receiver.track
 
     async def send(self, message: Mapping[str, Any]) -> None:
         if self._socket is None:

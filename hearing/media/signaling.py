@@ -30,6 +30,7 @@ class SignalingError(Exception):
 @dataclasses.dataclass(frozen=True)
 class Offer:
     sdp: str
+    views: tuple[str, ...] = ()  # sources pinned to the offer's further video sections
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,7 +66,7 @@ class FloorRequest:
 Message = Offer | Answer | Candidate | Ping | Leave | FloorRequest
 
 _FIELDS: dict[str, set[str]] = {
-    "offer": {"sdp"},
+    "offer": {"sdp", "views"},
     "answer": {"sdp"},
     "candidate": {"candidate", "sdpMid", "sdpMLineIndex"},
     "ping": {"nonce"},
@@ -74,6 +75,7 @@ _FIELDS: dict[str, set[str]] = {
     "withdraw": {"speaker"},
 }
 MAX_SPEAKER_CHARS = 64
+MAX_VIEWS = 4
 
 
 def _malformed(message: str) -> SignalingError:
@@ -109,7 +111,16 @@ def parse(raw: str | bytes) -> Message:
         assert sdp is not None
         if not sdp.startswith("v=0"):
             raise _malformed("'sdp' is not a session description")
-        return Offer(sdp) if kind == "offer" else Answer(sdp)
+        if kind == "answer":
+            return Answer(sdp)
+        views = body.get("views", [])
+        if (
+            not isinstance(views, list)
+            or len(views) > MAX_VIEWS
+            or not all(isinstance(v, str) and 0 < len(v) <= MAX_SPEAKER_CHARS for v in views)
+        ):
+            raise _malformed(f"'views' must be a list of at most {MAX_VIEWS} seat names")
+        return Offer(sdp, tuple(views))
     if kind == "candidate":
         candidate = _string(body, "candidate", MAX_CANDIDATE_CHARS)
         assert candidate is not None

@@ -190,9 +190,9 @@ class Conversation:
     async def handle(self, message: signaling.Message) -> dict[str, object] | None:
         room, seat = self.room, self.seat
         match message:
-            case signaling.Offer(sdp=sdp):
+            case signaling.Offer(sdp=sdp, views=views):
                 try:
-                    answer = await room.join(seat, sdp)
+                    answer = await room.join(seat, sdp, views)
                 except ValueError as exc:
                     raise signaling.SignalingError("bad_sdp", f"The offer was not accepted: {exc}") from None
                 return {"type": "answer", "sdp": answer}

@@ -8,6 +8,7 @@ from hearing.media.signaling import (
     MAX_MESSAGE_BYTES,
     Answer,
     Candidate,
+    FloorRequest,
     Leave,
     Offer,
     Ping,
@@ -34,6 +35,9 @@ SDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
         ),
         ({"type": "ping", "nonce": 7}, Ping(7)),
         ({"type": "leave"}, Leave()),
+        ({"type": "offer", "sdp": SDP, "views": ["custody", "courtroom"]}, Offer(SDP, ("custody", "courtroom"))),
+        ({"type": "request", "speaker": "custody:detainee"}, FloorRequest("request", "custody:detainee")),
+        ({"type": "withdraw", "speaker": "custody:detainee"}, FloorRequest("withdraw", "custody:detainee")),
     ],
 )
 def test_valid_messages(raw: dict[str, object], expected: object) -> None:
@@ -60,6 +64,13 @@ def test_valid_messages(raw: dict[str, object], expected: object) -> None:
         ('{"type": "ping", "nonce": "x"}', "malformed_message"),
         ('{"type": "ping", "nonce": 1e300}', "malformed_message"),
         ("x" * (MAX_MESSAGE_BYTES + 1), "message_too_large"),
+        ('{"type": "offer", "sdp": "v=0", "views": "custody"}', "malformed_message"),
+        ('{"type": "offer", "sdp": "v=0", "views": [1]}', "malformed_message"),
+        ('{"type": "offer", "sdp": "v=0", "views": [""]}', "malformed_message"),
+        ('{"type": "offer", "sdp": "v=0", "views": ["a", "b", "c", "d", "e"]}', "malformed_message"),
+        ('{"type": "request"}', "malformed_message"),
+        ('{"type": "request", "speaker": 5}', "malformed_message"),
+        ('{"type": "withdraw", "speaker": "custody:detainee", "why": "x"}', "malformed_message"),
         (json.dumps({"type": "offer", "sdp": "v=0" + "a" * 40000}), "malformed_message"),
     ],
 )

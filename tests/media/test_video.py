@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from hearing.docket.parties import ParticipantRole as R
@@ -143,6 +144,85 @@ def test_screening_stops_the_picture_and_a_slow_receiver_stays_bounded() -> None
         finally:
             for viewer in (custody, judge, courtroom):
                 await viewer.close()
+            await room.stop()
+
+    asyncio.run(scenario())
+
+
+class Bench:
+    """The judge's panel: a main picture and views pinned to named sources,
+    each recorded by size (the sources send different sizes)."""
+
+    def __init__(self, views: list[str]) -> None:
+        # Max-bundle on this side too: aiortc's balanced policy has the same
+        # orphaned-transport flaw when it processes the answer.
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+        self.views = views
+        # Sound first, as a browser offers it: the sections after it must all
+        # share the first one's transport (see Room's bundle policy).
+        self.pc.addTransceiver("audio", direction="recvonly")
+        for _ in range(1 + len(views)):
+            self.pc.addTransceiver("video", direction="recvonly")
+        self.sizes: dict[int, list[tuple[float, tuple[int, int]]]] = {}
+        self.tasks: list[asyncio.Task[None]] = []
+
+        @self.pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind != "video":
+                return
+            videos = [t for t in self.pc.getTransceivers() if t.kind == "video"]
+            slot = next(i for i, t in enumerate(videos) if t.receiver.track is track)
+            self.sizes[slot] = []
+            self.tasks.append(asyncio.create_task(self._watch(slot, track)))
+
+    async def _watch(self, slot: int, track: MediaStreamTrack) -> None:
+        with contextlib.suppress(MediaStreamError):
+            while True:
+                frame = await track.recv()
+                self.sizes[slot].append((time.monotonic(), (frame.width, frame.height)))  # type: ignore[union-attr]
+
+    def seen(self, slot: int, since: float = 0.0) -> set[tuple[int, int]]:
+        return {size for at, size in self.sizes.get(slot, []) if at > since}
+
+    async def join(self, room: Room) -> None:
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        answer = await room.join("judge", self.pc.localDescription.sdp, self.views)
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await self.pc.close()
+
+
+@pytest.mark.timeout(60)
+def test_views_pin_sources_and_follow_the_route() -> None:
+    async def scenario() -> None:
+        room = Room("views", MediaState(ROLES))
+        await room.start()
+        custody, courtroom = Viewer("custody", publish=True), Viewer("courtroom", publish=True)
+        assert courtroom.source is not None
+        courtroom.pc.getSenders()[0].replaceTrack(PatternTrack(160, 96, 25))
+        bench = Bench(["custody", "courtroom"])
+        try:
+            await custody.join(room)
+            await courtroom.join(room)
+            await bench.join(room)
+            # Main picture: the custody facility (the preference); views: each its own source.
+            await wait_for(lambda: all(len(bench.sizes.get(slot, [])) >= 10 for slot in (0, 1, 2)), timeout=15)
+            assert (bench.seen(0), bench.seen(1), bench.seen(2)) == ({(320, 180)}, {(320, 180)}, {(160, 96)})
+            # Screening the courtroom from the bench stops its view at the server.
+            room.apply(MediaState(ROLES, hidden=frozenset({Hidden("courtroom", "judge", Medium.VIDEO)})))
+            await asyncio.sleep(0.3)  # frames already on their way
+            cut = time.monotonic()
+            await asyncio.sleep(1.0)
+            assert bench.seen(2, since=cut) == set() and bench.seen(1, since=cut) == {(320, 180)}
+            room.apply(MediaState(ROLES))
+            back = time.monotonic()
+            await wait_for(lambda: bench.seen(2, since=back) == {(160, 96)}, timeout=5)
+        finally:
+            for peer in (custody, courtroom, bench):
+                await peer.close()
             await room.stop()
 
     asyncio.run(scenario())

@@ -69,8 +69,9 @@ def test_judge_joins_the_video_link_and_both_directions_carry_video_and_audio(
                     const stats = await window.hearingMedia.pc.getStats();
                     let video = 0, audio = 0;
                     stats.forEach((s) => {
-                        if (s.type === "inbound-rtp" && s.kind === "video") video = s.framesDecoded || 0;
-                        if (s.type === "inbound-rtp" && s.kind === "audio") audio = s.packetsReceived || 0;
+                        if (s.type !== "inbound-rtp") return;
+                        if (s.kind === "video") video = Math.max(video, s.framesDecoded || 0);
+                        if (s.kind === "audio") audio = s.packetsReceived || 0;
                     });
                     return video > 25 && audio > 50;
                 }"""
@@ -87,6 +88,10 @@ def test_judge_joins_the_video_link_and_both_directions_carry_video_and_audio(
         )
         assert sent == 1280
         wait_until(lambda: room.peers["judge"].frames_in > 25, timeout=10)
+        # The detainee's view is pinned to the custody picture; the courtroom
+        # program's stays dark, as no rig is connected.
+        wait_until(lambda: page.evaluate("document.querySelector('video[data-view=custody]').videoWidth") == 640, 10)
+        assert page.evaluate("document.querySelector('video[data-view=courtroom]').videoWidth") == 0
         screenshot(page, "judge-video-link")
         print(
             f"click to connected {connected - joined:.2f} s, to first frame {first_frame - joined:.2f} s"

@@ -20,6 +20,9 @@ class MediaPanel {
     this.status = root.querySelector("[data-role=status]");
     this.local = root.querySelector("video[data-role=local]");
     this.remote = root.querySelector("video[data-role=remote]");
+    // Pictures pinned to named sources (the detainee, the courtroom program),
+    // each received on a video section of its own.
+    this.views = [...root.querySelectorAll("video[data-view]")];
     this.button = root.querySelector("button[data-role=join]");
     this.button.addEventListener("click", () => (this.pc ? this.leave() : this.join()));
   }
@@ -43,8 +46,11 @@ class MediaPanel {
       this.socket.addEventListener("close", () => this.closed());
       this.pc = new RTCPeerConnection({ iceServers: [] });
       this.pc.addEventListener("track", (event) => {
-        if (!this.remote.srcObject) this.remote.srcObject = new MediaStream();
-        this.remote.srcObject.addTrack(event.track);
+        const videos = this.pc.getTransceivers().filter((t) => t.receiver.track.kind === "video");
+        const slot = videos.indexOf(event.transceiver) - 1;
+        const target = event.track.kind === "video" && slot >= 0 ? this.views[slot] : this.remote;
+        if (!target.srcObject) target.srcObject = new MediaStream();
+        target.srcObject.addTrack(event.track);
       });
       for (const track of stream.getTracks()) {
         // A court needs the picture sharp: under pressure, drop frames before
@@ -52,6 +58,7 @@ class MediaPanel {
         if (track.kind === "video") track.contentHint = "detail";
         this.pc.addTrack(track, stream);
       }
+      for (const _ of this.views) this.pc.addTransceiver("video", { direction: "recvonly" });
       window.hearingMedia = this; // for diagnostics and the browser tests
     } catch (error) {
       this.say(`${this.root.dataset.failed} (${error.name})`);
@@ -63,7 +70,8 @@ class MediaPanel {
     if (message.type === "welcome") {
       await this.pc.setLocalDescription(await this.pc.createOffer());
       await waitForGathering(this.pc);
-      this.socket.send(JSON.stringify({ type: "offer", sdp: this.pc.localDescription.sdp }));
+      const views = this.views.map((video) => video.dataset.view);
+      this.socket.send(JSON.stringify({ type: "offer", sdp: this.pc.localDescription.sdp, views }));
     } else if (message.type === "answer") {
       await this.pc.setRemoteDescription({ type: "answer", sdp: message.sdp });
       this.say(this.root.dataset.connected);
@@ -86,7 +94,7 @@ class MediaPanel {
   closed() {
     clearInterval(this.pinger);
     if (this.pc) this.pc.close();
-    for (const video of [this.local, this.remote]) {
+    for (const video of [this.local, this.remote, ...this.views]) {
       if (video.srcObject) video.srcObject.getTracks().forEach((track) => track.stop());
       video.srcObject = null;
     }
