@@ -106,6 +106,7 @@ class Panels:
             for listener in list(room.listeners.values()) if room is not None else ():
                 listener({"type": "ended"})
             await self.rooms.close(hearing_id)
+            self._applied.pop(hearing_id, None)
 
 
 def presence(room: Room | None) -> dict[str, Any]:

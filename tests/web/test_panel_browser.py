@@ -128,11 +128,25 @@ def test_the_judge_admits_grants_and_takes_back_the_floor_and_the_clerk_follows(
         assert after < heard / 100, (silent, heard, after)
         clerk_panel.get_by_text("The judge has the floor.").wait_for(timeout=2000)
 
-        # Keyboard alone: a request on behalf of the prosecutor, then G grants the next.
+        # Keyboard alone: a request on behalf of the prosecutor, moved ahead of
+        # the detainee's with Alt+Up, then G grants the next.
         judge.get_by_label("Ask to speak on behalf of").select_option("courtroom:prosecutor")
         judge.get_by_role("button", name="Add to the queue").click()
-        panel.locator('[data-role=queue] [data-speaker="courtroom:prosecutor"]').wait_for()
-        judge.locator("h1").click()  # focus away from the form controls
+        queue = panel.locator("[data-role=queue] li")
+        queue.first.wait_for()
+        custody.send({"type": "request", "speaker": "custody:detainee"})
+        wait_until(lambda: queue.count() == 2, timeout=2)
+        assert [queue.nth(i).get_attribute("data-speaker") for i in range(2)] == [
+            "courtroom:prosecutor",
+            "custody:detainee",
+        ]
+        queue.nth(1).focus()
+        judge.keyboard.press("Alt+ArrowUp")
+        panel.locator('[data-role=queue] li:first-child[data-speaker="custody:detainee"]').wait_for(timeout=2000)
+        assert judge.evaluate("document.activeElement.dataset.speaker") == "custody:detainee"  # focus follows
+        judge.locator("h1").click()  # focus away from the queue and the form controls
+        judge.keyboard.press("g")
+        panel.get_by_text("Detainee (Custody facility) has the floor").wait_for(timeout=2000)
         judge.keyboard.press("g")
         panel.get_by_text("Prosecutor (Courtroom) has the floor").wait_for(timeout=2000)
 

@@ -6,6 +6,13 @@
 const RECONNECT_MS = [250, 500, 1000, 2000, 4000];
 const SPEAKING_HOLD_MS = 600; // how long the speaking mark stays after the last loud frame
 
+// Commands whose meaning depends on the queue the judge saw: "the next in
+// line", a position. Sent with the version shown, so a queue that moved in
+// the meantime refuses them (stale_version) instead of acting on someone else.
+function orderDependent(command) {
+  return ["skip", "clear", "reorder"].includes(command.action) || (command.action === "grant" && !command.speaker);
+}
+
 class Panel {
   constructor(root) {
     this.root = root;
@@ -119,7 +126,9 @@ class Panel {
     const response = await fetch(`/hearings/${this.hearing}/floor`, {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": this.csrf },
-      body: JSON.stringify({ ...command, version: this.version }),
+      body: JSON.stringify(
+        orderDependent(command) ? { ...command, version: this.version } : command,
+      ),
     });
     const body = await response.json();
     if (response.ok) {
