@@ -19,13 +19,13 @@ from starlette.testclient import TestClient
 from hearing.app import create_app
 from hearing.audit import reader
 from hearing.audit.log import SYSTEM, Actor
-from hearing.auth import passwords, signin, totp, users
+from hearing.auth import devices, passwords, signin, totp, users
 from hearing.auth.keys import KeyRing
 from hearing.auth.roles import Role
 from hearing.cli import main
 from hearing.config import Settings
 from hearing.db.models import AuditEntry, AuditKey, Base, Court, Courtroom, CustodyFacility, Hearing, StaffUser
-from hearing.docket.parties import HearingKind
+from hearing.docket.parties import EndpointKind, HearingKind
 from hearing.media import aiortc_hooks
 from hearing.services import Services
 from hearing.speaker_order import presiding
@@ -196,6 +196,18 @@ def session_cookie(services: Services, user_id: int) -> str:
         return signin.start_session(db, db.get_one(StaffUser, user_id), datetime.now(UTC))
 
     return session_signer(services).sign(services.unit_of_work(start).encode()).decode()
+
+
+def enroll_device(services: Services, name: str, kind: EndpointKind, site: str) -> devices.DeviceCredentials:
+    """An enrolled courtroom rig or custody endpoint, as the operator would add it."""
+    return services.unit_of_work(
+        lambda db: devices.enroll(db, services.keys, SYSTEM, kind=kind, name=name, site=site, now=datetime.now(UTC))
+    )
+
+
+def custody_headers(services: Services, name: str = "kiosk-a", site: str = "Facility A") -> dict[str, str]:
+    """A custody endpoint at hearing A's facility, as the headers it sends."""
+    return {"Authorization": f"Device {enroll_device(services, name, EndpointKind.CUSTODY, site).token}"}
 
 
 def admit(services: Services, court: Court_, hearing_id: int, seat: str = "custody") -> None:

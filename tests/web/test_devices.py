@@ -13,15 +13,9 @@ from hearing.db.models import Endpoint
 from hearing.docket.parties import EndpointKind
 from hearing.errors import AlreadyExists, InvalidInput, NotFound
 from hearing.services import Services
-from tests.conftest import Court_, logged
+from tests.conftest import Court_, enroll_device, logged
 
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
-
-
-def enroll(services: Services, name: str, kind: EndpointKind, site: str) -> devices.DeviceCredentials:
-    return services.unit_of_work(
-        lambda db: devices.enroll(db, services.keys, SYSTEM, kind=kind, name=name, site=site, now=utcnow())
-    )
 
 
 def as_device(token: str) -> dict[str, str]:
@@ -29,8 +23,8 @@ def as_device(token: str) -> dict[str, str]:
 
 
 def test_a_device_reaches_only_its_own_sites_hearings(client: TestClient, services: Services, court: Court_) -> None:
-    kiosk_a = enroll(services, "kiosk-a", EndpointKind.CUSTODY, "Facility A")
-    rig_b = enroll(services, "rig-b", EndpointKind.COURTROOM, "Room B")
+    kiosk_a = enroll_device(services, "kiosk-a", EndpointKind.CUSTODY, "Facility A")
+    rig_b = enroll_device(services, "rig-b", EndpointKind.COURTROOM, "Room B")
 
     own = client.get(f"/api/device/hearings/{court.hearing_a}", headers=as_device(kiosk_a.token))
     assert own.status_code == 200 and own.json()["case_number"] == "SS 1-100/2026"
@@ -48,7 +42,7 @@ def test_a_device_reaches_only_its_own_sites_hearings(client: TestClient, servic
 
 
 def test_revoked_and_unknown_tokens_are_refused_alike(client: TestClient, services: Services, court: Court_) -> None:
-    kiosk = enroll(services, "kiosk-a", EndpointKind.CUSTODY, "Facility A")
+    kiosk = enroll_device(services, "kiosk-a", EndpointKind.CUSTODY, "Facility A")
     assert client.get("/api/device/hearings", headers=as_device(kiosk.token)).status_code == 200
     services.unit_of_work(lambda db: devices.revoke(db, SYSTEM, "kiosk-a", utcnow()))
     revoked = client.get("/api/device/hearings", headers=as_device(kiosk.token))
@@ -71,7 +65,7 @@ def test_malformed_device_credentials(client: TestClient, court: Court_) -> None
 
 
 def test_tokens_are_stored_only_as_keyed_hashes(services: Services, court: Court_) -> None:
-    creds = enroll(services, "kiosk-a", EndpointKind.CUSTODY, "Facility A")
+    creds = enroll_device(services, "kiosk-a", EndpointKind.CUSTODY, "Facility A")
     endpoint = services.unit_of_work(lambda db: db.scalar(select(Endpoint)))
     assert creds.token.encode() not in endpoint.token_hash
     assert len(endpoint.token_hash) == 32
@@ -81,7 +75,7 @@ def test_tokens_are_stored_only_as_keyed_hashes(services: Services, court: Court
 def test_kiosk_enrollment_link_works_once_and_sets_a_device_cookie(
     client: TestClient, services: Services, court: Court_
 ) -> None:
-    creds = enroll(services, "kiosk-a", EndpointKind.CUSTODY, "Facility A")
+    creds = enroll_device(services, "kiosk-a", EndpointKind.CUSTODY, "Facility A")
     page = client.get(f"/device/enroll?code={creds.enrollment_code}")
     assert page.status_code == 200
     token = CSRF.search(page.text).group(1)
@@ -103,13 +97,13 @@ def test_kiosk_enrollment_link_works_once_and_sets_a_device_cookie(
 
 
 def test_enrollment_validates_its_input(services: Services, court: Court_) -> None:
-    enroll(services, "kiosk-a", EndpointKind.CUSTODY, "Facility A")
+    enroll_device(services, "kiosk-a", EndpointKind.CUSTODY, "Facility A")
     with pytest.raises(AlreadyExists):
-        enroll(services, "kiosk-a", EndpointKind.CUSTODY, "Facility A")
+        enroll_device(services, "kiosk-a", EndpointKind.CUSTODY, "Facility A")
     with pytest.raises(NotFound):
-        enroll(services, "kiosk-z", EndpointKind.CUSTODY, "Nowhere")
+        enroll_device(services, "kiosk-z", EndpointKind.CUSTODY, "Nowhere")
     with pytest.raises(NotFound):
-        enroll(services, "rig-z", EndpointKind.COURTROOM, "Facility A")
+        enroll_device(services, "rig-z", EndpointKind.COURTROOM, "Facility A")
     for bad in ["", " leading", "x" * 65, "semi;colon", "new\nline"]:
         with pytest.raises(InvalidInput):
-            enroll(services, bad, EndpointKind.CUSTODY, "Facility A")
+            enroll_device(services, bad, EndpointKind.CUSTODY, "Facility A")

@@ -7,15 +7,12 @@ import time
 import pytest
 from sqlalchemy.orm import Session
 
-from hearing.audit.log import SYSTEM
-from hearing.auth import devices
-from hearing.clock import utcnow
 from hearing.db.models import Hearing
 from hearing.docket.lifecycle import HearingState
 from hearing.docket.parties import EndpointKind
 from hearing.services import Services
 from tests.browser import CustodyPeer, LiveServer, screenshot, sign_in, wait_until
-from tests.conftest import Court_, admit
+from tests.conftest import Court_, admit, enroll_device
 
 pytestmark = pytest.mark.browser
 
@@ -32,11 +29,7 @@ def test_judge_joins_the_video_link_and_both_directions_carry_video_and_audio(
 
     services.unit_of_work(open_hearing)
     admit(services, court, court.hearing_a)
-    token = services.unit_of_work(
-        lambda db: devices.enroll(
-            db, services.keys, SYSTEM, kind=EndpointKind.CUSTODY, name="kiosk-a", site="Facility A", now=utcnow()
-        )
-    ).token
+    token = enroll_device(services, "kiosk-a", EndpointKind.CUSTODY, "Facility A").token
     url = f"ws://127.0.0.1:{live_server.settings.port}/ws/hearings/{court.hearing_a}/media"
     custody = CustodyPeer(url, token)
     custody.start()

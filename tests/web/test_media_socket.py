@@ -12,9 +12,6 @@ from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from hearing.audit.log import SYSTEM
-from hearing.auth import devices
-from hearing.clock import utcnow
 from hearing.db.models import Hearing
 from hearing.docket.lifecycle import HearingState
 from hearing.docket.parties import EndpointKind
@@ -24,7 +21,7 @@ from hearing.media.signaling import MAX_MESSAGE_BYTES
 from hearing.media.tracks import ToneTrack, to_mono
 from hearing.services import Services
 from tests.browser import LiveServer
-from tests.conftest import Court_, admit, logged, login_as, session_cookie
+from tests.conftest import Court_, admit, enroll_device, logged, login_as, session_cookie
 
 SDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 
@@ -37,9 +34,7 @@ def open_hearing(services: Services, hearing_id: int, state: HearingState = Hear
 
 
 def enroll(services: Services, name: str, kind: EndpointKind, site: str) -> str:
-    return services.unit_of_work(
-        lambda db: devices.enroll(db, services.keys, SYSTEM, kind=kind, name=name, site=site, now=utcnow())
-    ).token
+    return enroll_device(services, name, kind, site).token
 
 
 def refusal(client: TestClient, path: str, headers: dict[str, str] | None = None) -> tuple[dict[str, object], int]:

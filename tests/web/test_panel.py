@@ -7,33 +7,19 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from hearing.audit.log import SYSTEM
-from hearing.auth import devices
-from hearing.clock import utcnow
 from hearing.db.models import Hearing
 from hearing.docket.lifecycle import HearingState
-from hearing.docket.parties import EndpointKind
 from hearing.services import Services
 from hearing.speaker_order import presiding
 from hearing.web.panel import MAX_COMMAND_BYTES
-from tests.conftest import Court_, csrf_token, logged, login_as
+from tests.conftest import Court_, csrf_token, custody_headers, logged, login_as
 
 
 def open_hearing(services: Services, hearing_id: int) -> None:
     services.unit_of_work(lambda db: setattr(db.get_one(Hearing, hearing_id), "state", HearingState.OPEN))
-
-
-def kiosk(services: Services, site: str = "Facility A", name: str = "kiosk-a") -> dict[str, str]:
-    def enroll(db: Session) -> str:
-        return devices.enroll(
-            db, services.keys, SYSTEM, kind=EndpointKind.CUSTODY, name=name, site=site, now=utcnow()
-        ).token
-
-    return {"Authorization": f"Device {services.unit_of_work(enroll)}"}
 
 
 def command(client: TestClient, hearing_id: int, body: Any, *, token: str | None = None) -> Any:
@@ -170,7 +156,7 @@ def test_two_panels_see_the_same_versions_and_a_custody_request_arrives(
     endpoint waits in the lobby, is admitted, and asks to speak."""
     h = court.hearing_a
     open_hearing(services, h)
-    custody_headers = kiosk(services)
+    kiosk = custody_headers(services)
     login_as(client, services, court.users["clerk"])
     with client.websocket_connect(f"/ws/hearings/{h}/panel") as clerk_feed:
         assert clerk_feed.receive_json()["type"] == "snapshot"
@@ -179,7 +165,7 @@ def test_two_panels_see_the_same_versions_and_a_custody_request_arrives(
             first = judge_feed.receive_json()
             assert (first["type"], first["version"], first["seats"]) == ("snapshot", 0, {})
             client.cookies.clear()
-            with client.websocket_connect(f"/ws/hearings/{h}/media", headers=custody_headers) as custody:
+            with client.websocket_connect(f"/ws/hearings/{h}/media", headers=kiosk) as custody:
                 welcome = custody.receive_json()
                 assert welcome["floor"]["admitted"] is False
                 for feed in (judge_feed, clerk_feed):
@@ -220,7 +206,7 @@ def next_of(feed: Any, kind: str) -> dict[str, Any]:
 def test_a_waiting_seat_turned_away_is_disconnected(client: TestClient, services: Services, court: Court_) -> None:
     h = court.hearing_a
     open_hearing(services, h)
-    with client.websocket_connect(f"/ws/hearings/{h}/media", headers=kiosk(services)) as custody:
+    with client.websocket_connect(f"/ws/hearings/{h}/media", headers=custody_headers(services)) as custody:
         assert custody.receive_json()["floor"]["admitted"] is False
         login_as(client, services, court.users["judge"])
         response = command(client, h, {"action": "deny", "seat": "custody"})
@@ -237,7 +223,7 @@ def test_a_waiting_seat_turned_away_is_disconnected(client: TestClient, services
 def test_ending_the_hearing_disconnects_the_endpoints(client: TestClient, services: Services, court: Court_) -> None:
     h = court.hearing_a
     open_hearing(services, h)
-    with client.websocket_connect(f"/ws/hearings/{h}/media", headers=kiosk(services)) as custody:
+    with client.websocket_connect(f"/ws/hearings/{h}/media", headers=custody_headers(services)) as custody:
         custody.receive_json()
         login_as(client, services, court.users["judge"])
         token = csrf_token(client, f"/hearings/{h}")

@@ -8,15 +8,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy.orm import Session
 
-from hearing.audit.log import SYSTEM
-from hearing.auth import devices
-from hearing.clock import utcnow
 from hearing.docket.parties import EndpointKind
 from hearing.services import Services
 from tests.browser import CustodyPeer, LiveServer, screenshot, sign_in, wait_until
-from tests.conftest import Court_, logged
+from tests.conftest import Court_, enroll_device, logged
 
 pytestmark = pytest.mark.browser
 
@@ -37,15 +33,6 @@ def energy_over(page, seconds: float) -> float:  # type: ignore[no-untyped-def]
     return float(page.evaluate(INBOUND_AUDIO_ENERGY) - before)
 
 
-def custody_token(services: Services) -> str:
-    def enroll(db: Session) -> str:
-        return devices.enroll(
-            db, services.keys, SYSTEM, kind=EndpointKind.CUSTODY, name="kiosk-a", site="Facility A", now=utcnow()
-        ).token
-
-    return services.unit_of_work(enroll)
-
-
 @pytest.mark.timeout(180)
 def test_the_judge_admits_grants_and_takes_back_the_floor_and_the_clerk_follows(
     browser,  # type: ignore[no-untyped-def]
@@ -62,7 +49,8 @@ def test_the_judge_admits_grants_and_takes_back_the_floor_and_the_clerk_follows(
     panel.get_by_role("status").filter(has_text="Live").wait_for()
 
     # The custody endpoint connects and waits in the lobby, heard by no one.
-    custody = CustodyPeer(f"ws://127.0.0.1:{live_server.settings.port}/ws/hearings/{h}/media", custody_token(services))
+    token = enroll_device(services, "kiosk-a", EndpointKind.CUSTODY, "Facility A").token
+    custody = CustodyPeer(f"ws://127.0.0.1:{live_server.settings.port}/ws/hearings/{h}/media", token)
     custody.start()
     try:
         assert custody.ready.wait(30) and custody.error is None, custody.error
