@@ -26,7 +26,9 @@ from hearing.auth.permissions import Permission
 from hearing.db.models import StaffUser
 from hearing.docket import booking
 from hearing.docket.lifecycle import FINAL_STATES, HearingState, available
+from hearing.docket.parties import Connection, ParticipantRole
 from hearing.errors import HearingError, InvalidInput, PermissionDenied
+from hearing.media import seats
 from hearing.media.room import Room
 from hearing.media.rooms import Rooms
 from hearing.speaker_order import commands, presiding
@@ -48,6 +50,8 @@ logger = logging.getLogger(__name__)
 
 MAX_COMMAND_BYTES = 2048
 PANEL_OUTBOX = 256  # levels arrive ~10/s per seat; a stalled panel loses the oldest
+# Remote parties get seats of their own with the interpreter issue.
+SEAT_OF_CONNECTION = {Connection.COURTROOM: seats.COURTROOM, Connection.CUSTODY: seats.CUSTODY}
 
 Listener = Callable[[dict[str, Any]], None]
 
@@ -129,22 +133,28 @@ def panels(request: Request | WebSocket) -> Panels:
     return registry
 
 
-async def _visible_floor(request: Request | WebSocket, user_id: int, hearing_id: int) -> tuple[Floor, str]:
-    """The floor of a hearing this staff member may see, and its state."""
+async def _visible_floor(request: Request | WebSocket, user_id: int, hearing_id: int) -> tuple[Floor, dict[str, Any]]:
+    """The floor of a hearing this staff member may see, with the hearing's
+    state and who is at each seat (from the docket)."""
 
-    def load(db: Session) -> tuple[Floor, str]:
+    def load(db: Session) -> tuple[Floor, dict[str, Any]]:
         hearing = booking.visible_hearing(db, db.get_one(StaffUser, user_id), hearing_id)
-        return presiding.current(db, hearing_id), hearing.state.value
+        people: dict[str, list[dict[str, str]]] = {seats.CUSTODY: [{"role": "detainee", "name": hearing.detainee_name}]}
+        for party in hearing.participants:
+            seat = SEAT_OF_CONNECTION.get(party.connection)
+            if seat is not None and not (party.role is ParticipantRole.DETAINEE and seat == seats.CUSTODY):
+                people.setdefault(seat, []).append({"role": party.role.value, "name": party.display_name})
+        return presiding.current(db, hearing_id), {"hearing_state": hearing.state.value, "people": people}
 
     return await services(request).run(load)
 
 
-def snapshot(registry: Panels, hearing_id: int, floor: Floor, state: str) -> dict[str, Any]:
+def snapshot(registry: Panels, hearing_id: int, floor: Floor, hearing: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "snapshot",
         "version": floor.version,
         "floor": floor.to_json(),
-        "hearing_state": state,
+        **hearing,
         "seats": presence(registry.rooms.get(hearing_id)),
         # The recorder comes with the recording issue; the panel says so plainly.
         "recording": False,
@@ -153,8 +163,8 @@ def snapshot(registry: Panels, hearing_id: int, floor: Floor, state: str) -> dic
 
 async def floor_snapshot(request: Request) -> Response:
     hearing_id: int = request.path_params["hearing_id"]
-    floor, state = await _visible_floor(request, staff(request).user_id, hearing_id)
-    return JSONResponse(snapshot(panels(request), hearing_id, floor, state))
+    floor, hearing = await _visible_floor(request, staff(request).user_id, hearing_id)
+    return JSONResponse(snapshot(panels(request), hearing_id, floor, hearing))
 
 
 async def _command(request: Request) -> commands.Command:
@@ -204,13 +214,13 @@ async def panel_socket(websocket: WebSocket) -> None:
         websocket.state.actor = principal.actor
         if not principal.can(Permission.VIEW_HEARINGS):
             raise PermissionDenied()
-        floor, state = await _visible_floor(websocket, principal.user_id, hearing_id)
+        floor, hearing = await _visible_floor(websocket, principal.user_id, hearing_id)
     except HearingError as exc:
         await refuse_socket(websocket, exc)
         return
     registry = panels(websocket)
     outbox = Outbox(websocket, PANEL_OUTBOX)
-    outbox.deliver(snapshot(registry, hearing_id, floor, state))
+    outbox.deliver(snapshot(registry, hearing_id, floor, hearing))
     registry.watchers(hearing_id).add(outbox.deliver)
     outbox.start(f"panel {hearing_id} writer")
     try:

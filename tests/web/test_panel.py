@@ -69,6 +69,8 @@ def test_the_judge_runs_the_floor_and_every_change_is_audited(
     snapshot = judge.get(f"/hearings/{h}/floor", headers={"Accept": "application/json"}).json()
     assert snapshot["type"] == "snapshot" and snapshot["version"] == len(steps)
     assert snapshot["floor"] == floor.to_json()
+    assert snapshot["hearing_state"] == "open"
+    assert snapshot["people"] == {"custody": [{"role": "detainee", "name": "Test Detainee"}]}
 
 
 @pytest.mark.parametrize(

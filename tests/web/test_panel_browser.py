@@ -61,6 +61,7 @@ def test_the_judge_admits_grants_and_takes_back_the_floor_and_the_clerk_follows(
         room = live_server.app.state.rooms.get(h)
         assert room is not None and not room.routes["judge"].hears("custody")
         admit.click()
+        panel.locator('[data-role=seats] [data-seat="custody"]').get_by_text("Detainee: Test Detainee").wait_for()
         wait_until(lambda: custody.client is not None and custody.client.floor.get("admitted") is True, timeout=5)
         assert panel.locator("[data-role=lobby] li").count() == 0
 

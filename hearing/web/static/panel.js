@@ -23,6 +23,7 @@ class Panel {
     this.version = -1;
     this.floor = null;
     this.seats = {}; // presence and health per seat
+    this.people = {}; // who is at each seat, from the docket
     this.speaking = {}; // seat -> time of the last loud frame
     this.attempt = 0;
     this.bind();
@@ -76,6 +77,7 @@ class Panel {
     switch (message.type) {
       case "snapshot":
         this.seats = message.seats;
+        this.people = message.people || {};
         this.version = -1; // a snapshot always wins
         this.applyFloor(message.version, message.floor);
         this.$("recording").textContent = this.t(message.recording ? "panel.recording.on" : "panel.recording.off");
@@ -337,6 +339,8 @@ class Panel {
       const item = element("li", { "data-seat": seat, class: "seat" });
       item.append(element("span", { class: "speaking-mark", "aria-hidden": "true" }));
       item.append(element("span", { class: "who" }, this.seatName(seat)));
+      const people = (this.people[seat] || []).map((p) => `${this.text[`role.${p.role}`] || p.role}: ${p.name}`);
+      if (people.length) item.append(element("span", { class: "people" }, people.join(" · ")));
       item.append(element("span", { class: "presence" }, this.t(state && state.present ? "panel.connected" : "panel.not_connected")));
       item.append(this.healthBadge(seat));
       if (muted.has(seat)) item.append(element("span", { class: "badge muted" }, this.t("panel.muted")));
