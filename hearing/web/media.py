@@ -105,8 +105,9 @@ async def media_socket(websocket: WebSocket) -> None:
         return
     svc = services(websocket)
     registry = panels(websocket)
-    floor = await svc.run(lambda db: presiding.current(db, hearing_id))
-    room = await registry.rooms.open(hearing_id, floor.media_state())
+    # A new room starts closed to everyone but the bench; the hearing's own
+    # floor is applied below, before this seat can have sent any media.
+    room = await registry.rooms.open(hearing_id, presiding.initial().media_state())
     room.observers = registry.watchers(hearing_id)
     joined = {"seat": seat, **({"reconnected": True} if room.returning(seat) else {})}
     await svc.run(lambda db: append(db, actor, Action.PARTICIPANT_JOINED, hearing_id=hearing_id, **joined))
@@ -123,8 +124,8 @@ async def media_socket(websocket: WebSocket) -> None:
         outbox.deliver(message)
 
     room.listeners[seat] = deliver
-    # Read the floor again now that this seat listens: a change committed
-    # since the room opened reaches it either here or through the outbox.
+    # Read the floor now that this seat listens: a change committed after
+    # this read reaches it through the outbox.
     floor = await svc.run(lambda db: presiding.current(db, hearing_id))
     registry.announce(hearing_id, floor, endpoints=False)
     registry.presence(hearing_id)
