@@ -580,17 +580,20 @@ class Ear:
 
     def gone_after(self, at: float) -> Edge | None:
         """When the silence after the last loud sample following `at` can be
-        played: the first of at least 100 ms under the threshold. None if it
-        was not loud just before `at`, or the tone did not end."""
+        played: the first of at least 100 ms under the threshold. A short gap
+        (a frame the mixer did not get in time) before that is not the end.
+        None if it was quiet just before `at`, if the silence began before
+        `at` (a gap that ran into the change: nothing to attribute), or if
+        the tone did not end."""
         start = self._before(at)
-        if start == 0 or self.loud[start - 1][0] < 0:
+        if self.quiet(at - QUIET_BEFORE, at):
             return None
         run = 0
         for i in range(start, len(self.times)):
             run = run + 1 if self.loud[i][0] < 0 else 0
             if run == QUIET_FRAMES:
                 last = i - QUIET_FRAMES  # the last loud frame
-                return self._edge(last, self.loud[last][1] + 1)
+                return self._edge(last, self.loud[last][1] + 1) if last >= start else None
         return None
 
     async def close(self) -> None:
@@ -626,6 +629,7 @@ class Samples:
     endpoint_cores: float = math.nan
     other_cores: float = math.nan  # every other process of the machine (other tenants)
     steal_cores: float = math.nan  # taken by the hypervisor
+    stalls: list[float] = dataclasses.field(default_factory=list)  # ms between decoded frames at the judge, > 50
 
 
 def machine_seconds() -> tuple[float, float]:
@@ -728,6 +732,10 @@ async def run(args: argparse.Namespace, port: int, seeded: Seeded, server: Serve
         busy, steal = (now - then for now, then in zip(machine_seconds(), machine, strict=True))
         samples.other_cores = busy / elapsed - samples.server_cores - samples.endpoint_cores
         samples.steal_cores = steal / elapsed
+        # This process stalled (the seats share a core with other tenants) when
+        # decoded frames, due every 20 ms, came far apart.
+        times = ear.times[bisect.bisect_left(ear.times, started) :]
+        samples.stalls = [gap * 1000 for gap in np.diff(times).tolist() if gap > 0.05]
     finally:
         for client in (judge, custody):
             await client.close()
@@ -827,10 +835,17 @@ def print_summary(samples: Samples, table: list[Row]) -> dict[str, Any]:
     print()
     print(
         f"cores while measuring: server process {fmt(samples.server_cores, 3)}, this process (two seats, the "
-        f"panel) {fmt(samples.endpoint_cores, 3)}, other processes {fmt(samples.other_cores, 2)}, stolen by the "
-        f"hypervisor {fmt(samples.steal_cores, 2)}"
+        f"panel) {fmt(samples.endpoint_cores, 3)}, other processes {fmt(max(0.0, samples.other_cores), 2)}, "
+        f"stolen by the hypervisor {fmt(samples.steal_cores, 2)}"
     )
-    print(f"changes not found at the ear: {lost}; latency switches not found: {samples.missed}")
+    print(
+        f"not attributable (a gap in the judge's audio ran into the change, or nothing within {LATE:g} s): "
+        f"{lost} of {len(samples.changes)} changes, {samples.missed} of {len(samples.changes)} latency switches"
+    )
+    print(
+        f"stalls of this process (decoded frames at the judge over 50 ms apart): {len(samples.stalls)}, "
+        f"longest {fmt(max(samples.stalls, default=0.0))} ms"
+    )
     print("targets")
     applied_ok = mixed.p95 <= TARGET_APPLIED_P95_MS
     print(
@@ -880,6 +895,7 @@ def write_json(path: Path, args: argparse.Namespace, samples: Samples, summary: 
         "endpoint_cores": samples.endpoint_cores,
         "other_cores": samples.other_cores,
         "steal_cores": samples.steal_cores,
+        "stalls_ms": samples.stalls,
     }
     path.write_text(json.dumps(finite(document), indent=1))
     print(f"samples written to {path}")
