@@ -12,6 +12,7 @@ from hearing.audit.log import Actor, append, checkpoint
 from hearing.db.models import Hearing, StaffUser
 from hearing.docket.lifecycle import FINAL_STATES, Transition, next_state
 from hearing.errors import HearingNotFound, PermissionDenied
+from hearing.speaker_order import presiding
 
 AUDIT_ACTION = {
     Transition.OPEN: Action.HEARING_OPENED,
@@ -38,6 +39,14 @@ def apply_transition(
     before = hearing.state
     hearing.state = next_state(before, transition)
     hearing.updated_at = now
+    details: dict[str, object] = {}
+    if transition in (Transition.BEGIN_CONSULTATION, Transition.END_CONSULTATION):
+        # The media follows in the same transaction: who confers is cut off
+        # from the court (and the record) until the consultation ends.
+        begins = transition is Transition.BEGIN_CONSULTATION
+        members = presiding.current(db, hearing.id).consultation
+        floor = presiding.follow_consultation(db, hearing.id, begins=begins)
+        details["members"] = sorted(floor.consultation if begins else members)
     append(
         db,
         actor,
@@ -45,6 +54,7 @@ def apply_transition(
         hearing_id=hearing.id,
         from_state=before.value,
         to_state=hearing.state.value,
+        **details,
     )
     if hearing.state in FINAL_STATES:
         # A signed tree head covering the whole hearing, the moment it ends.

@@ -10,7 +10,9 @@ The rules, in the order they apply:
 1. Nobody receives their own audio or video.
 2. A private consultation is a room of its own: its members' media reaches
    only its members, its members receive only each other, and the recorder
-   never receives it (invariant 2).
+   never receives it (invariant 2). One seat alone can be a consultation: the
+   custody facility's room, where counsel sits with the detainee, cut off
+   from the court while they confer.
 3. Who is live: in *open* mode everyone not muted; in *controlled* mode only
    the judge, the floor holder, those the judge keeps live, and the
    interpreter. The judge is always live and cannot be muted.
@@ -98,8 +100,6 @@ class MediaState:
         for item in self.hidden:
             if item.source not in known or item.receiver not in known | {RECORDER}:
                 raise ValueError(f"hidden: unknown participant in {item}")
-        if self.consultation and len(self.consultation) < 2:
-            raise ValueError("a consultation has at least two members")
         if any(self.roles[p] is ParticipantRole.JUDGE for p in self.consultation | self.muted | self.lobby):
             raise ValueError("the judge can be neither muted, nor in a private consultation, nor in the lobby")
 

@@ -64,6 +64,7 @@ class Floor:
     muted: frozenset[str] = frozenset()  # seats
     hidden: frozenset[Hidden] = frozenset()  # seats
     admitted: frozenset[str] = frozenset()  # seats let in from the lobby
+    consultation: frozenset[str] = frozenset()  # seats conferring in private, cut off from the court
 
     @classmethod
     def for_parties(cls, roles: Mapping[str, ParticipantRole]) -> Floor:
@@ -130,6 +131,16 @@ class Floor:
         if seat in self.admitted:
             raise FloorError("already_admitted", "Already admitted to the hearing.")
         return self._changed(admitted=self.admitted | {seat})
+
+    # --- private consultation (driven by the hearing's lifecycle) ----------------------
+
+    def begin_consultation(self, members: frozenset[str]) -> Floor:
+        for seat in members:
+            self._not_judge(seat, "in a private consultation")
+        return self._changed(consultation=members)
+
+    def end_consultation(self) -> Floor:
+        return self._changed(consultation=frozenset())
 
     # --- requests to speak --------------------------------------------------------
 
@@ -248,7 +259,6 @@ class Floor:
     def media_state(
         self,
         *,
-        consultation: frozenset[str] = frozenset(),
         interpretation: Interpretation = Interpretation.NONE,
         needs_interpretation: frozenset[str] = frozenset(),
         recording: bool = False,
@@ -262,7 +272,7 @@ class Floor:
             muted=self.muted,
             hidden=self.hidden,
             lobby=self.lobby,
-            consultation=consultation,
+            consultation=self.consultation,
             interpretation=interpretation,
             needs_interpretation=needs_interpretation,
             recording=recording,
@@ -286,6 +296,7 @@ class Floor:
                 key=lambda h: (h["source"], h["receiver"], h["medium"]),
             ),
             "admitted": sorted(self.admitted),
+            "consultation": sorted(self.consultation),
         }
 
     @classmethod
@@ -301,6 +312,7 @@ class Floor:
             muted=frozenset(data["muted"]),
             hidden=frozenset(Hidden(h["source"], h["receiver"], Medium(h["medium"])) for h in data["hidden"]),
             admitted=frozenset(data["admitted"]),
+            consultation=frozenset(data.get("consultation", ())),
         )
 
     def dumps(self) -> str:
@@ -318,4 +330,5 @@ class Floor:
             "muted": seat in self.muted,
             "holder": self.holder if self.holder in mine else None,
             "queued": [r.speaker for r in self.queue if r.speaker in mine],
+            "consultation": seat in self.consultation,
         }

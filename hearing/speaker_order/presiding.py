@@ -23,6 +23,11 @@ from hearing.speaker_order import commands
 from hearing.speaker_order.commands import Command
 from hearing.speaker_order.floor import Floor
 
+# Who confers in a private consultation: the custody facility's room, where
+# defence counsel sits with the detainee. Counsel joining from elsewhere gets
+# a seat of their own (and joins the consultation) with the remote-party issue.
+CONSULTATION_SEATS = frozenset({seats.CUSTODY})
+
 
 def initial() -> Floor:
     return Floor.for_seats(seats.SEAT_ROLES, seats.SEAT_SPEAKERS)
@@ -31,6 +36,24 @@ def initial() -> Floor:
 def current(db: Session, hearing_id: int) -> Floor:
     record = db.get(FloorRecord, hearing_id)
     return initial() if record is None else Floor.from_json(json.loads(record.state))
+
+
+def _save(db: Session, hearing_id: int, floor: Floor) -> None:
+    record = db.get(FloorRecord, hearing_id)
+    if record is None:
+        record = FloorRecord(hearing_id=hearing_id, version=0, state="")
+        db.add(record)
+    record.version, record.state, record.updated_at = floor.version, floor.dumps(), utcnow()
+
+
+def follow_consultation(db: Session, hearing_id: int, *, begins: bool) -> Floor:
+    """The lifecycle entered or left a private consultation: the floor cuts
+    its members off from the court, or lets them back. The caller holds the
+    hearing row and appends the audit entry in the same transaction."""
+    before = current(db, hearing_id)
+    after = before.begin_consultation(CONSULTATION_SEATS) if begins else before.end_consultation()
+    _save(db, hearing_id, after)
+    return after
 
 
 def act(
@@ -60,11 +83,7 @@ def act(
         raise PermissionDenied("An endpoint asks to speak only for the people at it.")
     after = commands.apply(before, command)
     if after is not before:
-        record = db.get(FloorRecord, hearing_id)
-        if record is None:
-            record = FloorRecord(hearing_id=hearing_id, version=0, state="")
-            db.add(record)
-        record.version, record.state, record.updated_at = after.version, after.dumps(), utcnow()
+        _save(db, hearing_id, after)
     append(
         db,
         actor,

@@ -17,6 +17,8 @@ from hearing.docket import booking, proceedings
 from hearing.docket.lifecycle import LIVE_STATES, HearingState, Transition, available
 from hearing.docket.parties import Connection, HearingKind
 from hearing.errors import InvalidInput, NotFound, ScheduleConflict
+from hearing.speaker_order import presiding
+from hearing.speaker_order.floor import Floor
 from hearing.web import language
 from hearing.web.errors import wants_json
 from hearing.web.pages import read_form, render
@@ -150,12 +152,16 @@ async def transition(request: Request) -> Response:
         raise InvalidInput("Unknown hearing action.", field="action") from None
     svc = services(request)
 
-    def apply(db: Session) -> HearingState:
+    def apply(db: Session) -> tuple[HearingState, Floor]:
         judge = db.get_one(StaffUser, principal.user_id)
-        return proceedings.apply_transition(db, judge, principal.actor, hearing_id, chosen, utcnow()).state
+        moved = proceedings.apply_transition(db, judge, principal.actor, hearing_id, chosen, utcnow())
+        return moved.state, presiding.current(db, hearing_id)
 
-    state = await svc.run(apply)
-    await panels(request).hearing_moved(hearing_id, state)
+    state, floor = await svc.run(apply)
+    registry = panels(request)
+    if chosen in (Transition.BEGIN_CONSULTATION, Transition.END_CONSULTATION):
+        registry.announce(hearing_id, floor)  # the consultation's members are cut off at once
+    await registry.hearing_moved(hearing_id, state)
     if wants_json(request):
         # The panel's controls: the page stays, and with it the judge's video link.
         return JSONResponse({"state": state.value, "transitions": [t.value for t in available(state)]})

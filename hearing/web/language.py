@@ -67,6 +67,7 @@ TEXT: dict[str, dict[str, str]] = {
     "panel.not_connected": {"en": "not connected", "da": "ikke forbundet"},
     "panel.speaking": {"en": "speaking", "da": "taler"},
     "panel.muted": {"en": "muted", "da": "lyd slået fra"},
+    "panel.in_consultation": {"en": "in private consultation", "da": "i fortrolig samtale"},
     "panel.mute": {"en": "Mute", "da": "Slå lyd fra"},
     "panel.unmute": {"en": "Unmute", "da": "Slå lyd til"},
     "panel.mute_all": {"en": "Mute all but the judge", "da": "Slå lyd fra for alle undtagen dommeren"},

@@ -691,7 +691,10 @@ def _lifecycle_scenario(action: Action, setup: list[str], chosen: str, source: s
         assert responses[0].status_code == 303 and responses[0].headers["location"] == f"/hearings/{hearing}"
         assert [shape(e) for e in new] == [user(action, judge, hearing)]
         assert new[0].actor_role == "judge"
-        assert new[0].payload == {"from_state": source, "to_state": target}
+        # A consultation's entries say who conferred (invariant 2).
+        consultation = action in (Action.CONSULTATION_STARTED, Action.CONSULTATION_ENDED)
+        members = {"members": ["custody"]} if consultation else {}
+        assert new[0].payload == {"from_state": source, "to_state": target, **members}
         assert env.state(hearing) == HearingState(target)
         if HearingState(target) in FINAL_STATES:
             # Ending a hearing signs a tree head that covers its last entry.
@@ -840,6 +843,7 @@ def _custody_view(version: int, *, admitted: bool = True, queued: list[str] | No
         "muted": False,
         "holder": None,
         "queued": queued or [],
+        "consultation": False,
     }
 
 

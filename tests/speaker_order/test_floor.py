@@ -199,6 +199,18 @@ def test_unknown_speakers_and_seats_are_invalid_input() -> None:
         assert info.value.code == "invalid_input"
 
 
+def test_a_consultation_cuts_its_seat_off_from_the_court_and_back() -> None:
+    floor = hearing_floor().admit("custody").begin_consultation(frozenset({"custody"}))
+    media = route(floor.media_state(recording=True))
+    assert media["custody"].audio == () and media["custody"].video == ()
+    assert not any(r.hears("custody") or "custody" in r.video for name, r in media.items() if name != "custody")
+    assert floor.public_view("custody")["consultation"] is True
+    assert route(floor.end_consultation().media_state())["judge"].hears("custody")
+    with pytest.raises(FloorError) as info:
+        floor.begin_consultation(frozenset({"custody", "courtroom"}))
+    assert info.value.code == "judge_not_affected"
+
+
 def test_an_endpoint_is_told_only_about_its_own_seat() -> None:
     floor = hearing_floor().admit("custody").request("courtroom:prosecutor").request("custody:detainee")
     view = floor.public_view("custody")
@@ -210,6 +222,7 @@ def test_an_endpoint_is_told_only_about_its_own_seat() -> None:
         "muted": False,
         "holder": None,
         "queued": ["custody:detainee"],
+        "consultation": False,
     }
     hidden = floor.hide("custody", "courtroom", Medium.VIDEO)
     assert "hidden" not in hidden.public_view("custody")
@@ -228,6 +241,8 @@ SEAT_ACTIONS = st.one_of(
     st.tuples(st.just("unmute"), st.sampled_from(SEAT_NAMES)),
     st.tuples(st.just("set_mode"), st.sampled_from(list(FloorMode))),
     st.tuples(st.just("hide"), st.sampled_from(SEAT_NAMES), st.sampled_from(SEAT_NAMES), st.sampled_from(list(Medium))),
+    st.tuples(st.just("begin_consultation"), st.frozensets(st.sampled_from(SEAT_NAMES), min_size=1)),
+    st.tuples(st.just("end_consultation")),
 )
 
 
@@ -247,5 +262,8 @@ def test_seat_floors_keep_the_invariants_and_survive_storage(actions: list[tuple
         assert len(set(members)) == len(members) and floor.holder not in members
         assert all(floor.speaker(m).seat in floor.admitted for m in members)
         media = route(floor.media_state())
-        assert all(r.hears("judge") for name, r in media.items() if name not in ("judge", *floor.lobby))
+        outside = ("judge", *floor.lobby, *floor.consultation)  # who is not in the court's room
+        assert all(r.hears("judge") for name, r in media.items() if name not in outside)
         assert not any(r.hears(seat) for seat in floor.lobby for r in media.values())
+        for seat in floor.consultation:  # the court never hears a consultation
+            assert not any(r.hears(seat) for name, r in media.items() if name not in floor.consultation)

@@ -252,3 +252,38 @@ def test_the_panel_feed_refuses_strangers_and_other_sites(
         f"/ws/hearings/{court.hearing_a}/panel", headers={"Origin": "https://evil.example"}
     ) as feed:
         assert feed.receive_json()["error"] == "permission_denied"
+
+
+def test_a_private_consultation_cuts_the_custody_facility_off_until_it_ends(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    """The lifecycle's consultation reaches the media at once: no one in the
+    court hears or sees the custody facility, and it receives nothing."""
+    h = court.hearing_a
+    open_hearing(services, h)
+    with client.websocket_connect(f"/ws/hearings/{h}/media", headers=custody_headers(services)) as custody:
+        custody.receive_json()
+        login_as(client, services, court.users["judge"])
+        assert command(client, h, {"action": "admit", "seat": "custody"}).status_code == 200
+        assert custody.receive_json()["admitted"] is True
+        room = client.app.state.rooms.get(h)
+        assert room.routes["judge"].hears("custody") and room.routes["custody"].hears("judge")
+        token = csrf_token(client, f"/hearings/{h}")
+        headers = {"Accept": "application/json"}
+        for action in ("start", "begin_consultation"):
+            moved = client.post(
+                f"/hearings/{h}/transition", data={"csrf_token": token, "action": action}, headers=headers
+            )
+            assert moved.status_code == 200, moved.text
+        assert moved.json() == {"state": "consultation", "transitions": ["end_consultation", "convert_to_physical"]}
+        assert custody.receive_json()["consultation"] is True
+        assert not any(r.hears("custody") or "custody" in r.video for s, r in room.routes.items() if s != "custody")
+        assert room.routes["custody"].audio == () and room.routes["custody"].video == ()
+        client.post(
+            f"/hearings/{h}/transition", data={"csrf_token": token, "action": "end_consultation"}, headers=headers
+        )
+        assert custody.receive_json()["consultation"] is False
+        assert room.routes["judge"].hears("custody") and room.routes["custody"].hears("judge")
+        custody.send_json({"type": "leave"})
+    started = [e for e in logged(services) if e.action == "consultation.started"]
+    assert started[-1].payload == {"from_state": "in_session", "to_state": "consultation", "members": ["custody"]}

@@ -344,6 +344,9 @@ class Panel {
       item.append(element("span", { class: "presence" }, this.t(state && state.present ? "panel.connected" : "panel.not_connected")));
       item.append(this.healthBadge(seat));
       if (muted.has(seat)) item.append(element("span", { class: "badge muted" }, this.t("panel.muted")));
+      if (this.floor.consultation.includes(seat)) {
+        item.append(element("span", { class: "badge priority" }, this.t("panel.in_consultation")));
+      }
       const bench = this.floor.seats[seat] === "judge";
       if (this.canAct && !bench) {
         const unmute = muted.has(seat);
