@@ -270,6 +270,10 @@ class Panel {
 
   drawQueue() {
     const list = this.$("queue");
+    // Redrawing must not take the keyboard user's place away: the request
+    // that had the focus has it again afterwards, wherever it moved.
+    const focused = list.contains(document.activeElement) && document.activeElement.closest("[data-speaker]");
+    const keep = focused ? focused.dataset.speaker : null;
     list.replaceChildren();
     this.floor.queue.forEach((request, index) => {
       const item = element("li", { class: "request", "data-speaker": request.speaker, tabindex: "0" });
@@ -287,7 +291,7 @@ class Panel {
         item.addEventListener("keydown", (event) => {
           if (!event.altKey || !["ArrowUp", "ArrowDown"].includes(event.key)) return;
           event.preventDefault();
-          this.move(request.speaker, index + (event.key === "ArrowUp" ? -1 : 1), true);
+          this.move(request.speaker, index + (event.key === "ArrowUp" ? -1 : 1));
         });
         item.addEventListener("dragstart", (event) => event.dataTransfer.setData("text/plain", request.speaker));
         item.addEventListener("dragover", (event) => event.preventDefault());
@@ -299,15 +303,12 @@ class Panel {
       list.append(item);
     });
     this.$("queue-empty").hidden = this.floor.queue.length > 0;
+    const again = keep && list.querySelector(`[data-speaker="${CSS.escape(keep)}"]`);
+    if (again) again.focus();
   }
 
-  async move(speaker, position, keepFocus = false) {
-    if (position < 0 || position >= this.floor.queue.length) return;
-    await this.send({ action: "reorder", speaker, position });
-    if (keepFocus) {
-      const moved = this.$("queue").querySelector(`[data-speaker="${CSS.escape(speaker)}"]`);
-      if (moved) moved.focus();
-    }
+  move(speaker, position) {
+    if (position >= 0 && position < this.floor.queue.length) this.send({ action: "reorder", speaker, position });
   }
 
   drawLobby() {
