@@ -26,6 +26,12 @@ INBOUND_AUDIO_ENERGY = """async () => {
 }"""
 
 
+# Buttons, fields and videos of the page without a name a screen reader can say.
+UNNAMED_CONTROLS = """() => [...document.querySelectorAll("button, select, input:not([type=hidden]), video")]
+    .filter((el) => !(el.getAttribute("aria-label") || (el.labels && el.labels.length) || el.textContent.trim()))
+    .map((el) => el.outerHTML.slice(0, 80))"""
+
+
 def energy_over(page, seconds: float) -> float:  # type: ignore[no-untyped-def]
     """Audio energy the judge's browser received in the next `seconds`."""
     before = page.evaluate(INBOUND_AUDIO_ENERGY)
@@ -104,6 +110,9 @@ def test_the_judge_admits_grants_and_takes_back_the_floor_and_the_clerk_follows(
         assert judge.locator("[data-panel]").get_attribute("data-version") == clerk.locator(
             "[data-panel]"
         ).get_attribute("data-version")
+        # Labelled for screen readers: every control has an accessible name.
+        unnamed = judge.evaluate(UNNAMED_CONTROLS)
+        assert unnamed == [], unnamed
         screenshot(judge, "panel-3-floor")
         screenshot(clerk, "panel-4-clerk")
 
