@@ -3,12 +3,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import io
+import json
 import os
 import re
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyotp
 import pytest
@@ -25,6 +27,7 @@ from hearing.auth.roles import Role
 from hearing.cli import main
 from hearing.config import Settings
 from hearing.db.models import AuditEntry, AuditKey, Base, Court, Courtroom, CustodyFacility, Hearing, StaffUser
+from hearing.docket.lifecycle import HearingState
 from hearing.docket.parties import EndpointKind, HearingKind
 from hearing.media import aiortc_hooks
 from hearing.services import Services
@@ -196,6 +199,18 @@ def session_cookie(services: Services, user_id: int) -> str:
         return signin.start_session(db, db.get_one(StaffUser, user_id), datetime.now(UTC))
 
     return session_signer(services).sign(services.unit_of_work(start).encode()).decode()
+
+
+def open_hearing(services: Services, hearing_id: int, state: HearingState = HearingState.OPEN) -> None:
+    """Straight to a live state, without the judge's (audited) controls."""
+    services.unit_of_work(lambda db: setattr(db.get_one(Hearing, hearing_id), "state", state))
+
+
+def post_floor_command(client: TestClient, hearing_id: int, body: Any, token: str) -> Any:
+    """The judge's panel posts a command: a dict as JSON, a str or bytes as they are."""
+    raw = body if isinstance(body, str | bytes) else json.dumps(body)
+    headers = {"Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": token}
+    return client.post(f"/hearings/{hearing_id}/floor", content=raw, headers=headers)
 
 
 def enroll_device(services: Services, name: str, kind: EndpointKind, site: str) -> devices.DeviceCredentials:

@@ -44,9 +44,7 @@ def apply_transition(
         # The media follows in the same transaction: who confers is cut off
         # from the court (and the record) until the consultation ends.
         begins = transition is Transition.BEGIN_CONSULTATION
-        members = presiding.current(db, hearing.id).consultation
-        floor = presiding.follow_consultation(db, hearing.id, begins=begins)
-        details["members"] = sorted(floor.consultation if begins else members)
+        details["members"] = sorted(presiding.follow_consultation(db, hearing.id, begins=begins))
     append(
         db,
         actor,

@@ -46,14 +46,15 @@ def _save(db: Session, hearing_id: int, floor: Floor) -> None:
     record.version, record.state, record.updated_at = floor.version, floor.dumps(), utcnow()
 
 
-def follow_consultation(db: Session, hearing_id: int, *, begins: bool) -> Floor:
+def follow_consultation(db: Session, hearing_id: int, *, begins: bool) -> frozenset[str]:
     """The lifecycle entered or left a private consultation: the floor cuts
-    its members off from the court, or lets them back. The caller holds the
-    hearing row and appends the audit entry in the same transaction."""
+    its members off from the court, or lets them back; returns the members.
+    The caller holds the hearing row and appends the audit entry in the same
+    transaction."""
     before = current(db, hearing_id)
     after = before.begin_consultation(CONSULTATION_SEATS) if begins else before.end_consultation()
     _save(db, hearing_id, after)
-    return after
+    return after.consultation if begins else before.consultation
 
 
 def act(

@@ -159,8 +159,7 @@ async def transition(request: Request) -> Response:
 
     state, floor = await svc.run(apply)
     registry = panels(request)
-    if chosen in (Transition.BEGIN_CONSULTATION, Transition.END_CONSULTATION):
-        registry.announce(hearing_id, floor)  # the consultation's members are cut off at once
+    registry.announce(hearing_id, floor)  # a consultation's members are cut off at once
     await registry.hearing_moved(hearing_id, state)
     if wants_json(request):
         # The panel's controls: the page stays, and with it the judge's video link.

@@ -125,9 +125,9 @@ async def media_socket(websocket: WebSocket) -> None:
 
     room.listeners[seat] = deliver
     # Read the floor now that this seat listens: a change committed after
-    # this read reaches it through the outbox.
+    # this read reaches it through the outbox; this one, in the welcome.
     floor = await svc.run(lambda db: presiding.current(db, hearing_id))
-    registry.announce(hearing_id, floor, endpoints=False)
+    registry.follow(hearing_id, floor)
     registry.presence(hearing_id)
     welcome = {"type": "welcome", "seat": seat, "hearing": hearing_id, "floor": floor.public_view(seat)}
     await websocket.send_json(welcome)

@@ -72,18 +72,27 @@ class Panels:
         for watcher in list(self.watchers(hearing_id)):
             watcher(message)
 
-    def announce(self, hearing_id: int, floor: Floor, *, endpoints: bool = True) -> None:
-        """A committed floor: to the room, the endpoints and the panels. Two
-        commands may commit in one order and arrive here in the other; the
-        version decides, and an older floor is not applied over a newer."""
-        if floor.version < self._applied.get(hearing_id, -1):
-            return
+    def follow(self, hearing_id: int, floor: Floor) -> bool:
+        """The room follows a committed floor; whether it is news. Two commands
+        may commit in one order and arrive here in the other: the version
+        decides, and an older floor is never applied over a newer."""
+        applied = self._applied.get(hearing_id, -1)
+        if floor.version < applied:
+            return False
         self._applied[hearing_id] = floor.version
         room = self.rooms.get(hearing_id)
         if room is not None:
             room.apply(floor.media_state())
-            for seat, listener in list(room.listeners.items()) if endpoints else ():
-                listener(floor.public_view(seat))
+        return floor.version > applied
+
+    def announce(self, hearing_id: int, floor: Floor) -> None:
+        """A committed floor: to the room, and, if it changed, to the
+        endpoints and the panels."""
+        if not self.follow(hearing_id, floor):
+            return
+        room = self.rooms.get(hearing_id)
+        for seat, listener in list(room.listeners.items()) if room is not None else ():
+            listener(floor.public_view(seat))
         self.tell(hearing_id, {"type": "floor", "version": floor.version, "floor": floor.to_json()})
 
     def presence(self, hearing_id: int) -> None:

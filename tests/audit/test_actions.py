@@ -45,7 +45,18 @@ from hearing.db.models import (
 from hearing.docket.lifecycle import FINAL_STATES, HearingState
 from hearing.services import Services
 from hearing.speaker_order import presiding
-from tests.conftest import PASSWORD, Court_, Logged, add_unconfirmed_user, csrf_token, current_code, logged, login_as
+from tests.conftest import (
+    PASSWORD,
+    Court_,
+    Logged,
+    add_unconfirmed_user,
+    csrf_token,
+    current_code,
+    logged,
+    login_as,
+    open_hearing,
+    post_floor_command,
+)
 
 CPH = ZoneInfo("Europe/Copenhagen")
 REPO = Path(__file__).resolve().parents[2]
@@ -181,13 +192,11 @@ class Env:
 
     def open_hearing(self, hearing_id: int) -> None:
         """Straight to a live state (the floor takes commands only then), unaudited."""
-        self.services.unit_of_work(lambda db: setattr(db.get_one(Hearing, hearing_id), "state", HearingState.OPEN))
+        open_hearing(self.services, hearing_id)
 
     def floor_command(self, hearing_id: int, body: Any, token: str) -> Any:
         """The judge's panel posts a command (a dict as JSON, a str as it is)."""
-        raw = body if isinstance(body, str) else json.dumps(body)
-        headers = {"Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": token}
-        return self.client.post(f"/hearings/{hearing_id}/floor", content=raw, headers=headers)
+        return post_floor_command(self.client, hearing_id, body, token)
 
     def floor_version(self, hearing_id: int) -> int:
         return self.services.unit_of_work(lambda db: presiding.current(db, hearing_id).version)
@@ -588,7 +597,7 @@ def _access_denied_media(env: Env) -> list[Logged]:
 def _judge_joins_and_leaves(env: Env) -> list[Logged]:
     judge = env.sign_in_as("judge")
     hearing = env.court.hearing_a
-    env.services.unit_of_work(lambda db: setattr(db.get_one(Hearing, hearing), "state", HearingState.OPEN))
+    env.open_hearing(hearing)
     replies: list[Any] = []
     new = env.appended(lambda: replies.extend(_media_socket(env, hearing)))
     assert (replies[0]["type"], replies[0]["seat"], replies[0]["hearing"]) == ("welcome", "judge", hearing)

@@ -7,7 +7,7 @@ from starlette.testclient import TestClient
 
 from hearing.services import Services
 from hearing.web import language
-from tests.conftest import Court_, csrf_token, login_as
+from tests.conftest import Court_, csrf_token, login_as, open_hearing
 
 
 def test_every_text_has_both_languages_and_they_differ_where_words_do() -> None:
@@ -40,8 +40,6 @@ def test_the_language_comes_from_the_cookie_then_the_browser(
 def test_switching_language_keeps_the_page_and_translates_the_panel(
     client: TestClient, services: Services, court: Court_
 ) -> None:
-    from tests.web.test_panel import open_hearing
-
     open_hearing(services, court.hearing_a)
     login_as(client, services, court.users["judge"])
     page = f"/hearings/{court.hearing_a}"

@@ -5,14 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy.orm import Session
 
-from hearing.db.models import Hearing
-from hearing.docket.lifecycle import HearingState
 from hearing.docket.parties import EndpointKind
 from hearing.services import Services
 from tests.browser import CustodyPeer, LiveServer, screenshot, sign_in, wait_until
-from tests.conftest import Court_, admit, enroll_device
+from tests.conftest import Court_, admit, enroll_device, open_hearing
 
 pytestmark = pytest.mark.browser
 
@@ -24,10 +21,7 @@ def test_judge_joins_the_video_link_and_both_directions_carry_video_and_audio(
     services: Services,
     court: Court_,
 ) -> None:
-    def open_hearing(db: Session) -> None:
-        db.get_one(Hearing, court.hearing_a).state = HearingState.OPEN
-
-    services.unit_of_work(open_hearing)
+    open_hearing(services, court.hearing_a)
     admit(services, court, court.hearing_a)
     token = enroll_device(services, "kiosk-a", EndpointKind.CUSTODY, "Facility A").token
     url = f"ws://127.0.0.1:{live_server.settings.port}/ws/hearings/{court.hearing_a}/media"

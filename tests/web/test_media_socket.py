@@ -8,12 +8,9 @@ import time
 
 import numpy as np
 import pytest
-from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from hearing.db.models import Hearing
-from hearing.docket.lifecycle import HearingState
 from hearing.docket.parties import EndpointKind
 from hearing.media.client import MediaClient, MediaClientError
 from hearing.media.mixer import SAMPLE_RATE
@@ -21,16 +18,9 @@ from hearing.media.signaling import MAX_MESSAGE_BYTES
 from hearing.media.tracks import ToneTrack, to_mono
 from hearing.services import Services
 from tests.browser import LiveServer
-from tests.conftest import Court_, admit, enroll_device, logged, login_as, session_cookie
+from tests.conftest import Court_, admit, enroll_device, logged, login_as, open_hearing, session_cookie
 
 SDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
-
-
-def open_hearing(services: Services, hearing_id: int, state: HearingState = HearingState.OPEN) -> None:
-    def work(db: Session) -> None:
-        db.get_one(Hearing, hearing_id).state = state
-
-    services.unit_of_work(work)
 
 
 def enroll(services: Services, name: str, kind: EndpointKind, site: str) -> str:

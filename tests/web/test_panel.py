@@ -3,30 +3,20 @@ snapshots, versions, and the endpoints' requests to speak."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from hearing.db.models import Hearing
-from hearing.docket.lifecycle import HearingState
 from hearing.services import Services
 from hearing.speaker_order import presiding
 from hearing.web.panel import MAX_COMMAND_BYTES
-from tests.conftest import Court_, csrf_token, custody_headers, logged, login_as
-
-
-def open_hearing(services: Services, hearing_id: int) -> None:
-    services.unit_of_work(lambda db: setattr(db.get_one(Hearing, hearing_id), "state", HearingState.OPEN))
+from tests.conftest import Court_, csrf_token, custody_headers, logged, login_as, open_hearing, post_floor_command
 
 
 def command(client: TestClient, hearing_id: int, body: Any, *, token: str | None = None) -> Any:
-    raw = body if isinstance(body, str | bytes) else json.dumps(body)
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
-    headers["X-CSRF-Token"] = token if token is not None else csrf_token(client)
-    return client.post(f"/hearings/{hearing_id}/floor", content=raw, headers=headers)
+    return post_floor_command(client, hearing_id, body, token if token is not None else csrf_token(client))
 
 
 def version(services: Services, hearing_id: int) -> int:

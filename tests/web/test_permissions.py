@@ -6,23 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy.orm import Session
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
 from hearing.audit.actions import Action
 from hearing.audit.log import SYSTEM, append
-from hearing.auth import devices
 from hearing.auth.permissions import ROLE_PERMISSIONS, Permission
 from hearing.auth.roles import Role
-from hearing.clock import utcnow
-from hearing.db.models import Hearing
-from hearing.docket.lifecycle import HearingState
 from hearing.docket.parties import EndpointKind
 from hearing.services import Services
 from hearing.web.ratelimit import SlidingWindow
 from hearing.web.routing import Audience, GuardedRoute, GuardedWebSocketRoute
-from tests.conftest import Court_, csrf_token, login_as
+from tests.conftest import Court_, csrf_token, enroll_device, login_as, open_hearing
 
 CALLERS = ["anonymous", *[r.value for r in Role], "courtroom_device", "custody_device"]
 AUTH_CODES = {"not_authenticated", "permission_denied", "device_not_authorised"}
@@ -40,17 +35,10 @@ def app_routes(client: TestClient) -> Iterator[tuple[GuardedRoute, str]]:
 
 def site_a_devices(services: Services) -> dict[str, str]:
     """Tokens of a courtroom rig in Room A and a custody endpoint in Facility A."""
-
-    def enroll(db: Session) -> dict[str, str]:
-        rig = devices.enroll(
-            db, services.keys, SYSTEM, kind=EndpointKind.COURTROOM, name="rig-a", site="Room A", now=utcnow()
-        )
-        kiosk = devices.enroll(
-            db, services.keys, SYSTEM, kind=EndpointKind.CUSTODY, name="kiosk-a", site="Facility A", now=utcnow()
-        )
-        return {"courtroom_device": rig.token, "custody_device": kiosk.token}
-
-    return services.unit_of_work(enroll)
+    return {
+        "courtroom_device": enroll_device(services, "rig-a", EndpointKind.COURTROOM, "Room A").token,
+        "custody_device": enroll_device(services, "kiosk-a", EndpointKind.CUSTODY, "Facility A").token,
+    }
 
 
 def expected(route: GuardedRoute, caller: str) -> str:
@@ -147,7 +135,7 @@ def test_every_socket_admits_exactly_whom_it_says(client: TestClient, services: 
     """The media socket: the hearing's judge and the devices at its sites.
     The panel's feed: staff who may see the hearing."""
     tokens = site_a_devices(services)
-    services.unit_of_work(lambda db: setattr(db.get_one(Hearing, court.hearing_a), "state", HearingState.OPEN))
+    open_hearing(services, court.hearing_a)
     expected = {
         Audience.PARTICIPANT: {
             "anonymous": "not_authenticated",
