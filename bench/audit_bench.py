@@ -56,9 +56,10 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from hearing.actors import SYSTEM, Actor
 from hearing.audit import entry, merkle
 from hearing.audit.actions import Action
-from hearing.audit.log import SYSTEM, Actor, Event, append, append_many
+from hearing.audit.log import Event, append, append_many
 from hearing.audit.verify import verify
 from hearing.auth.roles import Role
 from hearing.clock import utcnow

@@ -66,8 +66,8 @@ from media_bench import cores, cpu_seconds, fmt, percentile  # bench/media_bench
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
+from hearing.actors import SYSTEM
 from hearing.app import create_app
-from hearing.audit.log import SYSTEM
 from hearing.auth import devices, signin, users
 from hearing.auth.roles import Role
 from hearing.clock import utcnow

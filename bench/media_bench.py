@@ -77,9 +77,9 @@ from hearing.docket.parties import ParticipantRole
 from hearing.media import aiortc_hooks
 from hearing.media.aiortc_hooks import EncodedFrame
 from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Pcm
-from hearing.media.policy import MediaState
 from hearing.media.room import Peer, Room
 from hearing.media.tracks import COUNTER_BITS, VIDEO_CLOCK, Pacer, draw_counter, read_counter, to_frame, to_mono
+from hearing.routing.policy import MediaState
 
 TARGET_VIDEO_EXTRA_P50_MS = 10.0  # server p50 within this of direct
 TARGET_VIDEO_P95_MS = 100.0
@@ -105,7 +105,7 @@ MAX_LATENCY = 2.0  # seconds; a reading beyond is a misread counter
 VOICE_CYCLE_FRAMES = BURST_PERIOD_SAMPLES // FRAME_SAMPLES
 SENDER_ENCODER = "_RTCRtpSender__encoder"
 HEARING_ROLES: dict[str, ParticipantRole] = {
-    "courtroom": ParticipantRole.JUDGE,  # as in hearing.media.seats
+    "courtroom": ParticipantRole.JUDGE,  # as in hearing.routing.seats
     "custody": ParticipantRole.DETAINEE,
     "interpreter": ParticipantRole.INTERPRETER,
 }

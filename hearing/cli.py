@@ -19,11 +19,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from hearing import logs
+from hearing.actors import Actor
 from hearing.audit import log as audit_log
 from hearing.audit import reader, retention, verify
 from hearing.audit.actions import Action
 from hearing.audit.keys import KEK_FILE, VERIFIER_FILE, AuditKeys, load_verifier
-from hearing.audit.log import Actor
 from hearing.auth import devices, passwords, users
 from hearing.auth.keys import KeyRing
 from hearing.auth.roles import Role

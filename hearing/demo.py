@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hearing.audit.log import Actor
+from hearing.actors import Actor
 from hearing.auth import devices, passwords, users
 from hearing.auth.keys import KeyRing
 from hearing.auth.roles import Role

@@ -6,12 +6,14 @@ needs it; nothing here knows about HTTP.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from types import TracebackType
 from typing import TypeVar
 
+import anyio.to_thread
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from hearing.audit.keys import AuditKeys
 from hearing.audit.log import SESSION_KEY, AuditLog
@@ -52,7 +54,15 @@ class Services:
 
     async def run(self, work: Callable[[Session], T]) -> T:
         # Database calls and key derivation block; keep them off the event loop.
-        return await run_in_threadpool(self.unit_of_work, work)
+        return await anyio.to_thread.run_sync(functools.partial(self.unit_of_work, work))
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()

@@ -18,9 +18,9 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 from starlette.testclient import TestClient
 
+from hearing.actors import SYSTEM, Actor
 from hearing.app import create_app
 from hearing.audit import reader
-from hearing.audit.log import SYSTEM, Actor
 from hearing.auth import devices, passwords, signin, totp, users
 from hearing.auth.keys import KeyRing
 from hearing.auth.roles import Role

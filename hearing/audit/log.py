@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from hearing.actors import Actor
 from hearing.audit import checkpoint as notes
 from hearing.audit import entry, keys
 from hearing.audit.actions import Action
@@ -30,21 +31,6 @@ from hearing.db.models import AuditCheckpoint, AuditKey, Base
 from hearing.errors import ConfigurationError, Conflict
 
 SESSION_KEY = "audit_log"
-
-
-@dataclasses.dataclass(frozen=True)
-class Actor:
-    kind: str  # user | device | system | anonymous
-    id: int | None = None
-    role: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in {"user", "device", "system", "anonymous"}:
-            raise ValueError(f"unknown actor kind: {self.kind}")
-
-
-SYSTEM = Actor("system")
-ANONYMOUS = Actor("anonymous")
 
 
 @dataclasses.dataclass(frozen=True)

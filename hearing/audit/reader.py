@@ -12,9 +12,10 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hearing.actors import Actor
 from hearing.audit import entry
 from hearing.audit.actions import Action
-from hearing.audit.log import Actor, AuditLog, append, log_of
+from hearing.audit.log import AuditLog, append, log_of
 from hearing.db.models import AuditEntry, AuditKey, Endpoint, StaffUser
 
 SHREDDED = "(payload destroyed with the hearing's audit key)"

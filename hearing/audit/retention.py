@@ -6,9 +6,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hearing.actors import Actor
 from hearing.audit import keys
 from hearing.audit.actions import Action
-from hearing.audit.log import Actor, append, log_of, scope_of
+from hearing.audit.log import append, log_of, scope_of
 from hearing.clock import utcnow
 from hearing.db.models import AuditKey, Hearing
 from hearing.docket.lifecycle import FINAL_STATES

@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hearing.actors import Actor
 from hearing.audit.actions import Action
-from hearing.audit.log import Actor, append
+from hearing.audit.log import append
 from hearing.auth.keys import KeyRing
 from hearing.db.models import Endpoint, Hearing
 from hearing.docket import sites

@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hearing.actors import ANONYMOUS, Actor
 from hearing.audit.actions import Action
-from hearing.audit.log import ANONYMOUS, Actor, append
+from hearing.audit.log import append
 from hearing.auth import passwords, totp
 from hearing.auth.keys import KeyRing
 from hearing.db.models import StaffSession, StaffUser

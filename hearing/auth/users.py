@@ -8,8 +8,9 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hearing.actors import Actor
 from hearing.audit.actions import Action
-from hearing.audit.log import Actor, append
+from hearing.audit.log import append
 from hearing.auth import passwords, totp
 from hearing.auth.keys import KeyRing
 from hearing.auth.roles import Role

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from hearing.actors import Actor
 from hearing.audit.actions import Action
-from hearing.audit.log import Actor, append
+from hearing.audit.log import append
 from hearing.auth.roles import Role
 from hearing.db.models import (
     Courtroom,

@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hearing.actors import Actor
 from hearing.audit.actions import Action
-from hearing.audit.log import Actor, append, checkpoint
+from hearing.audit.log import append, checkpoint
 from hearing.db.models import Hearing, StaffUser
 from hearing.docket.lifecycle import FINAL_STATES, Transition, next_state
 from hearing.errors import HearingNotFound, PermissionDenied

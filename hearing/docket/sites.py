@@ -7,8 +7,9 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hearing.actors import Actor
 from hearing.audit.actions import Action
-from hearing.audit.log import Actor, append
+from hearing.audit.log import append
 from hearing.db.models import Court, Courtroom, CustodyFacility
 from hearing.errors import InvalidInput, NotFound
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from hearing.media.policy import AudioFeed, Route
+from hearing.routing.policy import AudioFeed, Route
 
 SAMPLE_RATE = 48_000
 FRAME_SAMPLES = 960  # 20 ms

@@ -43,8 +43,8 @@ from hearing.media import aiortc_hooks, health, vp8
 from hearing.media.aiortc_hooks import EncodedFrame
 from hearing.media.health import Counters, Health
 from hearing.media.mixer import LevelMeter, Pcm, mix
-from hearing.media.policy import MediaState, Route, route
 from hearing.media.tracks import ForwardVideoTrack, MixedAudioTrack, Pacer, to_mono
+from hearing.routing.policy import MediaState, Route, route
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import logging
 
 from aiortc import RTCConfiguration
 
-from hearing.media.policy import MediaState
 from hearing.media.room import Room
+from hearing.routing.policy import MediaState
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from hearing.audit.actions import Action
 from hearing.errors import InvalidInput
-from hearing.media.policy import FloorMode, Medium
+from hearing.routing.policy import FloorMode, Medium
 from hearing.speaker_order.floor import Floor, FloorError
 
 MAX_NAME_CHARS = 64

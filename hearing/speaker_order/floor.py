@@ -26,7 +26,7 @@ from typing import Any
 
 from hearing.docket.parties import ParticipantRole
 from hearing.errors import Conflict, InvalidInput
-from hearing.media.policy import FloorMode, Hidden, Interpretation, MediaState, Medium
+from hearing.routing.policy import FloorMode, Hidden, Interpretation, MediaState, Medium
 
 J = ParticipantRole.JUDGE
 

@@ -13,12 +13,13 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hearing.audit.log import Actor, append
+from hearing.actors import Actor
+from hearing.audit.log import append
 from hearing.clock import utcnow
 from hearing.db.models import FloorRecord, Hearing
 from hearing.docket.lifecycle import LIVE_STATES
 from hearing.errors import HearingNotFound, HearingNotOpen, PermissionDenied
-from hearing.media import seats
+from hearing.routing import seats
 from hearing.speaker_order import commands
 from hearing.speaker_order.commands import Command
 from hearing.speaker_order.floor import Floor

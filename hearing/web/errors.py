@@ -11,8 +11,9 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.websockets import WebSocket
 
+from hearing.actors import ANONYMOUS, Actor
 from hearing.audit.actions import Action
-from hearing.audit.log import ANONYMOUS, Actor, append
+from hearing.audit.log import append
 from hearing.errors import HearingError, NotAuthenticated, PermissionDenied
 from hearing.web.pages import render
 from hearing.web.routing import services

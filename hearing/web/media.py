@@ -17,15 +17,17 @@ from aiortc.sdp import candidate_from_sdp
 from sqlalchemy.orm import Session
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from hearing.actors import Actor
 from hearing.audit.actions import Action
-from hearing.audit.log import Actor, append
+from hearing.audit.log import append
 from hearing.auth import devices
 from hearing.auth.permissions import Permission
 from hearing.db.models import Endpoint, Hearing
 from hearing.docket.lifecycle import LIVE_STATES
 from hearing.errors import HearingError, HearingNotFound, HearingNotOpen, PermissionDenied
-from hearing.media import seats, signaling
+from hearing.media import signaling
 from hearing.media.room import Room
+from hearing.routing import seats
 from hearing.speaker_order import commands, presiding
 from hearing.web.errors import record_refusal, refuse_socket
 from hearing.web.feed import Outbox

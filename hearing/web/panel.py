@@ -28,9 +28,9 @@ from hearing.docket import booking
 from hearing.docket.lifecycle import FINAL_STATES, HearingState, available
 from hearing.docket.parties import Connection, ParticipantRole
 from hearing.errors import HearingError, InvalidInput, PermissionDenied
-from hearing.media import seats
 from hearing.media.room import Room
 from hearing.media.rooms import Rooms
+from hearing.routing import seats
 from hearing.speaker_order import commands, presiding
 from hearing.speaker_order.floor import Floor, FloorError
 from hearing.web import csrf

@@ -21,7 +21,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 
-from hearing.audit.log import Actor
+from hearing.actors import Actor
 from hearing.auth import devices, signin
 from hearing.auth.permissions import Permission, allowed
 from hearing.auth.roles import Role

@@ -13,10 +13,11 @@ from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from hearing.actors import SYSTEM, Actor
 from hearing.audit import keys, reader, retention
 from hearing.audit import log as audit_log
 from hearing.audit.actions import Action
-from hearing.audit.log import SYSTEM, Actor, AuditKeyShredded, append
+from hearing.audit.log import AuditKeyShredded, append
 from hearing.audit.verify import verify
 from hearing.config import Settings
 from hearing.db.models import AuditCheckpoint, AuditEntry, AuditHead, AuditKey, Base, Hearing, StaffUser
@@ -134,7 +135,8 @@ def test_concurrent_writers_get_gap_free_numbers_and_one_chain(services: Service
 WRITER = """
 import sys
 from hearing.audit.actions import Action
-from hearing.audit.log import Actor, append
+from hearing.actors import Actor
+from hearing.audit.log import append
 from hearing.config import load_settings
 from hearing.services import Services
 

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, delete, insert, select, text, update
 
+from hearing.actors import SYSTEM, Actor
 from hearing.audit import entry, verify
 from hearing.audit.actions import Action
 from hearing.audit.checkpoint import Checkpoint, sign
-from hearing.audit.log import SYSTEM, Actor, append, checkpoint
+from hearing.audit.log import append, checkpoint
 from hearing.config import Settings
 from hearing.db.models import AuditCheckpoint, AuditEntry, Base
 from hearing.services import Services

@@ -14,7 +14,7 @@ from hearing.media.mixer import (
     rms_dbfs,
     silence,
 )
-from hearing.media.policy import AudioFeed, FloorMode, MediaState, route
+from hearing.routing.policy import AudioFeed, FloorMode, MediaState, route
 
 # Whole numbers of cycles per 20 ms frame (multiples of 50 Hz): no spectral leakage.
 FREQUENCIES = {"judge": 450.0, "detainee": 650.0, "interpreter": 1000.0, "prosecutor": 1350.0}

@@ -13,9 +13,9 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from hearing.docket.parties import ParticipantRole as R
 from hearing.media import aiortc_hooks
 from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE
-from hearing.media.policy import MediaState
 from hearing.media.room import Room
 from hearing.media.tracks import ToneTrack, to_mono
+from hearing.routing.policy import MediaState
 
 # Each tone names its sender: whole cycles per 20 ms frame, and no tone is
 # the sum or difference of two others (which lossy coding can leave behind).

@@ -12,9 +12,9 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from hearing.docket.parties import ParticipantRole as R
 from hearing.media.aiortc_hooks import RECEIVER_JITTER_BUFFER, MarkerFrameAssembler
-from hearing.media.policy import Hidden, MediaState, Medium
 from hearing.media.room import Room
 from hearing.media.tracks import PatternTrack, read_counter
+from hearing.routing.policy import Hidden, MediaState, Medium
 
 ROLES = {"judge": R.JUDGE, "courtroom": R.JUDGE, "custody": R.DETAINEE}
 

@@ -6,7 +6,7 @@ import pytest
 
 from hearing.audit.actions import Action
 from hearing.errors import HearingError, InvalidInput
-from hearing.media.policy import FloorMode, Medium
+from hearing.routing.policy import FloorMode, Medium
 from hearing.speaker_order import commands, presiding
 from hearing.speaker_order.commands import Command, parse
 from hearing.speaker_order.floor import FloorError

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from hearing.docket.parties import ParticipantRole as R
 from hearing.errors import HearingError
-from hearing.media import seats
-from hearing.media.policy import FloorMode, Medium, route
+from hearing.routing import seats
+from hearing.routing.policy import FloorMode, Medium, route
 from hearing.speaker_order.floor import Floor, FloorError
 
 ROLES = {

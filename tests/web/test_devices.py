@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from hearing.audit.log import SYSTEM
+from hearing.actors import SYSTEM
 from hearing.auth import devices
 from hearing.clock import utcnow
 from hearing.db.models import Endpoint

@@ -9,8 +9,9 @@ import pytest
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
+from hearing.actors import SYSTEM
 from hearing.audit.actions import Action
-from hearing.audit.log import SYSTEM, append
+from hearing.audit.log import append
 from hearing.auth.permissions import ROLE_PERMISSIONS, Permission
 from hearing.auth.roles import Role
 from hearing.docket.parties import EndpointKind

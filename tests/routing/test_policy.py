@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hearing.docket.parties import ParticipantRole as R
-from hearing.media.policy import (
+from hearing.routing.policy import (
     DUCKED_GAIN,
     RECORDER,
     FloorMode,
