@@ -45,7 +45,7 @@ def apply_transition(
         # The media follows in the same transaction: who confers is cut off
         # from the court (and the record) until the consultation ends.
         begins = transition is Transition.BEGIN_CONSULTATION
-        details["members"] = sorted(presiding.follow_consultation(db, hearing.id, begins=begins))
+        details["members"] = sorted(presiding.follow_consultation(db, hearing, begins=begins))
     append(
         db,
         actor,

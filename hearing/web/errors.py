@@ -1,4 +1,5 @@
-"""Errors to HTTP, in one place: JSON for API clients, a page for people."""
+"""Errors to HTTP and to sockets, in one place: JSON for API clients, a page
+for people, an error message and a close code for a socket."""
 
 from __future__ import annotations
 
@@ -62,11 +63,34 @@ async def record_refusal(connection: HTTPConnection, actor: Actor, method: str) 
     await services(connection).run(record)
 
 
+# How a socket session ends: the last message the client is told (if any)
+# and the close code. A refusal before the session closes with 4000 + the
+# error's HTTP status instead.
+SOCKET_ENDINGS: dict[str, tuple[str | None, int]] = {
+    "left": (None, 1000),
+    "disconnected": (None, 1000),
+    "timeout": (None, 4408),
+    "denied": ("The judge did not admit this connection.", 4403),
+    "ended": ("The hearing has ended.", 1000),
+    "replaced": ("A newer connection has taken this seat.", 4409),
+}
+
+
+def socket_error(error: HearingError) -> dict[str, str]:
+    """A bad message's answer: the socket stays open."""
+    return {"type": "error", "error": error.code, "message": error.message}
+
+
+def socket_ending(reason: str) -> tuple[dict[str, str] | None, int]:
+    message, code = SOCKET_ENDINGS[reason]
+    return ({"type": reason, "message": message} if message is not None else None), code
+
+
 async def refuse_socket(websocket: WebSocket, error: HearingError) -> None:
     """A socket's refusal: recorded like a route's, then said and closed."""
     if isinstance(error, PermissionDenied):
         await record_refusal(websocket, getattr(websocket.state, "actor", ANONYMOUS), "WEBSOCKET")
-    await websocket.send_json({"type": "error", "error": error.code, "message": error.message})
+    await websocket.send_json(socket_error(error))
     await websocket.close(code=4000 + error.status)
 
 

@@ -22,8 +22,7 @@ from hearing.speaker_order.floor import Floor
 from hearing.web import language
 from hearing.web.errors import wants_json
 from hearing.web.pages import read_form, render
-from hearing.web.panel import panels
-from hearing.web.routing import Audience, route, services, staff
+from hearing.web.routing import Audience, live_hearings, route, services, staff
 
 # What the panel's script needs to say things in the chosen language.
 PANEL_TEXT = ("panel.", "seat.", "role.", "transition.", "state.")
@@ -152,15 +151,19 @@ async def transition(request: Request) -> Response:
         raise InvalidInput("Unknown hearing action.", field="action") from None
     svc = services(request)
 
-    def apply(db: Session) -> tuple[HearingState, Floor]:
+    def move(db: Session) -> tuple[HearingState, Floor]:
         judge = db.get_one(StaffUser, principal.user_id)
         moved = proceedings.apply_transition(db, judge, principal.actor, hearing_id, chosen, utcnow())
-        return moved.state, presiding.current(db, hearing_id)
+        return moved.state, presiding.current(db, moved)
 
-    state, floor = await svc.run(apply)
-    registry = panels(request)
-    registry.announce(hearing_id, floor)  # a consultation's members are cut off at once
-    await registry.hearing_moved(hearing_id, state)
+    state, floor = await svc.run(move)
+    hearings = live_hearings(request)
+    if state in LIVE_STATES:
+        # A consultation's members are cut off at once: the floor says who.
+        live = await hearings.open(hearing_id, floor, state)
+        live.lifecycle_moved(state)
+    else:
+        await hearings.end(hearing_id, state)  # everyone is told, and disconnected
     if wants_json(request):
         # The panel's controls: the page stays, and with it the judge's video link.
         return JSONResponse({"state": state.value, "transitions": [t.value for t in available(state)]})
