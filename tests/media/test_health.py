@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import pytest
-
 import dataclasses
 import datetime
+
+import pytest
 
 from hearing.media import stats
 from hearing.media.health import Counters, Grade, grade, sample

@@ -286,4 +286,8 @@ def test_a_private_consultation_cuts_the_custody_facility_off_until_it_ends(
         assert room.routes["judge"].hears("custody") and room.routes["custody"].hears("judge")
         custody.send_json({"type": "leave"})
     started = [e for e in logged(services) if e.action == "consultation.started"]
-    assert started[-1].payload == {"from_state": "in_session", "to_state": "consultation", "members": ["booth", "custody"]}
+    assert started[-1].payload == {
+        "from_state": "in_session",
+        "to_state": "consultation",
+        "members": ["booth", "custody"],
+    }
