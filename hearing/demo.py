@@ -53,12 +53,9 @@ def is_loopback(host: str | None) -> bool:
 
 
 def prepare(settings: Settings, out: Callable[[str], None]) -> None:
-    svc = Services.from_settings(settings, create_keys=True)
-    try:
+    with Services.from_settings(settings, create_keys=True) as svc:
         migrate.upgrade(svc.engine)
         accounts, creds, hearing_id = svc.unit_of_work(lambda db: _seed(db, svc.keys))
-    finally:
-        svc.close()
     line = "=" * 78
     out(line)
     out("DEMO ONLY — these credentials are for this demo database and nothing else.")

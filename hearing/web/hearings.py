@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -16,6 +15,7 @@ from hearing.db.models import Courtroom, CustodyFacility, StaffUser
 from hearing.docket import booking, proceedings
 from hearing.docket.lifecycle import LIVE_STATES, HearingState, Transition, available
 from hearing.docket.parties import Connection, HearingKind
+from hearing.docket.summary import HearingSummary, summarise
 from hearing.errors import InvalidInput, NotFound, ScheduleConflict
 from hearing.speaker_order import presiding
 from hearing.speaker_order.floor import Floor
@@ -28,42 +28,15 @@ from hearing.web.routing import Audience, live_hearings, route, services, staff
 PANEL_TEXT = ("panel.", "seat.", "role.", "transition.", "state.")
 
 
-def _day(request: Request) -> date:
-    raw = request.query_params.get("day")
-    if not raw:
-        return utcnow().astimezone(services(request).settings.timezone).date()
-    try:
-        if len(raw) != 10:
-            raise ValueError(raw)
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput("The day must look like 2026-11-23.", field="day") from None
-
-
-def _local(request: Request, moment: datetime) -> datetime:
-    return moment.astimezone(services(request).settings.timezone)
-
-
 async def docket(request: Request) -> Response:
     principal = staff(request)
-    day = _day(request)
     svc = services(request)
+    tz = svc.settings.timezone
+    day = booking.court_day(request.query_params.get("day"), tz)
 
-    def load(db: Session) -> list[dict[str, Any]]:
+    def load(db: Session) -> list[HearingSummary]:
         user = db.get_one(StaffUser, principal.user_id)
-        return [
-            {
-                "id": h.id,
-                "case_number": h.case_number,
-                "start": _local(request, h.scheduled_start),
-                "end": _local(request, h.scheduled_end),
-                "courtroom": h.courtroom.name,
-                "facility": h.facility.name,
-                "detainee": h.detainee_name,
-                "state": h.state.value,
-            }
-            for h in booking.day_docket(db, user, day, svc.settings.timezone)
-        ]
+        return [summarise(h, tz) for h in booking.day_docket(db, day, tz, scope=user)]
 
     hearings = await svc.run(load)
     return render(request, "docket.html", {"day": day, "hearings": hearings})
@@ -112,19 +85,7 @@ async def hearing_page(request: Request) -> Response:
         user = db.get_one(StaffUser, principal.user_id)
         h = booking.visible_hearing(db, user, hearing_id)
         return {
-            "hearing": {
-                "id": h.id,
-                "case_number": h.case_number,
-                "kind": h.kind.value,
-                "start": _local(request, h.scheduled_start),
-                "end": _local(request, h.scheduled_end),
-                "courtroom": h.courtroom.name,
-                "facility": h.facility.name,
-                "detainee": h.detainee_name,
-                "detainee_reference": h.detainee_reference,
-                "interpreter_language": h.interpreter_language,
-                "state": h.state.value,
-            },
+            "hearing": summarise(h, svc.settings.timezone),
             "participants": [
                 {"role": p.role.value, "name": p.display_name, "connection": p.connection.value} for p in h.participants
             ],

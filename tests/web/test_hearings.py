@@ -118,6 +118,24 @@ def test_double_booking_a_courtroom_is_a_conflict(client: TestClient, services: 
     assert client.post("/hearings", data={"csrf_token": csrf_token(client, "/hearings/new"), **free}).status_code == 303
 
 
+def test_docket_and_hearing_page_show_the_courts_local_time(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    login_as(client, services, court.users["clerk"])
+    form = booking_form(court)  # 09:30 tomorrow, Copenhagen time, 30 minutes
+    response = client.post("/hearings", data={"csrf_token": csrf_token(client, "/hearings/new"), **form})
+    hearing_id = int(response.headers["location"].rsplit("/", 1)[1])
+    day = form["start"][:10]
+    docket = client.get(f"/hearings?day={day}")
+    assert docket.status_code == 200
+    row = docket.text[docket.text.index("<tbody>") : docket.text.index("</tbody>")]
+    assert "09:30–10:00" in row and f'href="/hearings/{hearing_id}"' in row and "Jens Hansen" in row
+    assert "SS 1-100/2026" not in row  # today's hearing is on another day
+    page = client.get(f"/hearings/{hearing_id}")
+    assert page.status_code == 200
+    assert "09:30–10:00" in page.text and "Polish" in page.text and "VF-77" in page.text
+
+
 def transition(client: TestClient, hearing_id: int, action: str, accept: str = "text/html") -> object:
     return client.post(
         f"/hearings/{hearing_id}/transition",
