@@ -55,6 +55,14 @@ class AuthenticationFailed(HearingError):
     default_message = "Sign-in failed. Check your details and try again."
 
 
+class EnrolmentRequired(HearingError):
+    # The password was right, but the account has no confirmed authenticator
+    # yet: that takes a person with a phone, at /signin/enrol in a browser.
+    code = "enrolment_required"
+    status = 403
+    default_message = "First sign-in: set up your authenticator app at the enrolment page, in a browser."
+
+
 class NotAuthenticated(HearingError):
     code = "not_authenticated"
     status = 401
