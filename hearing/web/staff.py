@@ -54,7 +54,7 @@ def _session_response(request: Request, token: str, target: str, user: dict[str,
     svc = services(request)
     response: Response
     if wants_json(request):
-        # An API client gets the cookie and says where it goes itself.
+        # An API client gets the cookie in an answer, not a redirect to follow.
         response = JSONResponse({"user": user, "next": _safe_next(target)})
     else:
         response = RedirectResponse(_safe_next(target), status_code=303)
