@@ -16,6 +16,7 @@ from hearing.actors import ANONYMOUS, Actor
 from hearing.audit.actions import Action
 from hearing.audit.log import append
 from hearing.errors import HearingError, NotAuthenticated, PermissionDenied
+from hearing.web import language
 from hearing.web.pages import render
 from hearing.web.routing import services
 
@@ -31,10 +32,11 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def _respond(request: Request, status: int, code: str, message: str) -> Response:
+def _respond(request: Request, status: int, code: str, message: str, message_lang: str | None = "en") -> Response:
     if wants_json(request):
         return JSONResponse({"error": code, "message": message}, status_code=status)
-    return render(request, "error.html", {"status": status, "code": code, "message": message}, status=status)
+    context = {"status": status, "code": code, "message": message, "message_lang": message_lang}
+    return render(request, "error.html", context, status=status)
 
 
 async def domain_error(request: Request, exc: Exception) -> Response:
@@ -102,5 +104,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
+    # The traceback goes to the log only; neither answer says what failed.
     logger.exception("unhandled error", extra={"path": request.url.path})
-    return JSONResponse({"error": "internal_error", "message": "Something went wrong on the server."}, status_code=500)
+    if wants_json(request):
+        return _respond(request, 500, "internal_error", "Something went wrong on the server.")
+    t = language.translator(language.language(request))
+    return _respond(request, 500, "internal_error", t("error.internal"), message_lang=None)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pyotp
 import pytest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from hearing.services import Services
 from tests.browser import LiveServer, screenshot, sign_in
@@ -46,7 +49,11 @@ def test_wrong_code_shows_the_generic_message(browser, live_server: LiveServer, 
     page.get_by_label("Authenticator code").fill("000000")
     page.get_by_role("button", name="Sign in").click()
     alert = page.get_by_role("alert")
-    assert alert.inner_text() == "Sign-in failed. Check your details and try again."
+    # The one generic message, and its code for a person reporting it to quote.
+    assert (
+        alert.inner_text().split()
+        == "Sign-in failed. Check your details and try again. Error code: authentication_failed".split()
+    )
     assert page.context.cookies() and all(c["name"] != "hearing_session" for c in page.context.cookies())
 
 
@@ -95,3 +102,26 @@ def test_auditor_reads_a_hearings_log_in_plain_words(
     assert "Judge (judge) opened the hearing (the lobby)" in items.first.inner_text()
     screenshot(page, "audit-hearing")
     assert [e.action for e in logged(services)][-1] == "audit.read"
+
+
+@pytest.mark.parametrize(
+    ("locale", "lang", "words"),
+    [("da-DK", "da", "Der gik noget galt på serveren"), ("en-GB", "en", "Something went wrong on the server")],
+)
+def test_a_server_fault_shows_chromium_a_page_in_its_language(
+    browser, live_server: LiveServer, locale: str, lang: str, words: str
+) -> None:
+    async def explode(request: Request) -> Response:
+        raise RuntimeError("the vault combination is 4711")
+
+    live_server.app.router.routes.append(Route("/explode", explode))
+    context = browser.new_context(locale=locale)
+    page = context.new_page()
+    response = page.goto(f"{live_server.url}/explode")
+    assert response is not None and response.status == 500
+    assert page.locator("html").get_attribute("lang") == lang
+    assert words in page.locator("h1").inner_text()
+    assert page.locator("code").inner_text() == "internal_error"
+    body = page.content()
+    assert "4711" not in body and "Traceback" not in body and '"error"' not in body
+    context.close()
