@@ -72,9 +72,29 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# Which databases a test runs on. PostgreSQL is the production database and
+# SQLite the embedded default. A test whose subject is what is stored or how
+# (models, migrations, the audit log, booking and the docket, services and
+# every audited action they take, permissions, any SQL that could behave
+# differently on the two) runs on both: that is the default, so a new test of
+# stored state is covered without anyone having to remember to ask for it.
+# A test whose subject is elsewhere, and which needs a database only to sign
+# somebody in or to have a hearing to show (pages, language, security
+# headers, sockets, media through the live server, the browser), says so with
+# `@pytest.mark.sqlite_only` (or a module's `pytestmark`) and runs once, on
+# SQLite. Forgetting the marker costs time; forgetting the opposite marker
+# would cost PostgreSQL coverage, which is why the default is both.
+DATABASES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "database_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker("sqlite_only") is None:
+        metafunc.parametrize("database_url", DATABASES, indirect=True)
+
+
+@pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
+    if getattr(request, "param", "sqlite") == "sqlite":
         return f"sqlite:///{tmp_path / 'hearing.db'}"
     url = postgres_url()
     need(url is not None, "HEARING_TEST_DATABASE_URL is not set (no PostgreSQL to test against)")

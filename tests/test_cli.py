@@ -140,6 +140,7 @@ def test_schedule_bad_input_changes_nothing(cli, change: dict[str, str], error: 
     assert count(Hearing) == 0
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize("day", ["someday", "2026-13-01", "2026-12-1", "20261201", "2026-W49-2", "x" * 300])
 def test_hearings_list_bad_day(cli, day: str) -> None:
     code, out, err = cli("hearings", "list", "--day", day)
@@ -192,6 +193,7 @@ def test_hearings_list_unknown_courtroom_is_an_error(cli) -> None:
     assert code == 2 and out == "" and err == "error: not_found: No courtroom named Retssal 99.\n"
 
 
+@pytest.mark.sqlite_only
 def test_the_cli_does_not_load_the_web_stack(tmp_path: Path, database_url: str) -> None:
     """Operator commands (and later the rig agent) start without Starlette,
     uvicorn or aiortc; only serve and demo import them, when they run."""
@@ -226,6 +228,7 @@ def test_db_downgrade_and_upgrade(cli) -> None:
     assert cli("db", "upgrade")[0] == 0
 
 
+@pytest.mark.sqlite_only
 def test_argument_errors_exit_2(cli) -> None:
     with pytest.raises(SystemExit) as info:
         cli("user", "add", "--role", "emperor")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,6 +17,9 @@ from hearing.docket import proceedings
 from hearing.docket.lifecycle import HearingState, Transition
 from hearing.services import Services
 from tests.conftest import logged
+
+# The demo is the embedded default (`make run`): SQLite.
+pytestmark = pytest.mark.sqlite_only
 
 
 def prepare(settings: Settings) -> int:

@@ -12,7 +12,7 @@ from hearing.services import Services
 from tests.browser import LiveServer, screenshot, sign_in
 from tests.conftest import PASSWORD, Court_, add_unconfirmed_user, current_code, logged
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 
 def test_judge_signs_in_with_password_and_totp_and_sees_the_hearing(

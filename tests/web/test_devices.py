@@ -60,6 +60,7 @@ def test_revoked_and_unknown_tokens_are_refused_alike(client: TestClient, servic
     )
 
 
+@pytest.mark.sqlite_only
 def test_malformed_device_credentials(client: TestClient, court: Court_) -> None:
     for header in [b"Device", b"Device ", b"Bearer abc", b"Device " + b"x" * 500, "Device æøå".encode()]:
         response = client.get("/api/device/hearings", headers={"Authorization": header})

@@ -14,6 +14,8 @@ from hearing.app import create_app
 from hearing.config import Settings
 from hearing.services import Services
 
+pytestmark = pytest.mark.sqlite_only
+
 SECRET_DETAIL = "the vault combination is 4711"
 
 

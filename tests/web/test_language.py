@@ -9,6 +9,8 @@ from hearing.services import Services
 from hearing.web import language
 from tests.conftest import Court_, csrf_token, login_as, open_hearing
 
+pytestmark = pytest.mark.sqlite_only
+
 
 def test_every_text_has_both_languages_and_they_differ_where_words_do() -> None:
     for key, texts in language.TEXT.items():

@@ -11,7 +11,7 @@ from hearing.services import Services
 from tests.browser import CustodyPeer, LiveServer, screenshot, sign_in, wait_until
 from tests.conftest import Court_, admit, enroll_device, open_hearing
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 
 @pytest.mark.timeout(120)

@@ -20,6 +20,8 @@ from hearing.services import Services
 from tests.browser import LiveServer
 from tests.conftest import Court_, admit, enroll_device, logged, login_as, open_hearing, session_cookie
 
+pytestmark = pytest.mark.sqlite_only
+
 SDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 
 

@@ -109,6 +109,7 @@ def test_bad_commands_get_a_stable_error_and_change_nothing(
     assert len(logged(services)) == before
 
 
+@pytest.mark.sqlite_only
 def test_commands_need_the_csrf_token_and_json(judge: TestClient, services: Services, court: Court_) -> None:
     h = court.hearing_a
     assert command(judge, h, {"action": "admit", "seat": "custody"}, token="0" * 64).json()["error"] == "csrf_rejected"
@@ -151,6 +152,7 @@ def test_a_hearing_that_is_not_live_has_no_floor_to_change(
     assert (response.status_code, response.json()["error"]) == (409, "hearing_not_open")
 
 
+@pytest.mark.sqlite_only
 def test_two_panels_see_the_same_versions_and_a_custody_request_arrives(
     client: TestClient, services: Services, court: Court_
 ) -> None:
@@ -205,6 +207,7 @@ def next_of(feed: Any, kind: str) -> dict[str, Any]:
     raise AssertionError(f"no {kind} message")
 
 
+@pytest.mark.sqlite_only
 def test_a_waiting_seat_turned_away_is_disconnected(client: TestClient, services: Services, court: Court_) -> None:
     h = court.hearing_a
     open_hearing(services, h)
@@ -222,6 +225,7 @@ def test_a_waiting_seat_turned_away_is_disconnected(client: TestClient, services
     assert [e.payload for e in entries if e.action == "participant.left"][-1] == {"seat": "custody", "reason": "denied"}
 
 
+@pytest.mark.sqlite_only
 def test_ending_the_hearing_disconnects_the_endpoints(client: TestClient, services: Services, court: Court_) -> None:
     h = court.hearing_a
     open_hearing(services, h)
@@ -238,6 +242,7 @@ def test_ending_the_hearing_disconnects_the_endpoints(client: TestClient, servic
     assert client.app.state.live_hearings.get(h) is None
 
 
+@pytest.mark.sqlite_only
 def test_the_panel_feed_refuses_strangers_and_other_sites(
     client: TestClient, services: Services, court: Court_
 ) -> None:

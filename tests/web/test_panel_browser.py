@@ -14,7 +14,7 @@ from hearing.services import Services
 from tests.browser import CustodyPeer, LiveServer, screenshot, sign_in, wait_until
 from tests.conftest import Court_, enroll_device, logged
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
 # The inbound audio energy a browser has received, from its own statistics.
 INBOUND_AUDIO_ENERGY = """async () => {

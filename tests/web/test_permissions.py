@@ -55,11 +55,13 @@ def expected(route: GuardedRoute, caller: str) -> str:
     return "permission_denied"
 
 
+@pytest.mark.sqlite_only
 def test_every_route_declares_its_audience(client: TestClient) -> None:
     for route, _ in app_routes(client):
         assert isinstance(route.audience, Audience), route.path
 
 
+@pytest.mark.sqlite_only
 def test_every_permission_is_used_or_reserved(client: TestClient) -> None:
     used = {r.permission for r, _ in app_routes(client)}
     # Permissions whose pages arrive with later issues are listed here on purpose.
@@ -118,6 +120,7 @@ def _outcome(response) -> str:
     return "allowed"
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("path", "location"),
     [

@@ -9,6 +9,8 @@ from hearing.services import Services
 from hearing.web.ratelimit import SlidingWindow
 from tests.conftest import Court_, csrf_token, login_as
 
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.mark.parametrize("path", ["/signin", "/healthz", "/static/style.css", "/nowhere", "/hearings"])
 def test_security_headers_on_every_response(client: TestClient, path: str) -> None:

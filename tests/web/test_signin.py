@@ -102,6 +102,7 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(
     assert response.status_code == 303
 
 
+@pytest.mark.sqlite_only
 def test_form_without_valid_csrf_token_is_rejected(client: TestClient, court: Court_) -> None:
     csrf_token(client)  # sets the cookie
     fields = {"username": "judge", "password": PASSWORD, "code": current_code(court.secrets["judge"])}
@@ -116,6 +117,7 @@ def test_form_without_valid_csrf_token_is_rejected(client: TestClient, court: Co
     assert post_signin(client, "judge", PASSWORD, fields["code"], token=foreign).status_code == 403
 
 
+@pytest.mark.sqlite_only
 def test_csrf_token_is_required_on_signed_in_forms_too(client: TestClient, services: Services, court: Court_) -> None:
     post_signin(client, "judge", PASSWORD, current_code(court.secrets["judge"]))
     response = client.post(f"/hearings/{court.hearing_a}/transition", data={"action": "open"})
@@ -147,6 +149,7 @@ def test_first_sign_in_shows_qr_and_confirms_the_authenticator(
     assert "user.totp_confirmed" in actions(services)
 
 
+@pytest.mark.sqlite_only
 def test_tampered_enrolment_ticket_is_refused(client: TestClient, court: Court_) -> None:
     assert client.get("/signin/enrol?ticket=eyJ1c2VyIjoxfQ.bogus.sig").status_code == 401
     assert client.get("/signin/enrol").status_code == 401
@@ -174,6 +177,7 @@ def test_idle_session_expires_after_thirty_minutes(client: TestClient, services:
     assert response.status_code == 303 and response.headers["location"].startswith("/signin")
 
 
+@pytest.mark.sqlite_only
 def test_forged_session_cookie_is_refused(client: TestClient, court: Court_) -> None:
     client.cookies.set("hearing_session", "forged.value")
     assert client.get("/hearings").status_code == 303
@@ -181,6 +185,7 @@ def test_forged_session_cookie_is_refused(client: TestClient, court: Court_) -> 
     assert client.get("/api/device/hearings").status_code == 401
 
 
+@pytest.mark.sqlite_only
 def test_signin_is_rate_limited_per_address(client: TestClient, court: Court_) -> None:
     token = csrf_token(client)
     statuses = [
@@ -193,6 +198,7 @@ def test_signin_is_rate_limited_per_address(client: TestClient, court: Court_) -
     assert statuses[-1] == 429
 
 
+@pytest.mark.sqlite_only
 def test_next_parameter_cannot_redirect_off_site(client: TestClient, court: Court_) -> None:
     token = csrf_token(client)
     response = client.post(
@@ -208,6 +214,7 @@ def test_next_parameter_cannot_redirect_off_site(client: TestClient, court: Cour
     assert response.status_code == 303 and response.headers["location"] == "/"
 
 
+@pytest.mark.sqlite_only
 def test_csrf_cookie_attributes(client: TestClient) -> None:
     response = client.get("/signin")
     cookie = response.headers["set-cookie"]
@@ -288,6 +295,7 @@ def test_api_sign_in_refusals_are_json(client: TestClient, court: Court_, case: 
     assert "hearing_session" not in response.headers.get("set-cookie", "")
 
 
+@pytest.mark.sqlite_only
 def test_api_sign_in_is_rate_limited_in_json(client: TestClient, court: Court_) -> None:
     token = csrf_token(client)
     answers = [
@@ -332,6 +340,7 @@ def test_a_browser_keeps_the_form(client: TestClient, court: Court_) -> None:
     assert failed.status_code == 401 and failed.headers["content-type"].startswith("text/html")
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("lang", "message"),
     [("en", GENERIC), ("da", "Du blev ikke logget ind. Kontrollér dine oplysninger, og prøv igen.")],
@@ -349,6 +358,7 @@ def test_the_form_shows_the_errors_code_to_quote(client: TestClient, court: Cour
     assert expired.status_code == 403 and "<code>csrf_rejected</code>" in expired.text
 
 
+@pytest.mark.sqlite_only
 def test_the_csrf_token_outlives_sign_in_and_next_stays_local(client: TestClient, court: Court_) -> None:
     token = csrf_token(client)
     code = current_code(court.secrets["judge"])
