@@ -18,6 +18,7 @@ from typing import Any
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 logger = logging.getLogger(__name__)
 
@@ -128,9 +129,11 @@ class MediaClient:
         return message
 
     async def _ping(self) -> None:
-        while True:
-            await asyncio.sleep(PING_SECONDS)
-            await self.send({"type": "ping", "nonce": next(self._nonces)})
+        # Ends with the socket: close() must not raise for a link that dropped.
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await asyncio.sleep(PING_SECONDS)
+                await self.send({"type": "ping", "nonce": next(self._nonces)})
 
     async def close(self) -> None:
         for task in (self._pinger, self._reader):
