@@ -1,27 +1,28 @@
 """A real server on loopback and Debian's Chromium driven by Playwright.
 
 Every web feature's browser test uses these fixtures (imported by
-tests/conftest.py).
+tests/conftest.py). Python participants for the media tests are in
+tests/media/peers.py; waiting is tests/waiting.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import uvicorn
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from hearing.app import create_app
 from hearing.config import Settings
-from hearing.media.client import MediaClient
-from hearing.media.tracks import PatternTrack, ToneTrack
 from hearing.services import Services
+from tests.waiting import wait_until
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -70,77 +71,13 @@ class LiveServer:
 
     def start(self) -> None:
         self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("live server did not start")
-            time.sleep(0.02)
+        wait_until(lambda: self.server.started or not self.thread.is_alive())
+        if not self.server.started:
+            raise RuntimeError("live server did not start")
 
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
-
-
-class CustodyPeer(threading.Thread):
-    """The custody endpoint as a Python media client, in its own event loop."""
-
-    def __init__(self, url: str, token: str, tone: float = 700.0) -> None:
-        super().__init__(daemon=True)
-        self.url, self.token, self.tone = url, token, tone
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.client: MediaClient | None = None
-        self.video_frames: list[tuple[int, int]] = []
-        self.audio_frames = 0
-        self.ready = threading.Event()
-        self.stop = threading.Event()
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            asyncio.run(self._run())
-        except BaseException as exc:  # surfaced by the test
-            self.error = exc
-            self.ready.set()
-
-    async def _run(self) -> None:
-        tasks: list[asyncio.Task[None]] = []
-
-        def on_track(track: MediaStreamTrack) -> None:
-            tasks.append(asyncio.create_task(self._watch(track)))
-
-        client = MediaClient(self.url, headers={"Authorization": f"Device {self.token}"}, on_track=on_track)
-        self.loop, self.client = asyncio.get_running_loop(), client
-        await client.connect([PatternTrack(640, 360, 25), ToneTrack(self.tone)])
-        self.ready.set()
-        while not self.stop.is_set():
-            await asyncio.sleep(0.05)
-        for task in tasks:
-            task.cancel()
-        await client.close()
-
-    def send(self, message: dict[str, object]) -> None:
-        """A signaling message from the endpoint, e.g. a request to speak."""
-        assert self.loop is not None and self.client is not None
-        asyncio.run_coroutine_threadsafe(self.client.send(message), self.loop).result(timeout=5)
-
-    async def _watch(self, track: MediaStreamTrack) -> None:
-        try:
-            while True:
-                frame = await track.recv()
-                if track.kind == "video":
-                    self.video_frames.append((frame.width, frame.height))  # type: ignore[union-attr]
-                else:
-                    self.audio_frames += 1
-        except MediaStreamError:
-            return
-
-
-def wait_until(condition, timeout: float) -> float:  # type: ignore[no-untyped-def]
-    start = time.monotonic()
-    while not condition():
-        assert time.monotonic() - start < timeout, "timed out"
-        time.sleep(0.05)
-    return time.monotonic() - start
 
 
 @pytest.fixture
@@ -151,8 +88,18 @@ def live_server(settings: Settings, services: Services) -> Iterator[LiveServer]:
     server.stop()
 
 
-@pytest.fixture
-def browser():
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last (in their order). One Chromium serves them all,
+    driven by Playwright's sync API, and from the first browser test on that
+    API holds an event loop in the main thread, where asyncio.run() would
+    then fail for every test after it. (Imported by tests/conftest.py.)"""
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    """One Chromium for the session: launching it (and Playwright's driver)
+    for every test cost most of a second each."""
     from tests.conftest import need
 
     need(Path(CHROMIUM).exists(), f"{CHROMIUM} is not installed (apt-get install chromium)")
@@ -162,6 +109,17 @@ def browser():
         instance = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture
+def browser(chromium: Browser) -> Iterator[Browser]:
+    """The session's Chromium, shared by nothing but the process: a test makes
+    its own contexts (`new_context`, or `new_page`, which makes one), and
+    every context it made is closed after it, cookies and pages with it."""
+    assert not chromium.contexts, "a context outlived its test"
+    yield chromium
+    for context in chromium.contexts:
+        context.close()
 
 
 def screenshot(page, name: str) -> Path:

@@ -44,7 +44,7 @@ from hearing.services import Services
 from hearing.speaker_order import presiding
 from hearing.speaker_order.commands import Command
 from hearing.web.routing import SESSION_COOKIE, session_signer
-from tests.browser import browser, live_server  # noqa: F401  (fixtures)
+from tests.browser import browser, chromium, live_server, pytest_collection_modifyitems  # noqa: F401  (fixtures, hook)
 
 REQUIRE_ALL = os.environ.get("HEARING_REQUIRE_ALL") == "1"
 CliRun = Callable[..., tuple[int, str, str]]

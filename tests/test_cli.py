@@ -4,7 +4,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx2
@@ -16,6 +15,7 @@ from hearing.config import load_settings
 from hearing.db.models import AuditEntry, Endpoint, Hearing, StaffUser
 from hearing.services import Services
 from tests.browser import free_port
+from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -291,12 +291,14 @@ def test_demo_serves_and_the_printed_judge_can_sign_in(tmp_path: Path) -> None:
         base = f"http://127.0.0.1:{port}"
         assert f"Open {base}/signin" in printed
         with httpx2.Client(base_url=base, follow_redirects=False, timeout=10) as http:
-            for _ in range(100):
+
+            def signin_page() -> httpx2.Response | None:
                 try:
-                    page = http.get("/signin")
-                    break
-                except httpx2.TransportError:
-                    time.sleep(0.1)
+                    return http.get("/signin")
+                except httpx2.TransportError:  # not listening yet
+                    return None
+
+            page = wait_until(signin_page)
             token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text)
             assert token is not None
             response = http.post(

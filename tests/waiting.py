@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 # Long enough for a busy machine; a passing test never waits for it.
 TIMEOUT = 30.0
 POLL_SECONDS = 0.02
 
-Condition = Callable[[], object]
+T = TypeVar("T")
 Describe = Callable[[], object]
 
 
@@ -26,22 +27,22 @@ def _timed_out(timeout: float, describe: Describe | None) -> AssertionError:
     return AssertionError(f"condition not met within {timeout:g} s{detail}")
 
 
-def wait_until(condition: Condition, timeout: float = TIMEOUT, describe: Describe | None = None) -> float:
-    """Block until `condition()` is true; return the seconds it took. On a
+def wait_until(condition: Callable[[], T], timeout: float = TIMEOUT, describe: Describe | None = None) -> T:
+    """Block until `condition()` is true, and return what it returned. On a
     timeout the assertion says what `describe()` shows of the state."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
             raise _timed_out(timeout, describe)
         time.sleep(POLL_SECONDS)
-    return time.monotonic() - start
+    return result
 
 
-async def wait_until_async(condition: Condition, timeout: float = TIMEOUT, describe: Describe | None = None) -> float:
+async def wait_until_async(condition: Callable[[], T], timeout: float = TIMEOUT, describe: Describe | None = None) -> T:
     """`wait_until` inside an event loop: the loop keeps running while it waits."""
-    start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
             raise _timed_out(timeout, describe)
         await asyncio.sleep(POLL_SECONDS)
-    return time.monotonic() - start
+    return result

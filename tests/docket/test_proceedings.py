@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -17,6 +17,7 @@ from hearing.docket.lifecycle import HearingState, Transition
 from hearing.errors import CourtroomBusy, TooEarly
 from hearing.services import Services
 from tests.conftest import Court_, _add_user, add_hearing, logged, open_hearing
+from tests.waiting import wait_until
 
 S, T = HearingState, Transition
 
@@ -175,11 +176,10 @@ def wait_until_blocked(services: Services, thread: threading.Thread) -> None:
     waiting = text(
         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
     )
-    deadline = datetime.now(UTC) + timedelta(seconds=30)
-    while datetime.now(UTC) < deadline:
-        with services.engine.connect() as conn:
-            if conn.execute(waiting).scalar_one() > 0:
-                return
+
+    def blocked() -> bool:
         assert thread.is_alive(), "the second opening did not wait for the first"
-        thread.join(timeout=0.02)
-    pytest.fail("the second opening never waited on a lock")
+        with services.engine.connect() as conn:
+            return bool(conn.execute(waiting).scalar_one() > 0)
+
+    wait_until(blocked, describe=lambda: "the second opening never waited on a lock")

@@ -198,7 +198,7 @@ class Peer:
 def _counter(frame: av.VideoFrame) -> int:
     """The drawn frame number, from the luma plane (no colour conversion)."""
     plane = frame.planes[0]
-    luma = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[: plane.height, : plane.width]
+    luma = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)[: plane.height, : plane.width]
     return read_counter(luma)
 
 
