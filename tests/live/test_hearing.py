@@ -9,10 +9,12 @@ import asyncio
 from typing import Any
 
 import numpy as np
+import pytest
 
 from hearing.docket.lifecycle import HearingState
 from hearing.docket.parties import Connection as C
 from hearing.docket.parties import ParticipantRole as R
+from hearing.errors import HearingNotOpen
 from hearing.live.hearing import RECONNECT_SECONDS, LiveHearing
 from hearing.live.registry import LiveHearings
 from hearing.media.mixer import FRAME_SAMPLES, Level, Pcm
@@ -243,5 +245,7 @@ def test_the_end_dismisses_everyone_and_the_registry_forgets_the_hearing() -> No
         assert panel.of("hearing")[-1]["transitions"] == []
         assert hearings.get(7) is None
         await hearings.end(7, HearingState.CLOSED)  # twice is harmless
+        with pytest.raises(HearingNotOpen):  # a connection admitted just before the end
+            await hearings.open(7, first_floor(), HearingState.IN_SESSION)
 
     asyncio.run(scenario())
