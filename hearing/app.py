@@ -16,8 +16,8 @@ from starlette.staticfiles import StaticFiles
 
 from hearing.config import Settings
 from hearing.errors import HearingError
+from hearing.live.registry import LiveHearings
 from hearing.media import aiortc_hooks
-from hearing.media.rooms import Rooms
 from hearing.services import Services
 from hearing.web import audit, devices, hearings, media, panel, staff
 from hearing.web.errors import domain_error, http_error, server_error
@@ -51,7 +51,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        await app.state.rooms.close_all()
+        await app.state.live_hearings.close_all()
         if services is None:
             svc.close()
 
@@ -71,8 +71,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     )
     app.state.services = svc
     app.state.guess_limiter = SlidingWindow(settings.signin_attempts_per_minute)
-    app.state.rooms = Rooms()
-    app.state.panels = panel.Panels(app.state.rooms)
+    app.state.live_hearings = LiveHearings()
     # Process-wide: aioice offers every interface unless told otherwise.
     aiortc_hooks.restrict_host_addresses(settings.media_address_list)
     aiortc_hooks.faster_audio_levels()

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from hearing.errors import ConfigurationError
 
 ENV_PREFIX = "HEARING_"
+# A lobby open for hours is a mistake in the setting (seconds for minutes?), not a court's wish.
+MAX_OPEN_EARLY_MINUTES = 240
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +44,9 @@ class Settings:
     # ICE host candidates are offered on these addresses only (comma-separated):
     # the closed network's interface in production, loopback for the demo.
     media_addresses: str = "127.0.0.1"
+    # The judge may open a hearing's lobby this many minutes before its
+    # scheduled start (and at any time after it: courts run late).
+    open_early_minutes: int = 30
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -61,6 +66,8 @@ class Settings:
                 ipaddress.ip_address(address)
         except ValueError as exc:
             raise ConfigurationError(f"media_addresses: {exc}") from exc
+        if not 0 <= self.open_early_minutes <= MAX_OPEN_EARLY_MINUTES:
+            raise ConfigurationError(f"open_early_minutes is 0-{MAX_OPEN_EARLY_MINUTES} (minutes before the start)")
         if self.max_body_bytes < 1024:
             raise ConfigurationError("max_body_bytes must be at least 1024")
         try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,9 +20,9 @@ from hearing.auth.roles import Role
 from hearing.clock import utcnow
 from hearing.config import Settings
 from hearing.db import migrate
-from hearing.db.models import Endpoint, Hearing, StaffUser
-from hearing.docket import booking, sites
-from hearing.docket.lifecycle import FINAL_STATES
+from hearing.db.models import Courtroom, Endpoint, Hearing, StaffUser
+from hearing.docket import booking, proceedings, sites
+from hearing.docket.lifecycle import FINAL_STATES, LIVE_STATES, HearingState, Transition
 from hearing.docket.parties import EndpointKind, HearingKind
 from hearing.services import Services
 
@@ -53,12 +53,9 @@ def is_loopback(host: str | None) -> bool:
 
 
 def prepare(settings: Settings, out: Callable[[str], None]) -> None:
-    svc = Services.from_settings(settings, create_keys=True)
-    try:
+    with Services.from_settings(settings, create_keys=True) as svc:
         migrate.upgrade(svc.engine)
         accounts, creds, hearing_id = svc.unit_of_work(lambda db: _seed(db, svc.keys))
-    finally:
-        svc.close()
     line = "=" * 78
     out(line)
     out("DEMO ONLY — these credentials are for this demo database and nothing else.")
@@ -111,6 +108,7 @@ def _seed(
         else:
             cred = devices.reissue(db, keys, DEMO, name, now)
         creds.append((name, cred))
+    _adjourn_leftovers(db, room, now)
     current = db.scalar(
         select(Hearing.id).where(
             Hearing.courtroom_id == room.id,
@@ -136,3 +134,18 @@ def _seed(
         )
         current = booking.book(db, DEMO, request).id
     return accounts, creds, current
+
+
+def _adjourn_leftovers(db: Session, room: Courtroom, now: datetime) -> None:
+    """A hearing that an earlier run left live after its slot would keep the
+    courtroom busy (one live hearing per courtroom): the demo adjourns it, so
+    that today's hearing can be opened."""
+    judge = db.scalar(select(StaffUser).where(StaffUser.username == "judge"))
+    assert judge is not None  # made above
+    leftovers = select(Hearing).where(
+        Hearing.courtroom_id == room.id, Hearing.state.in_(LIVE_STATES), Hearing.scheduled_end <= now
+    )
+    for hearing in list(db.scalars(leftovers)):
+        if hearing.state is HearingState.CONSULTATION:
+            proceedings.apply_transition(db, judge, DEMO, hearing.id, Transition.END_CONSULTATION, now)
+        proceedings.apply_transition(db, judge, DEMO, hearing.id, Transition.ADJOURN, now)

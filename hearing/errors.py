@@ -6,6 +6,8 @@ exit codes in the CLI. A client's mistake is never a 500.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class HearingError(Exception):
     code = "error"
@@ -51,6 +53,14 @@ class AuthenticationFailed(HearingError):
     code = "authentication_failed"
     status = 401
     default_message = "Sign-in failed. Check your details and try again."
+
+
+class EnrolmentRequired(HearingError):
+    # The password was right, but the account has no confirmed authenticator
+    # yet: that takes a person with a phone, at /signin/enrol in a browser.
+    code = "enrolment_required"
+    status = 403
+    default_message = "First sign-in: set up your authenticator app at the enrolment page, in a browser."
 
 
 class NotAuthenticated(HearingError):
@@ -112,3 +122,23 @@ class ScheduleConflict(Conflict):
 class HearingNotOpen(Conflict):
     code = "hearing_not_open"
     default_message = "The hearing is not open: the judge opens it first."
+
+
+class TooEarly(Conflict):
+    # Courts run late, never early: only the start of the window is enforced.
+    code = "too_early"
+    default_message = "The hearing cannot be opened yet."
+
+    def __init__(self, message: str | None = None, *, opens_at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.opens_at = opens_at
+
+
+class CourtroomBusy(Conflict):
+    # One courtroom is one bench and one camera rig: one live hearing at a time.
+    code = "courtroom_busy"
+    default_message = "The courtroom already has a live hearing."
+
+    def __init__(self, message: str | None = None, *, case_number: str | None = None) -> None:
+        super().__init__(message)
+        self.case_number = case_number

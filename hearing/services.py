@@ -20,6 +20,7 @@ from hearing.audit.log import SESSION_KEY, AuditLog
 from hearing.auth.keys import KeyRing
 from hearing.config import Settings
 from hearing.db.engine import create_db_engine, session_factory, transaction
+from hearing.docket import opening
 
 T = TypeVar("T")
 
@@ -34,8 +35,10 @@ class Services:
             checkpoint_seconds=settings.audit_checkpoint_seconds,
         )
         self.engine = engine or create_db_engine(settings.database_url)
-        # Every session carries the audit log, so any service can append.
-        self.sessions: sessionmaker[Session] = session_factory(self.engine, info={SESSION_KEY: self.audit})
+        # Every session carries the audit log, so any service can append, and
+        # the court's opening rules, so that every path to the lifecycle keeps them.
+        info = {SESSION_KEY: self.audit, opening.SESSION_KEY: opening.OpeningRules.from_settings(settings)}
+        self.sessions: sessionmaker[Session] = session_factory(self.engine, info=info)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, create_keys: bool = False) -> Services:

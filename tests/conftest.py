@@ -26,9 +26,19 @@ from hearing.auth.keys import KeyRing
 from hearing.auth.roles import Role
 from hearing.cli import main
 from hearing.config import Settings
-from hearing.db.models import AuditEntry, AuditKey, Base, Court, Courtroom, CustodyFacility, Hearing, StaffUser
+from hearing.db.models import (
+    AuditEntry,
+    AuditKey,
+    Base,
+    Court,
+    Courtroom,
+    CustodyFacility,
+    Hearing,
+    Participant,
+    StaffUser,
+)
 from hearing.docket.lifecycle import HearingState
-from hearing.docket.parties import EndpointKind, HearingKind
+from hearing.docket.parties import Connection, EndpointKind, HearingKind, ParticipantRole
 from hearing.media import aiortc_hooks
 from hearing.services import Services
 from hearing.speaker_order import presiding
@@ -149,6 +159,14 @@ def add_hearing(db: Session, courtroom: int, facility: int, start: datetime, cas
         detainee_reference="REF-1",
     )
     db.add(hearing)
+    db.flush()
+    # As booking adds them: the detainee in custody, prosecutor and counsel in the courtroom.
+    for role, name, connection in (
+        (ParticipantRole.DETAINEE, "Test Detainee", Connection.CUSTODY),
+        (ParticipantRole.PROSECUTOR, "Test Prosecutor", Connection.COURTROOM),
+        (ParticipantRole.DEFENCE_COUNSEL, "Test Counsel", Connection.COURTROOM),
+    ):
+        db.add(Participant(hearing_id=hearing.id, role=role, display_name=name, connection=connection))
     db.flush()
     return hearing.id
 

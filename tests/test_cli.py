@@ -21,11 +21,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def count(model: type) -> int:
-    svc = Services.from_settings(load_settings())
-    try:
+    with Services.from_settings(load_settings()) as svc:
         return svc.unit_of_work(lambda db: db.scalar(select(func.count()).select_from(model)))
-    finally:
-        svc.close()
 
 
 def test_user_add_prints_password_and_uri_once(cli) -> None:
@@ -123,6 +120,9 @@ def test_schedule_and_list(cli) -> None:
         ({"--minutes": "1000"}, "invalid_input"),
         ({"--courtroom": "Retssal 99"}, "not_found"),
         ({"--case": "!"}, "invalid_input"),
+        ({"--facility": "Nowhere"}, "not_found"),
+        ({"--detainee-name": " "}, "invalid_input"),
+        ({"--minutes": "0"}, "invalid_input"),
     ],
 )
 def test_schedule_bad_input_changes_nothing(cli, change: dict[str, str], error: str) -> None:
@@ -140,9 +140,85 @@ def test_schedule_bad_input_changes_nothing(cli, change: dict[str, str], error: 
     assert count(Hearing) == 0
 
 
-def test_hearings_list_bad_day(cli) -> None:
-    code, _, err = cli("hearings", "list", "--day", "someday")
-    assert code == 2 and "invalid_input" in err
+@pytest.mark.parametrize("day", ["someday", "2026-13-01", "2026-12-1", "20261201", "2026-W49-2", "x" * 300])
+def test_hearings_list_bad_day(cli, day: str) -> None:
+    code, out, err = cli("hearings", "list", "--day", day)
+    assert code == 2 and err == "error: invalid_input: The day must look like 2026-11-23.\n" and out == ""
+
+
+def schedule(cli, case: str, courtroom: str, start: str) -> int:
+    code, out, err = cli(
+        "schedule", "--case", case, "--courtroom", courtroom, "--facility", "Arresthuset", "--start", start,
+        "--detainee-name", "Jens", "--detainee-ref", "R-1",
+    )  # fmt: skip
+    assert code == 0, err
+    return int(out.split()[1])
+
+
+def test_hearings_list_one_courtroom_in_time_order(cli) -> None:
+    assert cli("site", "add", "courtroom", "Retssal 4", "--court", "Byret")[0] == 0
+    late = schedule(cli, "SS 3-1/2026", "Retssal 3", "2026-12-01T13:00")
+    other = schedule(cli, "SS 4-1/2026", "Retssal 4", "2026-12-01T10:00")
+    early = schedule(cli, "SS 3-2/2026", "Retssal 3", "2026-12-01T09:30")
+    schedule(cli, "SS 3-3/2026", "Retssal 3", "2026-12-02T09:30")
+
+    code, out, _ = cli("hearings", "list", "--day", "2026-12-01", "--json")
+    rows = json.loads(out)
+    assert code == 0 and [r["id"] for r in rows] == [early, other, late]
+    # The keys scripts read, with the court's local time and offset.
+    assert list(rows[0]) == ["id", "case_number", "start", "end", "courtroom", "facility", "state"]
+    assert rows[0] == {
+        "id": early,
+        "case_number": "SS 3-2/2026",
+        "start": "2026-12-01T09:30:00+01:00",
+        "end": "2026-12-01T10:00:00+01:00",
+        "courtroom": "Retssal 3",
+        "facility": "Arresthuset",
+        "state": "scheduled",
+    }
+
+    code, out, _ = cli("hearings", "list", "--day", "2026-12-01", "--courtroom", "Retssal 3")
+    lines = out.splitlines()
+    assert code == 0 and len(lines) == 2
+    assert re.fullmatch(rf" *{early}  09:30  SS 3-2/2026 +Retssal 3 +Arresthuset +scheduled", lines[0])
+    assert re.fullmatch(rf" *{late}  13:00  SS 3-1/2026 +Retssal 3 +Arresthuset +scheduled", lines[1])
+    code, out, _ = cli("hearings", "list", "--day", "2026-12-01", "--courtroom", "Retssal 4", "--json")
+    assert [r["id"] for r in json.loads(out)] == [other]
+
+
+def test_hearings_list_unknown_courtroom_is_an_error(cli) -> None:
+    schedule(cli, "SS 3-1/2026", "Retssal 3", "2026-12-01T13:00")
+    code, out, err = cli("hearings", "list", "--day", "2026-12-01", "--courtroom", "Retssal 99")
+    assert code == 2 and out == "" and err == "error: not_found: No courtroom named Retssal 99.\n"
+
+
+def test_the_cli_does_not_load_the_web_stack(tmp_path: Path, database_url: str) -> None:
+    """Operator commands (and later the rig agent) start without Starlette,
+    uvicorn or aiortc; only serve and demo import them, when they run."""
+    probe = """
+import json, sys
+from hearing.cli import build_parser, main
+
+WEB = ("starlette", "uvicorn", "aiortc", "hearing.web", "hearing.app")
+
+def web():
+    return sorted(m for m in sys.modules if any(m == w or m.startswith(w + ".") for w in WEB))
+
+build_parser()
+codes = [main(["db", "upgrade"]), main(["hearings", "list", "--json"])]
+before = web()
+import hearing.app, uvicorn  # the check sees the web stack when it is there
+print(json.dumps({"codes": codes, "before": before, "after": web()}))
+"""
+    env = {"PATH": "/usr/bin:/bin", "HEARING_DATA_DIR": str(tmp_path / "var"), "HEARING_DATABASE_URL": database_url}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["codes"] == [0, 0]
+    assert report["before"] == []
+    assert {"starlette", "uvicorn", "aiortc", "hearing.web", "hearing.app"} <= set(report["after"])
 
 
 def test_db_downgrade_and_upgrade(cli) -> None:

@@ -197,13 +197,28 @@ SEATS: Words = {
     "judge": {"en": "the bench", "da": "dommerpodiet"},
     "courtroom": {"en": "the courtroom", "da": "retssalen"},
     "custody": {"en": "the custody facility", "da": "arresten"},
+    "booth": {"en": "the consultation booth", "da": "samtalerummet"},
 }
 PLACES: Words = {
     "judge": {"en": "bench", "da": "dommerpodiet"},
     "courtroom": {"en": "courtroom", "da": "retssalen"},
     "custody": {"en": "custody facility", "da": "arresten"},
+    "booth": {"en": "consultation booth", "da": "samtalerummet"},
 }
-# A seat this version does not know (a remote party's, say): its id.
+# A remote participant's seat is `<kind>-<participant id>` (interpreter-12):
+# said as whose connection it is, with its id, since two may share a kind.
+REMOTE_SEATS: Words = {
+    "interpreter": {"en": "the interpreter's", "da": "tolkens"},
+    "counsel": {"en": "defence counsel's", "da": "forsvarerens"},
+    "prosecutor": {"en": "the prosecutor's", "da": "anklagerens"},
+    "detainee": {"en": "the detainee's", "da": "sigtedes"},
+    "observer": {"en": "the observer's", "da": "tilhørerens"},
+    "officer": {"en": "the custody officer's", "da": "arrestbetjentens"},
+    "judge": {"en": "the judge's", "da": "dommerens"},
+    "witness": {"en": "the witness's", "da": "vidnets"},
+}
+REMOTE_SEAT = {"en": "{whose} connection {seat}", "da": "{whose} forbindelse {seat}"}
+# A seat this version does not know: its id.
 OTHER_SEAT = {"en": "the connection {seat}", "da": "forbindelsen {seat}"}
 # A person's role in the hearing, as the one who speaks.
 PEOPLE: Words = {
@@ -249,6 +264,7 @@ DEPARTURES: Words = {
     "denied": {"en": "turned away by the judge", "da": "afvist af dommeren"},
     "timeout": {"en": "no sign of life", "da": "intet livstegn"},
     "disconnected": {"en": "the connection was lost", "da": "forbindelsen blev afbrudt"},
+    "replaced": {"en": "replaced by a new connection", "da": "afløst af en ny forbindelse"},
 }
 MODES: Words = {
     "open": {"en": "open (everyone is heard)", "da": "åben (alle høres)"},
@@ -312,6 +328,9 @@ def actor(who: Who, lang: str) -> str:
 def seat(value: str, lang: str) -> str:
     if value in SEATS:
         return SEATS[value][lang]
+    kind, _, number = value.partition("-")
+    if kind in REMOTE_SEATS and number.isdigit():
+        return REMOTE_SEAT[lang].format(whose=REMOTE_SEATS[kind][lang], seat=value)
     return OTHER_SEAT[lang].format(seat=value)
 
 

@@ -17,15 +17,17 @@ from hearing.actors import Actor
 from hearing.audit.actions import Action
 from hearing.audit.log import append
 from hearing.auth.roles import Role
+from hearing.clock import utcnow
 from hearing.db.models import (
     Courtroom,
     CustodyFacility,
+    Endpoint,
     Hearing,
     Participant,
     StaffUser,
 )
 from hearing.docket.lifecycle import FINAL_STATES
-from hearing.docket.parties import Connection, HearingKind, ParticipantRole
+from hearing.docket.parties import Connection, EndpointKind, HearingKind, ParticipantRole
 from hearing.errors import (
     HearingNotFound,
     InvalidInput,
@@ -35,6 +37,7 @@ from hearing.errors import (
 )
 
 CASE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]{2,63}$")
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MIN_MINUTES, MAX_MINUTES = 5, 8 * 60
 NAME_MAX = 200
 REFERENCE_MAX = 64
@@ -188,7 +191,32 @@ def local_day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _scope(user: StaffUser) -> list[ColumnElement[bool]]:
+def court_day(raw: str | None, tz: ZoneInfo, now: datetime | None = None) -> date:
+    """The local day a docket asks for: YYYY-MM-DD, or today at the court."""
+    if not raw:
+        return (now or utcnow()).astimezone(tz).date()
+    try:
+        # fromisoformat alone also takes 20261123 and 2026-W48-1.
+        if not DAY.fullmatch(raw):
+            raise ValueError(raw)
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput("The day must look like 2026-11-23.", field="day") from None
+
+
+@dataclasses.dataclass(frozen=True)
+class OperatorScope:
+    """The operator's docket (the CLI): every courtroom, or only one."""
+
+    courtroom_id: int | None = None
+
+
+# Whose hearings a docket shows: a staff member's by role, a device's own
+# site's, or the operator's.
+DocketScope = StaffUser | Endpoint | OperatorScope
+
+
+def _staff_scope(user: StaffUser) -> list[ColumnElement[bool]]:
     if user.role is Role.JUDGE:
         return [Hearing.courtroom_id == user.courtroom_id]
     if user.role is Role.CUSTODY_OFFICER:
@@ -198,12 +226,23 @@ def _scope(user: StaffUser) -> list[ColumnElement[bool]]:
     raise PermissionDenied()
 
 
-def day_docket(db: Session, user: StaffUser, day: date, tz: ZoneInfo) -> list[Hearing]:
-    """The hearings a staff member sees for one local day, in time order."""
+def _scope(scope: DocketScope) -> list[ColumnElement[bool]]:
+    if isinstance(scope, StaffUser):
+        return _staff_scope(scope)
+    if isinstance(scope, Endpoint):
+        # The same rule as devices.check_site, for a whole day.
+        if scope.kind is EndpointKind.COURTROOM:
+            return [Hearing.courtroom_id == scope.courtroom_id]
+        return [Hearing.facility_id == scope.facility_id]
+    return [] if scope.courtroom_id is None else [Hearing.courtroom_id == scope.courtroom_id]
+
+
+def day_docket(db: Session, day: date, tz: ZoneInfo, *, scope: DocketScope) -> list[Hearing]:
+    """The hearings that start on one local day and that `scope` may see, in time order."""
     start, end = local_day_bounds(day, tz)
     query = (
         select(Hearing)
-        .where(Hearing.scheduled_start >= start, Hearing.scheduled_start < end, *_scope(user))
+        .where(Hearing.scheduled_start >= start, Hearing.scheduled_start < end, *_scope(scope))
         .order_by(Hearing.scheduled_start, Hearing.id)
     )
     return list(db.scalars(query))
@@ -213,6 +252,6 @@ def visible_hearing(db: Session, user: StaffUser, hearing_id: int) -> Hearing:
     hearing = db.scalar(select(Hearing).where(Hearing.id == hearing_id))
     if hearing is None:
         raise HearingNotFound()
-    if db.scalar(select(Hearing.id).where(Hearing.id == hearing_id, *_scope(user))) is None:
+    if db.scalar(select(Hearing.id).where(Hearing.id == hearing_id, *_staff_scope(user))) is None:
         raise PermissionDenied("This hearing is not in your courtroom or custody facility.")
     return hearing

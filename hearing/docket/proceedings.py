@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from hearing.actors import Actor
 from hearing.audit.actions import Action
 from hearing.audit.log import append, checkpoint
-from hearing.db.models import Hearing, StaffUser
-from hearing.docket.lifecycle import FINAL_STATES, Transition, next_state
-from hearing.errors import HearingNotFound, PermissionDenied
+from hearing.db.models import Courtroom, Hearing, StaffUser
+from hearing.docket import opening
+from hearing.docket.lifecycle import FINAL_STATES, LIVE_STATES, Transition, next_state
+from hearing.errors import ConfigurationError, CourtroomBusy, HearingNotFound, PermissionDenied
 from hearing.speaker_order import presiding
 
 AUDIT_ACTION = {
@@ -28,6 +29,36 @@ AUDIT_ACTION = {
 }
 
 
+def rules_of(db: Session) -> opening.OpeningRules:
+    rules = db.info.get(opening.SESSION_KEY)
+    if not isinstance(rules, opening.OpeningRules):
+        raise ConfigurationError("this database session has no opening rules attached")
+    return rules
+
+
+def _ensure_courtroom_free(db: Session, hearing: Hearing) -> None:
+    """One live hearing per courtroom: its bench and its camera rig are one
+    physical room, and a rig device joins its courtroom's live hearing."""
+    # Lock the courtroom row, as booking does: two hearings of one courtroom
+    # opened at the same moment queue here, and the second sees the first.
+    # (SQLite's writers are serialised by BEGIN IMMEDIATE already.)
+    room = db.scalar(select(Courtroom).where(Courtroom.id == hearing.courtroom_id).with_for_update())
+    assert room is not None  # a foreign key
+    other = db.execute(
+        select(Hearing.case_number, Hearing.state)
+        .where(Hearing.courtroom_id == room.id, Hearing.id != hearing.id, Hearing.state.in_(LIVE_STATES))
+        .order_by(Hearing.scheduled_start, Hearing.id)
+        .limit(1)
+    ).first()
+    if other is not None:
+        case_number, state = other
+        raise CourtroomBusy(
+            f"{room.name} already has a live hearing, {case_number} ({state.value.replace('_', ' ')}): "
+            "adjourn, close or convert it to a physical hearing before opening this one.",
+            case_number=case_number,
+        )
+
+
 def apply_transition(
     db: Session, judge: StaffUser, actor: Actor, hearing_id: int, transition: Transition, now: datetime
 ) -> Hearing:
@@ -38,14 +69,18 @@ def apply_transition(
     if hearing.courtroom_id != judge.courtroom_id:
         raise PermissionDenied("This hearing is not in your courtroom.")
     before = hearing.state
-    hearing.state = next_state(before, transition)
+    after = next_state(before, transition)
+    if transition is Transition.OPEN:
+        rules_of(db).check_time(hearing.scheduled_start, now)
+        _ensure_courtroom_free(db, hearing)
+    hearing.state = after
     hearing.updated_at = now
     details: dict[str, object] = {}
     if transition in (Transition.BEGIN_CONSULTATION, Transition.END_CONSULTATION):
         # The media follows in the same transaction: who confers is cut off
         # from the court (and the record) until the consultation ends.
         begins = transition is Transition.BEGIN_CONSULTATION
-        details["members"] = sorted(presiding.follow_consultation(db, hearing.id, begins=begins))
+        details["members"] = sorted(presiding.follow_consultation(db, hearing, begins=begins))
     append(
         db,
         actor,

@@ -11,7 +11,6 @@ moves any of them.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import math
 import time
@@ -27,22 +26,11 @@ from aiortc.rtp import RtpPacket
 from aiortc.utils import uint16_add
 
 from hearing.media import vp8
+from hearing.media.vp8 import EncodedFrame
 
 logger = logging.getLogger(__name__)
 
 RECEIVER_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class EncodedFrame:
-    """One complete VP8 frame as received, before any decoder."""
-
-    data: bytes
-    timestamp: int  # the sender's RTP timestamp (90 kHz, random origin)
-    keyframe: bool
-    ssrc: int
-    complete: bool  # began at a partition start and ended with the marker bit
-    after_gap: bool  # packets before it were given up as lost
 
 
 class MarkerFrameAssembler(JitterBuffer):

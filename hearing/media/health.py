@@ -2,7 +2,12 @@
 
 The room samples each participant's connection every two seconds from the
 server side (RTCP reports and what actually arrived) and grades it. Pure:
-the sampling lives in hearing/media/room.py.
+reading the statistics is hearing/media/stats.py, sampling them
+hearing/media/room.py.
+
+A seat that sends media is graded on what arrives from it. A seat that only
+receives (a preview, a listener) is graded on what its receiver reports of
+the media sent to it, and is *gone* only when nothing at all arrives from it.
 """
 
 from __future__ import annotations
@@ -52,10 +57,14 @@ def grade(*, received_packets: int, loss_percent: float, rtt_ms: float | None, j
 class Counters:
     """Running totals from the previous sample, to turn them into rates."""
 
-    packets_received: int = 0
-    packets_lost: int = 0
-    bytes_received: int = 0
-    frames: int = 0
+    packets_received: int = 0  # media packets from the seat
+    packets_lost: int = 0  # of those, lost on the way
+    bytes_received: int = 0  # everything from the seat (media, RTCP)
+    frames: int = 0  # complete video frames from the seat
+    transport_packets: int = 0  # everything from the seat, in packets
+    packets_sent: int = 0  # media packets to the seat
+    remote_lost: int = 0  # of those, what its receiver reports lost
+    sends_media: bool = False  # the seat has inbound streams at all
 
 
 def sample(
@@ -67,10 +76,17 @@ def sample(
     jitter_ms: float,
     size: tuple[int, int] | None,
 ) -> Health:
-    received = max(0, current.packets_received - previous.packets_received)
-    lost = max(0, current.packets_lost - previous.packets_lost)
-    expected = received + lost
-    loss = 100.0 * lost / expected if expected else 0.0
+    if current.sends_media:
+        received = max(0, current.packets_received - previous.packets_received)
+        lost = max(0, current.packets_lost - previous.packets_lost)
+        expected = received + lost
+    else:
+        # Receive-only: its reports (RTCP) are what arrives; loss is what it
+        # reports of the packets sent to it.
+        received = max(0, current.transport_packets - previous.transport_packets)
+        lost = max(0, current.remote_lost - previous.remote_lost)
+        expected = max(0, current.packets_sent - previous.packets_sent)
+    loss = min(100.0, 100.0 * lost / expected) if expected else 0.0
     return Health(
         rtt_ms=None if rtt_ms is None else round(rtt_ms, 1),
         loss_percent=round(loss, 2),

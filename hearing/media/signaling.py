@@ -12,19 +12,22 @@ import dataclasses
 import json
 from typing import Any
 
+from hearing.errors import HearingError
+
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_SDP_CHARS = 32 * 1024
 MAX_CANDIDATE_CHARS = 1024
 
 
-class SignalingError(Exception):
+class SignalingError(HearingError):
+    """A message the socket cannot take; answered with its code, the socket stays open."""
+
+    code = "malformed_message"
+    status = 400
+
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-        self.message = message
-
-    def to_json(self) -> str:
-        return json.dumps({"type": "error", "error": self.code, "message": self.message})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,8 +99,8 @@ def parse(raw: str | bytes) -> Message:
         raise SignalingError("message_too_large", f"messages are at most {MAX_MESSAGE_BYTES} bytes")
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise _malformed("not JSON") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise _malformed("not JSON (or nested too deeply)") from None
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):
         raise _malformed("a message is a JSON object with a 'type'")
     kind = body.pop("type")
@@ -110,7 +113,7 @@ def parse(raw: str | bytes) -> Message:
         sdp = _string(body, "sdp", MAX_SDP_CHARS)
         assert sdp is not None
         if not sdp.startswith("v=0"):
-            raise _malformed("'sdp' is not a session description")
+            raise SignalingError("bad_sdp", "'sdp' is not a session description")
         if kind == "answer":
             return Answer(sdp)
         views = body.get("views", [])

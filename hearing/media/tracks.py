@@ -15,8 +15,8 @@ import av.stream
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from hearing.media.aiortc_hooks import EncodedFrame
 from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Pcm
+from hearing.media.vp8 import EncodedFrame
 
 TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 KEYFRAME_START_CODE = b"\x9d\x01\x2a"
 
 
@@ -22,3 +24,15 @@ def keyframe_size(frame: bytes) -> tuple[int, int] | None:
 def starts_partition(payload: bytes) -> bool:
     """The RTP payload descriptor's S bit is set and the partition index is 0."""
     return bool(payload) and bool(payload[0] & 0x10) and (payload[0] & 0x0F) == 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EncodedFrame:
+    """One complete VP8 frame as received, before any decoder."""
+
+    data: bytes
+    timestamp: int  # the sender's RTP timestamp (90 kHz, random origin)
+    keyframe: bool
+    ssrc: int
+    complete: bool  # began at a partition start and ended with the marker bit
+    after_gap: bool  # packets before it were given up as lost

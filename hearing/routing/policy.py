@@ -130,9 +130,29 @@ class Route:
         return any(feed.source == source and feed.gain > 0 for feed in self.audio)
 
 
+class Unseen(enum.StrEnum):
+    """Why a receiver is not sent a source's picture, in the court's terms."""
+
+    LOBBY = "lobby"  # the source, or the receiver, waits to be admitted
+    CONSULTATION = "consultation"  # a private consultation stands between them
+    SCREENED = "screened"  # the judge hides the source's picture from the receiver
+
+
 def route(state: MediaState) -> dict[str, Route]:
     receivers = sorted(state.roles) + ([RECORDER] if state.recording else [])
     return {receiver: _route_for(state, receiver) for receiver in receivers}
+
+
+def unseen(state: MediaState, source: str, receiver: str) -> Unseen | None:
+    """Why `receiver` is not sent `source`'s picture, or None if its route
+    lists it (rules 2, 5 and 7). Said on the receiver's screen in words."""
+    if receiver in state.lobby or source in state.lobby:
+        return Unseen.LOBBY
+    if _separated(state, source, receiver):
+        return Unseen.CONSULTATION
+    if Hidden(source, receiver, Medium.VIDEO) in state.hidden:
+        return Unseen.SCREENED
+    return None
 
 
 def _separated(state: MediaState, source: str, receiver: str) -> bool:

@@ -1,12 +1,14 @@
 """The judge's panel and the endpoints speak to the floor in commands: small
 JSON objects, parsed strictly (a known action, exactly its fields, typed,
-short), then applied to a `Floor`. Pure: no I/O.
+short), then executed on a `Floor`. `COMMANDS` is the one table of them.
+Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import enum
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from hearing.audit.actions import Action
@@ -30,6 +32,14 @@ class Command:
     keep_previous: bool = False
     version: int | None = None  # the state the sender saw; a stale click is refused
 
+    def __post_init__(self) -> None:
+        if self.action not in COMMANDS:
+            raise ValueError(f"unknown floor command {self.action!r}")
+
+    @property
+    def rule(self) -> Rule:
+        return COMMANDS[self.action]
+
     def details(self) -> dict[str, Any]:
         """What the audit entry records besides the action."""
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -38,29 +48,71 @@ class Command:
         return {k: v for k, v in fields.items() if v is not None and v is not False}
 
 
-# Each action: the fields it takes (besides "action" and "version"), the audit action.
-ACTIONS: dict[str, tuple[frozenset[str], Action]] = {
-    "admit": (frozenset({"seat"}), Action.LOBBY_ADMITTED),
-    "deny": (frozenset({"seat"}), Action.LOBBY_DENIED),
-    "request": (frozenset({"speaker"}), Action.FLOOR_REQUESTED),
-    "withdraw": (frozenset({"speaker"}), Action.FLOOR_WITHDRAWN),
-    "remove": (frozenset({"speaker"}), Action.FLOOR_REQUEST_REMOVED),
-    "skip": (frozenset(), Action.FLOOR_QUEUE_SKIPPED),
-    "reorder": (frozenset({"speaker", "position"}), Action.FLOOR_QUEUE_REORDERED),
-    "clear": (frozenset(), Action.FLOOR_QUEUE_CLEARED),
-    "grant": (frozenset({"speaker", "keep_previous"}), Action.FLOOR_GRANTED),
-    "take_back": (frozenset(), Action.FLOOR_TAKEN_BACK),
-    "mode": (frozenset({"mode"}), Action.FLOOR_MODE_CHANGED),
-    "mute": (frozenset({"seat"}), Action.FLOOR_MUTED),
-    "unmute": (frozenset({"seat"}), Action.FLOOR_UNMUTED),
-    "mute_all": (frozenset(), Action.FLOOR_ALL_MUTED),
-    "hide": (frozenset({"source", "receiver", "medium"}), Action.FLOOR_HIDDEN),
-    "unhide": (frozenset({"source", "receiver", "medium"}), Action.FLOOR_UNHIDDEN),
+class Sender(enum.Enum):
+    JUDGE = "judge"  # the hearing's judge, from the panel
+    SEAT = "seat"  # an endpoint, for the people at its own seat
+
+
+Run = Callable[[Floor, "Command", frozenset[str]], Floor]
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """One command: the fields it takes (besides "action" and "version"),
+    those it may leave out, the audit action it is logged as, who may send
+    it, and what it does to the floor (given the seats connected now)."""
+
+    fields: frozenset[str]
+    audit: Action
+    run: Run
+    optional: frozenset[str] = frozenset()
+    senders: frozenset[Sender] = frozenset({Sender.JUDGE})
+    turns_away: bool = False  # the caller closes the seat's connection after the commit
+
+
+def _rule(fields: str, audit: Action, run: Run, **options: Any) -> Rule:
+    return Rule(frozenset(fields.split()), audit, run, **options)
+
+
+BOTH = frozenset({Sender.JUDGE, Sender.SEAT})
+
+# The whole vocabulary of the floor, one row per command. A new command is a row.
+COMMANDS: dict[str, Rule] = {
+    "admit": _rule("seat", Action.LOBBY_ADMITTED, lambda f, c, _: f.admit(_given(c.seat))),
+    "deny": _rule("seat", Action.LOBBY_DENIED, lambda f, c, on: f.turn_away(_given(c.seat), on), turns_away=True),
+    "request": _rule("speaker", Action.FLOOR_REQUESTED, lambda f, c, _: f.request(_given(c.speaker)), senders=BOTH),
+    "withdraw": _rule("speaker", Action.FLOOR_WITHDRAWN, lambda f, c, _: f.withdraw(_given(c.speaker)), senders=BOTH),
+    "remove": _rule("speaker", Action.FLOOR_REQUEST_REMOVED, lambda f, c, _: f.remove(_given(c.speaker))),
+    "skip": _rule("", Action.FLOOR_QUEUE_SKIPPED, lambda f, c, _: f.skip()),
+    "reorder": _rule(
+        "speaker position",
+        Action.FLOOR_QUEUE_REORDERED,
+        lambda f, c, _: f.reorder(_given(c.speaker), _given(c.position)),
+    ),
+    "clear": _rule("", Action.FLOOR_QUEUE_CLEARED, lambda f, c, _: f.clear()),
+    # With no speaker: the first in the queue.
+    "grant": _rule(
+        "speaker keep_previous",
+        Action.FLOOR_GRANTED,
+        lambda f, c, _: f.grant(c.speaker, keep_previous=c.keep_previous),
+        optional=frozenset({"speaker", "keep_previous"}),
+    ),
+    "take_back": _rule("", Action.FLOOR_TAKEN_BACK, lambda f, c, _: f.take_back()),
+    "mode": _rule("mode", Action.FLOOR_MODE_CHANGED, lambda f, c, _: f.set_mode(_given(c.mode))),
+    "mute": _rule("seat", Action.FLOOR_MUTED, lambda f, c, _: f.mute(_given(c.seat))),
+    "unmute": _rule("seat", Action.FLOOR_UNMUTED, lambda f, c, _: f.unmute(_given(c.seat))),
+    "mute_all": _rule("", Action.FLOOR_ALL_MUTED, lambda f, c, _: f.mute_all_but_judge()),
+    "hide": _rule(
+        "source receiver medium",
+        Action.FLOOR_HIDDEN,
+        lambda f, c, _: f.hide(_given(c.source), _given(c.receiver), _given(c.medium)),
+    ),
+    "unhide": _rule(
+        "source receiver medium",
+        Action.FLOOR_UNHIDDEN,
+        lambda f, c, _: f.unhide(_given(c.source), _given(c.receiver), _given(c.medium)),
+    ),
 }
-# What an endpoint may do for the people at its own seat; the rest is the judge's.
-SEAT_ACTIONS = frozenset({"request", "withdraw"})
-# Grant with no speaker: the first in the queue.
-OPTIONAL: dict[str, frozenset[str]] = {"grant": frozenset({"speaker", "keep_previous"})}
 
 
 def _name(body: Mapping[str, Any], key: str) -> str:
@@ -93,13 +145,13 @@ def parse(body: object) -> Command:
     if not isinstance(body, Mapping) or not isinstance(body.get("action"), str):
         raise InvalidInput("A command is a JSON object with an 'action'.", field="action")
     action = body["action"]
-    if action not in ACTIONS:
+    if action not in COMMANDS:
         raise InvalidInput(f"Unknown action {action[:40]!r}.", field="action")
-    allowed = ACTIONS[action][0]
+    rule = COMMANDS[action]
+    allowed, optional = rule.fields, rule.optional
     extra = set(body) - allowed - {"action", "version"}
     if extra:
         raise InvalidInput(f"Unexpected fields for {action}: {sorted(extra)[:5]}.", field=sorted(extra)[0][:40])
-    optional = OPTIONAL.get(action, frozenset())
     for key in allowed - optional - set(body):
         raise InvalidInput(f"'{key}' is missing.", field=key)
     version = _int(body, "version") if "version" in body else None
@@ -126,48 +178,13 @@ def parse(body: object) -> Command:
     )
 
 
-def apply(floor: Floor, command: Command) -> Floor:
-    """The floor after the command. `deny` changes no floor state: it turns
-    a waiting seat away (the caller closes its connection)."""
+def execute(floor: Floor, command: Command, connected: frozenset[str] = frozenset()) -> Floor:
+    """The floor after the command, or a FloorError that changes nothing.
+    `connected`: the seats with a connection now (only a connected seat can
+    be turned away)."""
     if command.version is not None and command.version != floor.version:
         raise FloorError("stale_version", "The panel was out of date; it now shows the current state. Try again.")
-    c = command
-    match c.action:
-        case "admit":
-            return floor.admit(_given(c.seat))
-        case "deny":
-            if _given(c.seat) not in floor.lobby:
-                raise FloorError("not_waiting", "That participant is not waiting in the lobby.")
-            return floor
-        case "request":
-            return floor.request(_given(c.speaker))
-        case "withdraw":
-            return floor.withdraw(_given(c.speaker))
-        case "remove":
-            return floor.remove(_given(c.speaker))
-        case "skip":
-            return floor.skip()
-        case "reorder":
-            return floor.reorder(_given(c.speaker), _given(c.position))
-        case "clear":
-            return floor.clear()
-        case "grant":
-            return floor.grant(c.speaker, keep_previous=c.keep_previous)
-        case "take_back":
-            return floor.take_back()
-        case "mode":
-            return floor.set_mode(_given(c.mode))
-        case "mute":
-            return floor.mute(_given(c.seat))
-        case "unmute":
-            return floor.unmute(_given(c.seat))
-        case "mute_all":
-            return floor.mute_all_but_judge()
-        case "hide":
-            return floor.hide(_given(c.source), _given(c.receiver), _given(c.medium))
-        case "unhide":
-            return floor.unhide(_given(c.source), _given(c.receiver), _given(c.medium))
-    raise AssertionError(c.action)  # parse() admits only the actions above
+    return COMMANDS[command.action].run(floor, command, connected)
 
 
 def _given(value: T | None) -> T:

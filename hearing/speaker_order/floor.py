@@ -13,8 +13,9 @@ as a separate stream:
   speakers; granting the floor to a speaker makes their seat live.
 
 Where every party has a seat of their own (`Floor.for_parties`), the two are
-the same names. The media routing follows the floor through `media_state()`;
-nothing here knows about WebRTC, the web or the database.
+the same names. The live hearing (hearing/live/) composes the media routing
+from the floor and its other inputs; nothing here knows about WebRTC, the
+web or the database.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from typing import Any
 
 from hearing.docket.parties import ParticipantRole
 from hearing.errors import Conflict, InvalidInput
-from hearing.routing.policy import FloorMode, Hidden, Interpretation, MediaState, Medium
+from hearing.routing.policy import FloorMode, Hidden, Medium
+from hearing.routing.seats import Seating
 
 J = ParticipantRole.JUDGE
 
@@ -88,6 +90,11 @@ class Floor:
             admitted=frozenset(seat for seat, role in seats.items() if role is J),
         )
 
+    @classmethod
+    def for_seating(cls, seating: Seating) -> Floor:
+        """A hearing's first floor, from the seats its docket gives it."""
+        return cls.for_seats(seating.roles, seating.speakers)
+
     @property
     def seat_roles(self) -> dict[str, ParticipantRole]:
         return dict(self.seats)
@@ -131,6 +138,15 @@ class Floor:
         if seat in self.admitted:
             raise FloorError("already_admitted", "Already admitted to the hearing.")
         return self._changed(admitted=self.admitted | {seat})
+
+    def turn_away(self, seat: str, connected: frozenset[str]) -> Floor:
+        """Turn away a connection waiting in the lobby. Only a seat that is
+        there can be turned away (the caller closes its connection); the
+        floor itself is unchanged, and the seat may connect again."""
+        self._seat(seat)
+        if seat not in self.lobby or seat not in connected:
+            raise FloorError("not_waiting", "That participant is not waiting in the lobby.")
+        return self
 
     # --- private consultation (driven by the hearing's lifecycle) ----------------------
 
@@ -254,29 +270,16 @@ class Floor:
             raise FloorError("not_hidden", "Not hidden.")
         return self._changed(hidden=self.hidden - {item})
 
-    # --- what the media does ------------------------------------------------------------
+    # --- what the media follows ------------------------------------------------------------
 
-    def media_state(
-        self,
-        *,
-        interpretation: Interpretation = Interpretation.NONE,
-        needs_interpretation: frozenset[str] = frozenset(),
-        recording: bool = False,
-    ) -> MediaState:
-        seat_of = {s.name: s.seat for s in self.speakers}
-        return MediaState(
-            self.seat_roles,
-            mode=self.mode,
-            floor=seat_of[self.holder] if self.holder is not None else None,
-            kept_live=frozenset(seat_of[s] for s in self.kept_live),
-            muted=self.muted,
-            hidden=self.hidden,
-            lobby=self.lobby,
-            consultation=self.consultation,
-            interpretation=interpretation,
-            needs_interpretation=needs_interpretation,
-            recording=recording,
-        )
+    @property
+    def holder_seat(self) -> str | None:
+        """The seat of whoever has the floor: the one the media makes live."""
+        return None if self.holder is None else self.speaker(self.holder).seat
+
+    @property
+    def kept_live_seats(self) -> frozenset[str]:
+        return frozenset(self.speaker(name).seat for name in self.kept_live)
 
     # --- storage and display --------------------------------------------------------------
 

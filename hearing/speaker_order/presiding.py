@@ -18,25 +18,23 @@ from hearing.audit.log import append
 from hearing.clock import utcnow
 from hearing.db.models import FloorRecord, Hearing
 from hearing.docket.lifecycle import LIVE_STATES
+from hearing.docket.parties import ParticipantRole
 from hearing.errors import HearingNotFound, HearingNotOpen, PermissionDenied
 from hearing.routing import seats
 from hearing.speaker_order import commands
-from hearing.speaker_order.commands import Command
+from hearing.speaker_order.commands import Command, Sender
 from hearing.speaker_order.floor import Floor
 
-# Who confers in a private consultation: the custody facility's room, where
-# defence counsel sits with the detainee. Counsel joining from elsewhere gets
-# a seat of their own (and joins the consultation) with the remote-party issue.
-CONSULTATION_SEATS = frozenset({seats.CUSTODY})
+
+def seating(hearing: Hearing) -> seats.Seating:
+    """The hearing's seats, from who its docket says takes part and where from."""
+    parties = [seats.Party(p.id, p.role, p.connection, p.display_name) for p in hearing.participants]
+    return seats.seating(parties, detainee_name=hearing.detainee_name)
 
 
-def initial() -> Floor:
-    return Floor.for_seats(seats.SEAT_ROLES, seats.SEAT_SPEAKERS)
-
-
-def current(db: Session, hearing_id: int) -> Floor:
-    record = db.get(FloorRecord, hearing_id)
-    return initial() if record is None else Floor.from_json(json.loads(record.state))
+def current(db: Session, hearing: Hearing) -> Floor:
+    record = db.get(FloorRecord, hearing.id)
+    return Floor.for_seating(seating(hearing)) if record is None else Floor.from_json(json.loads(record.state))
 
 
 def _save(db: Session, hearing_id: int, floor: Floor) -> None:
@@ -47,14 +45,15 @@ def _save(db: Session, hearing_id: int, floor: Floor) -> None:
     record.version, record.state, record.updated_at = floor.version, floor.dumps(), utcnow()
 
 
-def follow_consultation(db: Session, hearing_id: int, *, begins: bool) -> frozenset[str]:
+def follow_consultation(db: Session, hearing: Hearing, *, begins: bool) -> frozenset[str]:
     """The lifecycle entered or left a private consultation: the floor cuts
-    its members off from the court, or lets them back; returns the members.
-    The caller holds the hearing row and appends the audit entry in the same
-    transaction."""
-    before = current(db, hearing_id)
-    after = before.begin_consultation(CONSULTATION_SEATS) if begins else before.end_consultation()
-    _save(db, hearing_id, after)
+    its members (the custody facility's room, and counsel's seat where counsel
+    sits elsewhere) off from the court, or lets them back; returns the
+    members. The caller holds the hearing row and appends the audit entry in
+    the same transaction."""
+    before = current(db, hearing)
+    after = before.begin_consultation(seating(hearing).consultation) if begins else before.end_consultation()
+    _save(db, hearing.id, after)
     return after.consultation if begins else before.consultation
 
 
@@ -66,32 +65,31 @@ def act(
     *,
     courtroom_id: int | None = None,
     seat: str | None = None,
+    connected: frozenset[str] = frozenset(),
 ) -> Floor:
-    """Apply `command` for the judge of `courtroom_id`, or for the endpoint
+    """Execute `command` for the judge of `courtroom_id`, or for the endpoint
     at `seat` (which may only ask to speak, or withdraw, for its own people).
-    Refusals raise and change nothing."""
+    `connected`: the seats with a connection now. Refusals raise and change
+    nothing."""
     hearing = db.scalar(select(Hearing).where(Hearing.id == hearing_id).with_for_update())
     if hearing is None:
         raise HearingNotFound()
     if seat is not None:
-        if command.action not in commands.SEAT_ACTIONS:
+        if Sender.SEAT not in command.rule.senders:
             raise PermissionDenied("Only the judge can do that.")
     elif courtroom_id is None or hearing.courtroom_id != courtroom_id:
         raise PermissionDenied("This hearing is not in your courtroom.")
     if hearing.state not in LIVE_STATES:
         raise HearingNotOpen()
-    before = current(db, hearing_id)
-    if seat is not None and command.speaker is not None and before.speaker(command.speaker).seat != seat:
-        raise PermissionDenied("An endpoint asks to speak only for the people at it.")
-    after = commands.apply(before, command)
+    before = current(db, hearing)
+    if seat is not None:
+        if before.seat_roles.get(seat) is ParticipantRole.JUDGE:
+            # The courtroom's parties ask in the room, and the judge queues them.
+            raise PermissionDenied("In the courtroom, the judge gives the word; ask the judge.")
+        if command.speaker is not None and before.speaker(command.speaker).seat != seat:
+            raise PermissionDenied("An endpoint asks to speak only for the people at it.")
+    after = commands.execute(before, command, connected)
     if after is not before:
         _save(db, hearing_id, after)
-    append(
-        db,
-        actor,
-        commands.ACTIONS[command.action][1],
-        hearing_id=hearing_id,
-        version=after.version,
-        **command.details(),
-    )
+    append(db, actor, command.rule.audit, hearing_id=hearing_id, version=after.version, **command.details())
     return after

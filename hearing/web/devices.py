@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -13,8 +11,8 @@ from starlette.responses import JSONResponse, Response
 from hearing.auth import devices
 from hearing.clock import utcnow
 from hearing.db.models import Endpoint, Hearing
-from hearing.docket.booking import local_day_bounds
-from hearing.docket.parties import EndpointKind
+from hearing.docket import booking
+from hearing.docket.summary import HearingSummary, jsonable, summarise
 from hearing.errors import HearingNotFound
 from hearing.web.pages import read_form, render
 from hearing.web.routing import (
@@ -62,63 +60,59 @@ async def enroll_submit(request: Request) -> Response:
     return response
 
 
-def _hearing_json(h: Hearing) -> dict[str, Any]:
-    return {
-        "id": h.id,
-        "case_number": h.case_number,
-        "state": h.state.value,
-        "scheduled_start": h.scheduled_start.isoformat(),
-        "scheduled_end": h.scheduled_end.isoformat(),
-        "courtroom": h.courtroom.name,
-        "facility": h.facility.name,
-    }
+def _hearing_json(summary: HearingSummary) -> dict[str, object]:
+    # The device API's shape (docs/protocol.md): times in UTC, no personal data.
+    return jsonable(
+        {
+            "id": summary["id"],
+            "case_number": summary["case_number"],
+            "state": summary["state"],
+            "scheduled_start": summary["start"],
+            "scheduled_end": summary["end"],
+            "courtroom": summary["courtroom"],
+            "facility": summary["facility"],
+        },
+        UTC,
+    )
 
 
-async def _today_at_site(request: Request, principal: DevicePrincipal) -> list[dict[str, Any]]:
+async def _today_at_site(request: Request, principal: DevicePrincipal) -> list[HearingSummary]:
     svc = services(request)
-    today = utcnow().astimezone(svc.settings.timezone).date()
-    start, end = local_day_bounds(today, svc.settings.timezone)
+    tz = svc.settings.timezone
+    today = booking.court_day(None, tz)
 
-    def load(db: Session) -> list[dict[str, Any]]:
+    def load(db: Session) -> list[HearingSummary]:
         endpoint = db.get_one(Endpoint, principal.endpoint_id)
-        site = (
-            Hearing.courtroom_id == endpoint.courtroom_id
-            if endpoint.kind is EndpointKind.COURTROOM
-            else Hearing.facility_id == endpoint.facility_id
-        )
-        query = select(Hearing).where(site, Hearing.scheduled_start >= start, Hearing.scheduled_start < end)
-        return [_hearing_json(h) for h in db.scalars(query.order_by(Hearing.scheduled_start))]
+        return [summarise(h, tz) for h in booking.day_docket(db, today, tz, scope=endpoint)]
 
     return await svc.run(load)
 
 
 async def device_hearings(request: Request) -> Response:
     principal = device(request)
-    return JSONResponse({"device": principal.name, "hearings": await _today_at_site(request, principal)})
+    hearings = [_hearing_json(h) for h in await _today_at_site(request, principal)]
+    return JSONResponse({"device": principal.name, "hearings": hearings})
 
 
 async def device_hearing(request: Request) -> Response:
     principal = device(request)
     hearing_id: int = request.path_params["hearing_id"]
+    svc = services(request)
 
-    def load(db: Session) -> dict[str, Any]:
+    def load(db: Session) -> HearingSummary:
         endpoint = db.get_one(Endpoint, principal.endpoint_id)
         hearing = db.get(Hearing, hearing_id)
         if hearing is None:
             raise HearingNotFound()
         devices.check_site(endpoint, hearing)
-        return _hearing_json(hearing)
+        return summarise(hearing, svc.settings.timezone)
 
-    return JSONResponse(await services(request).run(load))
+    return JSONResponse(_hearing_json(await svc.run(load)))
 
 
 async def kiosk_home(request: Request) -> Response:
     principal = device(request)
-    tz = services(request).settings.timezone
-    hearings = [
-        {**h, "local_start": datetime.fromisoformat(h["scheduled_start"]).astimezone(tz)}
-        for h in await _today_at_site(request, principal)
-    ]
+    hearings = await _today_at_site(request, principal)
     return render(request, "kiosk.html", {"device_name": principal.name, "hearings": hearings})
 
 

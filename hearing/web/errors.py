@@ -1,4 +1,5 @@
-"""Errors to HTTP, in one place: JSON for API clients, a page for people."""
+"""Errors to HTTP and to sockets, in one place: JSON for API clients, a page
+for people, an error message and a close code for a socket."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hearing.actors import ANONYMOUS, Actor
 from hearing.audit.actions import Action
 from hearing.audit.log import append
 from hearing.errors import HearingError, NotAuthenticated, PermissionDenied
+from hearing.web import language
 from hearing.web.pages import render
 from hearing.web.routing import services
 
@@ -30,10 +32,11 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def _respond(request: Request, status: int, code: str, message: str) -> Response:
+def _respond(request: Request, status: int, code: str, message: str, message_lang: str | None = "en") -> Response:
     if wants_json(request):
         return JSONResponse({"error": code, "message": message}, status_code=status)
-    return render(request, "error.html", {"status": status, "code": code, "message": message}, status=status)
+    context = {"status": status, "code": code, "message": message, "message_lang": message_lang}
+    return render(request, "error.html", context, status=status)
 
 
 async def domain_error(request: Request, exc: Exception) -> Response:
@@ -62,11 +65,34 @@ async def record_refusal(connection: HTTPConnection, actor: Actor, method: str) 
     await services(connection).run(record)
 
 
+# How a socket session ends: the last message the client is told (if any)
+# and the close code. A refusal before the session closes with 4000 + the
+# error's HTTP status instead.
+SOCKET_ENDINGS: dict[str, tuple[str | None, int]] = {
+    "left": (None, 1000),
+    "disconnected": (None, 1000),
+    "timeout": (None, 4408),
+    "denied": ("The judge did not admit this connection.", 4403),
+    "ended": ("The hearing has ended.", 1000),
+    "replaced": ("A newer connection has taken this seat.", 4409),
+}
+
+
+def socket_error(error: HearingError) -> dict[str, str]:
+    """A bad message's answer: the socket stays open."""
+    return {"type": "error", "error": error.code, "message": error.message}
+
+
+def socket_ending(reason: str) -> tuple[dict[str, str] | None, int]:
+    message, code = SOCKET_ENDINGS[reason]
+    return ({"type": reason, "message": message} if message is not None else None), code
+
+
 async def refuse_socket(websocket: WebSocket, error: HearingError) -> None:
     """A socket's refusal: recorded like a route's, then said and closed."""
     if isinstance(error, PermissionDenied):
         await record_refusal(websocket, getattr(websocket.state, "actor", ANONYMOUS), "WEBSOCKET")
-    await websocket.send_json({"type": "error", "error": error.code, "message": error.message})
+    await websocket.send_json(socket_error(error))
     await websocket.close(code=4000 + error.status)
 
 
@@ -78,5 +104,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
+    # The traceback goes to the log only; neither answer says what failed.
     logger.exception("unhandled error", extra={"path": request.url.path})
-    return JSONResponse({"error": "internal_error", "message": "Something went wrong on the server."}, status_code=500)
+    if wants_json(request):
+        return _respond(request, 500, "internal_error", "Something went wrong on the server.")
+    t = language.translator(language.language(request))
+    return _respond(request, 500, "internal_error", t("error.internal"), message_lang=None)

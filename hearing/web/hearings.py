@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -16,55 +15,28 @@ from hearing.db.models import Courtroom, CustodyFacility, StaffUser
 from hearing.docket import booking, proceedings
 from hearing.docket.lifecycle import LIVE_STATES, HearingState, Transition, available
 from hearing.docket.parties import Connection, HearingKind
+from hearing.docket.summary import HearingSummary, summarise
 from hearing.errors import InvalidInput, NotFound, ScheduleConflict
 from hearing.speaker_order import presiding
 from hearing.speaker_order.floor import Floor
 from hearing.web import language
 from hearing.web.errors import wants_json
 from hearing.web.pages import read_form, render
-from hearing.web.panel import panels
-from hearing.web.routing import Audience, route, services, staff
+from hearing.web.routing import Audience, live_hearings, route, services, staff
 
 # What the panel's script needs to say things in the chosen language.
 PANEL_TEXT = ("panel.", "seat.", "role.", "transition.", "state.")
 
 
-def _day(request: Request) -> date:
-    raw = request.query_params.get("day")
-    if not raw:
-        return utcnow().astimezone(services(request).settings.timezone).date()
-    try:
-        if len(raw) != 10:
-            raise ValueError(raw)
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput("The day must look like 2026-11-23.", field="day") from None
-
-
-def _local(request: Request, moment: datetime) -> datetime:
-    return moment.astimezone(services(request).settings.timezone)
-
-
 async def docket(request: Request) -> Response:
     principal = staff(request)
-    day = _day(request)
     svc = services(request)
+    tz = svc.settings.timezone
+    day = booking.court_day(request.query_params.get("day"), tz)
 
-    def load(db: Session) -> list[dict[str, Any]]:
+    def load(db: Session) -> list[HearingSummary]:
         user = db.get_one(StaffUser, principal.user_id)
-        return [
-            {
-                "id": h.id,
-                "case_number": h.case_number,
-                "start": _local(request, h.scheduled_start),
-                "end": _local(request, h.scheduled_end),
-                "courtroom": h.courtroom.name,
-                "facility": h.facility.name,
-                "detainee": h.detainee_name,
-                "state": h.state.value,
-            }
-            for h in booking.day_docket(db, user, day, svc.settings.timezone)
-        ]
+        return [summarise(h, tz) for h in booking.day_docket(db, day, tz, scope=user)]
 
     hearings = await svc.run(load)
     return render(request, "docket.html", {"day": day, "hearings": hearings})
@@ -113,19 +85,7 @@ async def hearing_page(request: Request) -> Response:
         user = db.get_one(StaffUser, principal.user_id)
         h = booking.visible_hearing(db, user, hearing_id)
         return {
-            "hearing": {
-                "id": h.id,
-                "case_number": h.case_number,
-                "kind": h.kind.value,
-                "start": _local(request, h.scheduled_start),
-                "end": _local(request, h.scheduled_end),
-                "courtroom": h.courtroom.name,
-                "facility": h.facility.name,
-                "detainee": h.detainee_name,
-                "detainee_reference": h.detainee_reference,
-                "interpreter_language": h.interpreter_language,
-                "state": h.state.value,
-            },
+            "hearing": summarise(h, svc.settings.timezone),
             "participants": [
                 {"role": p.role.value, "name": p.display_name, "connection": p.connection.value} for p in h.participants
             ],
@@ -152,15 +112,19 @@ async def transition(request: Request) -> Response:
         raise InvalidInput("Unknown hearing action.", field="action") from None
     svc = services(request)
 
-    def apply(db: Session) -> tuple[HearingState, Floor]:
+    def move(db: Session) -> tuple[HearingState, Floor]:
         judge = db.get_one(StaffUser, principal.user_id)
         moved = proceedings.apply_transition(db, judge, principal.actor, hearing_id, chosen, utcnow())
-        return moved.state, presiding.current(db, hearing_id)
+        return moved.state, presiding.current(db, moved)
 
-    state, floor = await svc.run(apply)
-    registry = panels(request)
-    registry.announce(hearing_id, floor)  # a consultation's members are cut off at once
-    await registry.hearing_moved(hearing_id, state)
+    state, floor = await svc.run(move)
+    hearings = live_hearings(request)
+    if state in LIVE_STATES:
+        # A consultation's members are cut off at once: the floor says who.
+        live = await hearings.open(hearing_id, floor, state)
+        live.lifecycle_moved(state)
+    else:
+        await hearings.end(hearing_id, state)  # everyone is told, and disconnected
     if wants_json(request):
         # The panel's controls: the page stays, and with it the judge's video link.
         return JSONResponse({"state": state.value, "transitions": [t.value for t in available(state)]})

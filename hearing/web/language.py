@@ -141,6 +141,49 @@ TEXT: dict[str, dict[str, str]] = {
     "media.view.custody": {"en": "Detainee (custody facility)", "da": "Sigtede (arresten)"},
     "media.view.courtroom": {"en": "Courtroom program", "da": "Retssalens billede"},
     "media.own_camera": {"en": "Your camera", "da": "Dit kamera"},
+    # the error page and the sign-in pages
+    "error.title": {"en": "Error", "da": "Fejl"},
+    "error.code": {"en": "Error code", "da": "Fejlkode"},
+    "error.quote": {
+        "en": "Quote the code if you report the problem.",
+        "da": "Oplys koden, hvis du melder problemet.",
+    },
+    "error.back": {"en": "Back to the start page", "da": "Tilbage til forsiden"},
+    "error.internal": {
+        "en": "Something went wrong on the server. The fault has been logged.",
+        "da": "Der gik noget galt på serveren. Fejlen er logget.",
+    },
+    "signin.title": {"en": "Sign in", "da": "Log ind"},
+    "signin.username": {"en": "User name", "da": "Brugernavn"},
+    "signin.password": {"en": "Password", "da": "Adgangskode"},
+    "signin.code": {"en": "Authenticator code", "da": "Kode fra godkendelsesappen"},
+    "signin.code_help": {
+        "en": "Six digits from your authenticator app. Leave empty on your very first sign-in.",
+        "da": "Seks cifre fra din godkendelsesapp. Lad feltet stå tomt, første gang du logger ind.",
+    },
+    "signin.submit": {"en": "Sign in", "da": "Log ind"},
+    "signin.failed.authentication_failed": {
+        "en": "Sign-in failed. Check your details and try again.",
+        "da": "Du blev ikke logget ind. Kontrollér dine oplysninger, og prøv igen.",
+    },
+    "signin.failed.rate_limited": {
+        "en": "Too many attempts. Wait a minute and try again.",
+        "da": "For mange forsøg. Vent et minut, og prøv igen.",
+    },
+    "signin.failed.csrf_rejected": {
+        "en": "The form has expired. Reload the page and try again.",
+        "da": "Formularen er udløbet. Genindlæs siden, og prøv igen.",
+    },
+    "signin.enrol.title": {"en": "Set up your authenticator", "da": "Opsæt din godkendelsesapp"},
+    "signin.enrol.help": {
+        "en": "Scan this code with your authenticator app, then enter the six digits it shows. "
+        "This page is shown only until you confirm.",
+        "da": "Scan koden med din godkendelsesapp, og indtast de seks cifre, den viser. "
+        "Siden vises kun, indtil du har bekræftet.",
+    },
+    "signin.enrol.qr": {"en": "QR code for your authenticator app", "da": "QR-kode til din godkendelsesapp"},
+    "signin.enrol.cannot_scan": {"en": "Cannot scan?", "da": "Kan du ikke scanne?"},
+    "signin.enrol.submit": {"en": "Confirm and sign in", "da": "Bekræft og log ind"},
     "state.scheduled": {"en": "scheduled", "da": "berammet"},
     "state.open": {"en": "open", "da": "åben"},
     "state.in_session": {"en": "in session", "da": "i gang"},

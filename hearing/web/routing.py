@@ -27,6 +27,7 @@ from hearing.auth.permissions import Permission, allowed
 from hearing.auth.roles import Role
 from hearing.clock import utcnow
 from hearing.errors import DeviceNotAuthorised, NotAuthenticated, PermissionDenied
+from hearing.live.registry import LiveHearings
 from hearing.services import Services
 
 SESSION_COOKIE = "hearing_session"
@@ -40,8 +41,8 @@ class Audience(enum.Enum):
     PUBLIC = "public"
     STAFF = "staff"
     DEVICE = "device"
-    # The hearing's own parties: its judge, or a device at its courtroom or
-    # custody facility (hearing/web/media.py decides, per hearing).
+    # The hearing's own parties: a staff session or an enrolled device (the
+    # socket's handler decides, per hearing, whether and at which seat).
     PARTICIPANT = "participant"
 
 
@@ -77,6 +78,11 @@ class DevicePrincipal:
 def services(request: HTTPConnection) -> Services:
     svc: Services = request.app.state.services
     return svc
+
+
+def live_hearings(connection: HTTPConnection) -> LiveHearings:
+    hearings: LiveHearings = connection.app.state.live_hearings
+    return hearings
 
 
 def limit_guessing(request: Request) -> None:
@@ -188,8 +194,8 @@ class GuardedRoute(Route):
 
 
 class GuardedWebSocketRoute(WebSocketRoute):
-    """A socket that, like every HTTP route, says whom it admits; the
-    socket's handler decides per hearing (see hearing/web/media.py)."""
+    """A socket that, like every HTTP route, says whom it admits (built by
+    hearing/web/sockets.py's `socket_route`)."""
 
     def __init__(
         self, path: str, endpoint: object, *, audience: Audience, name: str, permission: Permission | None = None

@@ -6,14 +6,15 @@ import segno
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from hearing.auth import signin
 from hearing.auth.permissions import Permission
 from hearing.clock import utcnow
-from hearing.db.models import StaffSession
-from hearing.errors import AuthenticationFailed, CsrfRejected, InvalidInput, RateLimited
+from hearing.db.models import StaffSession, StaffUser
+from hearing.errors import AuthenticationFailed, CsrfRejected, EnrolmentRequired, InvalidInput, RateLimited
 from hearing.web import language
+from hearing.web.errors import wants_json
 from hearing.web.pages import read_form, render
 from hearing.web.routing import (
     SESSION_COOKIE,
@@ -41,9 +42,22 @@ def _ticket_serializer(request: Request) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(services(request).keys.session_signing, salt="totp-enrolment")
 
 
-def _session_response(request: Request, token: str, target: str) -> Response:
+def _signed_in(db: Session, result: signin.SignInResult) -> dict[str, str] | None:
+    """Who has just signed in, for an API client's answer."""
+    if not result.ok or result.user_id is None:
+        return None
+    user = db.get_one(StaffUser, result.user_id)
+    return {"username": user.username, "display_name": user.display_name, "role": user.role.value}
+
+
+def _session_response(request: Request, token: str, target: str, user: dict[str, str]) -> Response:
     svc = services(request)
-    response = RedirectResponse(_safe_next(target), status_code=303)
+    response: Response
+    if wants_json(request):
+        # An API client gets the cookie in an answer, not a redirect to follow.
+        response = JSONResponse({"user": user, "next": _safe_next(target)})
+    else:
+        response = RedirectResponse(_safe_next(target), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         session_signer(svc).sign(token.encode()).decode(),
@@ -63,8 +77,11 @@ async def signin_submit(request: Request) -> Response:
     try:
         return await _signin(request)
     except (AuthenticationFailed, RateLimited, CsrfRejected) as exc:
-        # Back to the form, with the one generic message (or the rate limit).
-        return render(request, "signin.html", {"next": "/", "error": exc.message}, status=exc.status)
+        if wants_json(request):
+            raise  # JSON, from the one error mapping
+        # Back to the form, with the one generic message (or the rate limit)
+        # and its code, which a person reporting it can quote.
+        return render(request, "signin.html", {"next": "/", "error": exc.code}, status=exc.status)
 
 
 async def _signin(request: Request) -> Response:
@@ -77,13 +94,24 @@ async def _signin(request: Request) -> Response:
     svc = services(request)
     if not username or not password or len(username) > MAX_USERNAME or len(password) > MAX_SECRET:
         raise AuthenticationFailed()
-    result = await svc.run(lambda db: signin.sign_in(db, svc.keys, username, password, code, utcnow()))
+
+    def attempt(db: Session) -> tuple[signin.SignInResult, dict[str, str] | None]:
+        result = signin.sign_in(db, svc.keys, username, password, code, utcnow())
+        return result, _signed_in(db, result)
+
+    result, user = await svc.run(attempt)
     if result.needs_enrolment and result.user_id is not None:
         ticket = _ticket_serializer(request).dumps({"user": result.user_id, "next": target})
-        return RedirectResponse(f"/signin/enrol?ticket={ticket}", status_code=303)
-    if not result.ok or result.session_token is None:
+        enrol = f"/signin/enrol?ticket={ticket}"
+        if wants_json(request):
+            # Scanning a QR code takes a person: the client hands them the link.
+            refusal = EnrolmentRequired()
+            body = {"error": refusal.code, "message": refusal.message, "enrol": enrol}
+            return JSONResponse(body, status_code=refusal.status)
+        return RedirectResponse(enrol, status_code=303)
+    if result.session_token is None or user is None:
         raise AuthenticationFailed()
-    return _session_response(request, result.session_token, target)
+    return _session_response(request, result.session_token, target, user)
 
 
 def _read_ticket(request: Request, ticket: str | None) -> tuple[int, str]:
@@ -118,10 +146,15 @@ async def enrol_submit(request: Request) -> Response:
     code = fields.get("code", "")
     if len(code) > 16:
         raise InvalidInput("A code is six digits.", field="code")
-    result = await svc.run(lambda db: signin.confirm_enrolment(db, svc.keys, user_id, code, utcnow()))
-    if not result.ok or result.session_token is None:
+
+    def confirm(db: Session) -> tuple[signin.SignInResult, dict[str, str] | None]:
+        result = signin.confirm_enrolment(db, svc.keys, user_id, code, utcnow())
+        return result, _signed_in(db, result)
+
+    result, user = await svc.run(confirm)
+    if result.session_token is None or user is None:
         raise AuthenticationFailed()
-    return _session_response(request, result.session_token, target)
+    return _session_response(request, result.session_token, target, user)
 
 
 async def signout(request: Request) -> Response:

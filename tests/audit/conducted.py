@@ -66,9 +66,13 @@ def conduct(services: Services, court: Court_) -> Conducted:
         services.unit_of_work(run)
 
     def floor(action: str, **fields: Any) -> None:
-        # Parsed as the judge's panel sends it.
+        # Parsed as the judge's panel sends it; the custody endpoint is connected.
         command = commands.parse({"action": action, **fields})
-        services.unit_of_work(lambda db: presiding.act(db, judge, hearing_id, command, courtroom_id=court.courtroom_a))
+        services.unit_of_work(
+            lambda db: presiding.act(
+                db, judge, hearing_id, command, courtroom_id=court.courtroom_a, connected=frozenset({"custody"})
+            )
+        )
 
     def endpoint(action: str, speaker: str) -> None:
         command = Command(action, speaker=speaker)
@@ -149,8 +153,8 @@ SAID = {
         "Judge (dommer) gav ordet til sigtede (arresten) og lod den forrige taler blive åben",
         "Judge (dommer) slog lyden fra for arresten",
         "Judge (dommer) skjulte billedet fra arresten for retssalen",
-        "Judge (dommer) indledte en fortrolig samtale (deltagere: arresten)",
-        "Judge (dommer) afsluttede den fortrolige samtale (deltagere: arresten)",
+        "Judge (dommer) indledte en fortrolig samtale (deltagere: samtalerummet og arresten)",
+        "Judge (dommer) afsluttede den fortrolige samtale (deltagere: samtalerummet og arresten)",
         "Enheden kiosk-a (arresten) forlod videoforbindelsen fra arresten (forbindelsen blev afbrudt)",
         "Judge (dommer) afsluttede retsmødet",
     ],
@@ -165,8 +169,8 @@ SAID = {
         "Judge (judge) gave the floor to the detainee (custody facility), keeping the previous speaker live",
         "Judge (judge) muted the custody facility",
         "Judge (judge) hid the picture of the custody facility from the courtroom",
-        "Judge (judge) began a private consultation (members: the custody facility)",
-        "Judge (judge) ended the private consultation (members: the custody facility)",
+        "Judge (judge) began a private consultation (members: the consultation booth and the custody facility)",
+        "Judge (judge) ended the private consultation (members: the consultation booth and the custody facility)",
         "Device kiosk-a (custody facility) left the video link at the custody facility (the connection was lost)",
         "Judge (judge) closed the hearing",
     ],

@@ -200,7 +200,7 @@ class Env:
         return post_floor_command(self.client, hearing_id, body, token)
 
     def floor_version(self, hearing_id: int) -> int:
-        return self.services.unit_of_work(lambda db: presiding.current(db, hearing_id).version)
+        return self.services.unit_of_work(lambda db: presiding.current(db, db.get_one(Hearing, hearing_id)).version)
 
     def custody_kiosk(self) -> tuple[int, dict[str, str]]:
         """A custody endpoint at Facility A (hearing A's): its id and its auth header."""
@@ -703,7 +703,7 @@ def _lifecycle_scenario(action: Action, setup: list[str], chosen: str, source: s
         assert new[0].actor_role == "judge"
         # A consultation's entries say who conferred (invariant 2).
         consultation = action in (Action.CONSULTATION_STARTED, Action.CONSULTATION_ENDED)
-        members = {"members": ["custody"]} if consultation else {}
+        members = {"members": ["booth", "custody"]} if consultation else {}
         assert new[0].payload == {"from_state": source, "to_state": target, **members}
         assert env.state(hearing) == HearingState(target)
         if HearingState(target) in FINAL_STATES:

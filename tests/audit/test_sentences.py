@@ -19,6 +19,7 @@ from hearing.audit.actions import Action
 from hearing.audit.sentences import Who, describe
 from hearing.auth.roles import Role
 from hearing.docket.parties import EndpointKind, ParticipantRole
+from hearing.routing import seats
 from hearing.routing.policy import FloorMode, Medium
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -186,6 +187,8 @@ def test_every_action_has_a_sentence_in_both_languages() -> None:
 
 def test_todays_vocabulary_has_words() -> None:
     """Every value today's code writes into an entry is said in words."""
+    assert {seats.JUDGE, seats.COURTROOM, seats.CUSTODY, seats.BOOTH} == set(sentences.SEATS) == set(sentences.PLACES)
+    assert set(seats.REMOTE_KINDS.values()) <= set(sentences.REMOTE_SEATS)
     assert {r.value for r in ParticipantRole} <= set(sentences.PEOPLE)
     assert {r.value for r in Role} <= set(sentences.STAFF_ROLES)
     assert {k.value for k in EndpointKind} <= set(sentences.DEVICE_KINDS) & set(sentences.PLACES)
@@ -238,11 +241,16 @@ def test_optional_fields_missing_still_make_the_sentence() -> None:
     assert say("participant.joined", KIOSK, {"seat": "custody"}, "en") == (
         "Device kiosk-a (custody facility) joined the video link at the custody facility"
     )
-    two = {**old, "members": ["custody", "counsel-3"]}
+    two = {**old, "members": ["booth", "custody"]}
     assert say("consultation.started", JUDGE, two, "en").endswith(
-        "(members: the custody facility and the connection counsel-3)"
+        "(members: the consultation booth and the custody facility)"
     )
-    assert say("consultation.started", JUDGE, two, "da").endswith("(deltagere: arresten og forbindelsen counsel-3)")
+    assert say("consultation.started", JUDGE, two, "da").endswith("(deltagere: samtalerummet og arresten)")
+    three = {**old, "members": ["counsel-3", "custody", "interpreter-4"]}
+    assert say("consultation.started", JUDGE, three, "en").endswith(
+        "(members: defence counsel's connection counsel-3, the custody facility and "
+        "the interpreter's connection interpreter-4)"
+    )
 
 
 def test_unknown_seats_speakers_and_values_are_said_as_written() -> None:
@@ -250,9 +258,18 @@ def test_unknown_seats_speakers_and_values_are_said_as_written() -> None:
     assert say("floor.requested", JUDGE, remote, "en").endswith("on behalf of the interpreter (interpreter-12)")
     assert say("floor.requested", JUDGE, remote, "da").endswith("på vegne af tolken (interpreter-12)")
     assert say("floor.muted", JUDGE, {"version": 5, "seat": "interpreter-12"}, "da").endswith(
-        "slog lyden fra for forbindelsen interpreter-12"
+        "slog lyden fra for tolkens forbindelse interpreter-12"
     )
-    assert say("floor.requested", JUDGE, {"speaker": "booth:witness"}, "en").endswith("the witness (booth)")
+    assert say("floor.muted", JUDGE, {"version": 5, "seat": "interpreter-12"}, "en").endswith(
+        "muted the interpreter's connection interpreter-12"
+    )
+    assert say("floor.muted", JUDGE, {"version": 5, "seat": "hologram-3"}, "en").endswith(
+        "muted the connection hologram-3"
+    )
+    assert say("floor.muted", JUDGE, {"version": 5, "seat": "interpreter-x"}, "da").endswith(
+        "slog lyden fra for forbindelsen interpreter-x"
+    )
+    assert say("floor.requested", JUDGE, {"speaker": "hall:witness"}, "en").endswith("the witness (hall)")
     assert say("floor.requested", JUDGE, {"speaker": "nobody"}, "en").endswith("on behalf of nobody")
     left = say("participant.left", KIOSK, {"seat": "custody", "reason": "solar_flare"}, "en")
     assert left.endswith("(solar_flare)")

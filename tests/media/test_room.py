@@ -130,7 +130,7 @@ def test_an_excluded_participant_falls_silent_within_100_ms_and_returns() -> Non
         room, listeners = await three_peers()
         try:
             changed = time.monotonic()
-            room.apply(MediaState(ROLES, muted=frozenset({"detainee"})))
+            room.reroute(MediaState(ROLES, muted=frozenset({"detainee"})))
             await asyncio.sleep(1.0)
             for name in ("judge", "prosecutor"):
                 assert "detainee" not in listeners[name].tones_since(changed + 0.5), name
@@ -141,7 +141,7 @@ def test_an_excluded_participant_falls_silent_within_100_ms_and_returns() -> Non
                 print(f"{name}: detainee silent {delay * 1000:.0f} ms after the change")
                 assert delay < 0.1, f"{name}: tone still heard {delay * 1000:.0f} ms after the change"
             restored = time.monotonic()
-            room.apply(MediaState(ROLES))
+            room.reroute(MediaState(ROLES))
             await asyncio.sleep(1.0)
             for name in ("judge", "prosecutor"):
                 assert "detainee" in listeners[name].tones_since(restored + 0.5), name

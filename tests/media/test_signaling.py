@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from hearing.errors import HearingError
 from hearing.media.signaling import (
     MAX_MESSAGE_BYTES,
     Answer,
@@ -15,6 +16,7 @@ from hearing.media.signaling import (
     SignalingError,
     parse,
 )
+from hearing.web.errors import socket_error
 
 SDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 
@@ -56,7 +58,8 @@ def test_valid_messages(raw: dict[str, object], expected: object) -> None:
         ('{"type": 5}', "malformed_message"),
         ('{"type": "explode"}', "unknown_message"),
         ('{"type": "offer"}', "malformed_message"),
-        ('{"type": "offer", "sdp": "hello"}', "malformed_message"),
+        ('{"type": "offer", "sdp": "hello"}', "bad_sdp"),
+        ("[" * 5000 + "]" * 5000, "malformed_message"),
         ('{"type": "offer", "sdp": "v=0", "admin": true}', "malformed_message"),
         ('{"type": "candidate", "candidate": ""}', "malformed_message"),
         ('{"type": "candidate", "candidate": "c", "sdpMLineIndex": -1}', "malformed_message"),
@@ -78,5 +81,6 @@ def test_bad_messages_get_a_stable_code(raw: str | bytes, code: str) -> None:
     with pytest.raises(SignalingError) as info:
         parse(raw)
     assert info.value.code == code
-    reply = json.loads(info.value.to_json())
+    reply = socket_error(info.value)
     assert reply["type"] == "error" and reply["error"] == code and reply["message"]
+    assert isinstance(info.value, HearingError) and info.value.status == 400

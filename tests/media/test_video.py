@@ -13,7 +13,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from hearing.docket.parties import ParticipantRole as R
 from hearing.media.aiortc_hooks import RECEIVER_JITTER_BUFFER, MarkerFrameAssembler
 from hearing.media.room import Room
-from hearing.media.tracks import PatternTrack, read_counter
+from hearing.media.tracks import ForwardVideoTrack, PatternTrack, read_counter
 from hearing.routing.policy import Hidden, MediaState, Medium
 
 ROLES = {"judge": R.JUDGE, "courtroom": R.JUDGE, "custody": R.DETAINEE}
@@ -84,13 +84,13 @@ def test_a_picture_is_forwarded_without_decoding_and_a_late_joiner_sees_it_withi
             # The server never decoded: its receiver hands frames to our tap.
             receiver = room.peers["custody"].video_in
             assert isinstance(getattr(receiver, RECEIVER_JITTER_BUFFER), MarkerFrameAssembler)
-            assert room.peers["judge"].video_out.forwarded >= 25
+            assert room.peers["judge"].receiver.picture.forwarded >= 25  # type: ignore[union-attr]
             # A seat that offered no video is sent none and asks for no keyframes.
             listener = RTCPeerConnection(RTCConfiguration(iceServers=[]))
             listener.addTransceiver("audio", direction="recvonly")
             await listener.setLocalDescription(await listener.createOffer())
             await room.join("courtroom", listener.localDescription.sdp)
-            assert room.peers["courtroom"].video_source is None
+            assert room.peers["courtroom"].receiver.showing is None
             await room.leave("courtroom")
             await listener.close()
             # A late joiner gets a decodable picture within a second.
@@ -120,15 +120,16 @@ def test_screening_stops_the_picture_and_a_slow_receiver_stays_bounded() -> None
             await courtroom.join(room)
             await wait_for(lambda: len(judge.pictures) >= 10 and len(courtroom.pictures) >= 10, timeout=15)
             # The courtroom may not see the detainee: its picture stops.
-            room.apply(MediaState(ROLES, hidden=frozenset({Hidden("custody", "courtroom", Medium.VIDEO)})))
-            assert room.peers["courtroom"].video_source is None
+            room.reroute(MediaState(ROLES, hidden=frozenset({Hidden("custody", "courtroom", Medium.VIDEO)})))
+            assert room.peers["courtroom"].receiver.showing is None
             await asyncio.sleep(0.3)
             seen = len(courtroom.pictures)
             await asyncio.sleep(1.0)
             assert len(courtroom.pictures) == seen
             # A receiver whose sender stops taking frames: its queue stays
             # bounded and the others keep their pace.
-            stalled = room.peers["judge"].video_out
+            stalled = room.peers["judge"].receiver.picture
+            assert isinstance(stalled, ForwardVideoTrack)
             stalled_recv = stalled.recv
 
             async def never() -> object:
@@ -136,7 +137,7 @@ def test_screening_stops_the_picture_and_a_slow_receiver_stays_bounded() -> None
                 return await stalled_recv()
 
             stalled.recv = never  # type: ignore[method-assign]
-            room.apply(MediaState(ROLES))
+            room.reroute(MediaState(ROLES))
             before = len(courtroom.pictures)
             await asyncio.sleep(2.0)
             assert stalled.queued <= 8
@@ -212,12 +213,12 @@ def test_views_pin_sources_and_follow_the_route() -> None:
             await wait_for(lambda: all(len(bench.sizes.get(slot, [])) >= 10 for slot in (0, 1, 2)), timeout=15)
             assert (bench.seen(0), bench.seen(1), bench.seen(2)) == ({(320, 180)}, {(320, 180)}, {(160, 96)})
             # Screening the courtroom from the bench stops its view at the server.
-            room.apply(MediaState(ROLES, hidden=frozenset({Hidden("courtroom", "judge", Medium.VIDEO)})))
+            room.reroute(MediaState(ROLES, hidden=frozenset({Hidden("courtroom", "judge", Medium.VIDEO)})))
             await asyncio.sleep(0.3)  # frames already on their way
             cut = time.monotonic()
             await asyncio.sleep(1.0)
             assert bench.seen(2, since=cut) == set() and bench.seen(1, since=cut) == {(320, 180)}
-            room.apply(MediaState(ROLES))
+            room.reroute(MediaState(ROLES))
             back = time.monotonic()
             await wait_for(lambda: bench.seen(2, since=back) == {(160, 96)}, timeout=5)
         finally:

@@ -5,18 +5,30 @@ from __future__ import annotations
 import pytest
 
 from hearing.audit.actions import Action
+from hearing.docket.parties import Connection, ParticipantRole
 from hearing.errors import HearingError, InvalidInput
+from hearing.routing import seats
 from hearing.routing.policy import FloorMode, Medium
-from hearing.speaker_order import commands, presiding
-from hearing.speaker_order.commands import Command, parse
-from hearing.speaker_order.floor import FloorError
+from hearing.speaker_order import commands
+from hearing.speaker_order.commands import COMMANDS, Command, Sender, parse
+from hearing.speaker_order.floor import Floor, FloorError
 
 
-def test_every_action_has_its_own_audit_action() -> None:
-    audited = [action for _, action in commands.ACTIONS.values()]
+def test_every_command_has_its_own_audit_action() -> None:
+    audited = [rule.audit for rule in COMMANDS.values()]
     assert len(set(audited)) == len(audited)
     assert all(a.value.startswith(("floor.", "lobby.")) for a in audited)
     assert {a for a in Action if a.value.startswith(("floor.", "lobby."))} == set(audited)
+
+
+def test_the_table_says_who_may_send_what() -> None:
+    by_seats = {action for action, rule in COMMANDS.items() if Sender.SEAT in rule.senders}
+    assert by_seats == {"request", "withdraw"}  # an endpoint only asks, for its own people
+    assert all(Sender.JUDGE in rule.senders for rule in COMMANDS.values())
+    assert {action for action, rule in COMMANDS.items() if rule.turns_away} == {"deny"}
+    assert all(rule.optional <= rule.fields for rule in COMMANDS.values())
+    with pytest.raises(ValueError):
+        Command("explode")
 
 
 def test_parsing_types_the_fields() -> None:
@@ -57,13 +69,17 @@ def test_malformed_commands_name_the_field(body: object, field: str) -> None:
     assert info.value.field == field
 
 
-def test_a_stale_version_is_refused_and_deny_changes_no_state() -> None:
-    floor = presiding.initial()
+def test_a_stale_version_is_refused_and_deny_turns_away_only_a_waiting_connection() -> None:
+    floor = Floor.for_seating(seats.seating([seats.Party(1, ParticipantRole.DETAINEE, Connection.CUSTODY, "D")]))
     with pytest.raises(FloorError) as info:
-        commands.apply(floor, Command("skip", version=floor.version + 1))
+        commands.execute(floor, Command("skip", version=floor.version + 1))
     assert info.value.code == "stale_version"
-    assert commands.apply(floor, Command("deny", seat="custody")) is floor
-    admitted = commands.apply(floor, Command("admit", seat="custody", version=floor.version))
+    here = frozenset({"custody"})
+    assert commands.execute(floor, Command("deny", seat="custody"), here) is floor  # no state changes
+    with pytest.raises(FloorError) as info:
+        commands.execute(floor, Command("deny", seat="custody"))  # in the lobby, but not connected
+    assert info.value.code == "not_waiting"
+    admitted = commands.execute(floor, Command("admit", seat="custody", version=floor.version))
     assert admitted.version == floor.version + 1
     with pytest.raises(HearingError):
-        commands.apply(admitted, Command("deny", seat="custody"))
+        commands.execute(admitted, Command("deny", seat="custody"), here)

@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hearing.docket.parties import Connection as C
 from hearing.docket.parties import ParticipantRole as R
 from hearing.errors import HearingError
+from hearing.live.hearing import compose
 from hearing.routing import seats
 from hearing.routing.policy import FloorMode, Medium, route
 from hearing.speaker_order.floor import Floor, FloorError
@@ -39,11 +41,11 @@ def test_granting_silences_the_previous_holder_unless_kept() -> None:
     assert floor.holder == "defence" and floor.kept_live == frozenset()
     kept = fresh().set_mode(FloorMode.CONTROLLED).grant("prosecutor").grant("defence", keep_previous=True)
     assert kept.kept_live == {"prosecutor"}
-    media = route(kept.media_state())
+    media = route(compose(kept))
     assert media["detainee"].hears("prosecutor") and media["detainee"].hears("defence")
     back = kept.take_back()
     assert back.holder is None and back.kept_live == frozenset()
-    assert not route(back.media_state())["detainee"].hears("prosecutor")
+    assert not route(compose(back))["detainee"].hears("prosecutor")
 
 
 def test_queue_editing() -> None:
@@ -89,7 +91,7 @@ def test_unknown_parties_and_positions_are_invalid_input() -> None:
 
 def test_mute_all_but_the_judge() -> None:
     floor = fresh().mute_all_but_judge()
-    media = route(floor.media_state())
+    media = route(compose(floor))
     assert all(r.hears("judge") for name, r in media.items() if name != "judge")
     assert not any(r.hears(p) for r in media.values() for p in PARTIES if p != "judge")
 
@@ -148,7 +150,7 @@ def test_random_sequences_keep_the_invariants(actions: list[tuple[object, ...]])
         assert len(set(members)) == len(members)
         assert floor.holder not in members and floor.holder != "judge"
         assert "judge" not in floor.muted and "judge" not in members
-        media = route(floor.media_state())
+        media = route(compose(floor))
         holders = [p for p in PARTIES if p != "judge" and p == floor.holder]
         assert len(holders) <= 1  # never two floor holders
         assert all(r.hears("judge") for name_, r in media.items() if name_ != "judge")  # the judge is never silenced
@@ -157,29 +159,44 @@ def test_random_sequences_keep_the_invariants(actions: list[tuple[object, ...]])
 # --- seats with several people: the courtroom and the custody facility ---------------
 
 
-def hearing_floor() -> Floor:
-    return Floor.for_seats(seats.SEAT_ROLES, seats.SEAT_SPEAKERS)
+# A remand hearing as booked: the prosecutor in the courtroom, counsel with the detainee.
+DOCKET = [
+    seats.Party(1, R.DETAINEE, C.CUSTODY, "Detainee"),
+    seats.Party(2, R.PROSECUTOR, C.COURTROOM, "Prosecutor"),
+    seats.Party(3, R.DEFENCE_COUNSEL, C.CUSTODY, "Counsel"),
+]
+# Every kind of seat: counsel in the courtroom (so a consultation booth) and a remote interpreter.
+FULL_DOCKET = [
+    seats.Party(1, R.DETAINEE, C.CUSTODY, "Detainee"),
+    seats.Party(2, R.PROSECUTOR, C.COURTROOM, "Prosecutor"),
+    seats.Party(3, R.DEFENCE_COUNSEL, C.COURTROOM, "Counsel"),
+    seats.Party(4, R.INTERPRETER, C.REMOTE, "Interpreter"),
+]
+
+
+def hearing_floor(docket: list[seats.Party] = DOCKET) -> Floor:
+    return Floor.for_seating(seats.seating(docket))
 
 
 def test_the_custody_endpoint_waits_in_the_lobby_until_admitted() -> None:
     floor = hearing_floor()
     assert floor.lobby == {"custody"} and floor.admitted == {"judge", "courtroom"}
-    assert not any(r.hears("custody") or "custody" in r.video for r in route(floor.media_state()).values())
+    assert not any(r.hears("custody") or "custody" in r.video for r in route(compose(floor)).values())
     for refused in (lambda f: f.request("custody:detainee"), lambda f: f.grant("custody:detainee")):
         with pytest.raises(FloorError) as info:
             refused(floor)
         assert info.value.code == "not_admitted"
     admitted = floor.admit("custody")
-    assert admitted.lobby == frozenset() and route(admitted.media_state())["judge"].hears("custody")
+    assert admitted.lobby == frozenset() and route(compose(admitted))["judge"].hears("custody")
 
 
 def test_a_speakers_floor_makes_their_seat_live() -> None:
     floor = hearing_floor().admit("custody").set_mode(FloorMode.CONTROLLED)
-    assert not route(floor.media_state())["judge"].hears("custody")
+    assert not route(compose(floor))["judge"].hears("custody")
     floor = floor.request("custody:detainee").request("courtroom:prosecutor").grant()
     assert floor.holder == "custody:detainee" and [r.speaker for r in floor.queue] == ["courtroom:prosecutor"]
-    assert route(floor.media_state())["judge"].hears("custody")
-    assert not route(floor.take_back().media_state())["judge"].hears("custody")
+    assert route(compose(floor))["judge"].hears("custody")
+    assert not route(compose(floor.take_back()))["judge"].hears("custody")
     # The courtroom carries the bench: it is never muted, hidden or sent to the lobby.
     for refused in (lambda f: f.mute("courtroom"), lambda f: f.hide("courtroom", "custody", Medium.VIDEO)):
         with pytest.raises(FloorError):
@@ -201,11 +218,11 @@ def test_unknown_speakers_and_seats_are_invalid_input() -> None:
 
 def test_a_consultation_cuts_its_seat_off_from_the_court_and_back() -> None:
     floor = hearing_floor().admit("custody").begin_consultation(frozenset({"custody"}))
-    media = route(floor.media_state(recording=True))
+    media = route(compose(floor, recording=True))
     assert media["custody"].audio == () and media["custody"].video == ()
     assert not any(r.hears("custody") or "custody" in r.video for name, r in media.items() if name != "custody")
     assert floor.public_view("custody")["consultation"] is True
-    assert route(floor.end_consultation().media_state())["judge"].hears("custody")
+    assert route(compose(floor.end_consultation()))["judge"].hears("custody")
     with pytest.raises(FloorError) as info:
         floor.begin_consultation(frozenset({"custody", "courtroom"}))
     assert info.value.code == "judge_not_affected"
@@ -228,8 +245,8 @@ def test_an_endpoint_is_told_only_about_its_own_seat() -> None:
     assert "hidden" not in hidden.public_view("custody")
 
 
-SEAT_NAMES = sorted(seats.SEAT_ROLES)
-SPEAKER_NAMES = [s.name for s in hearing_floor().speakers]
+SEAT_NAMES = sorted(hearing_floor(FULL_DOCKET).seat_roles)
+SPEAKER_NAMES = [s.name for s in hearing_floor(FULL_DOCKET).speakers]
 SEAT_ACTIONS = st.one_of(
     st.tuples(st.just("admit"), st.sampled_from(SEAT_NAMES)),
     st.tuples(st.just("request"), st.sampled_from(SPEAKER_NAMES)),
@@ -249,7 +266,7 @@ SEAT_ACTIONS = st.one_of(
 @settings(max_examples=200, deadline=None)
 @given(st.lists(SEAT_ACTIONS, max_size=40))
 def test_seat_floors_keep_the_invariants_and_survive_storage(actions: list[tuple[object, ...]]) -> None:
-    floor = hearing_floor()
+    floor = hearing_floor(FULL_DOCKET)
     for action in actions:
         try:
             after = apply(floor, action)
@@ -261,7 +278,7 @@ def test_seat_floors_keep_the_invariants_and_survive_storage(actions: list[tuple
         members = [r.speaker for r in floor.queue]
         assert len(set(members)) == len(members) and floor.holder not in members
         assert all(floor.speaker(m).seat in floor.admitted for m in members)
-        media = route(floor.media_state())
+        media = route(compose(floor))
         outside = ("judge", *floor.lobby, *floor.consultation)  # who is not in the court's room
         assert all(r.hears("judge") for name, r in media.items() if name not in outside)
         assert not any(r.hears(seat) for seat in floor.lobby for r in media.values())

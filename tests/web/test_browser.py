@@ -6,6 +6,9 @@ import re
 
 import pyotp
 import pytest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from hearing.services import Services
 from tests.audit.conducted import CASE, CONDUCTED_ACTIONS, conduct, said
@@ -49,7 +52,11 @@ def test_wrong_code_shows_the_generic_message(browser, live_server: LiveServer, 
     page.get_by_label("Authenticator code").fill("000000")
     page.get_by_role("button", name="Sign in").click()
     alert = page.get_by_role("alert")
-    assert alert.inner_text() == "Sign-in failed. Check your details and try again."
+    # The one generic message, and its code for a person reporting it to quote.
+    assert (
+        alert.inner_text().split()
+        == "Sign-in failed. Check your details and try again. Error code: authentication_failed".split()
+    )
     assert page.context.cookies() and all(c["name"] != "hearing_session" for c in page.context.cookies())
 
 
@@ -148,3 +155,26 @@ def test_auditor_reads_a_conducted_hearing_in_danish_and_english(
     counted = page.get_by_role("row").filter(has_text=CASE).get_by_role("cell").nth(2)
     assert counted.inner_text() == str(len(entries) + 2)
     screenshot(page, "audit-index-da")
+
+
+@pytest.mark.parametrize(
+    ("locale", "lang", "words"),
+    [("da-DK", "da", "Der gik noget galt på serveren"), ("en-GB", "en", "Something went wrong on the server")],
+)
+def test_a_server_fault_shows_chromium_a_page_in_its_language(
+    browser, live_server: LiveServer, locale: str, lang: str, words: str
+) -> None:
+    async def explode(request: Request) -> Response:
+        raise RuntimeError("the vault combination is 4711")
+
+    live_server.app.router.routes.append(Route("/explode", explode))
+    context = browser.new_context(locale=locale)
+    page = context.new_page()
+    response = page.goto(f"{live_server.url}/explode")
+    assert response is not None and response.status == 500
+    assert page.locator("html").get_attribute("lang") == lang
+    assert words in page.locator("h1").inner_text()
+    assert page.locator("code").inner_text() == "internal_error"
+    body = page.content()
+    assert "4711" not in body and "Traceback" not in body and '"error"' not in body
+    context.close()

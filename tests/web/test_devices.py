@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -9,7 +11,7 @@ from starlette.testclient import TestClient
 from hearing.actors import SYSTEM
 from hearing.auth import devices
 from hearing.clock import utcnow
-from hearing.db.models import Endpoint
+from hearing.db.models import Endpoint, Hearing
 from hearing.docket.parties import EndpointKind
 from hearing.errors import AlreadyExists, InvalidInput, NotFound
 from hearing.services import Services
@@ -107,3 +109,33 @@ def test_enrollment_validates_its_input(services: Services, court: Court_) -> No
     for bad in ["", " leading", "x" * 65, "semi;colon", "new\nline"]:
         with pytest.raises(InvalidInput):
             enroll_device(services, bad, EndpointKind.CUSTODY, "Facility A")
+
+
+def test_a_hearing_as_a_device_reads_it(client: TestClient, services: Services, court: Court_) -> None:
+    """The shape docs/protocol.md promises: UTC times, and no personal data."""
+    rig = enroll_device(services, "rig-a", EndpointKind.COURTROOM, "Room A")
+    hearing = services.unit_of_work(lambda db: db.get_one(Hearing, court.hearing_a))
+    expected = {
+        "id": court.hearing_a,
+        "case_number": "SS 1-100/2026",
+        "state": "scheduled",
+        "scheduled_start": hearing.scheduled_start.astimezone(UTC).isoformat(),
+        "scheduled_end": hearing.scheduled_end.astimezone(UTC).isoformat(),
+        "courtroom": "Room A",
+        "facility": "Facility A",
+    }
+    assert expected["scheduled_start"].endswith("+00:00")
+    one = client.get(f"/api/device/hearings/{court.hearing_a}", headers=as_device(rig.token))
+    assert one.status_code == 200 and one.json() == expected
+    listing = client.get("/api/device/hearings", headers=as_device(rig.token))
+    assert listing.json() == {"device": "rig-a", "hearings": [expected]}
+
+
+def test_the_kiosk_shows_todays_hearings_in_court_time(client: TestClient, services: Services, court: Court_) -> None:
+    kiosk = enroll_device(services, "kiosk-b", EndpointKind.CUSTODY, "Facility B")
+    hearing = services.unit_of_work(lambda db: db.get_one(Hearing, court.hearing_b))
+    page = client.get("/device", headers=as_device(kiosk.token))
+    local = hearing.scheduled_start.astimezone(ZoneInfo("Europe/Copenhagen"))
+    assert page.status_code == 200
+    assert f"{local:%H:%M} — SS 1-200/2026 (scheduled)" in page.text
+    assert "SS 1-100/2026" not in page.text

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
+from hearing.app import create_app
+from hearing.config import Settings
 from hearing.db.models import AuditEntry, Hearing, Participant
 from hearing.docket.lifecycle import HearingState, Transition
 from hearing.services import Services
-from tests.conftest import Court_, Logged, csrf_token, logged, login_as
+from tests.conftest import Court_, Logged, add_hearing, csrf_token, logged, login_as
 
 CPH = ZoneInfo("Europe/Copenhagen")
 
@@ -118,6 +120,24 @@ def test_double_booking_a_courtroom_is_a_conflict(client: TestClient, services: 
     assert client.post("/hearings", data={"csrf_token": csrf_token(client, "/hearings/new"), **free}).status_code == 303
 
 
+def test_docket_and_hearing_page_show_the_courts_local_time(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    login_as(client, services, court.users["clerk"])
+    form = booking_form(court)  # 09:30 tomorrow, Copenhagen time, 30 minutes
+    response = client.post("/hearings", data={"csrf_token": csrf_token(client, "/hearings/new"), **form})
+    hearing_id = int(response.headers["location"].rsplit("/", 1)[1])
+    day = form["start"][:10]
+    docket = client.get(f"/hearings?day={day}")
+    assert docket.status_code == 200
+    row = docket.text[docket.text.index("<tbody>") : docket.text.index("</tbody>")]
+    assert "09:30–10:00" in row and f'href="/hearings/{hearing_id}"' in row and "Jens Hansen" in row
+    assert "SS 1-100/2026" not in row  # today's hearing is on another day
+    page = client.get(f"/hearings/{hearing_id}")
+    assert page.status_code == 200
+    assert "09:30–10:00" in page.text and "Polish" in page.text and "VF-77" in page.text
+
+
 def transition(client: TestClient, hearing_id: int, action: str, accept: str = "text/html") -> object:
     return client.post(
         f"/hearings/{hearing_id}/transition",
@@ -207,3 +227,57 @@ def test_every_transition_has_an_audit_action() -> None:
     from hearing.docket.proceedings import AUDIT_ACTION
 
     assert set(AUDIT_ACTION) == set(Transition)
+
+
+def later_hearing(services: Services, court: Court_, start: datetime, case: str = "SS 1-300/2026") -> int:
+    return services.unit_of_work(lambda db: add_hearing(db, court.courtroom_a, court.facility_a, start, case))
+
+
+def test_opening_hours_before_the_slot_is_too_early(client: TestClient, services: Services, court: Court_) -> None:
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
+    hearing_id = later_hearing(services, court, start)
+    login_as(client, services, court.users["judge"])
+    before = len(audit(services))
+    response = transition(client, hearing_id, "open", accept="application/json")
+    assert response.status_code == 409
+    body = response.json()
+    assert body["error"] == "too_early"
+    assert f"{(start - timedelta(minutes=30)).astimezone(CPH):%Y-%m-%d %H:%M} (Europe/Copenhagen)" in body["message"]
+    # A person gets the page, with the code to quote.
+    page = transition(client, hearing_id, "open")
+    assert page.status_code == 409 and "too_early" in page.text and "Europe/Copenhagen" in page.text
+    assert services.unit_of_work(lambda db: db.get(Hearing, hearing_id).state) is HearingState.SCHEDULED
+    assert len(audit(services)) == before
+
+
+def test_the_routes_window_is_the_setting(settings: Settings, services: Services, court: Court_) -> None:
+    start = datetime.now(UTC) + timedelta(minutes=90)
+    hearing_id = later_hearing(services, court, start)
+    generous = Services.from_settings(settings.replace(open_early_minutes=120))
+    try:
+        with TestClient(create_app(settings, generous), base_url="https://testserver", follow_redirects=False) as http:
+            login_as(http, generous, court.users["judge"])
+            assert transition(http, hearing_id, "open").status_code == 303
+    finally:
+        generous.close()
+    assert services.unit_of_work(lambda db: db.get(Hearing, hearing_id).state) is HearingState.OPEN
+
+
+def test_opening_a_second_hearing_in_a_busy_courtroom_is_refused(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    login_as(client, services, court.users["judge"])
+    assert transition(client, court.hearing_a, "open").status_code == 303
+    assert transition(client, court.hearing_a, "start").status_code == 303
+    hearing_id = later_hearing(services, court, datetime.now(UTC) + timedelta(minutes=20))
+    before = len(audit(services))
+    response = transition(client, hearing_id, "open", accept="application/json")
+    assert response.status_code == 409
+    assert response.json()["error"] == "courtroom_busy"
+    assert "SS 1-100/2026 (in session)" in response.json()["message"]
+    page = transition(client, hearing_id, "open")
+    assert page.status_code == 409 and "courtroom_busy" in page.text
+    assert services.unit_of_work(lambda db: db.get(Hearing, hearing_id).state) is HearingState.SCHEDULED
+    assert len(audit(services)) == before
+    # The judge can still choose a physical hearing for the waiting one.
+    assert transition(client, hearing_id, "convert_to_physical").status_code == 303

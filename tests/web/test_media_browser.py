@@ -37,14 +37,15 @@ def test_judge_joins_the_video_link_and_both_directions_carry_video_and_audio(
         page.get_by_role("status").filter(has_text="Connected").wait_for(timeout=20_000)
         connected = time.monotonic()
 
-        room = live_server.app.state.rooms.get(court.hearing_a)
-        assert room is not None
-        wait_until(lambda: "judge" in room.peers and room.peers["judge"].frames_in > 0, timeout=20)
+        live = live_server.app.state.live_hearings.get(court.hearing_a)
+        assert live is not None
+        senders = live.room.board.senders
+        wait_until(lambda: "judge" in senders and senders["judge"].frames_in > 0, timeout=20)
         first_frame = time.monotonic()
-        first_size = room.peers["judge"].video_size
+        first_size = senders["judge"].video_size
         # The judge's 1280x720 camera reaches the server at 1280x720 within 3 s
         # (the page asks the browser to keep resolution: contentHint "detail").
-        wait_until(lambda: room.peers["judge"].video_size == (1280, 720), timeout=20)
+        wait_until(lambda: senders["judge"].video_size == (1280, 720), timeout=20)
         first_720p = time.monotonic() - joined
         assert first_720p < 3.0, f"1280x720 reached the server {first_720p:.2f} s after joining"
         # The custody peer receives the judge's picture and sound, relayed.
@@ -74,7 +75,7 @@ def test_judge_joins_the_video_link_and_both_directions_carry_video_and_audio(
             }"""
         )
         assert sent == 1280
-        wait_until(lambda: room.peers["judge"].frames_in > 25, timeout=10)
+        wait_until(lambda: senders["judge"].frames_in > 25, timeout=10)
         # The detainee's view is pinned to the custody picture; the courtroom
         # program's stays dark, as no rig is connected.
         wait_until(lambda: page.evaluate("document.querySelector('video[data-view=custody]').videoWidth") == 640, 10)

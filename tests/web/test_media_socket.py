@@ -230,7 +230,7 @@ def test_health_reaches_the_bench_and_a_returning_seat_is_a_reconnect(
         assert custody._socket is not None
         custody._socket.transport.abort()  # type: ignore[attr-defined]
         await custody.connection.close()
-        room = live_server.app.state.rooms.get(court.hearing_a)
+        room = live_server.app.state.live_hearings.get(court.hearing_a).room
         while "custody" in room.peers:
             await asyncio.sleep(0.05)
         noticed = time.monotonic() - dropped

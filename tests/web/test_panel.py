@@ -9,6 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from hearing.db.models import Hearing
 from hearing.services import Services
 from hearing.speaker_order import presiding
 from hearing.web.panel import MAX_COMMAND_BYTES
@@ -20,7 +21,7 @@ def command(client: TestClient, hearing_id: int, body: Any, *, token: str | None
 
 
 def version(services: Services, hearing_id: int) -> int:
-    return services.unit_of_work(lambda db: presiding.current(db, hearing_id).version)
+    return services.unit_of_work(lambda db: presiding.current(db, db.get_one(Hearing, hearing_id)).version)
 
 
 @pytest.fixture
@@ -53,14 +54,23 @@ def test_the_judge_runs_the_floor_and_every_change_is_audited(
         new = logged(services)[before:]
         assert [(e.action, e.hearing_id, e.actor_id) for e in new] == [(action, h, court.users["judge"])]
         assert new[0].payload is not None and new[0].payload["version"] == number
-    floor = services.unit_of_work(lambda db: presiding.current(db, h))
+    floor = services.unit_of_work(lambda db: presiding.current(db, db.get_one(Hearing, h)))
     assert floor.admitted >= {"custody"} and floor.holder is None and floor.muted == {"custody"}
     assert [r.speaker for r in floor.queue] == ["courtroom:prosecutor"]
     snapshot = judge.get(f"/hearings/{h}/floor", headers={"Accept": "application/json"}).json()
     assert snapshot["type"] == "snapshot" and snapshot["version"] == len(steps)
     assert snapshot["floor"] == floor.to_json()
     assert snapshot["hearing_state"] == "open"
-    assert snapshot["people"] == {"custody": [{"role": "detainee", "name": "Test Detainee"}]}
+    # Who sits where follows the docket: counsel is booked in the courtroom (and
+    # confers from the court's booth), the prosecutor too.
+    assert snapshot["people"] == {
+        "courtroom": [
+            {"role": "prosecutor", "name": "Test Prosecutor"},
+            {"role": "defence_counsel", "name": "Test Counsel"},
+        ],
+        "custody": [{"role": "detainee", "name": "Test Detainee"}],
+        "booth": [{"role": "defence_counsel", "name": "Test Counsel"}],
+    }
 
 
 @pytest.mark.parametrize(
@@ -225,7 +235,7 @@ def test_ending_the_hearing_disconnects_the_endpoints(client: TestClient, servic
         with pytest.raises(WebSocketDisconnect) as closed:
             custody.receive_json()
         assert closed.value.code == 1000
-    assert client.app.state.rooms.get(h) is None
+    assert client.app.state.live_hearings.get(h) is None
 
 
 def test_the_panel_feed_refuses_strangers_and_other_sites(
@@ -256,7 +266,7 @@ def test_a_private_consultation_cuts_the_custody_facility_off_until_it_ends(
         login_as(client, services, court.users["judge"])
         assert command(client, h, {"action": "admit", "seat": "custody"}).status_code == 200
         assert custody.receive_json()["admitted"] is True
-        room = client.app.state.rooms.get(h)
+        room = client.app.state.live_hearings.get(h).room
         assert room.routes["judge"].hears("custody") and room.routes["custody"].hears("judge")
         token = csrf_token(client, f"/hearings/{h}")
         headers = {"Accept": "application/json"}
@@ -276,4 +286,8 @@ def test_a_private_consultation_cuts_the_custody_facility_off_until_it_ends(
         assert room.routes["judge"].hears("custody") and room.routes["custody"].hears("judge")
         custody.send_json({"type": "leave"})
     started = [e for e in logged(services) if e.action == "consultation.started"]
-    assert started[-1].payload == {"from_state": "in_session", "to_state": "consultation", "members": ["custody"]}
+    assert started[-1].payload == {
+        "from_state": "in_session",
+        "to_state": "consultation",
+        "members": ["booth", "custody"],
+    }

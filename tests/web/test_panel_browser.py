@@ -64,7 +64,7 @@ def test_the_judge_admits_grants_and_takes_back_the_floor_and_the_clerk_follows(
         admit = judge.get_by_role("button", name="Admit: Custody facility")
         admit.wait_for(timeout=5000)
         screenshot(judge, "panel-1-lobby")
-        room = live_server.app.state.rooms.get(h)
+        room = live_server.app.state.live_hearings.get(h).room
         assert room is not None and not room.routes["judge"].hears("custody")
         admit.click()
         panel.locator('[data-role=seats] [data-seat="custody"]').get_by_text("Detainee: Test Detainee").wait_for()

@@ -1,18 +1,30 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
 import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from hearing.db.models import StaffSession, StaffUser
 from hearing.services import Services
 from hearing.web import csrf
-from tests.conftest import PASSWORD, Court_, add_unconfirmed_user, csrf_token, current_code, logged
+from hearing.web.staff import ENROLMENT_TICKET_SECONDS
+from tests.conftest import (
+    PASSWORD,
+    Court_,
+    add_unconfirmed_user,
+    csrf_token,
+    current_code,
+    logged,
+    open_hearing,
+    post_floor_command,
+)
 
 GENERIC = "Sign-in failed. Check your details and try again."
 
@@ -200,3 +212,169 @@ def test_csrf_cookie_attributes(client: TestClient) -> None:
     response = client.get("/signin")
     cookie = response.headers["set-cookie"]
     assert cookie.startswith(csrf.COOKIE + "=") and "HttpOnly" in cookie and "SameSite=strict" in cookie
+
+
+# --- API clients: the same form, answered in JSON (docs/protocol.md, "Signing in") ---
+
+JSON = {"Accept": "application/json"}
+
+
+def signin_fields(token: str, username: str, code: str, password: str = PASSWORD) -> dict[str, str]:
+    return {"csrf_token": token, "username": username, "password": password, "code": code, "next": "/hearings"}
+
+
+def test_an_api_client_signs_in_and_sends_commands_as_documented(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    # The token comes from a served form's hidden input; the cookie it is bound to stays in the jar.
+    token = csrf_token(client)
+    assert client.cookies.get(csrf.COOKIE)
+    response = client.post(
+        "/signin", data=signin_fields(token, "judge", current_code(court.secrets["judge"])), headers=JSON
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == {
+        "user": {"username": "judge", "display_name": "Judge", "role": "judge"},
+        "next": "/hearings",
+    }
+    cookie = response.headers["set-cookie"]
+    assert "hearing_session=" in cookie and "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie
+    assert actions(services)[-1] == "user.signed_in"
+    # The same token, in X-CSRF-Token, for a JSON command.
+    open_hearing(services, court.hearing_a)
+    command = post_floor_command(client, court.hearing_a, {"action": "mode", "mode": "controlled"}, token)
+    assert command.status_code == 200, command.text
+    assert command.json()["floor"]["mode"] == "controlled"
+    refused = post_floor_command(client, court.hearing_a, {"action": "mode", "mode": "open"}, "0" * 64)
+    assert refused.status_code == 403 and refused.json()["error"] == "csrf_rejected"
+
+
+def test_an_api_clients_code_is_single_use_too(client: TestClient, services: Services, court: Court_) -> None:
+    code = current_code(court.secrets["clerk"])
+    assert (
+        client.post("/signin", data=signin_fields(csrf_token(client), "clerk", code), headers=JSON).status_code == 200
+    )
+    client.cookies.delete("hearing_session")
+    replay = client.post("/signin", data=signin_fields(csrf_token(client), "clerk", code), headers=JSON)
+    assert replay.status_code == 401
+    assert replay.json() == {"error": "authentication_failed", "message": GENERIC}
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "code"),
+    [
+        ("wrong password", 401, "authentication_failed"),
+        ("no code", 401, "authentication_failed"),
+        ("no csrf token", 403, "csrf_rejected"),
+        ("foreign csrf token", 403, "csrf_rejected"),
+    ],
+)
+def test_api_sign_in_refusals_are_json(client: TestClient, court: Court_, case: str, status: int, code: str) -> None:
+    token = csrf_token(client)
+    fields = signin_fields(token, "judge", current_code(court.secrets["judge"]))
+    if case == "wrong password":
+        fields["password"] = "not the password at all"
+    elif case == "no code":
+        fields["code"] = ""
+    elif case == "no csrf token":
+        del fields["csrf_token"]
+    else:
+        fields["csrf_token"] = csrf_token(TestClient(client.app, base_url="https://testserver"))
+    response = client.post("/signin", data=fields, headers=JSON)
+    assert response.status_code == status
+    body = response.json()
+    assert set(body) == {"error", "message"} and body["error"] == code
+    assert "hearing_session" not in response.headers.get("set-cookie", "")
+
+
+def test_api_sign_in_is_rate_limited_in_json(client: TestClient, court: Court_) -> None:
+    token = csrf_token(client)
+    answers = [
+        client.post("/signin", data=signin_fields(token, "ghost", "1", "x" * 12), headers=JSON) for _ in range(21)
+    ]
+    assert [a.status_code for a in answers[:20]] == [401] * 20
+    assert answers[20].status_code == 429 and answers[20].json()["error"] == "rate_limited"
+
+
+def test_an_api_clients_first_sign_in_answers_enrolment_required(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    enrolment = add_unconfirmed_user(services, "newclerk")
+    response = client.post("/signin", data=signin_fields(csrf_token(client), "newclerk", ""), headers=JSON)
+    assert response.status_code == 403
+    body = response.json()
+    assert body["error"] == "enrolment_required" and body["enrol"].startswith("/signin/enrol?ticket=")
+    assert "hearing_session" not in response.headers.get("set-cookie", "")
+    # A person opens the link in a browser, scans the QR code and confirms.
+    page = client.get(body["enrol"])
+    assert page.status_code == 200 and 'src="data:image/svg+xml' in page.text
+    ticket = parse_qs(urlparse(body["enrol"]).query)["ticket"][0]
+    token = csrf_token(client, body["enrol"])
+    code = pyotp.TOTP(enrolment.totp_secret).now()
+    confirmed = client.post("/signin/enrol", data={"csrf_token": token, "ticket": ticket, "code": code}, headers=JSON)
+    assert confirmed.status_code == 200
+    assert confirmed.json() == {
+        "user": {"username": "newclerk", "display_name": "New Clerk", "role": "clerk"},
+        "next": "/hearings",
+    }
+    assert "hearing_session=" in confirmed.headers["set-cookie"]
+
+
+def test_a_browser_keeps_the_form(client: TestClient, court: Court_) -> None:
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    token = csrf_token(client)
+    fields = signin_fields(token, "judge", current_code(court.secrets["judge"]))
+    ok = client.post("/signin", data=fields, headers=browser)
+    assert ok.status_code == 303 and ok.headers["location"] == "/hearings"
+    client.cookies.delete("hearing_session")
+    failed = client.post("/signin", data=fields, headers=browser)  # the code is spent
+    assert failed.status_code == 401 and failed.headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [("en", GENERIC), ("da", "Du blev ikke logget ind. Kontrollér dine oplysninger, og prøv igen.")],
+)
+def test_the_form_shows_the_errors_code_to_quote(client: TestClient, court: Court_, lang: str, message: str) -> None:
+    headers = {"Accept-Language": lang}
+    token = csrf_token(client)
+    response = client.post("/signin", data=signin_fields(token, "judge", "000000", "wrong"), headers=headers)
+    assert response.status_code == 401
+    alert = re.search(r'<p class="error" role="alert" id="signin-error">(.*?)</p>', response.text, re.S)
+    assert alert is not None
+    assert message in alert.group(1) and "<code>authentication_failed</code>" in alert.group(1)
+    assert f'<html lang="{lang}">' in response.text
+    expired = client.post("/signin", data=signin_fields("0" * 64, "judge", "000000"), headers=headers)
+    assert expired.status_code == 403 and "<code>csrf_rejected</code>" in expired.text
+
+
+def test_the_csrf_token_outlives_sign_in_and_next_stays_local(client: TestClient, court: Court_) -> None:
+    token = csrf_token(client)
+    code = current_code(court.secrets["judge"])
+    fields = dict(signin_fields(token, "judge", f"{code[:3]} {code[3:]}"), next="//evil.example/")
+    response = client.post("/signin", data=fields, headers=JSON)
+    assert response.status_code == 200 and response.json()["next"] == "/"
+    assert csrf_token(client, "/hearings") == token
+
+
+def signer_aged(age: int) -> type[TimestampSigner]:
+    """A signer that dates what it signs `age` seconds back: an old enrolment link."""
+
+    class Aged(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - age
+
+    return Aged
+
+
+@pytest.mark.parametrize(("age", "status"), [(ENROLMENT_TICKET_SECONDS - 30, 200), (ENROLMENT_TICKET_SECONDS + 1, 401)])
+def test_an_enrolment_link_lasts_ten_minutes(
+    client: TestClient, services: Services, court: Court_, age: int, status: int
+) -> None:
+    add_unconfirmed_user(services, "newclerk")
+    user_id = services.unit_of_work(lambda db: db.scalar(select(StaffUser.id).where(StaffUser.username == "newclerk")))
+    minted = URLSafeTimedSerializer(services.keys.session_signing, salt="totp-enrolment", signer=signer_aged(age))
+    ticket = minted.dumps({"user": user_id, "next": "/"})
+    assert ENROLMENT_TICKET_SECONDS == 10 * 60
+    assert client.get(f"/signin/enrol?ticket={ticket}").status_code == status

@@ -80,7 +80,7 @@ class Panel {
         this.people = message.people || {};
         this.version = -1; // a snapshot always wins
         this.applyFloor(message.version, message.floor);
-        this.$("recording").textContent = this.t(message.recording ? "panel.recording.on" : "panel.recording.off");
+        this.showRecording(message.recording);
         break;
       case "floor":
         if (message.version > this.version + 1 && this.version >= 0) {
@@ -100,12 +100,22 @@ class Panel {
         if (message.speaking) this.speaking[message.seat] = performance.now();
         break;
       case "hearing":
-        this.hearingMoved(message.state, message.transitions);
+        this.hearingMoved(message.hearing_state, message.transitions);
+        break;
+      case "recording":
+        this.showRecording(message.recording);
         break;
       case "error":
         this.showError(message.message);
         break;
     }
+  }
+
+  showRecording(on) {
+    const badge = this.$("recording");
+    badge.textContent = this.t(on ? "panel.recording.on" : "panel.recording.off");
+    badge.classList.toggle("recording-on", on);
+    badge.classList.toggle("recording-off", !on);
   }
 
   applyFloor(version, floor) {

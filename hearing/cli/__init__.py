@@ -1,0 +1,52 @@
+"""The `hearing` command.
+
+One module per command group, each with `register(commands)` that adds its
+parsers and sets `run`. Operator commands act as the system actor and are
+audited like everything else. Errors print their stable code and exit 2;
+nothing is half-applied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from hearing import logs
+from hearing.cli import audit, db, device, hearings, keys, serve, site, user
+from hearing.cli.common import Command, Subcommands
+from hearing.config import load_settings
+from hearing.errors import HearingError
+
+# In the order `hearing --help` lists them.
+GROUPS: tuple[Callable[[Subcommands], None], ...] = (
+    serve.register,
+    keys.register,
+    audit.register,
+    db.register,
+    site.register,
+    user.register,
+    device.register,
+    hearings.register,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hearing", description="Secure video hearings.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for register in GROUPS:
+        register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logs.configure()
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        return int(args.run(Command(args, settings)))
+    except HearingError as exc:
+        sys.stderr.write(f"error: {exc.code}: {exc.message}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130

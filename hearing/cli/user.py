@@ -1,0 +1,72 @@
+"""`hearing user ...`: staff accounts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sqlalchemy.orm import Session
+
+from hearing.auth import passwords, users
+from hearing.auth.roles import Role
+from hearing.cli.common import OPERATOR, Command, Subcommands, out
+from hearing.docket import sites
+
+
+def _password(args: argparse.Namespace) -> tuple[str, bool]:
+    if getattr(args, "password_stdin", False):
+        value = sys.stdin.readline().rstrip("\n")
+        passwords.check_policy(value)
+        return value, False
+    return passwords.generate_password(), True
+
+
+def cmd_add(cmd: Command) -> int:
+    args = cmd.args
+    password, generated = _password(args)
+    with cmd.services() as svc:
+
+        def add(db: Session) -> users.Enrolment:
+            room = sites.courtroom_named(db, args.courtroom) if args.courtroom else None
+            facility = sites.facility_named(db, args.facility) if args.facility else None
+            return users.add_user(
+                db,
+                svc.keys,
+                OPERATOR,
+                username=args.username,
+                display_name=args.name,
+                role=Role(args.role),
+                password=password,
+                courtroom=room,
+                facility=facility,
+            )
+
+        enrolment = svc.unit_of_work(add)
+    out(f"user {enrolment.username} created")
+    if generated:
+        out(f"password (shown once): {password}")
+    out(f"authenticator (shown once; the QR code appears at first sign-in): {enrolment.provisioning_uri}")
+    return 0
+
+
+def cmd_reset_totp(cmd: Command) -> int:
+    with cmd.services() as svc:
+        enrolment = svc.unit_of_work(lambda db: users.reset_totp(db, svc.keys, OPERATOR, cmd.args.username))
+    out(f"authenticator for {enrolment.username} reset; confirm at next sign-in")
+    out(f"authenticator (shown once): {enrolment.provisioning_uri}")
+    return 0
+
+
+def register(commands: Subcommands) -> None:
+    user = commands.add_parser("user", help="staff accounts").add_subparsers(dest="user_command", required=True)
+    p = user.add_parser("add", help="add a staff user")
+    p.add_argument("--username", required=True)
+    p.add_argument("--name", required=True, help="display name")
+    p.add_argument("--role", required=True, choices=[r.value for r in Role])
+    p.add_argument("--courtroom", help="a judge's courtroom")
+    p.add_argument("--facility", help="a custody officer's facility")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(run=cmd_add)
+    p = user.add_parser("reset-totp", help="issue a new authenticator secret")
+    p.add_argument("username")
+    p.set_defaults(run=cmd_reset_totp)

@@ -1,0 +1,351 @@
+"""One hearing in progress: the room, the floor it follows, who is connected.
+
+Inputs arrive after each commit (a floor, the lifecycle moving, the recorder
+starting, an interpretation mode) and each one recomposes the media state
+from *all* of them, so a floor command can never undo the recording flag or
+the interpretation mode. Outputs go through channels: one per seat's
+connection, one per open panel; a channel never blocks the sender.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from aiortc import RTCConfiguration, RTCIceCandidate
+
+from hearing.docket.lifecycle import HearingState, available
+from hearing.media.health import Health
+from hearing.media.mixer import Level
+from hearing.media.room import Room
+from hearing.media.switchboard import Receiver
+from hearing.routing import seats
+from hearing.routing.policy import Interpretation, MediaState, unseen
+from hearing.speaker_order.floor import Floor
+
+logger = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+# Who sees everyone's health and audio levels besides the panels: the bench.
+OVERSEERS = (seats.JUDGE,)
+RECONNECT_SECONDS = 60.0  # a seat back within this is a reconnect, with the same routing
+# Diagnostics and benchmarks: (hearing id, event, floor version), with the
+# events "followed" (a newer floor taken), "rerouted" and "first_mix" (the
+# mixer's first tick by the new routes).
+Trace = Callable[[int, str, int], None]
+
+
+def compose(
+    floor: Floor,
+    *,
+    recording: bool = False,
+    interpretation: Interpretation = Interpretation.NONE,
+    needs_interpretation: frozenset[str] = frozenset(),
+) -> MediaState:
+    """The routing's whole input, from everything it depends on: composed
+    here and nowhere else (tests/test_code_quality.py checks)."""
+    return MediaState(
+        floor.seat_roles,
+        mode=floor.mode,
+        floor=floor.holder_seat,
+        kept_live=floor.kept_live_seats,
+        muted=floor.muted,
+        hidden=floor.hidden,
+        lobby=floor.lobby,
+        consultation=floor.consultation,
+        interpretation=interpretation,
+        needs_interpretation=needs_interpretation,
+        recording=recording,
+    )
+
+
+class Channel(Protocol):
+    """Where a live hearing tells one connection something."""
+
+    def deliver(self, message: Message) -> None:
+        """Queue a message for the connection; never blocks, never raises."""
+
+    def dismiss(self, reason: str) -> None:
+        """End the connection: `denied`, `ended` or `replaced`."""
+
+
+@dataclasses.dataclass
+class Presence:
+    """What is known of one seat's connection (times on the monotonic clock)."""
+
+    connected: bool = False
+    joined_at: float | None = None
+    left_at: float | None = None
+    last_seen: float | None = None
+    health: Health | None = None
+
+
+class LiveHearing:
+    def __init__(
+        self,
+        hearing_id: int,
+        floor: Floor,
+        lifecycle: HearingState,
+        *,
+        configuration: RTCConfiguration | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        trace: Trace | None = None,
+    ) -> None:
+        self.id = hearing_id
+        self.floor = floor
+        self.lifecycle = lifecycle
+        self.recording = False
+        self.interpretation = Interpretation.NONE
+        self.needs_interpretation: frozenset[str] = frozenset()
+        self.presence: dict[str, Presence] = {}
+        self._clock = clock
+        self._trace = trace
+        self._seats: dict[str, Channel] = {}
+        self._panels: set[Channel] = set()
+        self._pictures_told: dict[str, Message] = {}
+        self.room = Room(
+            f"hearing {hearing_id}",
+            self.media_state(),
+            configuration=configuration,
+            on_level=self._level,
+            on_health=self._health,
+            on_pictures=self._pictures_changed,
+            on_first_mix=lambda: self._traced("first_mix"),
+        )
+
+    def __repr__(self) -> str:
+        return f"LiveHearing({self.id})"
+
+    async def start(self) -> None:
+        await self.room.start()
+
+    async def stop(self) -> None:
+        await self.room.stop()
+
+    # --- what the routing follows -------------------------------------------------
+
+    def media_state(self) -> MediaState:
+        return compose(
+            self.floor,
+            recording=self.recording,
+            interpretation=self.interpretation,
+            needs_interpretation=self.needs_interpretation,
+        )
+
+    def follow(self, floor: Floor) -> bool:
+        """A committed floor. Two commands may commit in one order and arrive
+        here in the other: the version decides, and an older floor is never
+        followed over a newer. Returns whether it was news; news goes to the
+        seats (each its own view) and to the panels (the whole floor)."""
+        if floor.version <= self.floor.version:
+            return False
+        self.floor = floor
+        self._traced("followed")
+        self._reroute()
+        for seat, channel in list(self._seats.items()):
+            channel.deliver(floor.public_view(seat))
+        self._tell_panels({"type": "floor", "version": floor.version, "floor": floor.to_json()})
+        return True
+
+    def lifecycle_moved(self, state: HearingState) -> None:
+        self.lifecycle = state
+        self._tell_panels(self._lifecycle_message())
+
+    def set_recording(self, on: bool) -> None:
+        """The recorder started or stopped: it is routed like a seat."""
+        self.recording = on
+        self._reroute()
+        self._tell_panels({"type": "recording", "recording": on})
+
+    def set_interpretation(self, mode: Interpretation, needs: frozenset[str] = frozenset()) -> None:
+        """How the interpreter is heard, and by whom (simultaneous mode)."""
+        self.interpretation, self.needs_interpretation = mode, needs
+        self._reroute()
+        self._tell_panels({"type": "interpretation", "mode": mode.value, "needs": sorted(needs)})
+
+    def _reroute(self) -> None:
+        self.room.reroute(self.media_state())
+        self._traced("rerouted")
+        for seat in list(self.room.board.receivers):
+            self._tell_pictures(seat)
+
+    # --- the seats ------------------------------------------------------------------
+
+    def returning(self, seat: str) -> bool:
+        """Whether this seat left less than RECONNECT_SECONDS ago."""
+        presence = self.presence.get(seat)
+        left = presence.left_at if presence is not None else None
+        return left is not None and self._clock() - left < RECONNECT_SECONDS
+
+    @property
+    def connected(self) -> frozenset[str]:
+        """The seats with a connection now."""
+        return frozenset(self._seats)
+
+    async def seat_connected(self, seat: str, channel: Channel) -> None:
+        """A connection takes its seat. A seat has one connection: an earlier
+        one is dismissed as replaced, and its media goes with it."""
+        earlier = self._seats.get(seat)
+        self._seats[seat] = channel
+        if earlier is not None:
+            logger.info("%r: a new connection replaces %s's", self, seat)
+            earlier.dismiss("replaced")
+            await self.room.leave(seat)
+        now = self._clock()
+        presence = self.presence.setdefault(seat, Presence())
+        presence.connected, presence.joined_at, presence.last_seen = True, now, now
+        self._tell_presence()
+
+    async def seat_disconnected(self, seat: str, channel: Channel) -> bool:
+        """A connection has ended. Whether it still held the seat (a replaced
+        connection leaves its successor alone)."""
+        if self._seats.get(seat) is not channel:
+            return False
+        del self._seats[seat]
+        await self.room.leave(seat)
+        presence = self.presence[seat]
+        presence.connected, presence.left_at = False, self._clock()
+        self._pictures_told.pop(seat, None)
+        self._tell_presence()
+        return True
+
+    def heard_from(self, seat: str) -> None:
+        presence = self.presence.get(seat)
+        if presence is not None:
+            presence.last_seen = self._clock()
+
+    def turn_away(self, seat: str) -> None:
+        """The judge turned a waiting seat away: its connection is closed."""
+        channel = self._seats.get(seat)
+        if channel is not None:
+            channel.dismiss("denied")
+
+    async def negotiate(self, seat: str, offer_sdp: str, views: Sequence[str]) -> str:
+        answer = await self.room.join(seat, offer_sdp, views)
+        self._tell_pictures(seat)
+        self._tell_presence()
+        return answer
+
+    async def add_candidate(self, seat: str, candidate: RTCIceCandidate) -> None:
+        await self.room.add_candidate(seat, candidate)
+
+    # --- the panels -----------------------------------------------------------------
+
+    def panel_opened(self, channel: Channel) -> None:
+        self._panels.add(channel)
+
+    def panel_closed(self, channel: Channel) -> None:
+        self._panels.discard(channel)
+
+    def snapshot(self) -> Message:
+        """Everything a panel draws, as of now."""
+        return {
+            "type": "snapshot",
+            "version": self.floor.version,
+            "floor": self.floor.to_json(),
+            **self._lifecycle(),
+            "seats": self.seat_presence(),
+            "recording": self.recording,
+            "interpretation": self.interpretation.value,
+        }
+
+    def seat_presence(self) -> dict[str, Any]:
+        """Who is connected: the socket (present), the media, its health."""
+        seats_ = sorted(set(self.presence) | set(self.room.peers))
+        return {
+            seat: {
+                "present": seat in self._seats,
+                "media": seat in self.room.peers,
+                "health": health.to_json() if (health := self._health_of(seat)) is not None else None,
+            }
+            for seat in seats_
+        }
+
+    # --- the end --------------------------------------------------------------------
+
+    async def end(self, state: HearingState) -> None:
+        """The hearing has ended: everyone is told and disconnected, the room closes."""
+        self.lifecycle = state
+        self._tell_panels(self._lifecycle_message())
+        for channel in [*self._seats.values(), *self._panels]:
+            channel.dismiss("ended")
+        self._panels.clear()
+        await self.room.stop()
+
+    # --- what the room reports --------------------------------------------------------
+
+    def _level(self, seat: str, level: Level) -> None:
+        message = {"type": "level", "seat": seat, "dbfs": level.dbfs, "speaking": level.speaking}
+        self._tell(OVERSEERS, message)
+
+    def _health(self, seat: str, health: Health) -> None:
+        presence = self.presence.setdefault(seat, Presence())
+        presence.health = health
+        self._tell(sorted({seat, *OVERSEERS}), {"type": "health", "seat": seat, **health.to_json()})
+
+    def _health_of(self, seat: str) -> Health | None:
+        presence = self.presence.get(seat)
+        return presence.health if presence is not None else None
+
+    def _pictures_changed(self, receiver: Receiver) -> None:
+        self._tell_pictures(receiver.seat)
+
+    def _tell_pictures(self, seat: str) -> None:
+        """Tell a seat whose pictures it is sent, and why not where it is not,
+        so that its screen can say so in words instead of freezing."""
+        receiver = self.room.board.receivers.get(seat)
+        channel = self._seats.get(seat)
+        if receiver is None or channel is None:
+            return
+        message = {
+            "type": "pictures",
+            "main": self._picture(seat, receiver.showing) if receiver.picture is not None else None,
+            "views": {
+                view.source: self._picture(seat, view.source if view.live else None, view.source)
+                for view in receiver.views
+            },
+        }
+        if self._pictures_told.get(seat) != message:
+            self._pictures_told[seat] = message
+            channel.deliver(message)
+
+    def _picture(self, receiver: str, shown: str | None, pinned: str | None = None) -> Message:
+        if shown is not None:
+            return {"source": shown, "shown": True}
+        state = self.room.board.state
+        reason: str = "no_picture"
+        if pinned is not None and pinned in state.roles:
+            why = unseen(state, pinned, receiver)
+            reason = why.value if why is not None else reason
+        elif receiver in state.lobby:
+            reason = "lobby"
+        return {"source": pinned, "shown": False, "reason": reason}
+
+    # --- telling ----------------------------------------------------------------------
+
+    def _tell(self, seats_: Sequence[str], message: Message) -> None:
+        for seat in seats_:
+            channel = self._seats.get(seat)
+            if channel is not None:
+                channel.deliver(message)
+        self._tell_panels(message)
+
+    def _tell_panels(self, message: Message) -> None:
+        for channel in list(self._panels):
+            channel.deliver(message)
+
+    def _tell_presence(self) -> None:
+        self._tell_panels({"type": "presence", "seats": self.seat_presence()})
+
+    def _lifecycle(self) -> Message:
+        return {"hearing_state": self.lifecycle.value, "transitions": [t.value for t in available(self.lifecycle)]}
+
+    def _lifecycle_message(self) -> Message:
+        return {"type": "hearing", **self._lifecycle()}
+
+    def _traced(self, event: str) -> None:
+        if self._trace is not None:
+            self._trace(self.id, event, self.floor.version)

@@ -1,0 +1,51 @@
+"""The hearings in progress in this process, one `LiveHearing` each."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiortc import RTCConfiguration
+
+from hearing.docket.lifecycle import HearingState
+from hearing.live.hearing import LiveHearing, Trace
+from hearing.speaker_order.floor import Floor
+
+logger = logging.getLogger(__name__)
+
+
+class LiveHearings:
+    def __init__(self, *, configuration: RTCConfiguration | None = None, trace: Trace | None = None) -> None:
+        self.configuration = configuration  # None: the room's closed-network default
+        self.trace = trace
+        self._hearings: dict[int, LiveHearing] = {}
+        self._lock = asyncio.Lock()
+
+    def get(self, hearing_id: int) -> LiveHearing | None:
+        return self._hearings.get(hearing_id)
+
+    async def open(self, hearing_id: int, floor: Floor, lifecycle: HearingState) -> LiveHearing:
+        """The hearing in progress; one not yet running here starts from this
+        committed floor and state (after a restart, from the database's)."""
+        async with self._lock:
+            live = self._hearings.get(hearing_id)
+            if live is None:
+                live = LiveHearing(hearing_id, floor, lifecycle, configuration=self.configuration, trace=self.trace)
+                await live.start()
+                self._hearings[hearing_id] = live
+                logger.info("%r: in progress here", live)
+        live.follow(floor)
+        return live
+
+    async def end(self, hearing_id: int, state: HearingState) -> None:
+        async with self._lock:
+            live = self._hearings.pop(hearing_id, None)
+        if live is not None:
+            await live.end(state)
+
+    async def close_all(self) -> None:
+        """The process is stopping: the rooms close; the hearings go on in the database."""
+        async with self._lock:
+            hearings, self._hearings = list(self._hearings.values()), {}
+        for live in hearings:
+            await live.stop()

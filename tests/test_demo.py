@@ -1,0 +1,54 @@
+"""`make run`: the demo's hearing "now" can be opened, on every re-run."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hearing import demo
+from hearing.clock import utcnow
+from hearing.config import Settings
+from hearing.db.models import Hearing, StaffUser
+from hearing.docket import proceedings
+from hearing.docket.lifecycle import HearingState, Transition
+from hearing.services import Services
+from tests.conftest import logged
+
+
+def prepare(settings: Settings) -> int:
+    printed: list[str] = []
+    demo.prepare(settings, out=printed.append)
+    found = re.search(r"hearing (\d+) is scheduled now", "\n".join(printed))
+    assert found, printed
+    return int(found.group(1))
+
+
+def open_as_the_demo_judge(services: Services, hearing_id: int) -> HearingState:
+    def work(db: Session) -> HearingState:
+        judge = db.scalars(select(StaffUser).where(StaffUser.username == "judge")).one()
+        return proceedings.apply_transition(db, judge, demo.DEMO, hearing_id, Transition.OPEN, utcnow()).state
+
+    return services.unit_of_work(work)
+
+
+def test_the_demo_hearing_opens_now_and_after_a_rerun_on_another_day(settings: Settings) -> None:
+    first = prepare(settings)
+    with Services.from_settings(settings) as services:
+        assert open_as_the_demo_judge(services, first) is HearingState.OPEN
+
+        # Left open, and the demo is run again the next day.
+        def yesterday(db: Session) -> None:
+            hearing = db.get_one(Hearing, first)
+            hearing.scheduled_start -= timedelta(days=1)
+            hearing.scheduled_end -= timedelta(days=1)
+
+        services.unit_of_work(yesterday)
+    second = prepare(settings)
+    assert second != first
+    with Services.from_settings(settings) as services:
+        assert services.unit_of_work(lambda db: db.get_one(Hearing, first).state) is HearingState.ADJOURNED
+        assert [e.action for e in logged(services) if e.hearing_id == first][-1] == "hearing.adjourned"
+        assert open_as_the_demo_judge(services, second) is HearingState.OPEN
