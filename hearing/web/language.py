@@ -21,6 +21,28 @@ TEXT: dict[str, dict[str, str]] = {
     "nav.audit": {"en": "Audit log", "da": "Revisionslog"},
     "nav.signout": {"en": "Sign out", "da": "Log ud"},
     "nav.language": {"en": "Language", "da": "Sprog"},
+    # the auditor's pages (the entries' sentences come from hearing/audit/sentences.py)
+    "audit.title": {"en": "Audit log", "da": "Revisionslog"},
+    "audit.help": {
+        "en": "Opening a hearing's log records that you read it. To verify the whole log, run {command} "
+        "with the public key.",
+        "da": "Når du åbner et retsmødes log, registreres det, at du har læst den. Kør {command} med den "
+        "offentlige nøgle for at kontrollere hele loggen.",
+    },
+    "audit.caption": {"en": "Hearings with audit entries", "da": "Retsmøder med poster i revisionsloggen"},
+    "audit.hearing": {"en": "Hearing", "da": "Retsmøde"},
+    "audit.case": {"en": "Case", "da": "Sag"},
+    "audit.entries": {"en": "Entries", "da": "Poster"},
+    "audit.last": {"en": "Last entry", "da": "Seneste post"},
+    "audit.none": {"en": "No hearing has audit entries yet.", "da": "Intet retsmøde har poster i loggen endnu."},
+    "audit.deleted": {"en": "(deleted)", "da": "(slettet)"},
+    "audit.log_of": {"en": "Audit log of hearing", "da": "Revisionslog for retsmøde"},
+    "audit.all": {"en": "All hearings", "da": "Alle retsmøder"},
+    "audit.empty": {"en": "No entries.", "da": "Ingen poster."},
+    "audit.times": {
+        "en": "Times are the court's local time ({zone}).",
+        "da": "Tidspunkter er rettens lokale tid ({zone}).",
+    },
     "staff.judge": {"en": "judge", "da": "dommer"},
     "staff.clerk": {"en": "clerk", "da": "retssekretær"},
     "staff.custody_officer": {"en": "custody officer", "da": "arrestbetjent"},
