@@ -1,9 +1,11 @@
 """A hearing's media room: one server-side peer connection per participant,
 the audio mixer, the video forwarder, and the routing policy applied to all.
 
-Audio: every 20 ms the mixer takes one frame from each participant's inbox (a
-small bounded buffer keeping the newest frames), computes each receiver's mix
-from the current routes, and hands it to that receiver's outgoing track.
+Audio: every 20 ms the mixer takes each participant's frame for that slot
+from its playout buffer (`hearing/media/playout.py`: frames placed by RTP
+timestamp; a frame on its way is waited for briefly), computes each
+receiver's mix from the current routes, and hands it to that receiver's
+outgoing track.
 
 Video: never decoded. Each complete encoded frame is handed, as it arrives,
 to the receivers whose chosen source it comes from. A receiver gets one main
@@ -26,9 +28,9 @@ import dataclasses
 import functools
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 
+import av
 from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
@@ -43,13 +45,12 @@ from hearing.media import aiortc_hooks, health, vp8
 from hearing.media.aiortc_hooks import EncodedFrame
 from hearing.media.health import Counters, Health
 from hearing.media.mixer import LevelMeter, Pcm, mix
+from hearing.media.playout import Playout
 from hearing.media.tracks import ForwardVideoTrack, MixedAudioTrack, Pacer, to_mono
 from hearing.routing.policy import MediaState, Route, route
 
 logger = logging.getLogger(__name__)
 
-INBOX_FRAMES = 3  # 60 ms: enough to absorb arrival jitter, never more delay
-BACKLOG_TICKS = 5  # 100 ms of frames waiting: a backlog, not jitter
 KEYFRAME_REQUEST_INTERVAL = 0.3  # seconds between upstream keyframe requests per source
 # Browsers start at this rate instead of 300 kbps (640x360 for about 30 s).
 # With it, and the page's contentHint "detail", Chromium 156 sends 1280x720
@@ -78,7 +79,7 @@ class Peer:
     connection: RTCPeerConnection
     outbound: MixedAudioTrack
     video_out: ForwardVideoTrack
-    inbox: deque[Pcm] = dataclasses.field(default_factory=lambda: deque(maxlen=INBOX_FRAMES))
+    inbox: Playout = dataclasses.field(default_factory=Playout)
     meter: LevelMeter = dataclasses.field(default_factory=LevelMeter)
     tasks: list[asyncio.Task[None]] = dataclasses.field(default_factory=list)
     video_in: RTCRtpReceiver | None = None
@@ -87,7 +88,6 @@ class Peer:
     video_size: tuple[int, int] | None = None  # of the picture this peer sends, from its keyframes
     frames_in: int = 0
     counters: Counters = dataclasses.field(default_factory=Counters)
-    backlog_ticks: int = 0
     wants_video: bool = False  # its offer has a video section the server may send on
     views: list[View] = dataclasses.field(default_factory=list)
     health: Health | None = None
@@ -120,6 +120,7 @@ class Room:
         self._state = state
         self._routes = route(state)
         self._mixer: asyncio.Task[None] | None = None
+        self._arrived = asyncio.Event()  # a frame reached an inbox: a waiting tick looks again
         self._health: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
@@ -251,7 +252,9 @@ class Room:
         try:
             while True:
                 frame = await track.recv()
-                peer.inbox.append(to_mono(frame))  # type: ignore[arg-type]
+                if isinstance(frame, av.AudioFrame) and frame.pts is not None:
+                    peer.inbox.push(frame.pts, to_mono(frame), time.monotonic())  # pts: the RTP timestamp
+                    self._arrived.set()
         except MediaStreamError:
             return
 
@@ -259,29 +262,39 @@ class Room:
         pacer = Pacer()
         while True:
             await pacer.next()
+            await self._await_due_frames()
             self.tick()
 
+    async def _await_due_frames(self) -> None:
+        """A frame due now that is on its way (a sender's hiccup, or this
+        process's own) is worth a wait: it delays this tick's mixes by as
+        much, where giving up would put a gap in the speech."""
+        heard = {feed.source for receiver_route in self._routes.values() for feed in receiver_route.audio}
+        while True:
+            now = time.monotonic()
+            wait = max((p.inbox.wait(now) for name, p in self.peers.items() if name in heard), default=0.0)
+            if wait <= 0:
+                return
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), wait)
+
     def tick(self) -> None:
-        """One 20 ms step: one frame from every inbox, one mix per receiver."""
+        """One 20 ms step: every source's frame for this slot, one mix per receiver."""
+        now = time.monotonic()
         frames: dict[str, Pcm] = {}
         for participant, peer in self.peers.items():
-            if peer.inbox:
-                frame = peer.inbox.popleft()
-                frames[participant] = frame
-                # Sender and mixer tick at the same rate, so a backlog left by
-                # one hiccup would stay for good as added delay: when frames
-                # keep waiting, drop the oldest.
-                peer.backlog_ticks = peer.backlog_ticks + 1 if peer.inbox else 0
-                if peer.backlog_ticks >= BACKLOG_TICKS:
-                    peer.inbox.popleft()
-                    peer.backlog_ticks = 0
-                level = peer.meter.feed(frame)
-                if level is not None:
-                    # The judge's panel shows who is speaking.
-                    self._publish(
-                        {"type": "level", "seat": participant, "dbfs": level.dbfs, "speaking": level.speaking},
-                        OVERSEERS,
-                    )
+            frame = peer.inbox.take(now)
+            if frame is None:
+                continue
+            frames[participant] = frame
+            level = peer.meter.feed(frame)
+            if level is not None:
+                # The judge's panel shows who is speaking.
+                self._publish(
+                    {"type": "level", "seat": participant, "dbfs": level.dbfs, "speaking": level.speaking},
+                    OVERSEERS,
+                )
         routes = self._routes
         for participant, peer in self.peers.items():
             receiver_route = routes.get(participant)
