@@ -43,7 +43,9 @@ REORDER_GRACE = 0.004  # a missing frame is waited for this long after a later o
 WINDOW_FRAMES = 100  # two seconds of history for the margin
 GROW_AFTER_WAIT = FRAME_SECONDS / 2  # a tick that waited longer than this for the frame counts as late ...
 GROW_LATE_TICKS = 5  # ... and this many late ticks in the window add a frame of delay
-SHRINK_SLACK = FRAME_SECONDS + 0.005  # every frame waited this long: a whole frame of delay to spare
+# Every frame of the window waited this long: a whole frame of delay to spare.
+# The guard is small because a frame that comes a little late is waited for.
+SHRINK_SLACK = FRAME_SECONDS + 0.001
 QUIET_DBFS = -50.0  # a frame under this level is silence, which may be dropped or stretched
 STRAY_LIMIT = 10  # this many frames in a row that fit nowhere: the sender started a new timeline
 TIMESTAMP_MODULUS = 1 << 32
