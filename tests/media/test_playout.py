@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hearing.media.mixer import FRAME_SAMPLES
-from hearing.media.playout import CAPACITY_FRAMES, PATIENCE, Playout
+from hearing.media.playout import CAPACITY_FRAMES, PATIENCE, REORDER_GRACE, Playout
 
 TICK = 0.02
 LOUD = 10_000
@@ -116,9 +116,12 @@ def test_a_frame_lost_on_the_network_is_one_tick_of_silence_in_its_slot() -> Non
     sequence = played(ticks)
     assert sequence[:200] == [*range(100), None, *range(101, 200)]
     assert buffer.counts.concealed == 1
-    # The next frame plays on its own tick: the loss added no delay.
-    slot_101 = sequence.index(101)
-    assert ticks[slot_101 + 1].began == pytest.approx(ticks[slot_101].began + TICK)
+    # Frame i plays at tick i + 1. The lost frame's tick waited until the
+    # next frame showed it lost (plus a moment for a reordered one); that
+    # next frame plays on its own tick, without waiting: no delay added.
+    assert ticks[101].index is None
+    assert ticks[101].ended - ticks[101].began == pytest.approx(0.0105 + REORDER_GRACE)
+    assert ticks[102].index == 101 and ticks[102].ended == ticks[102].began
 
 
 def test_a_reordered_frame_takes_its_place() -> None:
