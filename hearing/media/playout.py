@@ -23,6 +23,11 @@ came. The buffer keeps a cursor (the timestamp due at the next tick):
 - at most `capacity` frames are held, nor is the delay let grow past that:
   beyond it the oldest frames go (the hard bound on memory and latency).
 
+Speech is not time-stretched (as WebRTC's NetEq does): a sender whose clock
+runs slower than the mixer's and who never pauses makes the ticks wait ever
+longer, until the patience runs out and one tick is silence. Real speech
+pauses every few seconds; a clock 100 ppm slow drifts a frame in 200 s.
+
 Pure: no asyncio, no aiortc; time comes in as arguments (seconds on any
 monotonic clock).
 """
