@@ -6,6 +6,7 @@ hand (the room's own mixer task is never started)."""
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any
 
 import numpy as np
@@ -74,9 +75,15 @@ def live_hearing(clock: Clock | None = None) -> LiveHearing:
     return LiveHearing(7, first_floor(), HearingState.OPEN, clock=clock or Clock())
 
 
+_TICKS: weakref.WeakKeyDictionary[LiveHearing, int] = weakref.WeakKeyDictionary()
+
+
 def speak_and_tick(live: LiveHearing) -> None:
+    """Every seat says its value for one 20 ms frame, and the mixer ticks."""
+    ticks = _TICKS.get(live, 0)
+    _TICKS[live] = ticks + 1
     for seat, value in VALUES.items():
-        live.room.board.hear(seat, np.full(FRAME_SAMPLES, value, dtype=np.int16))
+        live.room.board.hear(seat, ticks * FRAME_SAMPLES, np.full(FRAME_SAMPLES, value, dtype=np.int16))
     live.room.board.tick()
 
 

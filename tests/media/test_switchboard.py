@@ -4,11 +4,14 @@ mix is the sum of exactly the values its route lets through."""
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 
 from hearing.docket.parties import ParticipantRole as R
 from hearing.media.mixer import FRAME_SAMPLES, Pcm
+from hearing.media.playout import PATIENCE
 from hearing.media.switchboard import KEYFRAME_REQUEST_INTERVAL, Receiver, Sender, Switchboard, View
 from hearing.media.vp8 import EncodedFrame
 from hearing.routing.policy import RECORDER, FloorMode, Hidden, MediaState, Medium
@@ -65,9 +68,20 @@ def board_with_everyone(state: MediaState, clock: Clock | None = None) -> tuple[
     return board, sinks
 
 
+_SPOKEN: weakref.WeakKeyDictionary[Switchboard, dict[str, int]] = weakref.WeakKeyDictionary()
+
+
+def say(board: Switchboard, seat: str, value: int) -> None:
+    """One 20 ms frame from a seat, the next in its RTP timeline."""
+    spoken = _SPOKEN.setdefault(board, {})
+    timestamp = spoken.get(seat, 0)
+    spoken[seat] = timestamp + FRAME_SAMPLES
+    board.hear(seat, timestamp, np.full(FRAME_SAMPLES, value, dtype=np.int16))
+
+
 def speak(board: Switchboard, seats: list[str] | None = None) -> None:
     for seat in seats or list(ROLES):
-        board.hear(seat, np.full(FRAME_SAMPLES, VALUES[seat], dtype=np.int16))
+        say(board, seat, VALUES[seat])
 
 
 def test_each_receiver_hears_exactly_its_route_and_never_itself() -> None:
@@ -174,7 +188,7 @@ def test_levels_are_reported_ten_times_a_second_and_the_first_mix_by_new_routes_
     )
     board.connect(Sender("custody"))
     for loud in [True] * 5 + [False] * 30:
-        board.hear("custody", np.full(FRAME_SAMPLES, 8000 if loud else 0, dtype=np.int16))
+        say(board, "custody", 8000 if loud else 0)
         board.tick()
     # One report per 100 ms; speech holds for 300 ms after the last loud frame.
     assert levels == [("custody", True)] * 4 + [("custody", False)] * 3
@@ -191,7 +205,7 @@ def test_a_seat_that_leaves_is_neither_heard_nor_shown() -> None:
     assert board.receivers["judge"].showing == "custody"
     board.disconnect("custody")
     speak(board, ["courtroom"])
-    board.hear("custody", np.full(FRAME_SAMPLES, 5, dtype=np.int16))  # late audio from a seat that left
+    say(board, "custody", 5)  # late audio from a seat that left
     board.tick()
     assert sinks["judge"].heard == VALUES["courtroom"]
     assert board.receivers["judge"].showing is None
@@ -202,3 +216,33 @@ def test_frames_from_unknown_or_unsent_seats_change_nothing(seat: str) -> None:
     board, sinks = board_with_everyone(MediaState(ROLES))
     board.forward(seat, frame(seat))  # custody has not said it sends video: it is shown to no one
     assert all(not sink.frames for sink in sinks.values())
+
+
+def test_a_tick_waits_only_for_a_frame_on_its_way_from_someone_heard() -> None:
+    clock = Clock()
+    board, sinks = board_with_everyone(MediaState(ROLES), clock)
+    assert board.due_wait() == 0.0  # no one has sent anything yet: no one to wait for
+    speak(board)
+    board.tick()
+    speak(board, ["courtroom", "interpreter-4", "judge"])  # custody's next frame is late
+    wait = board.due_wait()
+    assert 0 < wait <= PATIENCE + 1e-9
+    clock.now += 0.005
+    say(board, "custody", VALUES["custody"])  # here it is, 5 ms into the tick
+    assert board.due_wait() == 0.0
+    board.tick()
+    assert sinks["judge"].heard == sum(VALUES.values()) - VALUES["judge"]  # no gap: it made this tick
+    # A seat no one hears is not waited for.
+    board.reroute(MediaState(ROLES, muted=frozenset({"custody"})))
+    speak(board, ["courtroom", "interpreter-4", "judge"])
+    assert board.due_wait() == 0.0
+    board.tick()
+    # Nor one that has stopped sending (nothing came for its last slot, nor after).
+    board.reroute(MediaState(ROLES))
+    speak(board, ["courtroom", "interpreter-4", "judge"])
+    assert board.due_wait() == 0.0
+    board.tick()
+    speak(board)  # custody speaks again: its frames are waited for again
+    board.tick()
+    speak(board, ["courtroom", "interpreter-4", "judge"])
+    assert board.due_wait() > 0
