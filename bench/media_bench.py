@@ -13,7 +13,12 @@ Measures, in one run and side by side:
 2. mouth-to-ear audio latency: 50 ms tone bursts every 500 ms, the onset
    (first sample over a threshold) found in the decoded audio of the far
    peer; through the server's mixer and over the direct link, in the same
-   runs as 1;
+   runs as 1; and each burst's shape (placed by RTP timestamp: from its
+   first to its last loud sample, and the longest hole inside), so a burst
+   the mixer cut short or broke up is counted. `--paths legacy` runs the
+   server with the mixer's inbox as it was before the playout buffer (a
+   3-frame inbox, one frame taken per tick, the oldest dropped after a
+   5-tick backlog; a 3-frame outgoing queue), for comparison in one run;
 3. capacity: 1, 2, 4, ... full hearings (courtroom program 720p video and
    audio, custody camera 720p and audio, interpreter audio, all routed by the
    room's policy) until frames are lost or latency misses its target, with
@@ -54,6 +59,7 @@ import threading
 import time
 import traceback
 import weakref
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -77,6 +83,7 @@ from hearing.docket.parties import ParticipantRole
 from hearing.media import aiortc_hooks
 from hearing.media.vp8 import EncodedFrame
 from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Pcm
+from hearing.media.playout import Playout
 from hearing.media.room import Peer, Room
 from hearing.media.tracks import COUNTER_BITS, VIDEO_CLOCK, Pacer, draw_counter, read_counter, to_frame, to_mono
 from hearing.routing.policy import MediaState
@@ -109,7 +116,10 @@ HEARING_ROLES: dict[str, ParticipantRole] = {
     "custody": ParticipantRole.DETAINEE,
     "interpreter": ParticipantRole.INTERPRETER,
 }
-PATHS = ("direct", "server", "relay")
+PATHS = ("direct", "server", "relay", "legacy")
+DEFAULT_PATHS = ("direct", "server", "relay")
+BURST_MS = BURST_SAMPLES / SAMPLE_RATE * 1000
+BURST_TOLERANCE_MS = 3.0  # a burst heard this much shorter or longer, or with a hole this long, is broken
 
 
 # ---------------------------------------------------------------- arguments
@@ -130,8 +140,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="after capacity, profile the server at N")
     parser.add_argument(
         "--paths",
-        default=",".join(PATHS),
-        help=f"latency paths, in order (default {','.join(PATHS)}): relay = naive aiortc relay (decode, re-encode)",
+        default=",".join(DEFAULT_PATHS),
+        help=f"latency paths, in order (default {','.join(DEFAULT_PATHS)}): relay = naive aiortc relay (decode, "
+        "re-encode); legacy = the server with the mixer's inbox before the playout buffer",
     )
     args = parser.parse_args(argv)
     args.paths = [p.strip() for p in args.paths.split(",") if p.strip()]
@@ -427,22 +438,44 @@ class CountingBuffer:
 
 
 class OnsetDetector:
-    """The first sample over the threshold after at least 200 ms under it."""
+    """The first sample over the threshold after at least 200 ms under it;
+    and each burst's shape, with samples placed by RTP timestamp: its length
+    from the first to the last sample over the threshold, and the longest
+    run under it in between (a tick of silence in a burst is a 20 ms hole, a
+    dropped frame makes it 20 ms short)."""
 
     def __init__(self) -> None:
-        self.samples = 0
+        self.origin: int | None = None
         self.last_loud = -REARM_SAMPLES
+        self.burst: tuple[float, int, int] | None = None  # onset time, first loud sample, longest hole
+        self.shapes: list[tuple[float, float, float]] = []  # onset time, length ms, longest hole ms
 
-    def feed(self, pcm: Pcm, at: float) -> float | None:
+    def feed(self, pcm: Pcm, at: float, pts: int) -> float | None:
+        if self.origin is None:
+            self.origin = pts
+        start = pts - self.origin
         loud = np.flatnonzero(np.abs(pcm.astype(np.int32)) > ONSET_THRESHOLD)
         onset = None
         if loud.size:
-            first = int(loud[0])
-            if self.samples + first - self.last_loud >= REARM_SAMPLES:
-                onset = at + first / SAMPLE_RATE  # when it can be played at the earliest
-            self.last_loud = self.samples + int(loud[-1])
-        self.samples += len(pcm)
+            first = start + int(loud[0])
+            inside = int(np.diff(loud).max()) - 1 if loud.size > 1 else 0
+            if first - self.last_loud >= REARM_SAMPLES:
+                self.close()
+                onset = at + int(loud[0]) / SAMPLE_RATE  # when it can be played at the earliest
+                self.burst = (onset, first, inside)
+            elif self.burst is not None:
+                self.burst = (self.burst[0], self.burst[1], max(self.burst[2], first - self.last_loud - 1, inside))
+            self.last_loud = start + int(loud[-1])
+        elif self.burst is not None and start + len(pcm) - self.last_loud >= REARM_SAMPLES:
+            self.close()
         return onset
+
+    def close(self) -> None:
+        if self.burst is not None:
+            onset, first, hole = self.burst
+            length = (self.last_loud - first + 1) / SAMPLE_RATE * 1000
+            self.shapes.append((onset, length, hole / SAMPLE_RATE * 1000))
+            self.burst = None
 
 
 def counter_rows(frame: av.VideoFrame) -> np.ndarray:
@@ -460,6 +493,7 @@ class PeerLog:
     pictures: list[tuple[float, int, int]] = dataclasses.field(default_factory=list)  # (time, counter, pts)
     frames: list[tuple[float, int]] = dataclasses.field(default_factory=list)  # tapped: (time, RTP timestamp)
     onsets: list[float] = dataclasses.field(default_factory=list)  # ear times
+    shapes: list[tuple[float, float, float]] = dataclasses.field(default_factory=list)  # burst heard: onset, ms, hole
     audio: list[float] = dataclasses.field(default_factory=list)  # arrival of each audio frame or packet
     keyframes: list[float] = dataclasses.field(default_factory=list)  # keyframe requests reaching the sender
 
@@ -475,6 +509,7 @@ class PeerLog:
             pictures=[p for p in self.pictures if inside(p[0])],
             frames=[f for f in self.frames if inside(f[0])],
             onsets=[o for o in self.onsets if inside(o)],
+            shapes=[b for b in self.shapes if inside(b[0])],
             audio=[a for a in self.audio if inside(a)],
             keyframes=[k for k in self.keyframes if inside(k)],
         )
@@ -557,13 +592,14 @@ class EndpointPeer:
 
     async def _listen(self, track: MediaStreamTrack) -> None:
         detector = OnsetDetector()
+        detector.shapes = self.log.shapes
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
                 at = time.monotonic()
                 assert isinstance(frame, av.AudioFrame)
                 self.log.audio.append(at)
-                onset = detector.feed(to_mono(frame), at)
+                onset = detector.feed(to_mono(frame), at, int(frame.pts or 0))
                 if onset is not None:
                     self.log.onsets.append(onset)
 
@@ -664,12 +700,56 @@ class Relay:
             await connection.close()
 
 
+class LegacyInbox:
+    """The mixer's inbox before the playout buffer, kept to compare against
+    (`--paths legacy`): three frames, the oldest dropped by a fourth; one
+    taken per tick (none there: silence); the oldest dropped when frames had
+    kept waiting for five ticks. Counts what it did."""
+
+    def __init__(self) -> None:
+        self.frames: deque[Pcm] = deque(maxlen=3)
+        self.backlog = 0
+        self.started = False
+        self.counts = {"played": 0, "underruns": 0, "inbox_dropped": 0, "backlog_dropped": 0}
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def push(self, timestamp: int, pcm: Pcm, at: float) -> None:
+        if len(self.frames) == self.frames.maxlen:
+            self.counts["inbox_dropped"] += 1
+        self.frames.append(pcm)
+        self.started = True
+
+    def wait(self, now: float) -> float:
+        return 0.0
+
+    def take(self, now: float) -> Pcm | None:
+        if not self.frames:
+            self.counts["underruns"] += self.started
+            return None
+        frame = self.frames.popleft()
+        self.counts["played"] += 1
+        self.backlog = self.backlog + 1 if self.frames else 0
+        if self.backlog >= 5:
+            self.frames.popleft()
+            self.counts["backlog_dropped"] += 1
+            self.backlog = 0
+        return frame
+
+
+def playout_counts(peer: Peer) -> dict[str, int]:
+    inbox: Playout | LegacyInbox = peer.inbox
+    return dict(inbox.counts) if isinstance(inbox, LegacyInbox) else dataclasses.asdict(inbox.counts)
+
+
 class Hub:
     """The server: one Room per hearing, joined by offers through the pipe;
-    or, for comparison, a naive Relay."""
+    or, for comparison, a naive Relay, or a Room with the legacy inbox."""
 
     def __init__(self) -> None:
         self.rooms: dict[str, Room] = {}
+        self.legacy: set[str] = set()  # rooms whose peers get the legacy inbox
         self.relay: Relay | None = None
         self.profiler: cProfile.Profile | None = None
         self.depths = {"inbox": [0, 0], "video": [0, 0]}  # sum of queue lengths, samples
@@ -677,13 +757,20 @@ class Hub:
 
     async def handle(self, message: tuple[Any, ...]) -> Any:
         match message:
-            case ("open", name):
+            case ("open", name, *options):
                 room = self.rooms[name] = Room(name, MediaState(HEARING_ROLES))
+                if "legacy" in options:
+                    self.legacy.add(name)
                 await room.start()
                 if self.sampler is None:
                     self.sampler = asyncio.create_task(self.sample())
             case ("join", name, seat, sdp):
-                return await self.rooms[name].join(seat, sdp)
+                answer = await self.rooms[name].join(seat, sdp)
+                if name in self.legacy:
+                    peer = self.rooms[name].peers[seat]
+                    peer.inbox = LegacyInbox()  # type: ignore[assignment]
+                    peer.outbound._frames = deque(maxlen=3)  # the old depth
+                return answer
             case ("relay", sdp):
                 if self.relay is None:
                     self.relay = Relay()
@@ -742,7 +829,16 @@ class Hub:
             "video_dropped": sum(p.video_out.dropped for p in seeing),
             "blind_dropped": sum(p.video_out.dropped for p in blind),
             "audio_dropped": sum(p.outbound.dropped for p in peers),
+            "playout": self.playout(peers),
         }
+
+    def playout(self, peers: Sequence[Peer]) -> dict[str, int]:
+        """What the audio inboxes did, summed over every peer so far."""
+        total: dict[str, int] = {}
+        for peer in peers:
+            for key, value in playout_counts(peer).items():
+                total[key] = total.get(key, 0) + value
+        return total
 
     def profile_report(self, limit: int) -> str:
         if self.profiler is None:
@@ -761,6 +857,7 @@ class Hub:
 
     async def shutdown(self) -> None:
         rooms, self.rooms = list(self.rooms.values()), {}
+        self.legacy.clear()
         for room in rooms:
             await room.stop()
         relay, self.relay = self.relay, None
@@ -1063,6 +1160,15 @@ class Figures:
     core_busy: dict[int, float] = dataclasses.field(default_factory=dict)  # each core's busy share, all processes
     keyframe_requests: int = 0  # reaching the senders
     seconds: float = 0.0
+    playout: dict[str, int] = dataclasses.field(default_factory=dict)  # what the server's audio inboxes did
+    shapes: list[tuple[float, float, float]] = dataclasses.field(default_factory=list)  # bursts heard
+
+    @property
+    def broken(self) -> int:
+        """Bursts heard shorter or longer than sent, or with a hole inside."""
+        return sum(
+            abs(length - BURST_MS) > BURST_TOLERANCE_MS or hole > BURST_TOLERANCE_MS for _, length, hole in self.shapes
+        )
 
     @property
     def loss(self) -> float:
@@ -1094,6 +1200,7 @@ class Figures:
         self.server_video_forwarded = after["video_forwarded"] - before["video_forwarded"]
         self.server_blind_dropped = after["blind_dropped"] - before["blind_dropped"]
         self.server_audio_dropped = after["audio_dropped"] - before["audio_dropped"]
+        self.playout = {k: v - before["playout"].get(k, 0) for k, v in after["playout"].items()}
         depth = {k: (v[0] - before["depths"][k][0], v[1] - before["depths"][k][1]) for k, v in after["depths"].items()}
         self.inbox_depth = depth["inbox"][0] / depth["inbox"][1] if depth["inbox"][1] else math.nan
         self.video_depth = depth["video"][0] / depth["video"][1] if depth["video"][1] else math.nan
@@ -1152,7 +1259,7 @@ def latency_run(fleet: Fleet, path: str) -> Figures:
             join_relay(fleet, sender, "custody", LIVE_SENDER)
             join_relay(fleet, receiver, "courtroom", LIVE_RECEIVER)
         else:
-            fleet.server.call("open", "latency")
+            fleet.server.call("open", "latency", *(["legacy"] if path == "legacy" else []))
             join_server(fleet, sender, "latency", "custody", LIVE_SENDER)
             join_server(fleet, receiver, "latency", "courtroom", LIVE_RECEIVER)
         wait_connected([sender, receiver])
@@ -1162,6 +1269,7 @@ def latency_run(fleet: Fleet, path: str) -> Figures:
     sent, heard = logs[sender.name]["custody"], logs[receiver.name]["courtroom"]
     figures.video, figures.misread = stamped_latencies(heard.pictures)
     figures.audio, figures.unmatched = audio_latencies(heard.onsets, sent.bursts)
+    figures.shapes = heard.shapes
     figures.add_received(heard, VIDEO_CLOCK // fleet.args.fps, fleet.args.seconds)
     figures.keyframe_requests += len(sent.keyframes)
     return figures
@@ -1176,8 +1284,8 @@ def pct(value: float) -> str:
 
 
 LATENCY_HEADER = (
-    "              video (ms)                     audio (ms)               cores               server",
-    "run path      p50    p95    n mis  lost      p50    p95   n unm      server endpts other   inbox kf-req",
+    "              video (ms)                     audio (ms)                  cores               server",
+    "run path      p50    p95    n mis  lost      p50    p95   n unm brk      server endpts other   inbox kf-req",
 )
 
 
@@ -1185,11 +1293,15 @@ def print_latency_row(run: int, path: str, f: Figures) -> None:
     print(
         f"{run:>3} {path:<6} {fmt(percentile(f.video, 50)):>6} {fmt(percentile(f.video, 95)):>6} "
         f"{len(f.video):>4} {f.misread:>3} {pct(f.loss):>5}   "
-        f"{fmt(percentile(f.audio, 50)):>6} {fmt(percentile(f.audio, 95)):>6} {len(f.audio):>3} {f.unmatched:>3}   "
-        f"{fmt(f.server_cores, 3):>9} {fmt(f.endpoint_cores, 2):>6} {fmt(f.foreign_cores, 2):>5}   "
+        f"{fmt(percentile(f.audio, 50)):>6} {fmt(percentile(f.audio, 95)):>6} {len(f.audio):>3} {f.unmatched:>3} "
+        f"{f.broken:>3}   {fmt(f.server_cores, 3):>9} {fmt(f.endpoint_cores, 2):>6} {fmt(f.foreign_cores, 2):>5}   "
         f"{fmt(f.inbox_depth, 2):>5} {f.keyframe_requests:>6}",
         flush=True,
     )
+    happened = {k: v for k, v in f.playout.items() if v and k != "played"}
+    if path in ("server", "legacy"):
+        told = ", ".join(f"{k} {v}" for k, v in happened.items()) or "nothing but frames played"
+        print(f"           mixer inbox: {told}; mixed frames dropped {f.server_audio_dropped}", flush=True)
 
 
 def median_of(runs: Sequence[Figures], get: Callable[[Figures], float]) -> float:
@@ -1208,6 +1320,8 @@ class LatencySummary:
     server_audio: tuple[float, float] = NO_FIGURES
     relay_video: tuple[float, float] = NO_FIGURES
     relay_audio: tuple[float, float] = NO_FIGURES
+    legacy_video: tuple[float, float] = NO_FIGURES
+    legacy_audio: tuple[float, float] = NO_FIGURES
     cores: dict[str, float] = dataclasses.field(default_factory=dict)  # median server-process CPU by path
 
 
@@ -1218,8 +1332,9 @@ def latency_phase(fleet: Fleet) -> LatencySummary:
     print("     video: capture time drawn in the picture -> decoded at the receiver (glass to glass, less display)")
     print("     audio: burst's first sample, taken as captured 20 ms before its frame is handed over -> onset in")
     print("            the decoded audio, plus its offset in the frame (earliest it can be played)")
-    print("     mis: counters misread; lost: frames not received; unm: onsets matching no burst; other: CPU of other")
-    print("     processes on the machine meanwhile; inbox: mean audio frames waiting in the server's inbox; kf-req:")
+    print("     mis: counters misread; lost: frames not received; unm: onsets matching no burst; brk: bursts heard")
+    print(f"     more than {BURST_TOLERANCE_MS:g} ms short or long, or with a hole that long inside; other: CPU")
+    print("     of other processes meanwhile; inbox: mean audio frames waiting in the server's inbox; kf-req:")
     print("     keyframe requests reaching the sender")
     print()
     print("\n".join(LATENCY_HEADER))
@@ -1232,10 +1347,10 @@ def latency_phase(fleet: Fleet) -> LatencySummary:
             runs[path].append(figures)
             print_latency_row(repeat + 1, path, figures)
     summary = LatencySummary()
-    for path, figures in runs.items():
-        setattr(summary, f"{path}_video", medians(figures, "video"))
-        setattr(summary, f"{path}_audio", medians(figures, "audio"))
-        summary.cores[path] = median_of(figures, lambda f: f.server_cores)
+    for path, done in runs.items():
+        setattr(summary, f"{path}_video", medians(done, "video"))
+        setattr(summary, f"{path}_audio", medians(done, "audio"))
+        summary.cores[path] = median_of(done, lambda f: f.server_cores)
     print_latency_summary(summary, runs)
     return summary
 
@@ -1281,6 +1396,17 @@ def print_latency_summary(s: LatencySummary, runs: dict[str, list[Figures]]) -> 
         f"{fmt(cpu['server'] - cpu['direct'], 3):>14} {'':>14} {fmt(cpu['relay'] - cpu['direct'], 3):>13} {'':>13} "
         f"{fmt(ratio(cpu['relay'], cpu['server']), 1):>13}"
     )
+    broken = {path: (sum(f.broken for f in done), sum(len(f.shapes) for f in done)) for path, done in runs.items()}
+    print("  bursts broken (all runs): " + ", ".join(f"{path} {b} of {n}" for path, (b, n) in broken.items()))
+    if "legacy" in runs and "server" in runs:
+        print("  the mixer before (legacy: 3-frame inbox, backlog rule) and after (playout buffer), interleaved:")
+        print("                   legacy   server  server-legacy   legacy-direct  server-direct")
+        for label, index in (("audio p50", 0), ("audio p95", 1)):
+            legacy, server, direct = s.legacy_audio[index], s.server_audio[index], s.direct_audio[index]
+            print(
+                f"    {label:<12} {fmt(legacy):>8} {fmt(server):>8} {fmt(server - legacy):>14} "
+                f"{fmt(legacy - direct):>15} {fmt(server - direct):>14}"
+            )
     print("targets")
     if "direct" in runs and "server" in runs:
         extra = s.server_video[0] - s.direct_video[0]
@@ -1345,6 +1471,7 @@ def capacity_level(fleet: Fleet, hearings: int, profile: bool = False) -> tuple[
         peers = logs[endpoint.name]
         video, misread = clip_latencies(peers["courtroom"].pictures, peers["custody"].video_sent)
         audio, unmatched = audio_latencies(peers["courtroom"].onsets, peers["custody"].bursts)
+        figures.shapes += peers["courtroom"].shapes
         figures.video += video
         figures.audio += audio
         figures.misread += misread
@@ -1410,7 +1537,8 @@ def print_capacity_row(level: Level, endpoint_core: int | None) -> None:
     )
     print(
         f"      frames dropped for peers without video {f.server_blind_dropped} (not counted as lost); "
-        f"mixed audio frames dropped {f.server_audio_dropped}; misread {f.misread}; unmatched onsets {f.unmatched}",
+        f"mixed audio frames dropped {f.server_audio_dropped}; bursts broken {f.broken} of {len(f.shapes)}; "
+        f"misread {f.misread}; unmatched onsets {f.unmatched}",
         flush=True,
     )
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -13,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from hearing.config import Settings
 from hearing.errors import HearingError
@@ -45,6 +47,23 @@ def routes() -> list[BaseRoute]:
     ]
 
 
+class Application(Starlette):
+    """Starlette, with the access log and the security headers wrapped round
+    everything: Starlette answers an unhandled fault from its outermost
+    layer, outside ordinary middleware, so a 500 page would otherwise go out
+    without its headers."""
+
+    def __init__(self, *, outer: Sequence[Middleware], **kwargs: Any) -> None:
+        self.outer = list(outer)
+        super().__init__(**kwargs)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        app = super().build_middleware_stack()
+        for cls, args, kwargs in reversed(self.outer):
+            app = cls(app, *args, **kwargs)
+        return app
+
+
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
     svc = services or Services.from_settings(settings)
 
@@ -55,13 +74,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         if services is None:
             svc.close()
 
-    app = Starlette(
+    app = Application(
         routes=routes(),
-        middleware=[
-            Middleware(AccessLog),
-            Middleware(SecurityHeaders, hsts=settings.cookie_secure),
-            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
-        ],
+        outer=[Middleware(AccessLog), Middleware(SecurityHeaders, hsts=settings.cookie_secure)],
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
         exception_handlers={
             HearingError: domain_error,
             HTTPException: http_error,

@@ -63,7 +63,7 @@ def cmd_show(cmd: Command) -> int:
     entries = cmd.unit(lambda db: reader.read(db, OPERATOR, cmd.args.hearing))
     tz = cmd.settings.timezone
     for item in entries:
-        out(f"{item.seq:>7}  {item.at.astimezone(tz):%Y-%m-%d %H:%M:%S}  {item.sentence}")
+        out(f"{item.seq:>7}  {item.at.astimezone(tz):%Y-%m-%d %H:%M:%S}  {item.in_words(cmd.args.lang, tz)}")
     if not entries:
         out(f"no audit entries for hearing {cmd.args.hearing}")
     return 0
@@ -86,6 +86,7 @@ def register(commands: Subcommands) -> None:
     p.set_defaults(run=cmd_checkpoint)
     p = audit.add_parser("show", help="a hearing's events in plain words (audited)")
     p.add_argument("--hearing", type=int, required=True)
+    p.add_argument("--lang", choices=["da", "en"], default="en", help="the language of the sentences")
     p.set_defaults(run=cmd_show)
     p = audit.add_parser("shred", help="destroy a hearing's audit data key (retention)")
     p.add_argument("--hearing", type=int, required=True)

@@ -232,6 +232,14 @@ class LiveHearing:
     async def add_candidate(self, seat: str, candidate: RTCIceCandidate) -> None:
         await self.room.add_candidate(seat, candidate)
 
+    def attach(self, receiver: Receiver) -> None:
+        """A receiver that is not a peer (the recorder, a preview), routed by
+        the same policy as any seat: the recorder's seat is `RECORDER`."""
+        self.room.board.attach(receiver)
+
+    def detach(self, seat: str) -> None:
+        self.room.board.detach(seat)
+
     # --- the panels -----------------------------------------------------------------
 
     def panel_opened(self, channel: Channel) -> None:

@@ -8,6 +8,7 @@ import logging
 from aiortc import RTCConfiguration
 
 from hearing.docket.lifecycle import HearingState
+from hearing.errors import HearingNotOpen
 from hearing.live.hearing import LiveHearing, Trace
 from hearing.speaker_order.floor import Floor
 
@@ -19,6 +20,7 @@ class LiveHearings:
         self.configuration = configuration  # None: the room's closed-network default
         self.trace = trace
         self._hearings: dict[int, LiveHearing] = {}
+        self._ended: set[int] = set()  # a hearing that has ended here never runs again
         self._lock = asyncio.Lock()
 
     def get(self, hearing_id: int) -> LiveHearing | None:
@@ -28,6 +30,9 @@ class LiveHearings:
         """The hearing in progress; one not yet running here starts from this
         committed floor and state (after a restart, from the database's)."""
         async with self._lock:
+            if hearing_id in self._ended:
+                # A connection admitted just before the end arrives just after it.
+                raise HearingNotOpen("The hearing has ended.")
             live = self._hearings.get(hearing_id)
             if live is None:
                 live = LiveHearing(hearing_id, floor, lifecycle, configuration=self.configuration, trace=self.trace)
@@ -40,6 +45,7 @@ class LiveHearings:
     async def end(self, hearing_id: int, state: HearingState) -> None:
         async with self._lock:
             live = self._hearings.pop(hearing_id, None)
+            self._ended.add(hearing_id)
         if live is not None:
             await live.end(state)
 

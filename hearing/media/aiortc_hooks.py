@@ -14,6 +14,7 @@ import asyncio
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 
 import aioice.ice
@@ -23,7 +24,7 @@ import numpy as np
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
 from aiortc.rtp import RtpPacket
-from aiortc.utils import uint16_add
+from aiortc.utils import uint16_add, uint16_gt
 
 from hearing.media import vp8
 from hearing.media.vp8 import EncodedFrame
@@ -31,6 +32,7 @@ from hearing.media.vp8 import EncodedFrame
 logger = logging.getLogger(__name__)
 
 RECEIVER_JITTER_BUFFER = "_RTCRtpReceiver__jitter_buffer"
+RECEIVER_TIMESTAMP_MAPPER = "_RTCRtpReceiver__timestamp_mapper"
 
 
 class MarkerFrameAssembler(JitterBuffer):
@@ -129,27 +131,57 @@ def tap_video(receiver: RTCRtpReceiver, on_frame: Callable[[EncodedFrame], None]
 class ImmediateAudioBuffer(JitterBuffer):
     """Hands each audio packet to the decoder as it arrives: one Opus packet
     is one 20 ms frame. aiortc's buffer holds four frames (about 80 ms), and
-    even with a prefetch of one waits for the next packet (20 ms more). Late
-    packets (older than one already handed on) are dropped; the mixer's
-    inbox is the only buffer on the server's audio path."""
+    even with a prefetch of one waits for the next packet (20 ms more).
 
-    def __init__(self) -> None:
+    A reordered packet is handed on too (the room's playout buffer puts its
+    frame in its slot; decoded out of order, Opus gives it back nearly
+    whole, which beats silence); a duplicate, or a packet `window` or more
+    behind the newest, is dropped."""
+
+    def __init__(self, window: int = 32) -> None:
         super().__init__(capacity=16, prefetch=1)
-        self._last: int | None = None
+        self._newest: int | None = None
+        self._window = window
+        self._recent: deque[int] = deque(maxlen=window)
 
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
         sequence = packet.sequence_number
-        if self._last is not None and 0 < uint16_add(self._last, -sequence) < 0x8000:
-            return False, None  # behind what was already handed on
-        self._last = sequence
+        if self._newest is None or uint16_gt(sequence, self._newest):
+            self._newest = sequence
+        elif uint16_add(self._newest, -sequence) >= self._window or sequence in self._recent:
+            return False, None
+        self._recent.append(sequence)
         return False, JitterFrame(data=packet._data, timestamp=packet.timestamp)  # type: ignore[attr-defined]
 
 
+class SerialTimestampMapper:
+    """RTP timestamps unwrapped to the value nearest the newest, from 0 at the
+    first. aiortc's mapper takes any timestamp lower than the last one for a
+    wrap, so a single reordered packet would move every later frame 2**32
+    samples (a day) on."""
+
+    def __init__(self) -> None:
+        self._origin: int | None = None
+        self._newest = 0
+
+    def map(self, timestamp: int) -> int:
+        if self._origin is None:
+            self._origin = timestamp
+            return 0
+        offset = (timestamp - self._origin - self._newest + (1 << 31)) % (1 << 32) - (1 << 31)
+        value = self._newest + offset
+        self._newest = max(self._newest, value)
+        return value
+
+
 def quicken_audio(receiver: RTCRtpReceiver) -> None:
-    """Hand audio to the decoder as each packet arrives."""
-    if not hasattr(receiver, RECEIVER_JITTER_BUFFER):
-        raise RuntimeError("aiortc internals changed: RTCRtpReceiver has no jitter buffer attribute")
+    """Hand audio to the decoder as each packet arrives, each frame's pts its
+    unwrapped RTP timestamp."""
+    for name in (RECEIVER_JITTER_BUFFER, RECEIVER_TIMESTAMP_MAPPER):
+        if not hasattr(receiver, name):
+            raise RuntimeError(f"aiortc internals changed: RTCRtpReceiver has no {name} attribute")
     setattr(receiver, RECEIVER_JITTER_BUFFER, ImmediateAudioBuffer())
+    setattr(receiver, RECEIVER_TIMESTAMP_MAPPER, SerialTimestampMapper())
 
 
 def request_keyframe(receiver: RTCRtpReceiver, ssrc: int) -> None:

@@ -18,6 +18,7 @@ import functools
 import logging
 from collections.abc import Callable, Sequence
 
+import av
 from aiortc import (
     RTCBundlePolicy,
     RTCConfiguration,
@@ -82,6 +83,7 @@ class Room:
         self._on_health = on_health
         self._mixer: asyncio.Task[None] | None = None
         self._health: asyncio.Task[None] | None = None
+        self._arrived = asyncio.Event()  # audio reached the switchboard: a waiting tick looks again
 
     def __repr__(self) -> str:
         return f"Room({self.name!r})"
@@ -199,7 +201,9 @@ class Room:
         try:
             while True:
                 frame = await track.recv()
-                self.board.hear(seat, to_mono(frame))  # type: ignore[arg-type]
+                if isinstance(frame, av.AudioFrame) and frame.pts is not None:
+                    self.board.hear(seat, frame.pts, to_mono(frame))  # pts: the unwrapped RTP timestamp
+                    self._arrived.set()
         except MediaStreamError:
             return
 
@@ -207,7 +211,17 @@ class Room:
         pacer = Pacer()
         while True:
             await pacer.next()
+            await self._await_due_frames()
             self.board.tick()
+
+    async def _await_due_frames(self) -> None:
+        """A frame due now that is on its way (a sender's hiccup, or this
+        process's own) is worth a wait: it delays this tick's mixes by as
+        much, where giving up would put a gap in the speech."""
+        while (wait := self.board.due_wait()) > 0:
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), wait)
 
     # --- health --------------------------------------------------------------
 

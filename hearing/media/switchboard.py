@@ -6,8 +6,11 @@ video frames; receivers are anything with a place to put them (`AudioSink`,
 receiver is routed by the same policy (as Galène's disk writer joins a
 group like any client).
 
-Audio: every 20 ms `tick()` takes one frame per sender, mixes each
-receiver's N-1 mix from its route and pushes it to that receiver. Video is
+Audio: each sender's frames go into its playout buffer
+(hearing/media/playout.py), in 20 ms slots by RTP timestamp; every 20 ms
+`tick()` takes each sender's frame for the slot due, mixes each receiver's
+N-1 mix from its route and pushes it to that receiver. Before a tick the
+caller may wait up to `due_wait()` for a frame that is on its way. Video is
 never decoded: each complete encoded frame goes, as it arrives, to the
 receivers whose chosen picture it is. A receiver gets one main picture (the
 floor holder's, else the first its route allows of custody, courtroom,
@@ -25,19 +28,17 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from hearing.media import vp8
 from hearing.media.mixer import Level, LevelMeter, Pcm, mix
+from hearing.media.playout import Playout
 from hearing.media.vp8 import EncodedFrame
 from hearing.routing.policy import MediaState, Route, route
 
 logger = logging.getLogger(__name__)
 
-INBOX_FRAMES = 3  # 60 ms: enough to absorb arrival jitter, never more delay
-BACKLOG_TICKS = 5  # 100 ms of frames waiting: a backlog, not jitter
 KEYFRAME_REQUEST_INTERVAL = 0.3  # seconds between upstream keyframe requests per source
 # Whose picture a receiver sees when several are routed to it: the floor
 # holder first, then the custody facility, the courtroom, the judge's panel.
@@ -84,9 +85,8 @@ class Sender:
     seat: str
     # Asks the seat's encoder for a keyframe (a PLI to this SSRC).
     request_keyframe: Callable[[int], None] = lambda ssrc: None
-    inbox: deque[Pcm] = dataclasses.field(default_factory=lambda: deque(maxlen=INBOX_FRAMES))
+    inbox: Playout = dataclasses.field(default_factory=Playout)
     meter: LevelMeter = dataclasses.field(default_factory=LevelMeter)
-    backlog_ticks: int = 0
     sends_video: bool = False
     video_ssrc: int | None = None
     video_size: tuple[int, int] | None = None  # of the picture it sends, from its keyframes
@@ -155,27 +155,30 @@ class Switchboard:
 
     # --- audio -------------------------------------------------------------------
 
-    def hear(self, seat: str, pcm: Pcm) -> None:
-        """A decoded 20 ms frame from a seat."""
+    def hear(self, seat: str, timestamp: int, pcm: Pcm) -> None:
+        """Decoded audio from a seat, with its RTP timestamp."""
         sender = self.senders.get(seat)
         if sender is not None:
-            sender.inbox.append(pcm)
+            sender.inbox.push(timestamp, pcm, self.clock())
+
+    def due_wait(self) -> float:
+        """How long the tick that is due should still wait for a frame on its
+        way from a seat someone hears: a late frame is worth a few
+        milliseconds of this tick, where giving up would put a gap in the
+        speech (the playout buffer decides, up to its patience)."""
+        heard = {feed.source for receiver_route in self._routes.values() for feed in receiver_route.audio}
+        now = self.clock()
+        return max((s.inbox.wait(now) for seat, s in self.senders.items() if seat in heard), default=0.0)
 
     def tick(self) -> None:
-        """One 20 ms step: one frame from every inbox, one mix per receiver."""
+        """One 20 ms step: every sender's frame for this slot, one mix per receiver."""
+        now = self.clock()
         frames: dict[str, Pcm] = {}
         for seat, sender in self.senders.items():
-            if not sender.inbox:
+            frame = sender.inbox.take(now)
+            if frame is None:
                 continue
-            frame = sender.inbox.popleft()
             frames[seat] = frame
-            # Sender and mixer tick at the same rate, so a backlog left by one
-            # hiccup would stay for good as added delay: when frames keep
-            # waiting, drop the oldest.
-            sender.backlog_ticks = sender.backlog_ticks + 1 if sender.inbox else 0
-            if sender.backlog_ticks >= BACKLOG_TICKS:
-                sender.inbox.popleft()
-                sender.backlog_ticks = 0
             level = sender.meter.feed(frame)
             if level is not None and self._on_level is not None:
                 self._on_level(seat, level)

@@ -16,9 +16,12 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Pcm
+from hearing.media.playout import FRAME_SECONDS, PATIENCE
 from hearing.media.vp8 import EncodedFrame
 
 TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
+# After a wait for a late frame the mixer catches up with that many ticks at once.
+MIXED_QUEUE_FRAMES = math.ceil(PATIENCE / FRAME_SECONDS) + 3
 
 
 def to_frame(pcm: Pcm, pts: int) -> av.AudioFrame:
@@ -84,12 +87,16 @@ class ToneTrack(MediaStreamTrack):
 class MixedAudioTrack(MediaStreamTrack):
     """What one receiver hears: frames the room's mixer pushes every 20 ms.
 
-    The queue holds at most a few frames and drops the oldest, so a receiver
-    that falls behind loses audio instead of gaining delay or memory."""
+    The queue is bounded and drops the oldest, so an encoder that falls
+    behind loses audio instead of gaining delay or memory without end. It
+    is deep enough for the bursts a healthy mixer makes: after it waited for
+    a late frame (up to the playout buffer's patience) or this process
+    stalled, it catches up with several ticks at once (three frames, the old
+    depth, lost some of them on a loaded machine)."""
 
     kind = "audio"
 
-    def __init__(self, depth: int = 3) -> None:
+    def __init__(self, depth: int = MIXED_QUEUE_FRAMES) -> None:
         super().__init__()
         self._frames: deque[Pcm] = deque(maxlen=depth)
         self._ready = asyncio.Event()

@@ -1,6 +1,7 @@
 """The auditor's pages: which hearings have a log, and one hearing's events
-in plain words. Opening a hearing's events is itself written to the log; the
-index shows only case numbers and counts."""
+in plain words, in the viewer's language, at the court's local time.
+Opening a hearing's events is itself written to the log; the index shows
+only case numbers and counts."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from starlette.responses import Response
 from hearing.audit import reader
 from hearing.auth.permissions import Permission
 from hearing.db.models import Hearing
+from hearing.web import language
 from hearing.web.pages import render
 from hearing.web.routing import Audience, route, services, staff
 
@@ -28,17 +30,19 @@ async def audit_index(request: Request) -> Response:
             hid: case for hid, case in db.execute(select(Hearing.id, Hearing.case_number).where(Hearing.id.in_(ids)))
         }
         return [
-            {"id": hid, "case_number": cases.get(hid, "(deleted)"), "entries": count, "last": last.astimezone(tz)}
+            {"id": hid, "case_number": cases.get(hid), "entries": count, "last": last.astimezone(tz)}
             for hid, count, last in rows
         ]
 
-    return render(request, "audit_index.html", {"hearings": await services(request).run(load)})
+    hearings = await services(request).run(load)
+    return render(request, "audit_index.html", {"hearings": hearings, "zone": tz.key})
 
 
 async def audit_hearing(request: Request) -> Response:
     principal = staff(request)
     hearing_id: int = request.path_params["hearing_id"]
     tz = services(request).settings.timezone
+    lang = language.language(request)
 
     def load(db: Session) -> dict[str, Any]:
         entries = reader.read(db, principal.actor, hearing_id)
@@ -46,7 +50,8 @@ async def audit_hearing(request: Request) -> Response:
         return {
             "hearing_id": hearing_id,
             "case_number": case,
-            "entries": [{"seq": e.seq, "at": e.at.astimezone(tz), "sentence": e.sentence} for e in entries],
+            "zone": tz.key,
+            "entries": [{"seq": e.seq, "at": e.at.astimezone(tz), "sentence": e.in_words(lang, tz)} for e in entries],
         }
 
     return render(request, "audit_hearing.html", await services(request).run(load))

@@ -26,6 +26,7 @@ from hearing.web.routing import Audience, live_hearings, route, services, staff
 
 # What the panel's script needs to say things in the chosen language.
 PANEL_TEXT = ("panel.", "seat.", "role.", "transition.", "state.")
+MEDIA_TEXT = ("media.",)
 
 
 async def docket(request: Request) -> Response:
@@ -98,7 +99,11 @@ async def hearing_page(request: Request) -> Response:
         }
 
     lang = language.language(request)
-    context = {**await svc.run(load), "panel_text": language.texts(lang, PANEL_TEXT)}
+    context = {
+        **await svc.run(load),
+        "panel_text": language.texts(lang, PANEL_TEXT),
+        "media_text": language.texts(lang, MEDIA_TEXT),
+    }
     return render(request, "hearing.html", context)
 
 

@@ -187,7 +187,11 @@ async def choose_language(request: Request) -> Response:
     chosen = fields.get("lang", "")
     if chosen not in language.LANGUAGES:
         raise InvalidInput("Choose da or en.", field="lang")
-    response = RedirectResponse(_safe_next(fields.get("next")), status_code=303)
+    # The hearing page switches in place (its video link stays up): it asks for JSON.
+    target = _safe_next(fields.get("next"))
+    response: Response = (
+        JSONResponse({"lang": chosen}) if wants_json(request) else RedirectResponse(target, status_code=303)
+    )
     secure = services(request).settings.cookie_secure
     response.set_cookie(language.COOKIE, chosen, max_age=365 * 86400, httponly=True, secure=secure, samesite="strict")
     return response

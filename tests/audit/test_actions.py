@@ -29,6 +29,7 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from hearing import demo
+from hearing.audit import sentences
 from hearing.audit.actions import Action
 from hearing.cli import main
 from hearing.config import Settings
@@ -1032,6 +1033,13 @@ def test_each_operation_appends_exactly_its_entries(env: Env, scenario_id: str) 
         env.court  # noqa: B018
     new = spec.run(env)
     assert spec.action.value in [e.action for e in new]
+    # Each entry, as its real writer recorded it, is said in its own words in both
+    # languages (the neutral sentence of an entry without words names its action).
+    for e in new:
+        who = sentences.Who(e.actor_kind, e.actor_id, e.actor_role)
+        for lang in sentences.LANGUAGES:
+            said = sentences.describe(e.action, who, e.payload, None, lang=lang, tz=CPH)
+            assert e.payload is None or e.action not in said, said
 
 
 def test_the_scenarios_cover_every_action() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,11 +13,13 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from hearing.audit.keys import KEK_FILE, VERIFIER_FILE
-from hearing.config import load_settings
+from hearing.cli import main
+from hearing.config import Settings, load_settings
 from hearing.db.models import AuditEntry, AuditKey, Hearing
 from hearing.docket.lifecycle import HearingState
 from hearing.services import Services
-from tests.conftest import CliRun
+from tests.audit.conducted import CONDUCTED_ACTIONS, conduct, said
+from tests.conftest import CliRun, Court_, logged
 
 
 def book(cli: CliRun) -> int:
@@ -78,7 +82,7 @@ def test_show_reads_in_plain_words_and_is_audited(cli: CliRun) -> None:
     hearing = book(cli)
     code, out, _ = cli("audit", "show", "--hearing", str(hearing))
     assert code == 0
-    assert "the system (operator) booked case SS 1-9/2026" in out
+    assert "The system (operator) booked case SS 1-9/2026" in out
     code, out, _ = cli("audit", "show", "--hearing", str(hearing))
     assert "read the audit log of hearing" in out
     assert cli("audit", "show", "--hearing", "999")[1].startswith("no audit entries")
@@ -140,3 +144,65 @@ def test_garbage_checkpoint_and_key_files(cli: CliRun, tmp_path: Path) -> None:
     assert code == 1 and "exported checkpoint 1" in out
     code, _, err = cli("audit", "verify", "--public-key", str(garbage))
     assert code == 2 and "configuration_error" in err
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    capsys.readouterr()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        code = main(list(args))
+    finally:
+        # main() points the root logger at this test's captured stderr.
+        root.handlers[:], root.level = handlers, level
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+LINE = re.compile(r"^\s*(\d+)  (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)  (.+)$")
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_show_says_a_conducted_hearing_in_words(
+    services: Services,
+    court: Court_,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    lang: str,
+) -> None:
+    """Lobby, floor and private consultation: every entry is a sentence in
+    the chosen language, at the court's local time, and nothing breaks."""
+    hearing = conduct(services, court)
+    monkeypatch.setenv("HEARING_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("HEARING_DATABASE_URL", settings.database_url)
+    logged_before = logged(services)
+    code, out, err = run_cli(capsys, "audit", "show", "--hearing", str(hearing.hearing_id), "--lang", lang)
+    assert code == 0, err
+    assert "Traceback" not in out + err
+    entries = [e for e in logged_before if e.hearing_id == hearing.hearing_id]
+    assert {e.action for e in entries} == {a.value for a in CONDUCTED_ACTIONS}
+    lines = out.splitlines()
+    assert len(lines) == len(entries)
+    tz = settings.timezone
+    for line, entry in zip(lines, entries, strict=True):
+        found = LINE.match(line)
+        assert found, line
+        assert int(found.group(1)) == entry.seq
+        sentence = found.group(3)
+        # In words: no entry falls back to its raw action name.
+        assert entry.action not in sentence and not re.search(r"\b(floor|lobby|hearing|participant)\.", sentence), line
+    sentences = [LINE.sub(r"\3", line) for line in lines]
+    for sentence in said(hearing, lang, tz):
+        assert sentence in sentences
+    # The reading is audited like every other.
+    last = logged(services)[-1]
+    assert (last.action, last.hearing_id, last.actor_role) == ("audit.read", hearing.hearing_id, "operator")
+
+
+@pytest.mark.parametrize("lang", ["xx", ""])
+def test_show_refuses_an_unknown_language(cli: CliRun, lang: str) -> None:
+    hearing = book(cli)
+    with pytest.raises(SystemExit) as exit_:
+        cli("audit", "show", "--hearing", str(hearing), "--lang", lang)
+    assert exit_.value.code == 2

@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import av
 import numpy as np
@@ -38,6 +38,12 @@ from hearing.media.tracks import PatternTrack, ToneTrack, read_counter, to_mono
 FPS = 25
 # A tone is silent when its level is 30 dB below where it was.
 SILENT = 10 ** (-30 / 20)
+
+
+class Heard(NamedTuple):
+    at: float  # time.monotonic() on arrival
+    pts: int  # the RTP timestamp: where the frame belongs in the stream, however late it came
+    pcm: Pcm
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,7 +77,7 @@ class Peer:
         self.tone = ToneTrack(tone) if tone is not None else None
         self.camera = PatternTrack(*camera, FPS) if camera is not None else None
         self.listen, self.watch, self.views = listen, watch, list(views)
-        self.heard: list[tuple[float, Pcm]] = []
+        self.heard: list[Heard] = []
         # Per video section, in the offer's order: 0 is the main picture, then the views.
         self.seen: dict[int, list[Picture]] = {}
         self.client: MediaClient | None = None
@@ -161,7 +167,8 @@ class Peer:
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
-                self.heard.append((time.monotonic(), to_mono(frame)))  # type: ignore[arg-type]
+                assert isinstance(frame, av.AudioFrame) and frame.pts is not None
+                self.heard.append(Heard(time.monotonic(), frame.pts, to_mono(frame)))
 
     async def _see(self, slot: int, track: MediaStreamTrack) -> None:
         with contextlib.suppress(MediaStreamError):
@@ -173,7 +180,7 @@ class Peer:
     # --- what was received -------------------------------------------------------
 
     def frames_since(self, since: float) -> list[Pcm]:
-        return [pcm for at, pcm in self.heard if at >= since]
+        return [heard.pcm for heard in self.heard if heard.at >= since]
 
     def pictures(self, slot: int = 0, since: float = 0.0) -> list[Picture]:
         return [p for p in self.seen.get(slot, []) if p.at >= since]
@@ -185,7 +192,7 @@ class Peer:
         """How many frames that arrived after `since` it took for the tone to
         fall 30 dB below its level before `since` and stay there to the last
         frame heard; None if it never did."""
-        before = [tone_level(pcm, frequency) for at, pcm in self.heard if at < since]
+        before = [tone_level(heard.pcm, frequency) for heard in self.heard if heard.at < since]
         assert len(before) >= 25, f"{self!r} heard only {len(before)} frames before the change"
         reference = float(np.median(before[-25:]))
         after = [tone_level(pcm, frequency) for pcm in self.frames_since(since)]

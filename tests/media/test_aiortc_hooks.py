@@ -37,6 +37,7 @@ def test_the_internals_the_hooks_use_are_where_they_were() -> None:
         video = pc.addTrack(PatternTrack(64, 64))
         receiver = next(t.receiver for t in pc.getTransceivers() if t.sender is video)
         assert hasattr(receiver, aiortc_hooks.RECEIVER_JITTER_BUFFER)
+        assert hasattr(receiver, aiortc_hooks.RECEIVER_TIMESTAMP_MAPPER)
         assert all(hasattr(t, "_codecs") for t in pc.getTransceivers())
         await pc.close()
 
@@ -52,6 +53,8 @@ def test_the_taps_replace_the_jitter_buffers() -> None:
         assert isinstance(getattr(receiver, aiortc_hooks.RECEIVER_JITTER_BUFFER), aiortc_hooks.MarkerFrameAssembler)
         aiortc_hooks.quicken_audio(receiver)
         assert isinstance(getattr(receiver, aiortc_hooks.RECEIVER_JITTER_BUFFER), aiortc_hooks.ImmediateAudioBuffer)
+        mapper = getattr(receiver, aiortc_hooks.RECEIVER_TIMESTAMP_MAPPER)
+        assert isinstance(mapper, aiortc_hooks.SerialTimestampMapper)
         calls: list[str] = []
         aiortc_hooks.on_keyframe_request(sender, lambda: calls.append("pli"))
         sender._send_keyframe()
@@ -113,7 +116,7 @@ def test_the_numpy_audio_level_matches_aiortcs() -> None:
     print(f"audio level per frame: aiortc {slow / 50 * 1e6:.0f} us, numpy {fast / 50 * 1e6:.0f} us")
 
 
-def test_audio_packets_are_handed_on_as_they_arrive_and_late_ones_dropped() -> None:
+def test_audio_packets_are_handed_on_as_they_arrive_reordered_too_but_not_twice() -> None:
     from aiortc.rtp import RtpPacket
 
     def packet(sequence: int) -> RtpPacket:
@@ -121,9 +124,23 @@ def test_audio_packets_are_handed_on_as_they_arrive_and_late_ones_dropped() -> N
         p._data = bytes([sequence % 256])  # type: ignore[attr-defined]
         return p
 
-    buffer = aiortc_hooks.ImmediateAudioBuffer()
+    buffer = aiortc_hooks.ImmediateAudioBuffer(window=32)
     handed = []
-    for sequence in (65534, 65535, 0, 2, 1, 3, 65530):  # wraps; 1 and 65530 arrive late
+    # Wraps; 1 comes after 2 (the room's playout buffer puts it in its slot);
+    # 2 and 65535 come twice; 65500 is more than the window behind.
+    for sequence in (65534, 65535, 0, 2, 1, 3, 2, 65535, 65500, 4):
         _, frame = buffer.add(packet(sequence))
         handed.append(None if frame is None else frame.timestamp // 960)
-    assert handed == [65534, 65535, 0, 2, None, 3, None]
+    assert handed == [65534, 65535, 0, 2, 1, 3, None, None, None, 4]
+
+
+def test_timestamps_unwrap_and_a_reordered_packet_is_not_a_wrap() -> None:
+    mapper = aiortc_hooks.SerialTimestampMapper()
+    origin = (1 << 32) - 2 * 960
+    raw = [origin, origin + 960, (origin + 3 * 960) % (1 << 32), (origin + 2 * 960) % (1 << 32), origin + 4 * 960]
+    assert [mapper.map(t % (1 << 32)) for t in raw] == [0, 960, 2880, 1920, 3840]
+    # aiortc's own mapper took the reordered one for a wrap: everything after moved a day on.
+    from aiortc.rtcrtpreceiver import TimestampMapper
+
+    theirs = TimestampMapper()
+    assert [theirs.map(t % (1 << 32)) for t in raw][-1] == 3840 + (1 << 32)

@@ -13,7 +13,9 @@ from hearing.routing.policy import (
     Interpretation,
     MediaState,
     Medium,
+    Unseen,
     route,
+    unseen,
 )
 
 ROLES = {
@@ -187,3 +189,19 @@ def test_route_is_deterministic() -> None:
     state = MediaState(ROLES, mode=FloorMode.CONTROLLED, floor="detainee", recording=True)
     assert route(state) == route(state)
     assert list(route(state)) == [*sorted(ROLES), RECORDER]
+
+
+@settings(max_examples=300, deadline=None)
+@given(states())
+def test_a_picture_is_unseen_exactly_when_the_route_leaves_it_out_and_says_why(state: MediaState) -> None:
+    routes = route(state)
+    for receiver in sorted(ROLES):
+        for source in sorted(set(ROLES) - {receiver}):
+            why = unseen(state, source, receiver)
+            assert (why is None) == (source in routes[receiver].video), (source, receiver, why)
+            if why is Unseen.CONSULTATION:
+                assert (source in state.consultation) != (receiver in state.consultation)
+            elif why is Unseen.SCREENED:
+                assert Hidden(source, receiver, Medium.VIDEO) in state.hidden
+            elif why is Unseen.LOBBY:
+                assert {source, receiver} & state.lobby

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pyotp
 import pytest
 from starlette.requests import Request
@@ -9,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hearing.services import Services
+from tests.audit.conducted import CASE, CONDUCTED_ACTIONS, conduct, said
 from tests.browser import LiveServer, screenshot, sign_in
 from tests.conftest import PASSWORD, Court_, add_unconfirmed_user, current_code, logged
 
@@ -102,6 +105,56 @@ def test_auditor_reads_a_hearings_log_in_plain_words(
     assert "Judge (judge) opened the hearing (the lobby)" in items.first.inner_text()
     screenshot(page, "audit-hearing")
     assert [e.action for e in logged(services)][-1] == "audit.read"
+
+
+def test_auditor_reads_a_conducted_hearing_in_danish_and_english(
+    browser,
+    live_server: LiveServer,
+    services: Services,
+    court: Court_,
+) -> None:
+    """A hearing that went through the lobby, the floor and a private
+    consultation: every entry in words, in the viewer's language."""
+    hearing = conduct(services, court)
+    entries = [e for e in logged(services) if e.hearing_id == hearing.hearing_id]
+    assert {e.action for e in entries} == {a.value for a in CONDUCTED_ACTIONS}
+    tz = live_server.settings.timezone
+    page = browser.new_page()
+    sign_in(page, live_server, "auditor", court.secrets["auditor"])
+    page.wait_for_url(f"{live_server.url}/audit")
+    row = page.get_by_role("row").filter(has_text=CASE)
+    with page.expect_navigation() as opened:
+        row.get_by_role("link", name=str(hearing.hearing_id)).click()
+    assert opened.value is not None and opened.value.status == 200
+
+    def read(lang: str, count: int) -> list[str]:
+        assert page.locator("html").get_attribute("lang") == lang
+        items = page.locator("ol.audit li").all_inner_texts()
+        assert len(items) == count
+        for item in items:
+            assert not re.search(r"\b(floor|lobby|hearing|participant|consultation|audit)\.[a-z_]+", item), item
+        for sentence in said(hearing, lang, tz):
+            assert any(item.endswith(sentence) for item in items), sentence
+        return items
+
+    items = read("en", len(entries))
+    assert page.get_by_role("heading", level=1).inner_text() == f"Audit log of hearing {hearing.hearing_id} ({CASE})"
+    screenshot(page, "audit-conducted-en")
+    # The first reading is in the log now, and in words too.
+    with page.expect_navigation() as switched:
+        page.get_by_role("button", name="Dansk").click()
+    assert switched.value is not None and switched.value.status == 200
+    items = read("da", len(entries) + 1)
+    first_reading = f"Auditor (revisor) læste revisionsloggen for retsmøde {hearing.hearing_id} ({len(entries)} poster)"
+    assert items[-1].endswith(first_reading)
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Revisionslog for retsmøde")
+    screenshot(page, "audit-conducted-da")
+    page.get_by_role("link", name="Alle retsmøder").click()
+    page.wait_for_url(f"{live_server.url}/audit")
+    assert page.get_by_role("columnheader").all_inner_texts() == ["Retsmøde", "Sag", "Poster", "Seneste post"]
+    counted = page.get_by_role("row").filter(has_text=CASE).get_by_role("cell").nth(2)
+    assert counted.inner_text() == str(len(entries) + 2)
+    screenshot(page, "audit-index-da")
 
 
 @pytest.mark.parametrize(

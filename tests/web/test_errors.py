@@ -90,3 +90,12 @@ def test_an_english_page_does_not_mark_its_english_message(client: TestClient) -
     response = client.get("/no-such-page", headers={"Accept-Language": "en"})
     assert response.status_code == 404
     assert "<h1>Not Found</h1>" in response.text and "Error code: <code>not_found</code>" in response.text
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+def test_a_server_fault_goes_out_with_the_security_headers(faulty: TestClient, accept: str) -> None:
+    response = faulty.get("/explode", headers={"Accept": accept})
+    assert response.status_code == 500
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"

@@ -33,7 +33,9 @@ INBOUND_AUDIO = """async () => {
 
 # Buttons, fields and videos of the page without a name a screen reader can say.
 UNNAMED_CONTROLS = """() => [...document.querySelectorAll("button, select, input:not([type=hidden]), video")]
-    .filter((el) => !(el.getAttribute("aria-label") || (el.labels && el.labels.length) || el.textContent.trim()))
+    .filter((el) => !(el.getAttribute("aria-label") || (el.labels && el.labels.length) || el.textContent.trim()
+        || (el.getAttribute("aria-labelledby") || "").split(" ").some(
+            (id) => document.getElementById(id) && document.getElementById(id).textContent.trim())))
     .map((el) => el.outerHTML.slice(0, 80))"""
 
 

@@ -1,6 +1,8 @@
-// The judge's media panel: joins the hearing's media room over the signaling
+// The judge's video link: joins the hearing's media room over the signaling
 // socket, sends this browser's camera and microphone, plays what the server
-// routes back. No framework, no build step.
+// routes back. Each picture's tile says in words what it shows, and why not
+// when the server sends nothing there (a consultation, screening, the
+// lobby), instead of freezing on the last frame. No framework, no build step.
 
 const PING_MS = 2000; // the server gives up after 5 s of silence
 
@@ -17,23 +19,38 @@ class MediaPanel {
   constructor(root) {
     this.root = root;
     this.hearing = root.dataset.hearing;
+    this.text = JSON.parse(root.querySelector("[data-role=text]").textContent);
     this.status = root.querySelector("[data-role=status]");
     this.local = root.querySelector("video[data-role=local]");
     this.remote = root.querySelector("video[data-role=remote]");
+    this.mainTile = root.querySelector("[data-tile=main]");
     // Pictures pinned to named sources (the detainee, the courtroom program),
     // each received on a video section of its own.
     this.views = [...root.querySelectorAll("video[data-view]")];
     this.button = root.querySelector("button[data-role=join]");
     this.button.addEventListener("click", () => (this.pc ? this.leave() : this.join()));
+    this.state = "idle";
+    this.pictures = null; // what the server last said each tile shows
+    window.addEventListener("hearing:language", (event) => this.relabel(event.detail));
   }
 
-  say(text) {
-    this.status.textContent = text;
+  t(key) {
+    return this.text[key] || key;
+  }
+
+  sourceName(seat) {
+    return this.text[`media.source.${seat}`] || this.text[`media.source.${seat.split("-")[0]}`] || seat;
+  }
+
+  say(state, detail = "") {
+    this.state = state;
+    this.status.textContent = this.t(`media.${state}`) + detail;
+    this.button.textContent = this.t(this.pc && state === "connected" ? "media.leave" : "media.join");
   }
 
   async join() {
     this.button.disabled = true;
-    this.say(this.root.dataset.connecting);
+    this.say("connecting");
     try {
       const stream = await navigator.mediaDevices.getUserMedia({
         audio: true,
@@ -61,7 +78,7 @@ class MediaPanel {
       for (const _ of this.views) this.pc.addTransceiver("video", { direction: "recvonly" });
       window.hearingMedia = this; // for diagnostics and the browser tests
     } catch (error) {
-      this.say(`${this.root.dataset.failed} (${error.name})`);
+      this.say("failed", ` (${error.name})`);
       this.button.disabled = false;
     }
   }
@@ -74,14 +91,63 @@ class MediaPanel {
       this.socket.send(JSON.stringify({ type: "offer", sdp: this.pc.localDescription.sdp, views }));
     } else if (message.type === "answer") {
       await this.pc.setRemoteDescription({ type: "answer", sdp: message.sdp });
-      this.say(this.root.dataset.connected);
-      this.button.textContent = this.root.dataset.leaveLabel;
       this.button.disabled = false;
+      this.say("connected");
       let nonce = 0;
       this.pinger = setInterval(() => this.socket.send(JSON.stringify({ type: "ping", nonce: nonce++ })), PING_MS);
+    } else if (message.type === "pictures") {
+      this.pictures = message;
+      this.drawPictures();
     } else if (message.type === "error") {
-      this.say(message.message);
+      this.status.textContent = message.message;
     }
+  }
+
+  drawPictures() {
+    const message = this.pictures;
+    if (!message) {
+      this.drawTile(this.mainTile, null, this.t("media.main"), "media.idle");
+      for (const video of this.views) {
+        const source = video.dataset.view;
+        this.drawTile(video.closest("figure"), null, this.sourceName(source), "media.idle");
+      }
+      return;
+    }
+    if (message.main) {
+      const main = message.main;
+      const caption = main.shown ? this.sourceName(main.source) : this.t("media.no_picture");
+      this.drawTile(this.mainTile, main, caption, `media.reason.${main.reason}`);
+    }
+    for (const video of this.views) {
+      const source = video.dataset.view;
+      const picture = message.views[source];
+      if (picture) this.drawTile(video.closest("figure"), picture, this.sourceName(source), `media.reason.${picture.reason}`);
+    }
+  }
+
+  drawTile(tile, picture, caption, reasonKey) {
+    tile.querySelector("[data-role=caption]").textContent = caption;
+    const overlay = tile.querySelector("[data-role=overlay]");
+    const shown = Boolean(picture && picture.shown);
+    overlay.hidden = shown;
+    overlay.textContent = shown ? "" : this.t(reasonKey);
+    tile.dataset.showing = shown ? picture.source : "";
+  }
+
+  // The page switched language without reloading: take the new words from
+  // its freshly rendered twin, keep the connection.
+  relabel(page) {
+    const twin = page.querySelector("[data-media-panel]");
+    if (!twin) return;
+    this.text = JSON.parse(twin.querySelector("[data-role=text]").textContent);
+    for (const [mine, theirs] of [...this.root.querySelectorAll("figcaption:not([data-role])")].map((f, i) => [
+      f,
+      twin.querySelectorAll("figcaption:not([data-role])")[i],
+    ])) {
+      if (theirs) mine.textContent = theirs.textContent;
+    }
+    this.say(this.state);
+    this.drawPictures();
   }
 
   leave() {
@@ -99,9 +165,10 @@ class MediaPanel {
       video.srcObject = null;
     }
     this.pc = null;
-    this.say(this.root.dataset.idle);
-    this.button.textContent = this.root.dataset.joinLabel;
+    this.pictures = null;
     this.button.disabled = false;
+    this.say("idle");
+    this.drawPictures();
   }
 }
 

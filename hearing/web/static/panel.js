@@ -26,9 +26,19 @@ class Panel {
     this.people = {}; // who is at each seat, from the docket
     this.speaking = {}; // seat -> time of the last loud frame
     this.attempt = 0;
+    this.onKey = (event) => this.shortcut(event);
     this.bind();
     this.connect();
-    setInterval(() => this.drawSpeaking(), 200);
+    this.ticker = setInterval(() => this.drawSpeaking(), 200);
+  }
+
+  // The page switched language in place: this panel gives way to the one
+  // rendered in the new language, which fetches the same state again.
+  destroy() {
+    this.destroyed = true;
+    clearInterval(this.ticker);
+    document.removeEventListener("keydown", this.onKey);
+    if (this.socket) this.socket.close();
   }
 
   $(role) {
@@ -40,7 +50,8 @@ class Panel {
   }
 
   seatName(seat) {
-    return this.text[`seat.${seat}`] || seat;
+    // A remote seat ("interpreter-12") is named by its kind.
+    return this.text[`seat.${seat}`] || this.text[`seat.${seat.split("-")[0]}`] || seat;
   }
 
   speakerName(name) {
@@ -59,7 +70,8 @@ class Panel {
       this.setLink(true);
     });
     socket.addEventListener("message", (event) => this.receive(JSON.parse(event.data)));
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
+      if (this.destroyed || event.code === 1000) return; // gone for good: the hearing ended, or the page moved on
       this.setLink(false);
       const delay = RECONNECT_MS[Math.min(this.attempt++, RECONNECT_MS.length - 1)];
       setTimeout(() => this.connect(), delay);
@@ -217,7 +229,7 @@ class Panel {
         });
       });
     }
-    if (this.canAct) document.addEventListener("keydown", (event) => this.shortcut(event));
+    if (this.canAct) document.addEventListener("keydown", this.onKey);
     const controls = document.querySelector("[data-role=controls]");
     if (controls && this.canAct) {
       controls.addEventListener("submit", (event) => {
@@ -426,3 +438,9 @@ function replaceOptions(select, choices, chosen) {
 }
 
 for (const root of document.querySelectorAll("[data-panel]")) window.hearingPanel = new Panel(root);
+
+window.addEventListener("hearing:language", () => {
+  if (window.hearingPanel) window.hearingPanel.destroy();
+  const root = document.querySelector("[data-panel]");
+  window.hearingPanel = root ? new Panel(root) : null;
+});

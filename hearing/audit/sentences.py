@@ -1,0 +1,500 @@
+"""The audit log in plain words, in Danish and English.
+
+Entries outlive the code that wrote them: a reader meets actions that an
+older or newer version wrote, and payloads written before a field existed.
+Neither may stop an auditor from reading the rest, so every entry gets a
+sentence: its own where the fields it needs are there, a neutral one that
+lists what the entry holds otherwise. Never an exception.
+
+The words are keyed by what the log holds (seat ids, role and reason
+values as they were written), not by the enums of today's code, and they
+are the court's own: the same as on the judge's panel
+(hearing/web/language.py). Times are said in the court's time zone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from babel.dates import format_skeleton
+from babel.lists import format_list
+
+from hearing.audit.actions import Action
+
+LANGUAGES = ("da", "en")
+# British English: day before month, a 24-hour clock, "defence counsel".
+LOCALES = {"da": "da_DK", "en": "en_GB"}
+
+Words = dict[str, dict[str, str]]
+
+SENTENCES: dict[Action, dict[str, str]] = {
+    Action.SITE_ADDED: {"en": "{actor} added the {site_kind} {name}", "da": "{actor} tilføjede {site_kind} {name}"},
+    Action.USER_CREATED: {
+        "en": "{actor} created the account {username} ({role})",
+        "da": "{actor} oprettede kontoen {username} ({role})",
+    },
+    Action.USER_TOTP_RESET: {
+        "en": "{actor} reset the authenticator of {username}",
+        "da": "{actor} nulstillede godkendelsesappen for {username}",
+    },
+    Action.USER_PASSWORD_RESET: {
+        "en": "{actor} reset the password of {username}",
+        "da": "{actor} nulstillede adgangskoden for {username}",
+    },
+    Action.USER_TOTP_CONFIRMED: {
+        "en": "{actor} confirmed a new authenticator",
+        "da": "{actor} bekræftede en ny godkendelsesapp",
+    },
+    Action.USER_SIGNED_IN: {"en": "{actor} signed in", "da": "{actor} loggede ind"},
+    Action.USER_SIGN_IN_FAILED: {
+        "en": "{actor} failed to sign in as {username} ({failure})",
+        "da": "{actor} kunne ikke logge ind som {username} ({failure})",
+    },
+    Action.USER_LOCKED: {
+        "en": "{actor} was locked out until {until}",
+        "da": "{actor} blev spærret for login indtil {until}",
+    },
+    Action.USER_SIGNED_OUT: {"en": "{actor} signed out", "da": "{actor} loggede ud"},
+    Action.DEVICE_ENROLLED: {
+        "en": "{actor} enrolled the {device} {name} at {site}",
+        "da": "{actor} tilmeldte {device} {name} i {site}",
+    },
+    Action.DEVICE_REISSUED: {
+        "en": "{actor} issued new credentials to the device {name}{reactivated}",
+        "da": "{actor} udstedte nye adgangsoplysninger til enheden {name}{reactivated}",
+    },
+    Action.DEVICE_KIOSK_ENROLLED: {
+        "en": "{actor} completed its enrollment as a kiosk",
+        "da": "{actor} gennemførte sin tilmelding som kiosk",
+    },
+    Action.DEVICE_REVOKED: {"en": "{actor} revoked the device {name}", "da": "{actor} tilbagekaldte enheden {name}"},
+    Action.ACCESS_DENIED: {
+        "en": "{actor} was refused {method} {path}",
+        "da": "{actor} blev afvist ved {method} {path}",
+    },
+    Action.HEARING_BOOKED: {
+        "en": "{actor} booked case {case_number} for {when}",
+        "da": "{actor} berammede sag {case_number} til {when}",
+    },
+    Action.PARTICIPANT_JOINED: {
+        "en": "{actor} joined the video link at {seat}{again}",
+        "da": "{actor} tilsluttede sig videoforbindelsen fra {seat}{again}",
+    },
+    Action.PARTICIPANT_LEFT: {
+        "en": "{actor} left the video link at {seat} ({departure})",
+        "da": "{actor} forlod videoforbindelsen fra {seat} ({departure})",
+    },
+    Action.HEARING_OPENED: {
+        "en": "{actor} opened the hearing (the lobby)",
+        "da": "{actor} åbnede retsmødet (venteværelset)",
+    },
+    Action.HEARING_STARTED: {"en": "{actor} started the hearing", "da": "{actor} begyndte retsmødet"},
+    Action.HEARING_PAUSED: {"en": "{actor} paused the hearing", "da": "{actor} holdt pause i retsmødet"},
+    Action.HEARING_RESUMED: {"en": "{actor} resumed the hearing", "da": "{actor} genoptog retsmødet"},
+    Action.CONSULTATION_STARTED: {
+        "en": "{actor} began a private consultation{members}",
+        "da": "{actor} indledte en fortrolig samtale{members}",
+    },
+    Action.CONSULTATION_ENDED: {
+        "en": "{actor} ended the private consultation{members}",
+        "da": "{actor} afsluttede den fortrolige samtale{members}",
+    },
+    Action.HEARING_ADJOURNED: {"en": "{actor} adjourned the hearing", "da": "{actor} udsatte retsmødet"},
+    Action.HEARING_CLOSED: {"en": "{actor} closed the hearing", "da": "{actor} afsluttede retsmødet"},
+    Action.HEARING_CONVERTED_TO_PHYSICAL: {
+        "en": "{actor} converted the hearing to a physical hearing",
+        "da": "{actor} skiftede retsmødet til fysisk fremmøde",
+    },
+    Action.LOBBY_ADMITTED: {
+        "en": "{actor} admitted {seat} from the lobby",
+        "da": "{actor} lod {seat} komme ind fra venteværelset",
+    },
+    Action.LOBBY_DENIED: {
+        "en": "{actor} turned {seat} away from the lobby",
+        "da": "{actor} afviste {seat} i venteværelset",
+    },
+    Action.FLOOR_REQUESTED: {
+        "en": "{actor} asked to speak on behalf of {speaker}",
+        "da": "{actor} bad om ordet på vegne af {speaker}",
+    },
+    Action.FLOOR_WITHDRAWN: {
+        "en": "{actor} withdrew the request to speak on behalf of {speaker}",
+        "da": "{actor} trak anmodningen om ordet på vegne af {speaker} tilbage",
+    },
+    Action.FLOOR_REQUEST_REMOVED: {
+        "en": "{actor} removed {speaker} from the queue",
+        "da": "{actor} fjernede {speaker} fra køen",
+    },
+    Action.FLOOR_QUEUE_SKIPPED: {
+        "en": "{actor} skipped the first in the queue",
+        "da": "{actor} sprang den første i køen over",
+    },
+    Action.FLOOR_QUEUE_REORDERED: {
+        "en": "{actor} moved {speaker} to place {place} in the queue",
+        "da": "{actor} flyttede {speaker} til plads {place} i køen",
+    },
+    Action.FLOOR_QUEUE_CLEARED: {"en": "{actor} cleared the queue", "da": "{actor} ryddede køen"},
+    Action.FLOOR_GRANTED: {
+        "en": "{actor} gave the floor to {grantee}{keeping}",
+        "da": "{actor} gav ordet til {grantee}{keeping}",
+    },
+    Action.FLOOR_TAKEN_BACK: {"en": "{actor} took back the floor", "da": "{actor} tog ordet tilbage"},
+    Action.FLOOR_MODE_CHANGED: {"en": "{actor} set the mode to {mode}", "da": "{actor} skiftede tilstand til {mode}"},
+    Action.FLOOR_MUTED: {"en": "{actor} muted {seat}", "da": "{actor} slog lyden fra for {seat}"},
+    Action.FLOOR_UNMUTED: {"en": "{actor} unmuted {seat}", "da": "{actor} slog lyden til for {seat}"},
+    Action.FLOOR_ALL_MUTED: {
+        "en": "{actor} muted everyone but the judge",
+        "da": "{actor} slog lyden fra for alle undtagen dommeren",
+    },
+    Action.FLOOR_HIDDEN: {
+        "en": "{actor} hid {medium} of {source} from {receiver}",
+        "da": "{actor} skjulte {medium} fra {source} for {receiver}",
+    },
+    Action.FLOOR_UNHIDDEN: {
+        "en": "{actor} showed {medium} of {source} to {receiver} again",
+        "da": "{actor} viste igen {medium} fra {source} for {receiver}",
+    },
+    Action.AUDIT_READ: {
+        "en": "{actor} read the audit log of hearing {hearing} ({entries})",
+        "da": "{actor} læste revisionsloggen for retsmøde {hearing} ({entries})",
+    },
+    Action.AUDIT_KEY_SHREDDED: {
+        "en": "{actor} destroyed the audit key of hearing {hearing}",
+        "da": "{actor} destruerede revisionsnøglen for retsmøde {hearing}",
+    },
+    Action.AUDIT_KEK_ROTATED: {
+        "en": "{actor} replaced the audit log's key-encryption key",
+        "da": "{actor} udskiftede revisionsloggens nøglekrypteringsnøgle",
+    },
+    Action.AUDIT_CHECKPOINT_EXPORTED: {
+        "en": "{actor} exported a signed checkpoint of the first {covered}",
+        "da": "{actor} eksporterede et signeret kontrolpunkt over de første {covered}",
+    },
+}
+
+# What an entry that has no sentence of its own says: the action's stable
+# name and every field it holds, so nothing is hidden from the auditor.
+NEUTRAL = {"en": "{actor}: the event {action}", "da": "{actor}: hændelsen {action}"}
+DETAILS = {"en": "details", "da": "detaljer"}
+NOTES: Words = {
+    "shredded": {
+        "en": "(payload destroyed with the hearing's audit key)",
+        "da": "(indholdet er destrueret sammen med retsmødets revisionsnøgle)",
+    },
+    "unreadable": {
+        "en": "(payload does not decrypt: it was altered or moved)",
+        "da": "(indholdet kan ikke dekrypteres: det er ændret eller flyttet)",
+    },
+}
+
+# Seats as the log names them. As the object of a sentence ("muted the
+# custody facility") and as where someone sits ("the detainee (custody facility)").
+SEATS: Words = {
+    "judge": {"en": "the bench", "da": "dommerpodiet"},
+    "courtroom": {"en": "the courtroom", "da": "retssalen"},
+    "custody": {"en": "the custody facility", "da": "arresten"},
+    "booth": {"en": "the consultation booth", "da": "samtalerummet"},
+}
+PLACES: Words = {
+    "judge": {"en": "bench", "da": "dommerpodiet"},
+    "courtroom": {"en": "courtroom", "da": "retssalen"},
+    "custody": {"en": "custody facility", "da": "arresten"},
+    "booth": {"en": "consultation booth", "da": "samtalerummet"},
+}
+# A remote participant's seat is `<kind>-<participant id>` (interpreter-12):
+# said as whose connection it is, with its id, since two may share a kind.
+REMOTE_SEATS: Words = {
+    "interpreter": {"en": "the interpreter's", "da": "tolkens"},
+    "counsel": {"en": "defence counsel's", "da": "forsvarerens"},
+    "prosecutor": {"en": "the prosecutor's", "da": "anklagerens"},
+    "detainee": {"en": "the detainee's", "da": "sigtedes"},
+    "observer": {"en": "the observer's", "da": "tilhørerens"},
+    "officer": {"en": "the custody officer's", "da": "arrestbetjentens"},
+    "judge": {"en": "the judge's", "da": "dommerens"},
+    "witness": {"en": "the witness's", "da": "vidnets"},
+}
+REMOTE_SEAT = {"en": "{whose} connection {seat}", "da": "{whose} forbindelse {seat}"}
+# A seat this version does not know: its id.
+OTHER_SEAT = {"en": "the connection {seat}", "da": "forbindelsen {seat}"}
+# A person's role in the hearing, as the one who speaks.
+PEOPLE: Words = {
+    "judge": {"en": "the judge", "da": "dommeren"},
+    "prosecutor": {"en": "the prosecutor", "da": "anklageren"},
+    "defence_counsel": {"en": "defence counsel", "da": "forsvareren"},
+    "detainee": {"en": "the detainee", "da": "sigtede"},
+    "interpreter": {"en": "the interpreter", "da": "tolken"},
+    "custody_officer": {"en": "the custody officer", "da": "arrestbetjenten"},
+    "observer": {"en": "the observer", "da": "tilhøreren"},
+    "witness": {"en": "the witness", "da": "vidnet"},
+}
+STAFF_ROLES: Words = {
+    "judge": {"en": "judge", "da": "dommer"},
+    "clerk": {"en": "clerk", "da": "retssekretær"},
+    "custody_officer": {"en": "custody officer", "da": "arrestbetjent"},
+    "auditor": {"en": "auditor", "da": "revisor"},
+    "admin": {"en": "administrator", "da": "administrator"},
+}
+SYSTEM_ROLES: Words = {
+    "operator": {"en": "operator", "da": "operatør"},
+    "demo": {"en": "demo", "da": "demo"},
+}
+SITE_KINDS: Words = {
+    "court": {"en": "court", "da": "retten"},
+    "courtroom": {"en": "courtroom", "da": "retssalen"},
+    "custody_facility": {"en": "custody facility", "da": "arresten"},
+}
+DEVICE_KINDS: Words = {
+    "courtroom": {"en": "courtroom rig", "da": "retssalsenheden"},
+    "custody": {"en": "custody endpoint", "da": "arrestenheden"},
+}
+SIGN_IN_FAILURES: Words = {
+    "unknown_user": {"en": "no such user", "da": "ukendt bruger"},
+    "disabled": {"en": "the account is disabled", "da": "kontoen er deaktiveret"},
+    "locked": {"en": "the account is locked", "da": "kontoen er spærret"},
+    "password": {"en": "wrong password", "da": "forkert adgangskode"},
+    "totp": {"en": "wrong authenticator code", "da": "forkert engangskode"},
+}
+DEPARTURES: Words = {
+    "left": {"en": "hung up", "da": "lagde på"},
+    "ended": {"en": "the hearing ended", "da": "retsmødet sluttede"},
+    "denied": {"en": "turned away by the judge", "da": "afvist af dommeren"},
+    "timeout": {"en": "no sign of life", "da": "intet livstegn"},
+    "disconnected": {"en": "the connection was lost", "da": "forbindelsen blev afbrudt"},
+    "replaced": {"en": "replaced by a new connection", "da": "afløst af en ny forbindelse"},
+}
+MODES: Words = {
+    "open": {"en": "open (everyone is heard)", "da": "åben (alle høres)"},
+    "controlled": {
+        "en": "controlled (only the judge, the floor and the interpreter are heard)",
+        "da": "styret (kun dommeren, den der har ordet, og tolken høres)",
+    },
+}
+MEDIA: Words = {
+    "audio": {"en": "the sound", "da": "lyden"},
+    "video": {"en": "the picture", "da": "billedet"},
+}
+# Parts of a sentence that only some entries have.
+FRAGMENTS: Words = {
+    "reactivated": {"en": " and reactivated it", "da": " og genaktiverede den"},
+    "again": {"en": " (reconnected)", "da": " (genforbundet)"},
+    "members": {"en": " (members: {members})", "da": " (deltagere: {members})"},
+    "keeping": {"en": ", keeping the previous speaker live", "da": " og lod den forrige taler blive åben"},
+    "first_in_queue": {"en": "the first in the queue", "da": "den første i køen"},
+}
+ENTRIES = {"en": ("{n} entry", "{n} entries"), "da": ("{n} post", "{n} poster")}
+# Who did it, by the kind of actor; a user or device deleted since is named by its id.
+ACTORS: Words = {
+    "user": {"en": "user #{id}", "da": "bruger #{id}"},
+    "device": {"en": "device {name}", "da": "enheden {name}"},
+    "system": {"en": "the system", "da": "systemet"},
+    "anonymous": {"en": "someone not signed in", "da": "en, der ikke var logget ind"},
+}
+# A moment in a sentence, and a span within one day.
+MOMENT = {"en": "{day}, {time}", "da": "{day} kl. {time}"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Who:
+    """An entry's actor as the log has it, with the user's or device's name
+    when the reader found one."""
+
+    kind: str  # user | device | system | anonymous
+    id: int | None = None
+    role: str | None = None
+    name: str | None = None
+
+
+def _word(words: Words, value: str, lang: str) -> str:
+    return words.get(value, {}).get(lang, value)
+
+
+def actor(who: Who, lang: str) -> str:
+    roles = {"user": STAFF_ROLES, "device": PLACES, "system": SYSTEM_ROLES}
+    if who.kind not in ACTORS:
+        return f"{who.kind} #{who.id}"
+    if who.kind == "user" and who.name:
+        label = who.name
+    else:
+        label = ACTORS[who.kind][lang].format(id=who.id, name=who.name or f"#{who.id}")
+    if who.role and who.kind in roles:
+        return f"{label} ({_word(roles[who.kind], who.role, lang)})"
+    return label
+
+
+def seat(value: str, lang: str) -> str:
+    if value in SEATS:
+        return SEATS[value][lang]
+    kind, _, number = value.partition("-")
+    if kind in REMOTE_SEATS and number.isdigit():
+        return REMOTE_SEAT[lang].format(whose=REMOTE_SEATS[kind][lang], seat=value)
+    return OTHER_SEAT[lang].format(seat=value)
+
+
+def speaker(value: str, lang: str) -> str:
+    """`custody:detainee` -> "the detainee (custody facility)"."""
+    where, sep, role = value.partition(":")
+    if not sep:
+        return value
+    return f"{_word(PEOPLE, role, lang)} ({_word(PLACES, where, lang)})"
+
+
+def _clock(value: datetime, lang: str, tz: tzinfo) -> str:
+    return format_skeleton("Hm", value, tzinfo=tz, locale=LOCALES[lang])
+
+
+def moment(value: datetime, lang: str, tz: tzinfo) -> str:
+    """1 December 2026, 09:30 / 1. december 2026 kl. 09.30, in the court's time zone."""
+    day = format_skeleton("yMMMMd", value, tzinfo=tz, locale=LOCALES[lang])
+    return MOMENT[lang].format(day=day, time=_clock(value, lang, tz))
+
+
+def span(start: datetime, end: datetime, lang: str, tz: tzinfo) -> str:
+    if start.astimezone(tz).date() != end.astimezone(tz).date():
+        return f"{moment(start, lang, tz)} – {moment(end, lang, tz)}"
+    return f"{moment(start, lang, tz)}–{_clock(end, lang, tz)}"
+
+
+class _Payload:
+    """One entry's fields, said in one language. A missing field raises
+    KeyError (the sentence falls back to the neutral one); a field of an
+    unexpected type is said as it is."""
+
+    def __init__(self, payload: Mapping[str, Any], lang: str, tz: tzinfo) -> None:
+        self.payload, self.lang, self.tz = payload, lang, tz
+
+    def text(self, key: str) -> str:
+        value = self.payload[key]
+        return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+    def word(self, words: Words, key: str) -> str:
+        return _word(words, self.text(key), self.lang)
+
+    def flag(self, key: str, fragment: str) -> str:
+        return FRAGMENTS[fragment][self.lang] if self.payload.get(key) is True else ""
+
+    def seat(self, key: str) -> str:
+        return seat(self.text(key), self.lang)
+
+    def speaker(self) -> str:
+        return speaker(self.text("speaker"), self.lang)
+
+    def grantee(self) -> str:
+        # A grant without a speaker went to whoever was first in the queue.
+        if self.payload.get("speaker") is None:
+            return FRAGMENTS["first_in_queue"][self.lang]
+        return self.speaker()
+
+    def members(self) -> str:
+        # Entries written before consultations named their members have none.
+        members = self.payload.get("members")
+        if not isinstance(members, list) or not members:
+            return ""
+        seats = [seat(m if isinstance(m, str) else json.dumps(m), self.lang) for m in members]
+        return FRAGMENTS["members"][self.lang].format(members=format_list(seats, locale=LOCALES[self.lang]))
+
+    def count(self, key: str) -> str:
+        value = self.payload[key]
+        if not isinstance(value, int) or isinstance(value, bool):
+            return self.text(key)
+        one, many = ENTRIES[self.lang]
+        return (one if value == 1 else many).format(n=value)
+
+    def place(self) -> str:
+        # Stored from 0, as the floor counts; said from 1, as people count.
+        value = self.payload["position"]
+        return str(value + 1) if isinstance(value, int) and not isinstance(value, bool) else self.text("position")
+
+    def time(self, key: str) -> datetime:
+        value = datetime.fromisoformat(self.text(key))
+        # Every writer stores UTC; a naive value can only be UTC.
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+    def until(self) -> str:
+        return moment(self.time("until"), self.lang, self.tz)
+
+    def when(self) -> str:
+        return span(self.time("start"), self.time("end"), self.lang, self.tz)
+
+
+def _as_written(key: str) -> Callable[[_Payload], str]:
+    return lambda p: p.text(key)
+
+
+# Each placeholder of the sentences above: how it is said.
+PLACEHOLDERS: dict[str, Callable[[_Payload], str]] = {
+    **{key: _as_written(key) for key in ("name", "username", "case_number", "method", "path", "site", "hearing")},
+    "site_kind": lambda p: p.word(SITE_KINDS, "site"),
+    "role": lambda p: p.word(STAFF_ROLES, "role"),
+    "device": lambda p: p.word(DEVICE_KINDS, "kind"),
+    "failure": lambda p: p.word(SIGN_IN_FAILURES, "reason"),
+    "departure": lambda p: p.word(DEPARTURES, "reason"),
+    "mode": lambda p: p.word(MODES, "mode"),
+    "medium": lambda p: p.word(MEDIA, "medium"),
+    "seat": lambda p: p.seat("seat"),
+    "source": lambda p: p.seat("source"),
+    "receiver": lambda p: p.seat("receiver"),
+    "speaker": _Payload.speaker,
+    "grantee": _Payload.grantee,
+    "members": _Payload.members,
+    "place": _Payload.place,
+    "entries": lambda p: p.count("entries"),
+    "covered": lambda p: p.count("size"),
+    "until": _Payload.until,
+    "when": _Payload.when,
+    "reactivated": lambda p: p.flag("reactivated", "reactivated"),
+    "again": lambda p: p.flag("reconnected", "again"),
+    "keeping": lambda p: p.flag("keep_previous", "keeping"),
+}
+
+
+class _Said(dict[str, str]):
+    """What str.format_map looks up: the actor, then each placeholder."""
+
+    def __init__(self, who: str, payload: _Payload) -> None:
+        super().__init__(actor=who)
+        self.entry = payload
+
+    def __missing__(self, key: str) -> str:
+        return PLACEHOLDERS[key](self.entry)
+
+
+def _neutral(action: str, who: str, payload: object, lang: str) -> str:
+    sentence = NEUTRAL[lang].format(actor=who, action=action)
+    if isinstance(payload, Mapping) and payload:
+        fields = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in sorted(payload.items()))
+        return f"{sentence} ({DETAILS[lang]}: {fields})"
+    if payload is not None and not isinstance(payload, Mapping):
+        return f"{sentence} ({DETAILS[lang]}: {json.dumps(payload, ensure_ascii=False)})"
+    return sentence
+
+
+def _template(action: str) -> dict[str, str] | None:
+    try:
+        return SENTENCES.get(Action(action))
+    except ValueError:  # written by another version
+        return None
+
+
+def describe(action: str, who: Who, payload: object, note: str | None, *, lang: str, tz: tzinfo) -> str:
+    """One entry in one language (da or en), its times in `tz`. `payload` is
+    the decrypted JSON (None, with a `note` from NOTES, when it cannot be read)."""
+    name = actor(who, lang)
+    template = _template(action)
+    if payload is None:
+        sentence = _neutral(action, name, None, lang)
+        if note in NOTES:
+            sentence = f"{sentence} {NOTES[note][lang]}"
+    elif template is None or not isinstance(payload, Mapping):
+        sentence = _neutral(action, name, payload, lang)
+    else:
+        try:
+            sentence = template[lang].format_map(_Said(name, _Payload(payload, lang, tz)))
+        except (KeyError, ValueError, TypeError, OverflowError):
+            # A field missing, or a time that does not parse: the neutral
+            # sentence still shows everything the entry holds.
+            sentence = _neutral(action, name, payload, lang)
+    return sentence[:1].upper() + sentence[1:]
