@@ -11,11 +11,13 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pyotp
 import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 from starlette.testclient import TestClient
 
 from hearing.actors import SYSTEM, Actor
@@ -61,7 +63,26 @@ def need(available: bool, reason: str) -> None:
 
 
 def postgres_url() -> str | None:
-    return os.environ.get("HEARING_TEST_DATABASE_URL") or None
+    """The PostgreSQL database to test against. Tests run in parallel workers
+    (pytest-xdist, `-n 2` in `make test`), each resetting its database per
+    test, so each worker gets one of its own beside the configured one."""
+    url = os.environ.get("HEARING_TEST_DATABASE_URL") or None
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return url if url is None or worker is None else _worker_database(url, worker)
+
+
+@functools.cache
+def _worker_database(url: str, worker: str) -> str:
+    parts = urlsplit(url)
+    name = f"{parts.path.lstrip('/')}_{worker}"
+    engine = create_engine(
+        urlunsplit(parts._replace(scheme="postgresql+psycopg")), isolation_level="AUTOCOMMIT", poolclass=NullPool
+    )
+    with engine.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).scalar() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def reset_postgres(url: str) -> None:
