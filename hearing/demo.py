@@ -147,5 +147,5 @@ def _adjourn_leftovers(db: Session, room: Courtroom, now: datetime) -> None:
     )
     for hearing in list(db.scalars(leftovers)):
         if hearing.state is HearingState.CONSULTATION:
-            proceedings.apply_transition(db, judge, DEMO, hearing.id, Transition.END_CONSULTATION, now)
-        proceedings.apply_transition(db, judge, DEMO, hearing.id, Transition.ADJOURN, now)
+            proceedings.transition(db, judge, DEMO, hearing.id, Transition.END_CONSULTATION, now)
+        proceedings.transition(db, judge, DEMO, hearing.id, Transition.ADJOURN, now)

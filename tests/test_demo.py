@@ -33,7 +33,7 @@ def prepare(settings: Settings) -> int:
 def open_as_the_demo_judge(services: Services, hearing_id: int) -> HearingState:
     def work(db: Session) -> HearingState:
         judge = db.scalars(select(StaffUser).where(StaffUser.username == "judge")).one()
-        return proceedings.apply_transition(db, judge, demo.DEMO, hearing_id, Transition.OPEN, utcnow()).state
+        return proceedings.transition(db, judge, demo.DEMO, hearing_id, Transition.OPEN, utcnow()).state
 
     return services.unit_of_work(work)
 

@@ -59,7 +59,7 @@ def _ensure_courtroom_free(db: Session, hearing: Hearing) -> None:
         )
 
 
-def apply_transition(
+def transition(
     db: Session, judge: StaffUser, actor: Actor, hearing_id: int, transition: Transition, now: datetime
 ) -> Hearing:
     # FOR UPDATE: two clicks from two panels apply one after the other.

@@ -10,12 +10,12 @@ moves any of them.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 import aioice.ice
 import aiortc.rtp
@@ -184,9 +184,11 @@ def quicken_audio(receiver: RTCRtpReceiver) -> None:
     setattr(receiver, RECEIVER_TIMESTAMP_MAPPER, SerialTimestampMapper())
 
 
-def request_keyframe(receiver: RTCRtpReceiver, ssrc: int) -> None:
-    """Send a picture loss indication upstream to the sender of `ssrc`."""
-    asyncio.ensure_future(receiver._send_rtcp_pli(ssrc))
+def request_keyframe(receiver: RTCRtpReceiver, ssrc: int) -> Coroutine[Any, Any, None]:
+    """A picture loss indication upstream to the sender of `ssrc`: the
+    caller runs it as a task of its own, and stops it with the peer."""
+    send: Callable[[int], Coroutine[Any, Any, None]] = receiver._send_rtcp_pli
+    return send(ssrc)
 
 
 def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:

@@ -53,6 +53,7 @@ class Peer:
     sender: Sender
     receiver: Receiver
     tasks: list[asyncio.Task[None]] = dataclasses.field(default_factory=list)
+    requests: set[asyncio.Task[None]] = dataclasses.field(default_factory=set)  # keyframe requests on their way
     video_in: RTCRtpReceiver | None = None
     counters: Counters = dataclasses.field(default_factory=Counters)
     health: Health | None = None
@@ -136,7 +137,7 @@ class Room:
             else:
                 aiortc_hooks.tap_video(receiver, functools.partial(board.forward, seat))
                 peer.video_in = receiver
-                sender.request_keyframe = functools.partial(aiortc_hooks.request_keyframe, receiver)
+                sender.request_keyframe = functools.partial(self._request_keyframe, peer, receiver)
                 board.sends_video(seat)
                 # Nothing arrives here (the decoder is bypassed), but reading
                 # tells us when the track ends.
@@ -185,7 +186,7 @@ class Room:
         if peer is None:
             return
         self.board.disconnect(seat)
-        for task in peer.tasks:
+        for task in [*peer.tasks, *peer.requests]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -194,6 +195,12 @@ class Room:
                 track.stop()
         await peer.connection.close()
         logger.info("%r: %s left", self, seat)
+
+    def _request_keyframe(self, peer: Peer, receiver: RTCRtpReceiver, ssrc: int) -> None:
+        """Ask a seat's encoder for a keyframe; the request is the peer's task."""
+        task = asyncio.create_task(aiortc_hooks.request_keyframe(receiver, ssrc), name=f"{self!r} {peer.seat} PLI")
+        peer.requests.add(task)
+        task.add_done_callback(peer.requests.discard)
 
     # --- audio ---------------------------------------------------------------
 

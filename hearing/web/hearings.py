@@ -119,7 +119,7 @@ async def transition(request: Request) -> Response:
 
     def move(db: Session) -> tuple[HearingState, Floor]:
         judge = db.get_one(StaffUser, principal.user_id)
-        moved = proceedings.apply_transition(db, judge, principal.actor, hearing_id, chosen, utcnow())
+        moved = proceedings.transition(db, judge, principal.actor, hearing_id, chosen, utcnow())
         return moved.state, presiding.current(db, moved)
 
     state, floor = await svc.run(move)

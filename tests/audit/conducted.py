@@ -61,7 +61,7 @@ def conduct(services: Services, court: Court_) -> Conducted:
 
     def transition(step: Transition) -> None:
         def run(db: Session) -> None:
-            proceedings.apply_transition(db, db.get_one(StaffUser, judge.id), judge, hearing_id, step, utcnow())
+            proceedings.transition(db, db.get_one(StaffUser, judge.id), judge, hearing_id, step, utcnow())
 
         services.unit_of_work(run)
 

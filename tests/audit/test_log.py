@@ -258,7 +258,7 @@ def test_closing_a_hearing_signs_a_checkpoint(services: Services, court: Court_)
     def run(transition: Transition) -> None:
         def work(db: Session) -> None:
             judge = db.get_one(StaffUser, court.users["judge"])
-            proceedings.apply_transition(db, judge, JUDGE, court.hearing_a, transition, audit_log.utcnow())
+            proceedings.transition(db, judge, JUDGE, court.hearing_a, transition, audit_log.utcnow())
 
         services.unit_of_work(work)
 

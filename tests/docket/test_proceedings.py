@@ -33,7 +33,7 @@ def move(
 
     def work(db: Session) -> Hearing:
         user = db.get_one(StaffUser, user_id)
-        return proceedings.apply_transition(db, user, Actor("user", user_id, "judge"), hearing_id, transition, now)
+        return proceedings.transition(db, user, Actor("user", user_id, "judge"), hearing_id, transition, now)
 
     return services.unit_of_work(work)
 
@@ -154,7 +154,7 @@ def test_two_hearings_opened_at_once_cannot_both_go_live(services: Services, cou
 
     with services.sessions() as db, db.begin():
         judge = db.get_one(StaffUser, court.users["judge"])
-        proceedings.apply_transition(db, judge, judge_actor(court), court.hearing_a, T.OPEN, now)
+        proceedings.transition(db, judge, judge_actor(court), court.hearing_a, T.OPEN, now)
         thread = threading.Thread(target=second)
         thread.start()
         wait_until_blocked(services, thread)
