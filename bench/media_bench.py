@@ -75,10 +75,10 @@ from machine_facts import cpu_model, load_average  # bench/machine_facts.py
 
 from hearing.docket.parties import ParticipantRole
 from hearing.media import aiortc_hooks
-from hearing.media.vp8 import EncodedFrame
 from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Pcm
 from hearing.media.room import Peer, Room
 from hearing.media.tracks import COUNTER_BITS, VIDEO_CLOCK, Pacer, draw_counter, read_counter, to_frame, to_mono
+from hearing.media.vp8 import EncodedFrame
 from hearing.routing.policy import MediaState
 
 TARGET_VIDEO_EXTRA_P50_MS = 10.0  # server p50 within this of direct
