@@ -66,6 +66,7 @@ import aiortc
 import av
 import av.stream
 import numpy as np
+import quick  # bench/quick.py
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.contrib.media import MediaRelay
@@ -74,12 +75,24 @@ from aiortc.rtp import RtpPacket
 from machine_facts import cpu_model, load_average  # bench/machine_facts.py
 
 from hearing.docket.parties import ParticipantRole
+from hearing.live.hearing import compose
 from hearing.media import aiortc_hooks
 from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Pcm
 from hearing.media.room import Peer, Room
-from hearing.media.tracks import COUNTER_BITS, VIDEO_CLOCK, Pacer, draw_counter, read_counter, to_frame, to_mono
+from hearing.media.switchboard import Sender
+from hearing.media.tracks import (
+    COUNTER_BITS,
+    VIDEO_CLOCK,
+    ForwardVideoTrack,
+    MixedAudioTrack,
+    Pacer,
+    draw_counter,
+    read_counter,
+    to_frame,
+    to_mono,
+)
 from hearing.media.vp8 import EncodedFrame
-from hearing.routing.policy import MediaState
+from hearing.speaker_order.floor import Floor
 
 TARGET_VIDEO_EXTRA_P50_MS = 10.0  # server p50 within this of direct
 TARGET_VIDEO_P95_MS = 100.0
@@ -110,6 +123,7 @@ HEARING_ROLES: dict[str, ParticipantRole] = {
     "interpreter": ParticipantRole.INTERPRETER,
 }
 PATHS = ("direct", "server", "relay")
+QUICK = {"seconds": 1.0, "warmup": 1.0, "repeats": 1, "hearings": "1", "resolution": "320x180", "clip_seconds": 1.0}
 
 
 # ---------------------------------------------------------------- arguments
@@ -133,7 +147,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=",".join(PATHS),
         help=f"latency paths, in order (default {','.join(PATHS)}): relay = naive aiortc relay (decode, re-encode)",
     )
-    args = parser.parse_args(argv)
+    quick.add_option(parser, QUICK)
+    args = quick.parse(parser, argv, QUICK)
     args.paths = [p.strip() for p in args.paths.split(",") if p.strip()]
     unknown = [p for p in args.paths if p not in PATHS]
     if unknown or not args.paths or len(set(args.paths)) != len(args.paths):
@@ -170,6 +185,8 @@ def print_header(args: argparse.Namespace) -> None:
         f"packages:   aiortc {aiortc.__version__}, aioice {aioice.__version__}, av {av.__version__}, "
         f"numpy {np.__version__}"
     )
+    if args.quick:
+        print(quick.NOTE)
     print(f"pinning:    server process on core {server_core}, endpoint processes on core {endpoint_core}")
     print(
         f"video:      {args.width}x{args.height} {args.fps} fps VP8 at {VIDEO_BITRATE // 1000} kbit/s "
@@ -678,7 +695,9 @@ class Hub:
     async def handle(self, message: tuple[Any, ...]) -> Any:
         match message:
             case ("open", name):
-                room = self.rooms[name] = Room(name, MediaState(HEARING_ROLES))
+                # Every party on a seat of its own, all heard: the live hearing's
+                # composition (the one place a MediaState is made) of an open floor.
+                room = self.rooms[name] = Room(name, compose(Floor.for_parties(HEARING_ROLES)))
                 await room.start()
                 if self.sampler is None:
                     self.sampler = asyncio.create_task(self.sample())
@@ -704,25 +723,24 @@ class Hub:
         return None
 
     async def sample(self) -> None:
-        """How many frames wait in the room's queues: each audio inbox (a frame
-        waits there for the mixer's tick) and each forwarded video queue.
-        Every 11 ms, out of step with the mixer's 20 ms; cheap, as it counts
-        in the server's CPU time."""
-        speaking: weakref.WeakSet[Peer] = weakref.WeakSet()  # whose audio has reached their inbox
-        seeing: weakref.WeakKeyDictionary[Peer, bool] = weakref.WeakKeyDictionary()
+        """How many frames wait in the room's queues: each sender's audio inbox
+        at the switchboard (a frame waits there for the mixer's tick) and each
+        forwarded picture's queue. Every 11 ms, out of step with the mixer's
+        20 ms; cheap, as it counts in the server's CPU time."""
+        speaking: weakref.WeakSet[Sender] = weakref.WeakSet()  # whose audio has reached their inbox
         while True:
             await asyncio.sleep(0.011)
             for room in self.rooms.values():
                 for peer in room.peers.values():
-                    if peer.inbox:
-                        speaking.add(peer)
-                    if peer in speaking:
-                        self.depths["inbox"][0] += len(peer.inbox)
+                    inbox = peer.sender.inbox
+                    if inbox:
+                        speaking.add(peer.sender)
+                    if peer.sender in speaking:
+                        self.depths["inbox"][0] += len(inbox)
                         self.depths["inbox"][1] += 1
-                    if peer not in seeing:
-                        seeing[peer] = has_video(peer)
-                    if seeing[peer]:
-                        self.depths["video"][0] += peer.video_out.queued
+                    picture = forwarded_picture(peer)
+                    if picture is not None:
+                        self.depths["video"][0] += picture.queued
                         self.depths["video"][1] += 1
 
     def peers(self) -> list[Peer]:
@@ -730,18 +748,17 @@ class Hub:
 
     def stats(self) -> dict[str, Any]:
         peers = self.peers()
-        seeing = [p for p in peers if has_video(p)]
-        blind = [p for p in peers if not has_video(p)]
+        pictures = [picture for p in peers if (picture := forwarded_picture(p)) is not None]
+        mixes = [p.receiver.audio for p in peers if isinstance(p.receiver.audio, MixedAudioTrack)]
         return {
             "at": time.monotonic(),
             "cpu": cpu_seconds(os.getpid()),
             "threads": thread_seconds(),
             "depths": {k: tuple(v) for k, v in self.depths.items()},
             "peers": len(peers),
-            "video_forwarded": sum(p.video_out.forwarded for p in seeing),
-            "video_dropped": sum(p.video_out.dropped for p in seeing),
-            "blind_dropped": sum(p.video_out.dropped for p in blind),
-            "audio_dropped": sum(p.outbound.dropped for p in peers),
+            "video_forwarded": sum(p.forwarded for p in pictures),
+            "video_dropped": sum(p.dropped for p in pictures),
+            "audio_dropped": sum(m.dropped for m in mixes),
         }
 
     def profile_report(self, limit: int) -> str:
@@ -786,9 +803,10 @@ def by_module(stats: pstats.Stats) -> str:
     return "\n".join(lines) + "\n"
 
 
-def has_video(peer: Peer) -> bool:
-    """Whether the peer's connection can carry the picture the room picks for it."""
-    return any(t.kind == "video" for t in peer.connection.getTransceivers())
+def forwarded_picture(peer: Peer) -> ForwardVideoTrack | None:
+    """The picture the room forwards to a peer (none to a seat that offered no video)."""
+    picture = peer.receiver.picture
+    return picture if isinstance(picture, ForwardVideoTrack) else None
 
 
 async def serve(conn: Connection, handler: Handler) -> None:
@@ -1055,7 +1073,6 @@ class Figures:
     endpoint_cores: float = 0.0
     server_video_dropped: int = 0
     server_video_forwarded: int = 0
-    server_blind_dropped: int = 0  # frames for peers with no video transceiver (never sent)
     server_audio_dropped: int = 0
     inbox_depth: float = math.nan  # mean frames waiting in a peer's audio inbox
     video_depth: float = math.nan  # mean frames waiting in a forwarded video queue
@@ -1092,7 +1109,6 @@ class Figures:
     def add_server(self, before: dict[str, Any], after: dict[str, Any]) -> None:
         self.server_video_dropped = after["video_dropped"] - before["video_dropped"]
         self.server_video_forwarded = after["video_forwarded"] - before["video_forwarded"]
-        self.server_blind_dropped = after["blind_dropped"] - before["blind_dropped"]
         self.server_audio_dropped = after["audio_dropped"] - before["audio_dropped"]
         depth = {k: (v[0] - before["depths"][k][0], v[1] - before["depths"][k][1]) for k, v in after["depths"].items()}
         self.inbox_depth = depth["inbox"][0] / depth["inbox"][1] if depth["inbox"][1] else math.nan
@@ -1232,10 +1248,10 @@ def latency_phase(fleet: Fleet) -> LatencySummary:
             runs[path].append(figures)
             print_latency_row(repeat + 1, path, figures)
     summary = LatencySummary()
-    for path, figures in runs.items():
-        setattr(summary, f"{path}_video", medians(figures, "video"))
-        setattr(summary, f"{path}_audio", medians(figures, "audio"))
-        summary.cores[path] = median_of(figures, lambda f: f.server_cores)
+    for path, measured in runs.items():
+        setattr(summary, f"{path}_video", medians(measured, "video"))
+        setattr(summary, f"{path}_audio", medians(measured, "audio"))
+        summary.cores[path] = median_of(measured, lambda f: f.server_cores)
     print_latency_summary(summary, runs)
     return summary
 
@@ -1409,8 +1425,8 @@ def print_capacity_row(level: Level, endpoint_core: int | None) -> None:
         f"keyframe requests reaching senders {f.keyframe_requests / f.seconds:.1f}/s"
     )
     print(
-        f"      frames dropped for peers without video {f.server_blind_dropped} (not counted as lost); "
-        f"mixed audio frames dropped {f.server_audio_dropped}; misread {f.misread}; unmatched onsets {f.unmatched}",
+        f"      mixed audio frames dropped {f.server_audio_dropped}; misread {f.misread}; "
+        f"unmatched onsets {f.unmatched}",
         flush=True,
     )
 
