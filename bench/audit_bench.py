@@ -21,8 +21,9 @@ PostgreSQL: the script creates its own database (hearing_audit_bench_<pid>)
 on the given server and drops it at the end; the database named in the URL
 is only used to connect and is left alone. With --postgres-in-place it
 measures in the URL's own database instead (a throwaway one: its public
-schema is emptied before and after). `--quick` runs tiny sizes in a few
-seconds: it shows the bench still works, not what the figures are.
+schema is emptied before and after). A default run with PostgreSQL takes
+under a minute here; `--quick` runs tiny sizes in a few seconds: it shows
+the bench still works, not what the figures are.
 """
 
 from __future__ import annotations
