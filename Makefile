@@ -24,9 +24,9 @@ test: $(STAMP)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check hearing tests migrations
-	$(VENV)/bin/ruff format --check hearing tests migrations
-	$(VENV)/bin/mypy hearing
+	$(VENV)/bin/ruff check hearing tests migrations bench
+	$(VENV)/bin/ruff format --check hearing tests migrations bench
+	$(VENV)/bin/mypy hearing bench
 
 clean:
 	rm -rf $(VENV) var test-artifacts

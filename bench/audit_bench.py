@@ -19,7 +19,11 @@ figures and compares them with the targets; it asserts nothing.
 
 PostgreSQL: the script creates its own database (hearing_audit_bench_<pid>)
 on the given server and drops it at the end; the database named in the URL
-is only used to connect and is left alone.
+is only used to connect and is left alone. With --postgres-in-place it
+measures in the URL's own database instead (a throwaway one: its public
+schema is emptied before and after). A default run with PostgreSQL takes
+under a minute here; `--quick` runs tiny sizes in a few seconds: it shows
+the bench still works, not what the figures are.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from typing import Any, Protocol
 
 import cryptography
 import psycopg
+import quick  # bench/quick.py
 import sqlalchemy
 from machine_facts import cpu_model, load_average  # bench/machine_facts.py
 from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, create_engine, func, insert, select, text
@@ -87,6 +92,17 @@ TRANSITIONS = (
     (Action.HEARING_ADJOURNED, "in_session", "adjourned"),
 )
 STAFF_ROLES = (Role.JUDGE.value, Role.CLERK.value, Role.CUSTODY_OFFICER.value)
+QUICK = {
+    "repeats": 1,
+    "single_txns": 20,
+    "batch_txns": 4,
+    "batch_size": 10,
+    "verify_entries": 500,
+    "build_batch": 100,
+    "warmup": 2,
+    "proof_repeats": 1,
+    "profile_txns": 20,
+}
 
 
 class CeilingBase(DeclarativeBase):
@@ -112,12 +128,21 @@ class CeilingEntry(CeilingBase):
     chain_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
 
+CEILING_TABLE = CeilingBase.metadata.tables[CeilingEntry.__tablename__]
+
+
 # ---------------------------------------------------------------- arguments
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--postgres", metavar="URL", help="PostgreSQL server to also measure (own database created)")
+    parser.add_argument(
+        "--postgres-in-place",
+        action="store_true",
+        help="measure in the URL's own database instead of creating one: its public schema is dropped and made "
+        "again, before and after (a throwaway database, such as the tests')",
+    )
     parser.add_argument("--sqlite-dir", type=Path, help="where the SQLite temp dir goes (default: system temp)")
     parser.add_argument("--repeats", type=int, default=5, help="timed repetitions per measurement (median reported)")
     parser.add_argument("--single-txns", type=int, default=200, help="single-append transactions per repeat")
@@ -134,7 +159,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--profile", action="store_true", help="also cProfile single and batched appends and verify(), print the top"
     )
     parser.add_argument("--profile-txns", type=int, default=500, help="single appends under the profiler")
-    args = parser.parse_args(argv)
+    quick.add_option(parser, QUICK)
+    args = quick.parse(parser, argv, QUICK)
+    if args.postgres_in_place and not args.postgres:
+        parser.error("--postgres-in-place needs --postgres URL")
     for name in ("repeats", "single_txns", "batch_txns", "batch_size", "build_batch", "hearings", "proof_repeats"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
@@ -164,6 +192,8 @@ def print_header(args: argparse.Namespace) -> None:
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"cores:      {os.cpu_count()} (usable by this process: {affinity})")
     print(f"load avg:   {load_average()} (1/5/15 min, at start)")
+    if args.quick:
+        print(quick.NOTE)
     print(f"kernel:     {platform.system()} {platform.release()}")
     print(f"python:     {platform.python_implementation()} {platform.python_version()}")
     print(
@@ -364,10 +394,36 @@ def create_pg_database(server: str, name: str) -> Callable[[], None]:
     return drop
 
 
-def setup_postgres(tmp: Path, server: str, stack: contextlib.ExitStack) -> Backend:
-    name = f"hearing_audit_bench_{os.getpid()}"
-    stack.callback(create_pg_database(server, name))
-    url = make_url(server).set(database=name)
+def reset_pg_schema(url: str) -> Callable[[], None]:
+    """An empty public schema in the database of `url`; returns the function
+    that empties it again."""
+    engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+
+    def reset() -> None:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+
+    def reset_and_close() -> None:
+        try:
+            reset()
+        finally:
+            engine.dispose()
+
+    reset()
+    return reset_and_close
+
+
+def setup_postgres(tmp: Path, server: str, in_place: bool, stack: contextlib.ExitStack) -> Backend:
+    if in_place:
+        url = make_url(server)
+        stack.callback(reset_pg_schema(server))
+        made = "its public schema emptied for this run and at the end"
+    else:
+        name = f"hearing_audit_bench_{os.getpid()}"
+        stack.callback(create_pg_database(server, name))
+        url = make_url(server).set(database=name)
+        made = "created for this run, dropped at the end"
     plain = _driverless(url)
     svc = make_services(tmp, plain)
     with svc.engine.connect() as conn:
@@ -377,7 +433,7 @@ def setup_postgres(tmp: Path, server: str, stack: contextlib.ExitStack) -> Backe
         }
         conn.rollback()
     facts = [
-        f"database {url.render_as_string(hide_password=True)} (created for this run, dropped at the end)",
+        f"database {url.render_as_string(hide_password=True)} ({made})",
         "PostgreSQL " + ", ".join(f"{k}={v}" for k, v in settings.items()),
     ]
     return Backend("postgresql", svc.settings, svc, lambda: RawPostgres(plain), False, facts)
@@ -500,11 +556,11 @@ class Workload:
 
     def sa_single(self) -> None:
         rows = self._rows(1)
-        self.svc.unit_of_work(lambda db: db.execute(insert(CeilingEntry.__table__), rows))
+        self.svc.unit_of_work(lambda db: db.execute(insert(CEILING_TABLE), rows))
 
     def sa_batch(self, size: int) -> None:
         rows = self._rows(size)
-        self.svc.unit_of_work(lambda db: db.execute(insert(CeilingEntry.__table__), rows))
+        self.svc.unit_of_work(lambda db: db.execute(insert(CEILING_TABLE), rows))
 
     def _raw_rows(self, size: int) -> list[tuple[Any, ...]]:
         return [raw_tuple(next(self.templates), next(self.seq), self.backend.is_sqlite) for _ in range(size)]
@@ -823,7 +879,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         backends = [setup_sqlite(tmp / "sqlite")]
         stack.callback(backends[0].close)
         if args.postgres:
-            backends.append(setup_postgres(tmp / "postgres", args.postgres, stack))
+            backends.append(setup_postgres(tmp / "postgres", args.postgres, args.postgres_in_place, stack))
             stack.callback(backends[-1].close)
         total = max(args.verify_entries, len(one_per_scope(events)))
         for b in backends:

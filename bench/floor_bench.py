@@ -7,7 +7,9 @@ Measures, for each of N grant / take-back pairs through the real server
    sends `POST /hearings/{id}/floor` to the end of the first mixer tick that
    mixes with the new routes, split at the server into its stages (session
    check, the floor's audited transaction, commit, route swap, the wait for
-   the next 20 ms tick) by timing wrappers installed in the server process;
+   the next 20 ms tick) by public hooks in the server process: an ASGI
+   middleware around the application, SQLAlchemy's transaction events and
+   the live hearings' trace (`followed`, `rerouted`, `first_mix`);
 2. click -> the change is heard at a receiver: the custody seat sends a
    steady tone; the judge's seat decodes what the server sends it and the
    tone's arrival (grant) or its end (take back) is found in the decoded
@@ -21,7 +23,10 @@ Measures, for each of N grant / take-back pairs through the real server
 The server runs in its own process (pinned to one core when there are two),
 the two seats and the panel's HTTP connection in this one; both read
 CLOCK_MONOTONIC, which is shared by every process of the machine. Prints
-figures and compares them with the targets; asserts nothing.
+figures and compares them with the targets; asserts nothing. A run of the
+default 50 pairs takes about 80 s; `--quick` runs two pairs after one
+warm-up (about 10 s): it shows the bench still works, not what the figures
+are.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import argparse
 import asyncio
 import bisect
 import contextlib
+import contextvars
 import dataclasses
 import json
 import logging
@@ -55,6 +61,7 @@ from typing import Any
 import aiortc
 import av
 import numpy as np
+import quick  # bench/quick.py
 import sqlalchemy
 import starlette
 import uvicorn
@@ -63,8 +70,9 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
 from machine_facts import cpu_model, load_average  # bench/machine_facts.py
 from media_bench import cores, cpu_seconds, fmt, percentile  # bench/media_bench.py
-from sqlalchemy.orm import Session
-from starlette.requests import HTTPConnection
+from sqlalchemy.orm import Session, SessionTransaction
+from starlette.applications import Starlette
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hearing.actors import SYSTEM
 from hearing.app import create_app
@@ -78,14 +86,9 @@ from hearing.docket.parties import EndpointKind, HearingKind
 from hearing.media import aiortc_hooks
 from hearing.media.client import MediaClient
 from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Pcm
-from hearing.media.room import Room
 from hearing.media.tracks import Pacer, to_frame, to_mono
 from hearing.services import Services
-from hearing.speaker_order import presiding
-from hearing.speaker_order.floor import Floor
-from hearing.web import routing
-from hearing.web.panel import Panels
-from hearing.web.routing import SESSION_COOKIE, StaffPrincipal, session_signer
+from hearing.web.routing import SESSION_COOKIE, session_signer
 
 TARGET_APPLIED_P95_MS = 20.0  # click -> first mix with the change
 TARGET_HEARD_EXTRA_MS = 40.0  # click -> heard, over the receiver's audio latency
@@ -102,6 +105,7 @@ SETTLE = 0.35  # seconds after each change: the change has reached the ear well 
 LATE = 3.0  # seconds after which a change not found at the ear is counted as lost
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 CSRF_INPUT = re.compile(rb'name="csrf_token" value="([0-9a-f]{64})"')
+QUICK = {"repeats": 2, "warmup": 1}
 
 
 # ---------------------------------------------------------------- arguments
@@ -113,7 +117,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=3, help="pairs before measuring (default 3)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the random delays before clicks")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write every sample and the summary here")
-    args = parser.parse_args(argv)
+    quick.add_option(parser, QUICK)
+    args = quick.parse(parser, argv, QUICK)
     if args.repeats < 2 or args.warmup < 0:
         parser.error("--repeats takes at least 2, --warmup at least 0")
     return args
@@ -131,6 +136,8 @@ def print_header(args: argparse.Namespace, server_core: int | None, endpoint_cor
         f"packages:   aiortc {aiortc.__version__}, av {av.__version__}, uvicorn {uvicorn.__version__} (h11), "
         f"starlette {starlette.__version__}, SQLAlchemy {sqlalchemy.__version__}, SQLite {sqlite3.sqlite_version}"
     )
+    if args.quick:
+        print(quick.NOTE)
     print(f"pinning:    server process on core {server_core}, seats and panel (this process) on core {endpoint_core}")
     print("database:   SQLite in a temporary directory (WAL, synchronous=FULL, as the application sets it)")
     print(
@@ -151,97 +158,117 @@ def print_header(args: argparse.Namespace, server_core: int | None, endpoint_cor
 class Stamps:
     """When one command passed each stage in the server (CLOCK_MONOTONIC seconds)."""
 
-    auth_start: float = math.nan  # the route's guard starts checking the session
-    auth_end: float = math.nan
-    act_start: float = math.nan  # the floor's transaction, in a worker thread
-    act_end: float = math.nan
-    commit_start: float = math.nan  # the floor's transaction commits (SQLite: WAL write, fsync)
+    received: float = math.nan  # the application has the request (uvicorn has parsed it)
+    auth_start: float = math.nan  # the route guard's session check: its transaction begins ...
+    auth_end: float = math.nan  # ... and has committed (in a worker thread)
+    act_start: float = math.nan  # the floor's transaction begins (presiding.act, in a worker thread) ...
+    act_end: float = math.nan  # ... and its work is done: it commits
+    commit_start: float = math.nan  # the commit itself (SQLite: WAL write, fsync) ...
     commit_end: float = math.nan
-    announce: float = math.nan  # committed; back on the event loop
-    applied: float = math.nan  # the room's routes swapped
-    tick_start: float = math.nan  # the first mixer tick with the new routes ...
-    mixed: float = math.nan  # ... has handed every receiver its mix
+    followed: float = math.nan  # back on the event loop: the live hearing takes the newer floor
+    rerouted: float = math.nan  # the room has the new routes
+    mixed: float = math.nan  # the mixer's first tick by them has handed every receiver its mix
+    responded: float = math.nan  # the response starts
+    transactions: int = 0  # begun so far in this request: 1 the session check, 2 the floor's
+
+
+# The command being served. anyio copies the context into the worker thread
+# that runs each unit of work, so the database's events find the request too.
+CURRENT: contextvars.ContextVar[Stamps | None] = contextvars.ContextVar("bench_command", default=None)
+FLOOR_COMMAND = re.compile(r"/hearings/\d+/floor")
 
 
 class Probe:
-    """Timing wrappers around the panel's command path and the room's mixer.
-    They only read the clock; the code they wrap runs unchanged."""
+    """Public hooks only: an ASGI middleware around the application, the
+    database's own events (SQLAlchemy), and the live hearings' trace. They
+    read the clock; the code they watch runs unchanged."""
 
     def __init__(self) -> None:
-        self.request = Stamps()
-        self.current: Stamps | None = None
-        self.waiting: dict[int, Stamps] = {}  # by id(room): applied, not yet mixed
         self.done: dict[int, Stamps] = {}  # by floor version
 
-    def install(self) -> None:
-        probe = self
-        authenticate = routing.authenticate_staff
-        act = presiding.act
-        announce = Panels.announce
-        apply = Room.apply
-        tick = Room.tick
+    def install(self, app: Starlette) -> ASGIApp:
+        """Listen to the database and the live hearings; returns the
+        application wrapped in the middleware, for uvicorn to serve."""
+        app.state.live_hearings.trace = self.trace  # before any hearing is in progress
+        for target, name, listener in (
+            (Session, "after_transaction_create", self._begun),
+            (Session, "before_commit", self._work_done),
+            (sqlalchemy.Engine, "commit", self._committing),
+            (Session, "after_commit", self._committed),
+        ):
+            sqlalchemy.event.listen(target, name, listener)
+        return self._middleware(app)
 
-        # The route guard looks authenticate_staff up in routing's globals on
-        # every request, the panel looks up presiding.act: both can be wrapped.
-        async def timed_authenticate(request: HTTPConnection) -> StaffPrincipal:
-            probe.request = Stamps(auth_start=time.monotonic())
-            try:
-                return await authenticate(request)
-            finally:
-                probe.request.auth_end = time.monotonic()
-
-        def timed_act(*args: Any, **kwargs: Any) -> Floor:
-            stamps = probe.request
-            stamps.act_start = time.monotonic()
-            try:
-                return act(*args, **kwargs)
-            finally:
-                stamps.act_end = time.monotonic()
-
-        def timed_announce(self: Panels, hearing_id: int, floor: Floor, *, endpoints: bool = True) -> None:
-            if not endpoints:  # a seat joining re-announces the floor: not a command
-                announce(self, hearing_id, floor, endpoints=endpoints)
+    def _middleware(self, app: ASGIApp) -> ASGIApp:
+        async def timed(scope: Scope, receive: Receive, send: Send) -> None:
+            command = scope["type"] == "http" and scope["method"] == "POST" and FLOOR_COMMAND.fullmatch(scope["path"])
+            if not command:
+                await app(scope, receive, send)
                 return
-            stamps, probe.request = probe.request, Stamps()
-            stamps.announce = time.monotonic()
-            probe.current = stamps
+            stamps = Stamps(received=time.monotonic())
+            token = CURRENT.set(stamps)
+
+            async def send_timed(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    stamps.responded = time.monotonic()
+                await send(message)
+
             try:
-                announce(self, hearing_id, floor, endpoints=endpoints)
+                await app(scope, receive, send_timed)
             finally:
-                probe.current = None
-            probe.done[floor.version] = stamps
+                CURRENT.reset(token)
 
-        def timed_apply(self: Room, state: Any) -> None:
-            apply(self, state)
-            if probe.current is not None:
-                probe.current.applied = time.monotonic()
-                probe.waiting[id(self)] = probe.current
+        return timed
 
-        def timed_tick(self: Room) -> None:
-            start = time.monotonic()
-            tick(self)
-            stamps = probe.waiting.pop(id(self), None)
-            if stamps is not None:
-                stamps.tick_start, stamps.mixed = start, time.monotonic()
+    def trace(self, hearing_id: int, event: str, version: int) -> None:
+        now = time.monotonic()
+        if event == "followed":
+            # In the command's own task; a floor followed for a socket is not a command.
+            stamps = CURRENT.get()
+            if stamps is not None and math.isnan(stamps.followed):
+                stamps.followed = now
+                self.done[version] = stamps
+            return
+        stamps = self.done.get(version)
+        if stamps is None:
+            return
+        if event == "rerouted" and math.isnan(stamps.rerouted):
+            stamps.rerouted = now
+        elif event == "first_mix" and not math.isnan(stamps.rerouted) and math.isnan(stamps.mixed):
+            stamps.mixed = now
 
-        routing.authenticate_staff = timed_authenticate
-        presiding.act = timed_act
-        Panels.announce = timed_announce  # type: ignore[method-assign]
-        Room.apply = timed_apply  # type: ignore[method-assign]
-        Room.tick = timed_tick  # type: ignore[method-assign]
+    @staticmethod
+    def _begun(session: Session, transaction: SessionTransaction) -> None:
+        stamps = CURRENT.get()
+        if stamps is None or transaction.parent is not None:  # a savepoint is not a transaction of its own
+            return
+        stamps.transactions += 1
+        if stamps.transactions == 1:
+            stamps.auth_start = time.monotonic()
+        elif stamps.transactions == 2:
+            stamps.act_start = time.monotonic()
 
-        # The commit after the floor's statements (the guard's own transaction
-        # commits earlier, before act_end is set).
-        def commit_starts(connection: Any) -> None:
-            if not math.isnan(probe.request.act_end) and math.isnan(probe.request.commit_start):
-                probe.request.commit_start = time.monotonic()
+    @staticmethod
+    def _work_done(session: Session) -> None:
+        stamps = CURRENT.get()
+        if stamps is not None and stamps.transactions == 2 and math.isnan(stamps.act_end):
+            stamps.act_end = time.monotonic()
 
-        def commit_ends(session: Session) -> None:
-            if not math.isnan(probe.request.commit_start) and math.isnan(probe.request.commit_end):
-                probe.request.commit_end = time.monotonic()
+    @staticmethod
+    def _committing(connection: sqlalchemy.Connection) -> None:
+        stamps = CURRENT.get()
+        if stamps is not None and stamps.transactions == 2 and math.isnan(stamps.commit_start):
+            stamps.commit_start = time.monotonic()
 
-        sqlalchemy.event.listen(sqlalchemy.Engine, "commit", commit_starts)
-        sqlalchemy.event.listen(Session, "after_commit", commit_ends)
+    @staticmethod
+    def _committed(session: Session) -> None:
+        stamps = CURRENT.get()
+        if stamps is None:
+            return
+        if stamps.transactions == 1 and math.isnan(stamps.auth_end):
+            stamps.auth_end = time.monotonic()
+        elif stamps.transactions == 2 and math.isnan(stamps.commit_end):
+            stamps.commit_end = time.monotonic()
 
 
 def server_main(conn: Connection, data_dir: str, port: int, core: int | None) -> None:
@@ -250,9 +277,8 @@ def server_main(conn: Connection, data_dir: str, port: int, core: int | None) ->
         os.sched_setaffinity(0, {core})
     logging.basicConfig(level=logging.WARNING)
     probe = Probe()
-    probe.install()
     settings = Settings(data_dir=Path(data_dir), host="127.0.0.1", port=port, cookie_secure=False)
-    app = create_app(settings)
+    app = probe.install(create_app(settings))
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -789,15 +815,25 @@ def rows(samples: Samples) -> list[Row]:
         return None if c.ear is None else c.ear.played - c.clicked
 
     return [
-        Row("click -> guard starts (HTTP in, middleware)", ms(every, lambda c: c.server.auth_start - c.clicked)),
-        Row("  session check (database, worker thread)", ms(every, lambda c: c.server.auth_end - c.server.auth_start)),
-        Row("  CSRF, body, to a worker thread", ms(every, lambda c: c.server.act_start - c.server.auth_end)),
+        Row(
+            "click -> request in the application (h11)",
+            ms(every, lambda c: c.server.received - c.clicked),
+        ),
+        Row(
+            "  middleware, route guard, to a worker thread",
+            ms(every, lambda c: c.server.auth_start - c.server.received),
+        ),
+        Row("  session check (its own transaction)", ms(every, lambda c: c.server.auth_end - c.server.auth_start)),
+        Row(
+            "  back, CSRF, body, to a worker thread",
+            ms(every, lambda c: c.server.act_start - c.server.auth_end),
+        ),
         Row("  floor transaction (lock, floor, audit)", ms(every, lambda c: c.server.act_end - c.server.act_start)),
         Row("  commit (SQLite: WAL write, fsync)", ms(every, lambda c: c.server.commit_end - c.server.commit_start)),
-        Row("  back to the event loop", ms(every, lambda c: c.server.announce - c.server.commit_end)),
-        Row("  routes swapped (Room.apply)", ms(every, lambda c: c.server.applied - c.server.announce)),
-        Row("click -> routes swapped", ms(every, lambda c: c.server.applied - c.clicked)),
-        Row("  wait for the mixer's next tick", ms(every, lambda c: c.server.tick_start - c.server.applied)),
+        Row("  back to the event loop (followed)", ms(every, lambda c: c.server.followed - c.server.commit_end)),
+        Row("  routes swapped (rerouted)", ms(every, lambda c: c.server.rerouted - c.server.followed)),
+        Row("click -> routes swapped", ms(every, lambda c: c.server.rerouted - c.clicked)),
+        Row("  the mixer's next tick, and its mix", ms(every, lambda c: c.server.mixed - c.server.rerouted)),
         Row(
             "click -> first mix with the change",
             ms(every, lambda c: c.server.mixed - c.clicked),

@@ -33,6 +33,12 @@ The server (Rooms in one process, offer and answer passed through a pipe) and
 the endpoints run in separate processes, pinned to different cores when the
 machine has two. The script prints figures and compares them with the
 targets; it asserts nothing.
+
+How long: a full run takes about 3 minutes on the project's 2-core machine
+(nine latency runs of 3 + 10 s, then capacity at 1, 2, 4 and 8 hearings);
+--skip-capacity about 2 minutes, --skip-latency about 1. `--quick` (1 s
+windows, 320x180, one hearing) takes about 15 s: it shows the bench still
+works, not what the figures are.
 """
 
 from __future__ import annotations
@@ -72,6 +78,7 @@ import aiortc
 import av
 import av.stream
 import numpy as np
+import quick  # bench/quick.py
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.contrib.media import MediaRelay
@@ -80,13 +87,25 @@ from aiortc.rtp import RtpPacket
 from machine_facts import cpu_model, load_average  # bench/machine_facts.py
 
 from hearing.docket.parties import ParticipantRole
+from hearing.live.hearing import compose
 from hearing.media import aiortc_hooks
-from hearing.media.vp8 import EncodedFrame
 from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Pcm
 from hearing.media.playout import Playout
 from hearing.media.room import Peer, Room
-from hearing.media.tracks import COUNTER_BITS, VIDEO_CLOCK, Pacer, draw_counter, read_counter, to_frame, to_mono
-from hearing.routing.policy import MediaState
+from hearing.media.switchboard import Sender
+from hearing.media.tracks import (
+    COUNTER_BITS,
+    VIDEO_CLOCK,
+    ForwardVideoTrack,
+    MixedAudioTrack,
+    Pacer,
+    draw_counter,
+    read_counter,
+    to_frame,
+    to_mono,
+)
+from hearing.media.vp8 import EncodedFrame
+from hearing.speaker_order.floor import Floor
 
 TARGET_VIDEO_EXTRA_P50_MS = 10.0  # server p50 within this of direct
 TARGET_VIDEO_P95_MS = 100.0
@@ -120,6 +139,7 @@ PATHS = ("direct", "server", "relay", "legacy")
 DEFAULT_PATHS = ("direct", "server", "relay")
 BURST_MS = BURST_SAMPLES / SAMPLE_RATE * 1000
 BURST_TOLERANCE_MS = 3.0  # a burst heard this much shorter or longer, or with a hole this long, is broken
+QUICK = {"seconds": 1.0, "warmup": 1.0, "repeats": 1, "hearings": "1", "resolution": "320x180", "clip_seconds": 1.0}
 
 
 # ---------------------------------------------------------------- arguments
@@ -144,7 +164,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help=f"latency paths, in order (default {','.join(DEFAULT_PATHS)}): relay = naive aiortc relay (decode, "
         "re-encode); legacy = the server with the mixer's inbox before the playout buffer",
     )
-    args = parser.parse_args(argv)
+    quick.add_option(parser, QUICK)
+    args = quick.parse(parser, argv, QUICK)
     args.paths = [p.strip() for p in args.paths.split(",") if p.strip()]
     unknown = [p for p in args.paths if p not in PATHS]
     if unknown or not args.paths or len(set(args.paths)) != len(args.paths):
@@ -181,6 +202,8 @@ def print_header(args: argparse.Namespace) -> None:
         f"packages:   aiortc {aiortc.__version__}, aioice {aioice.__version__}, av {av.__version__}, "
         f"numpy {np.__version__}"
     )
+    if args.quick:
+        print(quick.NOTE)
     print(f"pinning:    server process on core {server_core}, endpoint processes on core {endpoint_core}")
     print(
         f"video:      {args.width}x{args.height} {args.fps} fps VP8 at {VIDEO_BITRATE // 1000} kbit/s "
@@ -739,7 +762,7 @@ class LegacyInbox:
 
 
 def playout_counts(peer: Peer) -> dict[str, int]:
-    inbox: Playout | LegacyInbox = peer.inbox
+    inbox: Playout | LegacyInbox = peer.sender.inbox
     return dict(inbox.counts) if isinstance(inbox, LegacyInbox) else dataclasses.asdict(inbox.counts)
 
 
@@ -758,7 +781,9 @@ class Hub:
     async def handle(self, message: tuple[Any, ...]) -> Any:
         match message:
             case ("open", name, *options):
-                room = self.rooms[name] = Room(name, MediaState(HEARING_ROLES))
+                # Every party on a seat of its own, all heard: the live hearing's
+                # composition (the one place a MediaState is made) of an open floor.
+                room = self.rooms[name] = Room(name, compose(Floor.for_parties(HEARING_ROLES)))
                 if "legacy" in options:
                     self.legacy.add(name)
                 await room.start()
@@ -768,8 +793,9 @@ class Hub:
                 answer = await self.rooms[name].join(seat, sdp)
                 if name in self.legacy:
                     peer = self.rooms[name].peers[seat]
-                    peer.inbox = LegacyInbox()  # type: ignore[assignment]
-                    peer.outbound._frames = deque(maxlen=3)  # the old depth
+                    peer.sender.inbox = LegacyInbox()  # type: ignore[assignment]
+                    if isinstance(peer.receiver.audio, MixedAudioTrack):
+                        peer.receiver.audio._frames = deque(maxlen=3)  # the old depth
                 return answer
             case ("relay", sdp):
                 if self.relay is None:
@@ -791,25 +817,24 @@ class Hub:
         return None
 
     async def sample(self) -> None:
-        """How many frames wait in the room's queues: each audio inbox (a frame
-        waits there for the mixer's tick) and each forwarded video queue.
-        Every 11 ms, out of step with the mixer's 20 ms; cheap, as it counts
-        in the server's CPU time."""
-        speaking: weakref.WeakSet[Peer] = weakref.WeakSet()  # whose audio has reached their inbox
-        seeing: weakref.WeakKeyDictionary[Peer, bool] = weakref.WeakKeyDictionary()
+        """How many frames wait in the room's queues: each sender's audio inbox
+        at the switchboard (a frame waits there for the mixer's tick) and each
+        forwarded picture's queue. Every 11 ms, out of step with the mixer's
+        20 ms; cheap, as it counts in the server's CPU time."""
+        speaking: weakref.WeakSet[Sender] = weakref.WeakSet()  # whose audio has reached their inbox
         while True:
             await asyncio.sleep(0.011)
             for room in self.rooms.values():
                 for peer in room.peers.values():
-                    if peer.inbox:
-                        speaking.add(peer)
-                    if peer in speaking:
-                        self.depths["inbox"][0] += len(peer.inbox)
+                    inbox = peer.sender.inbox
+                    if inbox:
+                        speaking.add(peer.sender)
+                    if peer.sender in speaking:
+                        self.depths["inbox"][0] += len(inbox)
                         self.depths["inbox"][1] += 1
-                    if peer not in seeing:
-                        seeing[peer] = has_video(peer)
-                    if seeing[peer]:
-                        self.depths["video"][0] += peer.video_out.queued
+                    picture = forwarded_picture(peer)
+                    if picture is not None:
+                        self.depths["video"][0] += picture.queued
                         self.depths["video"][1] += 1
 
     def peers(self) -> list[Peer]:
@@ -817,18 +842,17 @@ class Hub:
 
     def stats(self) -> dict[str, Any]:
         peers = self.peers()
-        seeing = [p for p in peers if has_video(p)]
-        blind = [p for p in peers if not has_video(p)]
+        pictures = [picture for p in peers if (picture := forwarded_picture(p)) is not None]
+        mixes = [p.receiver.audio for p in peers if isinstance(p.receiver.audio, MixedAudioTrack)]
         return {
             "at": time.monotonic(),
             "cpu": cpu_seconds(os.getpid()),
             "threads": thread_seconds(),
             "depths": {k: tuple(v) for k, v in self.depths.items()},
             "peers": len(peers),
-            "video_forwarded": sum(p.video_out.forwarded for p in seeing),
-            "video_dropped": sum(p.video_out.dropped for p in seeing),
-            "blind_dropped": sum(p.video_out.dropped for p in blind),
-            "audio_dropped": sum(p.outbound.dropped for p in peers),
+            "video_forwarded": sum(p.forwarded for p in pictures),
+            "video_dropped": sum(p.dropped for p in pictures),
+            "audio_dropped": sum(m.dropped for m in mixes),
             "playout": self.playout(peers),
         }
 
@@ -883,9 +907,10 @@ def by_module(stats: pstats.Stats) -> str:
     return "\n".join(lines) + "\n"
 
 
-def has_video(peer: Peer) -> bool:
-    """Whether the peer's connection can carry the picture the room picks for it."""
-    return any(t.kind == "video" for t in peer.connection.getTransceivers())
+def forwarded_picture(peer: Peer) -> ForwardVideoTrack | None:
+    """The picture the room forwards to a peer (none to a seat that offered no video)."""
+    picture = peer.receiver.picture
+    return picture if isinstance(picture, ForwardVideoTrack) else None
 
 
 async def serve(conn: Connection, handler: Handler) -> None:
@@ -1152,7 +1177,6 @@ class Figures:
     endpoint_cores: float = 0.0
     server_video_dropped: int = 0
     server_video_forwarded: int = 0
-    server_blind_dropped: int = 0  # frames for peers with no video transceiver (never sent)
     server_audio_dropped: int = 0
     inbox_depth: float = math.nan  # mean frames waiting in a peer's audio inbox
     video_depth: float = math.nan  # mean frames waiting in a forwarded video queue
@@ -1198,7 +1222,6 @@ class Figures:
     def add_server(self, before: dict[str, Any], after: dict[str, Any]) -> None:
         self.server_video_dropped = after["video_dropped"] - before["video_dropped"]
         self.server_video_forwarded = after["video_forwarded"] - before["video_forwarded"]
-        self.server_blind_dropped = after["blind_dropped"] - before["blind_dropped"]
         self.server_audio_dropped = after["audio_dropped"] - before["audio_dropped"]
         self.playout = {k: v - before["playout"].get(k, 0) for k, v in after["playout"].items()}
         depth = {k: (v[0] - before["depths"][k][0], v[1] - before["depths"][k][1]) for k, v in after["depths"].items()}
@@ -1347,10 +1370,10 @@ def latency_phase(fleet: Fleet) -> LatencySummary:
             runs[path].append(figures)
             print_latency_row(repeat + 1, path, figures)
     summary = LatencySummary()
-    for path, done in runs.items():
-        setattr(summary, f"{path}_video", medians(done, "video"))
-        setattr(summary, f"{path}_audio", medians(done, "audio"))
-        summary.cores[path] = median_of(done, lambda f: f.server_cores)
+    for path, measured in runs.items():
+        setattr(summary, f"{path}_video", medians(measured, "video"))
+        setattr(summary, f"{path}_audio", medians(measured, "audio"))
+        summary.cores[path] = median_of(measured, lambda f: f.server_cores)
     print_latency_summary(summary, runs)
     return summary
 
@@ -1536,8 +1559,7 @@ def print_capacity_row(level: Level, endpoint_core: int | None) -> None:
         f"keyframe requests reaching senders {f.keyframe_requests / f.seconds:.1f}/s"
     )
     print(
-        f"      frames dropped for peers without video {f.server_blind_dropped} (not counted as lost); "
-        f"mixed audio frames dropped {f.server_audio_dropped}; bursts broken {f.broken} of {len(f.shapes)}; "
+        f"      mixed audio frames dropped {f.server_audio_dropped}; bursts broken {f.broken} of {len(f.shapes)}; "
         f"misread {f.misread}; unmatched onsets {f.unmatched}",
         flush=True,
     )

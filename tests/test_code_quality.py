@@ -1,4 +1,6 @@
-"""The code base holds to its own style rules: ruff and mypy --strict."""
+"""The code base holds to its own style rules: ruff and mypy --strict, the
+benchmarks included (a bench that no longer type-checks against the code
+it measures is caught here, before its --quick run in tests/test_bench.py)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,9 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize(
     "command",
     [
-        ["ruff", "check", "hearing", "tests", "migrations"],
-        ["ruff", "format", "--check", "hearing", "tests", "migrations"],
-        ["mypy", "hearing"],
+        ["ruff", "check", "hearing", "tests", "migrations", "bench"],
+        ["ruff", "format", "--check", "hearing", "tests", "migrations", "bench"],
+        ["mypy", "hearing", "bench"],
     ],
     ids=["ruff-check", "ruff-format", "mypy-strict"],
 )

@@ -1,0 +1,116 @@
+"""Every bench still runs: `python bench/<name>.py --quick` exits 0 and prints
+its tables. The figures of a quick run mean nothing and are not looked at
+(speed is measured in bench/, never asserted here); a bench that no longer
+fits the code fails here instead of rotting until someone needs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import need, postgres_url
+
+REPO = Path(__file__).resolve().parents[1]
+SERVER_STAGES = [
+    "click -> request in the application (h11)",
+    "  middleware, route guard, to a worker thread",
+    "  session check (its own transaction)",
+    "  back, CSRF, body, to a worker thread",
+    "  floor transaction (lock, floor, audit)",
+    "  commit (SQLite: WAL write, fsync)",
+    "  back to the event loop (followed)",
+    "  routes swapped (rerouted)",
+    "click -> routes swapped",
+    "  the mixer's next tick, and its mix",
+    "click -> first mix with the change",
+]
+TIMEOUT = 240  # seconds; a quick run takes 3-20 s on an idle 2-core machine
+
+
+def run_bench(name: str, *args: str) -> str:
+    command = [sys.executable, str(REPO / "bench" / f"{name}.py"), "--quick", *args]
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=TIMEOUT)  # noqa: S603
+    assert result.returncode == 0, f"{name} exited {result.returncode}\n{result.stdout[-4000:]}{result.stderr[-4000:]}"
+    assert "--quick" in result.stdout, "the output says it was a quick run"
+    return result.stdout
+
+
+def assert_in_order(output: str, headings: list[str]) -> None:
+    at = 0
+    for heading in headings:
+        found = output.find(heading, at)
+        assert found >= 0, f"{heading!r} missing (after offset {at}) from:\n{output[-4000:]}"
+        at = found + len(heading)
+
+
+def row(output: str, label: str) -> list[str]:
+    """The values after a row's label (the first line that starts with it)."""
+    line = next((line for line in output.splitlines() if line.startswith(label)), None)
+    assert line is not None, f"no row {label!r} in:\n{output[-4000:]}"
+    return line[len(label) :].split()
+
+
+def test_audit_bench() -> None:
+    url = postgres_url()
+    output = run_bench("audit_bench", *(["--postgres", url, "--postgres-in-place"] if url else []))
+    backends = ["sqlite", "postgresql"] if url else ["sqlite"]
+    assert_in_order(
+        output,
+        [
+            "## appends",
+            *(f"{b:<10} single  audit log" for b in backends),
+            "## verify()",
+            *(f"\n{b:<10} " for b in backends),
+            "## proofs",
+            "## summary",
+            *(f"SUMMARY {b} single:" for b in backends),
+        ],
+    )
+    assert "verifies" in output and " NO" not in output.split("## proofs")[1].split("## summary")[0]
+    need(url is not None, "HEARING_TEST_DATABASE_URL is not set: the audit bench ran on SQLite only")
+
+
+def test_media_bench() -> None:
+    output = run_bench("media_bench")
+    assert_in_order(
+        output,
+        [
+            "1-2. latency",
+            "  1 direct ",
+            "medians over",
+            "video p50",
+            "audio p50",
+            "server cores",
+            "targets",
+            "3. capacity",
+            "hear  server cores",
+            "carried:",
+            "server CPU per hearing",
+        ],
+    )
+    for path in ("direct", "server", "relay"):
+        video_p50, _, frames = row(output, f"  1 {path:<6}")[:3]
+        assert video_p50 != "-" and int(frames) > 0, f"{path}: no picture measured"
+
+
+def test_floor_bench() -> None:
+    output = run_bench("floor_bench")
+    assert_in_order(
+        output,
+        [
+            "milliseconds",
+            "click -> routes swapped",
+            "click -> first mix with the change",
+            "click -> heard (grant)",
+            "audio latency: custody tone on -> heard",
+            "cores while measuring",
+            "targets",
+            "click -> first mix p95",
+        ],
+    )
+    # Every server stage was seen by the bench's hooks (middleware, the
+    # database's events, the live hearing's trace) for every change.
+    for label in SERVER_STAGES:
+        median, _, _, count = row(output, label)[:4]
+        assert median != "-" and int(count) == 4, f"{label!r}: {median} from {count} of 4 changes"
