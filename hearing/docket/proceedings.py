@@ -60,7 +60,7 @@ def _ensure_courtroom_free(db: Session, hearing: Hearing) -> None:
 
 
 def transition(
-    db: Session, judge: StaffUser, actor: Actor, hearing_id: int, transition: Transition, now: datetime
+    db: Session, judge: StaffUser, actor: Actor, hearing_id: int, step: Transition, now: datetime
 ) -> Hearing:
     # FOR UPDATE: two clicks from two panels apply one after the other.
     hearing = db.scalar(select(Hearing).where(Hearing.id == hearing_id).with_for_update())
@@ -69,22 +69,22 @@ def transition(
     if hearing.courtroom_id != judge.courtroom_id:
         raise PermissionDenied("This hearing is not in your courtroom.")
     before = hearing.state
-    after = next_state(before, transition)
-    if transition is Transition.OPEN:
+    after = next_state(before, step)
+    if step is Transition.OPEN:
         rules_of(db).check_time(hearing.scheduled_start, now)
         _ensure_courtroom_free(db, hearing)
     hearing.state = after
     hearing.updated_at = now
     details: dict[str, object] = {}
-    if transition in (Transition.BEGIN_CONSULTATION, Transition.END_CONSULTATION):
+    if step in (Transition.BEGIN_CONSULTATION, Transition.END_CONSULTATION):
         # The media follows in the same transaction: who confers is cut off
         # from the court (and the record) until the consultation ends.
-        begins = transition is Transition.BEGIN_CONSULTATION
+        begins = step is Transition.BEGIN_CONSULTATION
         details["members"] = sorted(presiding.follow_consultation(db, hearing, begins=begins))
     append(
         db,
         actor,
-        AUDIT_ACTION[transition],
+        AUDIT_ACTION[step],
         hearing_id=hearing.id,
         from_state=before.value,
         to_state=hearing.state.value,

@@ -62,6 +62,31 @@ def compose(
     )
 
 
+def lifecycle_of(state: HearingState) -> Message:
+    return {"hearing_state": state.value, "transitions": [t.value for t in available(state)]}
+
+
+def snapshot(
+    floor: Floor,
+    lifecycle: HearingState,
+    *,
+    seats: dict[str, Any] | None = None,
+    recording: bool = False,
+    interpretation: Interpretation = Interpretation.NONE,
+) -> Message:
+    """What a panel draws: of a live hearing, or (with its defaults) of one
+    not in progress in this process, as the database has it."""
+    return {
+        "type": "snapshot",
+        "version": floor.version,
+        "floor": floor.to_json(),
+        **lifecycle_of(lifecycle),
+        "seats": seats or {},
+        "recording": recording,
+        "interpretation": interpretation.value,
+    }
+
+
 class Channel(Protocol):
     """Where a live hearing tells one connection something."""
 
@@ -250,15 +275,13 @@ class LiveHearing:
 
     def snapshot(self) -> Message:
         """Everything a panel draws, as of now."""
-        return {
-            "type": "snapshot",
-            "version": self.floor.version,
-            "floor": self.floor.to_json(),
-            **self._lifecycle(),
-            "seats": self.seat_presence(),
-            "recording": self.recording,
-            "interpretation": self.interpretation.value,
-        }
+        return snapshot(
+            self.floor,
+            self.lifecycle,
+            seats=self.seat_presence(),
+            recording=self.recording,
+            interpretation=self.interpretation,
+        )
 
     def seat_presence(self) -> dict[str, Any]:
         """Who is connected: the socket (present), the media, its health."""
@@ -348,11 +371,8 @@ class LiveHearing:
     def _tell_presence(self) -> None:
         self._tell_panels({"type": "presence", "seats": self.seat_presence()})
 
-    def _lifecycle(self) -> Message:
-        return {"hearing_state": self.lifecycle.value, "transitions": [t.value for t in available(self.lifecycle)]}
-
     def _lifecycle_message(self) -> Message:
-        return {"type": "hearing", **self._lifecycle()}
+        return {"type": "hearing", **lifecycle_of(self.lifecycle)}
 
     def _traced(self, event: str) -> None:
         if self._trace is not None:

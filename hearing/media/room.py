@@ -56,7 +56,6 @@ class Peer:
     requests: set[asyncio.Task[None]] = dataclasses.field(default_factory=set)  # keyframe requests on their way
     video_in: RTCRtpReceiver | None = None
     counters: Counters = dataclasses.field(default_factory=Counters)
-    health: Health | None = None
 
 
 class Room:
@@ -153,10 +152,9 @@ class Room:
                 connection.addTrack(audio)
                 peer.receiver.audio = audio
             if "video" in kinds:
-                picture = ForwardVideoTrack(on_keyframe_needed=functools.partial(board.keyframe_for, seat))
-                aiortc_hooks.on_keyframe_request(
-                    connection.addTrack(picture), functools.partial(board.keyframe_for, seat)
-                )
+                wants_keyframe = functools.partial(board.keyframe_for, seat)
+                picture = ForwardVideoTrack(on_keyframe_needed=wants_keyframe)
+                aiortc_hooks.on_keyframe_request(connection.addTrack(picture), wants_keyframe)
                 aiortc_hooks.set_start_bitrate(connection, START_BITRATE_KBPS)
                 peer.receiver.picture = picture
             # Each further video section carries one view, in the offer's order.
@@ -241,7 +239,7 @@ class Room:
                 except Exception:  # a closing connection has no stats; the next round will tell
                     logger.debug("%r: no stats for %s", self, seat, exc_info=True)
                     continue
-                peer.health = health.sample(
+                graded = health.sample(
                     peer.counters,
                     reading.counters,
                     seconds=health.INTERVAL_SECONDS,
@@ -251,7 +249,7 @@ class Room:
                 )
                 peer.counters = reading.counters
                 if self._on_health is not None:
-                    self._on_health(seat, peer.health)
+                    self._on_health(seat, graded)
 
     @staticmethod
     async def _drain(track: MediaStreamTrack) -> None:

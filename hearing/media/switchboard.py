@@ -26,7 +26,6 @@ time comes from an injectable clock, and nothing here sleeps.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -36,8 +35,6 @@ from hearing.media.mixer import Level, LevelMeter, Pcm, mix
 from hearing.media.playout import Playout
 from hearing.media.vp8 import EncodedFrame
 from hearing.routing.policy import MediaState, Route, route
-
-logger = logging.getLogger(__name__)
 
 KEYFRAME_REQUEST_INTERVAL = 0.3  # seconds between upstream keyframe requests per source
 # Whose picture a receiver sees when several are routed to it: the floor

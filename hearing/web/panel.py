@@ -23,8 +23,9 @@ from starlette.websockets import WebSocket
 from hearing.auth.permissions import Permission
 from hearing.db.models import Hearing, StaffUser
 from hearing.docket import booking
-from hearing.docket.lifecycle import LIVE_STATES, HearingState, available
+from hearing.docket.lifecycle import LIVE_STATES, HearingState
 from hearing.errors import HearingNotOpen, InvalidInput
+from hearing.live.hearing import snapshot
 from hearing.speaker_order import commands, presiding
 from hearing.speaker_order.floor import Floor
 from hearing.web import csrf
@@ -50,28 +51,14 @@ async def _visible_floor(
     return await services(request).run(load)
 
 
-def _snapshot(floor: Floor, state: HearingState) -> dict[str, Any]:
-    """A hearing not in progress here: what the database says, no one connected."""
-    return {
-        "type": "snapshot",
-        "version": floor.version,
-        "floor": floor.to_json(),
-        "hearing_state": state.value,
-        "transitions": [t.value for t in available(state)],
-        "seats": {},
-        "recording": False,
-        "interpretation": "none",
-    }
-
-
 async def floor_snapshot(request: Request) -> Response:
     hearing_id: int = request.path_params["hearing_id"]
     floor, state, people = await _visible_floor(request, staff(request).user_id, hearing_id)
     live = live_hearings(request).get(hearing_id)
     if live is not None:
         live.follow(floor)
-    snapshot = live.snapshot() if live is not None else _snapshot(floor, state)
-    return JSONResponse({**snapshot, "people": people})
+    drawn = live.snapshot() if live is not None else snapshot(floor, state)
+    return JSONResponse({**drawn, "people": people})
 
 
 async def _command(request: Request) -> commands.Command:

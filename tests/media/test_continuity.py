@@ -29,12 +29,12 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from hearing.docket.parties import ParticipantRole as R
-from hearing.media import continuity
-from hearing.media.continuity import Defect
 from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Pcm
 from hearing.media.room import Room
 from hearing.media.tracks import MixedAudioTrack, ToneTrack, to_mono
 from hearing.routing.policy import MediaState
+from tests.media import continuity
+from tests.media.continuity import Defect
 from tests.media.peers import Peer
 from tests.waiting import wait_until_async
 
