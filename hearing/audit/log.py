@@ -27,7 +27,7 @@ from hearing.audit.actions import Action
 from hearing.audit.keys import AuditKeys
 from hearing.audit.merkle import Frontier
 from hearing.clock import utcnow
-from hearing.db.models import AuditCheckpoint, AuditKey, Base
+from hearing.db.models import AuditCheckpoint, AuditKey, Base, Hearing
 from hearing.errors import ConfigurationError, Conflict
 
 SESSION_KEY = "audit_log"
@@ -48,6 +48,24 @@ class AuditKeyShredded(Conflict):
 
 def scope_of(hearing_id: int | None) -> str:
     return "system" if hearing_id is None else f"hearing:{hearing_id}"
+
+
+# Ids beyond a signed 64-bit integer name nothing the database can hold.
+MAX_ID = 2**63 - 1
+
+
+def scope_for(db: Session, hearing_id: int | None) -> int | None:
+    """The hearing an entry about `hearing_id` can be written under: the
+    hearing itself while it exists and its data key is intact, the system
+    otherwise. An entry about an id that names no hearing must not create a
+    data key for it (which would make it look like a hearing with a log),
+    and nothing can be encrypted under a destroyed key."""
+    if hearing_id is None or not 0 < hearing_id <= MAX_ID:
+        return None
+    if db.scalar(select(Hearing.id).where(Hearing.id == hearing_id)) is None:
+        return None
+    wrapped = db.execute(select(AuditKey.wrapped).where(AuditKey.scope == scope_of(hearing_id))).first()
+    return None if wrapped is not None and wrapped[0] is None else hearing_id
 
 
 class AuditLog:

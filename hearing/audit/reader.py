@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from hearing.actors import Actor
 from hearing.audit import entry
 from hearing.audit.actions import Action
-from hearing.audit.log import AuditLog, append, log_of
+from hearing.audit.log import MAX_ID, AuditLog, append, log_of, scope_of
 from hearing.audit.sentences import Who, describe
-from hearing.db.models import AuditEntry, AuditKey, Endpoint, StaffUser
+from hearing.db.models import AuditEntry, AuditKey, Endpoint, Hearing, StaffUser
+from hearing.errors import HearingNotFound
 
 # Why a payload is missing (sentences.NOTES says it in words).
 SHREDDED = "shredded"
@@ -70,8 +71,21 @@ def decrypt(log: AuditLog, key: AuditKey, row: AuditEntry) -> tuple[dict[str, An
     return json.loads(plain), None
 
 
+def has_log(db: Session, hearing_id: int) -> bool:
+    """Whether the auditor can ask for this hearing's log: it exists, or it
+    existed and left entries (the log outlives what it describes)."""
+    if not 0 < hearing_id <= MAX_ID:
+        return False
+    if db.scalar(select(Hearing.id).where(Hearing.id == hearing_id)) is not None:
+        return True
+    return db.scalar(select(AuditKey.id).where(AuditKey.scope == scope_of(hearing_id))) is not None
+
+
 def read(db: Session, reader: Actor, hearing_id: int | None) -> list[ReadEntry]:
-    """A hearing's entries (or the system's, for None), decrypted, oldest first."""
+    """A hearing's entries (or the system's, for None), decrypted, oldest first.
+    An id that names no hearing is refused before anything is written."""
+    if hearing_id is not None and not has_log(db, hearing_id):
+        raise HearingNotFound()
     log = log_of(db)
     condition = AuditEntry.hearing_id.is_(None) if hearing_id is None else AuditEntry.hearing_id == hearing_id
     rows = list(db.scalars(select(AuditEntry).where(condition).order_by(AuditEntry.seq)))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from hearing.audit.keys import KEK_FILE, VERIFIER_FILE
@@ -85,7 +85,27 @@ def test_show_reads_in_plain_words_and_is_audited(cli: CliRun) -> None:
     assert "The system (operator) booked case SS 1-9/2026" in out
     code, out, _ = cli("audit", "show", "--hearing", str(hearing))
     assert "read the audit log of hearing" in out
-    assert cli("audit", "show", "--hearing", "999")[1].startswith("no audit entries")
+
+
+def rows(db: Session) -> tuple[int | None, int | None]:
+    """(audit entries, data keys)."""
+    count = select(func.count())
+    return db.scalar(count.select_from(AuditEntry)), db.scalar(count.select_from(AuditKey))
+
+
+def test_show_refuses_an_unknown_hearing_before_writing_anything(cli: CliRun) -> None:
+    book(cli)
+    svc = services()
+    try:
+        before = svc.unit_of_work(rows)
+        for hearing in ("999", str(2**63), str(2**70), "-1", "0"):
+            code, out, err = cli("audit", "show", "--hearing", hearing)
+            assert code == 2 and err.startswith("error: hearing_not_found"), (hearing, out, err)
+        # No entry and no data key for a hearing that does not exist.
+        after = svc.unit_of_work(rows)
+    finally:
+        svc.close()
+    assert after == before
 
 
 def test_shred_after_the_hearing_ends(cli: CliRun) -> None:
