@@ -14,7 +14,7 @@ from starlette.websockets import WebSocket
 
 from hearing.actors import ANONYMOUS, Actor
 from hearing.audit.actions import Action
-from hearing.audit.log import append
+from hearing.audit.log import append, scope_for
 from hearing.errors import HearingError, NotAuthenticated, PermissionDenied
 from hearing.web import language
 from hearing.web.pages import render
@@ -54,13 +54,15 @@ async def domain_error(request: Request, exc: Exception) -> Response:
 
 async def record_refusal(connection: HTTPConnection, actor: Actor, method: str) -> None:
     """The refused action itself was rolled back; the refusal is recorded on
-    its own, so that probing shows in the audit log."""
+    its own, so that probing shows in the audit log: in the refused hearing's
+    trail where there is one, in the system's where the id names none."""
     hearing_id = connection.path_params.get("hearing_id")
     path = connection.url.path[:200]
     target = hearing_id if isinstance(hearing_id, int) else None
 
     def record(db: Session) -> None:
-        append(db, actor, Action.ACCESS_DENIED, method=method, path=path, target_hearing=target)
+        scope = scope_for(db, target)
+        append(db, actor, Action.ACCESS_DENIED, hearing_id=scope, method=method, path=path, target_hearing=target)
 
     await services(connection).run(record)
 

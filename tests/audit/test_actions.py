@@ -35,6 +35,7 @@ from hearing.cli import main
 from hearing.config import Settings
 from hearing.db.models import (
     AuditCheckpoint,
+    AuditKey,
     Court,
     Courtroom,
     CustodyFacility,
@@ -549,8 +550,8 @@ def _access_denied_judge(env: Env) -> list[Logged]:
     new = env.appended(lambda: responses.append(env.transition(hearing_b, "open")))
     assert responses[0].status_code == 403
     assert env.state(hearing_b) is HearingState.SCHEDULED
-    # A system entry: the refused hearing is named in the payload only.
-    assert [shape(e) for e in new] == [user(Action.ACCESS_DENIED, judge)]
+    # In the refused hearing's own trail, and named in the payload too.
+    assert [shape(e) for e in new] == [user(Action.ACCESS_DENIED, judge, hearing_b)]
     path = f"/hearings/{hearing_b}/transition"
     assert new[0].payload == {"method": "POST", "path": path, "target_hearing": hearing_b}
     return new
@@ -564,7 +565,7 @@ def _access_denied_device(env: Env) -> list[Logged]:
     headers = {"Authorization": f"Device {token}"}
     new = env.appended(lambda: responses.append(env.client.get(f"/api/device/hearings/{hearing_b}", headers=headers)))
     assert responses[0].status_code == 403 and responses[0].json()["error"] == "permission_denied"
-    assert [shape(e) for e in new] == [(Action.ACCESS_DENIED.value, None, "device", endpoint_id)]
+    assert [shape(e) for e in new] == [(Action.ACCESS_DENIED.value, hearing_b, "device", endpoint_id)]
     path = f"/api/device/hearings/{hearing_b}"
     assert new[0].payload == {"method": "GET", "path": path, "target_hearing": hearing_b}
     return new
@@ -589,7 +590,7 @@ def _access_denied_media(env: Env) -> list[Logged]:
     replies: list[Any] = []
     new = env.appended(lambda: replies.extend(_media_socket(env, hearing)))
     assert replies[0]["error"] == "permission_denied"
-    assert [shape(e) for e in new] == [user(Action.ACCESS_DENIED, clerk)]
+    assert [shape(e) for e in new] == [user(Action.ACCESS_DENIED, clerk, hearing)]
     path = f"/ws/hearings/{hearing}/media"
     assert new[0].payload == {"method": "WEBSOCKET", "path": path, "target_hearing": hearing}
     return new
@@ -622,6 +623,19 @@ def _access_denied_role(env: Env) -> list[Logged]:
     assert responses[0].status_code == 403
     assert [shape(e) for e in new] == [user(Action.ACCESS_DENIED, auditor)]
     assert new[0].payload == {"method": "GET", "path": "/hearings", "target_hearing": None}
+    return new
+
+
+@scenario(Action.ACCESS_DENIED, "unknown-hearing")
+def _access_denied_unknown_hearing(env: Env) -> list[Logged]:
+    auditor = env.sign_in_as("auditor")
+    responses: list[Any] = []
+    new = env.appended(lambda: responses.append(env.client.get("/hearings/999999")))
+    assert responses[0].status_code == 403
+    # No hearing to file it under: a system entry, and no data key for 999999.
+    assert [shape(e) for e in new] == [user(Action.ACCESS_DENIED, auditor)]
+    assert new[0].payload == {"method": "GET", "path": "/hearings/999999", "target_hearing": 999999}
+    assert "hearing:999999" not in env.services.unit_of_work(lambda db: set(db.scalars(select(AuditKey.scope))))
     return new
 
 
@@ -1344,8 +1358,8 @@ def _refused_command(env: Env, hearing: int, body: Any, token: str, status: int,
 
 
 def _denied(kind: str, actor_id: int, method: str, path: str, hearing: int) -> tuple[Shape, dict[str, object]]:
-    """The refusal's own entry: a system entry, the refused hearing in its payload."""
-    return (Action.ACCESS_DENIED.value, None, kind, actor_id), {
+    """The refusal's own entry: in the refused hearing's trail, which its payload names too."""
+    return (Action.ACCESS_DENIED.value, hearing, kind, actor_id), {
         "method": method,
         "path": path,
         "target_hearing": hearing,
