@@ -49,6 +49,7 @@ class Action(enum.StrEnum):
     FLOOR_HIDDEN = "floor.hidden"
     FLOOR_UNHIDDEN = "floor.unhidden"
     AUDIT_READ = "audit.read"
+    AUDIT_SYSTEM_READ = "audit.system_read"
     AUDIT_KEY_SHREDDED = "audit.key_shredded"
     AUDIT_KEK_ROTATED = "audit.kek_rotated"
     AUDIT_CHECKPOINT_EXPORTED = "audit.checkpoint_exported"

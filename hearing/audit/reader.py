@@ -10,16 +10,17 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from hearing.actors import Actor
 from hearing.audit import entry
 from hearing.audit.actions import Action
 from hearing.audit.log import MAX_ID, AuditLog, append, log_of, scope_of
+from hearing.audit.query import SystemQuery
 from hearing.audit.sentences import Who, describe
 from hearing.db.models import AuditEntry, AuditKey, Endpoint, Hearing, StaffUser
-from hearing.errors import HearingNotFound
+from hearing.errors import HearingNotFound, InvalidInput
 
 # Why a payload is missing (sentences.NOTES says it in words).
 SHREDDED = "shredded"
@@ -118,3 +119,50 @@ def hearings_with_entries(db: Session) -> list[tuple[int, int, datetime]]:
         .order_by(func.max(AuditEntry.seq).desc())
     )
     return [(hid, count, last) for hid, count, last in db.execute(query) if hid is not None]
+
+
+@dataclasses.dataclass(frozen=True)
+class SystemPage:
+    """One page of the system's events, newest first; `older` is the
+    `before` that turns to the next page (None on the last)."""
+
+    entries: list[ReadEntry]
+    older: int | None
+
+
+def read_system(db: Session, reader: Actor, query: SystemQuery) -> SystemPage:
+    """The system's own entries (sign-ins, refusals without a hearing,
+    devices, accounts, keys) that match `query`, decrypted. Audited like a
+    hearing's reading, with the filters that were used."""
+    log = log_of(db)
+    conditions: list[ColumnElement[bool]] = [AuditEntry.hearing_id.is_(None)]
+    if query.since is not None:
+        conditions.append(AuditEntry.at >= query.since)
+    if query.until is not None:
+        conditions.append(AuditEntry.at < query.until)
+    if query.action is not None:
+        conditions.append(AuditEntry.action == query.action)
+    if query.before is not None:
+        conditions.append(AuditEntry.seq < query.before)
+    if query.actor is not None:
+        actor_id = query.actor.id
+        if query.actor.username is not None:
+            actor_id = db.scalar(select(StaffUser.id).where(StaffUser.username == query.actor.username))
+            if actor_id is None:
+                raise InvalidInput(f"No staff user is called {query.actor.username}.", field="actor")
+        conditions.append(AuditEntry.actor_kind == query.actor.kind)
+        if actor_id is not None:
+            conditions.append(AuditEntry.actor_id == actor_id)
+    # One more than the page holds: whether there is an older page.
+    found = select(AuditEntry).where(*conditions).order_by(AuditEntry.seq.desc()).limit(query.limit + 1)
+    rows = list(db.scalars(found))
+    older = rows[query.limit - 1].seq if len(rows) > query.limit else None
+    rows = rows[: query.limit]
+    keys = {k.id: k for k in db.scalars(select(AuditKey).where(AuditKey.id.in_({r.key_id for r in rows})))}
+    names = _actor_names(db, rows)
+    entries = []
+    for row in rows:
+        payload, note = decrypt(log, keys[row.key_id], row)
+        entries.append(ReadEntry(row.seq, row.at, _actor(row, names), row.action, payload, note))
+    append(db, reader, Action.AUDIT_SYSTEM_READ, entries=len(entries), filters=query.described())
+    return SystemPage(entries, older)

@@ -162,6 +162,10 @@ SENTENCES: dict[Action, dict[str, str]] = {
         "en": "{actor} read the audit log of hearing {hearing} ({entries})",
         "da": "{actor} læste revisionsloggen for retsmøde {hearing} ({entries})",
     },
+    Action.AUDIT_SYSTEM_READ: {
+        "en": "{actor} read the system events of the audit log ({entries})",
+        "da": "{actor} læste systemhændelserne i revisionsloggen ({entries})",
+    },
     Action.AUDIT_KEY_SHREDDED: {
         "en": "{actor} destroyed the audit key of hearing {hearing}",
         "da": "{actor} destruerede revisionsnøglen for retsmøde {hearing}",

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from hearing.audit import log as audit_log
-from hearing.audit import reader, retention, verify
+from hearing.audit import query, reader, retention, verify
 from hearing.audit.actions import Action
 from hearing.audit.keys import VERIFIER_FILE, load_verifier
 from hearing.cli.common import OPERATOR, Command, Subcommands, out
@@ -59,13 +59,30 @@ def cmd_checkpoint(cmd: Command) -> int:
     return 0
 
 
-def cmd_show(cmd: Command) -> int:
-    entries = cmd.unit(lambda db: reader.read(db, OPERATOR, cmd.args.hearing))
+def _say(entries: list[reader.ReadEntry], cmd: Command) -> None:
     tz = cmd.settings.timezone
     for item in entries:
         out(f"{item.seq:>7}  {item.at.astimezone(tz):%Y-%m-%d %H:%M:%S}  {item.in_words(cmd.args.lang, tz)}")
-    if not entries:
-        out(f"no audit entries for hearing {cmd.args.hearing}")
+
+
+def cmd_show(cmd: Command) -> int:
+    filters = {name: getattr(cmd.args, name) for name in query.FIELDS}
+    if cmd.args.hearing is not None:
+        used = [f"--{name}" for name, value in filters.items() if value is not None]
+        if used:
+            raise InvalidInput(f"{', '.join(used)} filter the system events: use them with --system", field="system")
+        entries = cmd.unit(lambda db: reader.read(db, OPERATOR, cmd.args.hearing))
+        _say(entries, cmd)
+        if not entries:
+            out(f"no audit entries for hearing {cmd.args.hearing}")
+        return 0
+    asked = query.parse(filters, cmd.settings.timezone)
+    page = cmd.unit(lambda db: reader.read_system(db, OPERATOR, asked))
+    _say(page.entries, cmd)
+    if not page.entries:
+        out("no system events match")
+    if page.older is not None:
+        out(f"older events: add --before {page.older}")
     return 0
 
 
@@ -84,9 +101,21 @@ def register(commands: Subcommands) -> None:
     p = audit.add_parser("checkpoint", help="sign the current tree head and export it")
     p.add_argument("--out", required=True, help="file to write the checkpoint to")
     p.set_defaults(run=cmd_checkpoint)
-    p = audit.add_parser("show", help="a hearing's events in plain words (audited)")
-    p.add_argument("--hearing", type=int, required=True)
+    p = audit.add_parser("show", help="a hearing's events, or the system's, in plain words (audited)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--hearing", type=int)
+    which.add_argument(
+        "--system",
+        action="store_true",
+        help="the system's events (sign-ins, refusals, devices, accounts), newest first",
+    )
     p.add_argument("--lang", choices=["da", "en"], default="en", help="the language of the sentences")
+    p.add_argument("--since", help="with --system: from this date or time (court time, YYYY-MM-DD[THH:MM])")
+    p.add_argument("--until", help="with --system: to this date (the whole day) or time")
+    p.add_argument("--actor", help="with --system: user:ID, device:ID, system, anonymous or a user name")
+    p.add_argument("--action", help="with --system: one action, e.g. access.denied")
+    p.add_argument("--before", help="with --system: events older than this entry (the next page)")
+    p.add_argument("--limit", help=f"with --system: at most this many (default {query.DEFAULT_LIMIT})")
     p.set_defaults(run=cmd_show)
     p = audit.add_parser("shred", help="destroy a hearing's audit data key (retention)")
     p.add_argument("--hearing", type=int, required=True)

@@ -43,6 +43,31 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Times are the court's local time ({zone}).",
         "da": "Tidspunkter er rettens lokale tid ({zone}).",
     },
+    # the system events page (issue 10): sign-ins, refusals, devices, accounts
+    "audit.system": {"en": "System events", "da": "Systemhændelser"},
+    "audit.system_link": {
+        "en": "System events: sign-ins, refusals, devices and accounts",
+        "da": "Systemhændelser: login, afvisninger, enheder og konti",
+    },
+    "audit.system_help": {
+        "en": "Events that belong to no hearing, newest first. Opening this page records that you read it.",
+        "da": "Hændelser, der ikke hører til et retsmøde, nyeste først. Når du åbner siden, registreres det, "
+        "at du har læst den.",
+    },
+    "audit.filter": {"en": "Filter", "da": "Filtrér"},
+    "audit.since": {"en": "From (date)", "da": "Fra (dato)"},
+    "audit.until": {"en": "To (date, inclusive)", "da": "Til og med (dato)"},
+    "audit.actor": {"en": "Actor", "da": "Aktør"},
+    "audit.actor_help": {
+        "en": "A user name, or user:ID, device:ID, system or anonymous.",
+        "da": "Et brugernavn, eller user:ID, device:ID, system eller anonymous.",
+    },
+    "audit.action": {"en": "Action", "da": "Handling"},
+    "audit.any_action": {"en": "All actions", "da": "Alle handlinger"},
+    "audit.show": {"en": "Show", "da": "Vis"},
+    "audit.reset": {"en": "Clear the filter", "da": "Ryd filteret"},
+    "audit.older": {"en": "Older events", "da": "Ældre hændelser"},
+    "audit.no_system": {"en": "No system events match.", "da": "Ingen systemhændelser passer."},
     "staff.judge": {"en": "judge", "da": "dommer"},
     "staff.clerk": {"en": "clerk", "da": "retssekretær"},
     "staff.custody_officer": {"en": "custody officer", "da": "arrestbetjent"},

@@ -994,6 +994,31 @@ def _audit_read_shredded(env: Env) -> list[Logged]:
     return new
 
 
+@scenario(Action.AUDIT_SYSTEM_READ, "web-auditor")
+def _audit_system_read_web(env: Env) -> list[Logged]:
+    auditor = env.sign_in_as("auditor")
+    responses: list[Any] = []
+    query = {"action": "user.signed_in", "actor": "auditor", "since": "2026-01-01"}
+    new = env.appended(lambda: responses.append(env.client.get("/audit/system", params=query)))
+    assert responses[0].status_code == 200 and "Auditor (auditor) signed in" in responses[0].text
+    assert [shape(e) for e in new] == [user(Action.AUDIT_SYSTEM_READ, auditor)]
+    since = datetime(2026, 1, 1, tzinfo=env.settings.timezone).astimezone(UTC).isoformat()
+    filters = {"action": "user.signed_in", "actor": "auditor", "since": since}
+    assert new[0].payload == {"entries": 1, "filters": filters}
+    return new
+
+
+@scenario(Action.AUDIT_SYSTEM_READ, "cli-show")
+def _audit_system_read_cli(env: Env) -> list[Logged]:
+    env.sign_in_as("judge")
+    outputs: list[str] = []
+    new = env.appended(lambda: outputs.append(env.cli_ok("audit", "show", "--system", "--action", "user.signed_in")))
+    assert "Judge (judge) signed in" in outputs[0]
+    assert [shape(e) for e in new] == [operator(Action.AUDIT_SYSTEM_READ)]
+    assert new[0].payload == {"entries": 1, "filters": {"action": "user.signed_in"}}
+    return new
+
+
 @scenario(Action.AUDIT_KEY_SHREDDED)
 def _audit_key_shredded(env: Env) -> list[Logged]:
     env.sign_in_as("judge")

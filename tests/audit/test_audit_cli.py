@@ -108,6 +108,72 @@ def test_show_refuses_an_unknown_hearing_before_writing_anything(cli: CliRun) ->
     assert after == before
 
 
+def test_show_system_reads_the_systems_events_with_filters_and_pages(cli: CliRun) -> None:
+    book(cli)  # a hearing's entries: not among the system's
+    code, out, _ = cli("audit", "show", "--system")
+    assert code == 0
+    lines = [LINE.match(line) for line in out.splitlines()]
+    assert all(lines), out
+    said = [m.group(3) for m in lines if m]
+    assert said == [
+        "The system (operator) added the custody facility Arresthuset",
+        "The system (operator) added the courtroom Retssal 3",
+        "The system (operator) added the court Byret",
+    ]
+    code, out, _ = cli("audit", "show", "--system", "--action", "site.added", "--actor", "system", "--lang", "da")
+    assert code == 0 and "Systemet (operatør) tilføjede retssalen Retssal 3" in out
+    # One at a time, newest first, each page saying how to turn to the next.
+    seqs = []
+    args = ["audit", "show", "--system", "--action", "site.added", "--limit", "1"]
+    while True:
+        code, out, _ = cli(*args)
+        assert code == 0
+        first = LINE.match(out.splitlines()[0])
+        assert first, out
+        seqs.append(int(first.group(1)))
+        older = re.search(r"older events: add --before (\d+)", out)
+        if older is None:
+            break
+        args = [*args[:7], "--before", older.group(1)]
+    assert seqs == sorted(seqs, reverse=True) and len(seqs) == 3
+    # Every reading is itself a system event.
+    code, out, _ = cli("audit", "show", "--system", "--action", "audit.system_read", "--until", "9998-12-31")
+    assert out.count("read the system events of the audit log") == 5
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--system", "--since", "2026-13-01"],
+        ["--system", "--since", "٢٠٢٦-01-01"],
+        ["--system", "--until", "2026-12-01", "--since", "2026-12-02"],
+        ["--system", "--action", "nope"],
+        ["--system", "--actor", "device:abc"],
+        ["--system", "--actor", "nobody"],
+        ["--system", "--limit", "100000"],
+        ["--system", "--before", "0"],
+        ["--hearing", "1", "--action", "access.denied"],
+    ],
+)
+def test_show_system_refuses_bad_filters_and_writes_nothing(cli: CliRun, args: list[str]) -> None:
+    svc = services()
+    try:
+        before = svc.unit_of_work(rows)
+        code, _, err = cli("audit", "show", *args)
+        after = svc.unit_of_work(rows)
+    finally:
+        svc.close()
+    assert code == 2 and err.startswith("error: invalid_input"), err
+    assert after == before
+
+
+def test_show_needs_a_hearing_or_the_system(cli: CliRun) -> None:
+    for args in ([], ["--hearing", "1", "--system"]):
+        with pytest.raises(SystemExit) as exit_:
+            cli("audit", "show", *args)
+        assert exit_.value.code == 2
+
+
 def test_shred_after_the_hearing_ends(cli: CliRun) -> None:
     hearing = book(cli)
     code, _, err = cli("audit", "shred", "--hearing", str(hearing))

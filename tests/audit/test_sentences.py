@@ -94,6 +94,10 @@ REALISTIC: dict[Action, tuple[Who, dict[str, Any]]] = {
     Action.FLOOR_HIDDEN: (JUDGE, {"version": 1, "source": "custody", "receiver": "courtroom", "medium": "video"}),
     Action.FLOOR_UNHIDDEN: (JUDGE, {"version": 2, "source": "custody", "receiver": "courtroom", "medium": "video"}),
     Action.AUDIT_READ: (Who("user", 5, "auditor", "Auditor"), {"hearing": 1, "entries": 12}),
+    Action.AUDIT_SYSTEM_READ: (
+        Who("user", 5, "auditor", "Auditor"),
+        {"entries": 3, "filters": {"action": "access.denied", "since": "2026-12-01T00:00:00+00:00"}},
+    ),
     Action.AUDIT_KEY_SHREDDED: (OPERATOR, {"hearing": 1}),
     Action.AUDIT_KEK_ROTATED: (OPERATOR, {"old": "ab" * 16, "new": "cd" * 16, "keys": 2}),
     Action.AUDIT_CHECKPOINT_EXPORTED: (OPERATOR, {"size": 41}),
@@ -140,6 +144,10 @@ EXPECTED: dict[Action, tuple[str, str]] = {
     Action.AUDIT_READ: (
         "Auditor (revisor) læste revisionsloggen for retsmøde 1 (12 poster)",
         "Auditor (auditor) read the audit log of hearing 1 (12 entries)",
+    ),
+    Action.AUDIT_SYSTEM_READ: (
+        "Auditor (revisor) læste systemhændelserne i revisionsloggen (3 poster)",
+        "Auditor (auditor) read the system events of the audit log (3 entries)",
     ),
 }
 
