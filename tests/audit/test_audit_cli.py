@@ -53,6 +53,16 @@ def test_verify_reports_ok_then_the_first_bad_entry(cli: CliRun) -> None:
     assert "first bad entry: 3" in out
 
 
+def test_verify_reports_a_ciphertext_rewritten_as_text(cli: CliRun) -> None:
+    book(cli)
+    # On SQLite a text value in the blob column; PostgreSQL coerces the
+    # literal to bytes, which is just a changed entry.
+    change(lambda db: db.execute(text("UPDATE audit_entry SET ciphertext = 'x' WHERE seq = 3")))
+    code, out, err = cli("audit", "verify")
+    assert code == 1 and "Traceback" not in out + err
+    assert "first bad entry: 3" in out
+
+
 def test_verify_needs_no_secret_key(cli: CliRun, tmp_path: Path) -> None:
     book(cli)
     keys = Path(load_settings().key_dir)
