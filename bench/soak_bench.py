@@ -313,13 +313,15 @@ class Continuity:
         return sum(g > GAP_MS for g in self.gaps)
 
 
-def blocks_of(frames: Sequence[Heard]) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.float64], int]:
+def blocks_of(
+    frames: Sequence[Heard],
+) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
     """Every frame's blocks placed by its timestamp, track after track, with
     the time between two tracks (the judge reconnected) as silence:
-    (amplitudes, each block's arrival time, frames missing by timestamp)."""
+    (amplitudes, each block's arrival time, whether a frame filled it)."""
     amplitudes: list[npt.NDArray[np.complex128]] = []
     arrivals: list[npt.NDArray[np.float64]] = []
-    missing = 0
+    received: list[npt.NDArray[np.bool_]] = []
     last_at: float | None = None
     for _, group in itertools.groupby(frames, key=lambda f: f.track):
         track = sorted(group, key=lambda f: f.pts)
@@ -327,6 +329,7 @@ def blocks_of(frames: Sequence[Heard]) -> tuple[npt.NDArray[np.complex128], npt.
             between = max(0, round((track[0].at - last_at) * SAMPLE_RATE / BLOCK))
             amplitudes.append(np.zeros(between, dtype=np.complex128))
             arrivals.append(np.linspace(last_at, track[0].at, between, endpoint=False))
+            received.append(np.zeros(between, dtype=np.bool_))
         origin = track[0].pts
         end = track[-1].pts + BLOCK * len(track[-1].blocks)
         count = (end - origin) // BLOCK
@@ -337,21 +340,21 @@ def blocks_of(frames: Sequence[Heard]) -> tuple[npt.NDArray[np.complex128], npt.
             here[first : first + len(frame.blocks)] = frame.blocks
             at[first : first + len(frame.blocks)] = frame.at
         filled = ~np.isnan(at)
-        missing += int((~filled).sum()) // 2
         # A missing block happened when the next frame that did come arrived.
         at = np.flip(np.fmin.accumulate(np.flip(np.where(filled, at, np.inf))))
         amplitudes.append(here)
         arrivals.append(at)
+        received.append(filled)
         last_at = track[-1].at
     if not amplitudes:
-        return np.zeros(0, dtype=np.complex128), np.zeros(0), 0
-    return np.concatenate(amplitudes), np.concatenate(arrivals), missing
+        return np.zeros(0, dtype=np.complex128), np.zeros(0), np.zeros(0, dtype=np.bool_)
+    return np.concatenate(amplitudes), np.concatenate(arrivals), np.concatenate(received)
 
 
 def continuity(frames: Sequence[Heard], phases: Mapping[str, tuple[float, float]]) -> dict[str, Continuity]:
     """The tone's gaps, phase steps and missing frames in each phase, against
     the quiet phase's median level."""
-    amplitudes, arrivals, _ = blocks_of(frames)
+    amplitudes, arrivals, filled = blocks_of(frames)
     level = np.abs(amplitudes)
     quiet_start, quiet_end = phases["quiet"]
     reference_blocks = level[(arrivals >= quiet_start) & (arrivals < quiet_end) & (level > 0)]
@@ -368,7 +371,7 @@ def continuity(frames: Sequence[Heard], phases: Mapping[str, tuple[float, float]
             elif run:
                 figures.gaps.append(run * BLOCK / SAMPLE_RATE * 1000)
                 run = 0
-        figures.missing_frames = int(((level == 0) & inside).sum()) // 2
+        figures.missing_frames = int((~filled & inside).sum()) // 2
         figures.skips, figures.inserts = phase_steps(amplitudes[inside], quiet[inside])
         times = sorted(f.at for f in frames if start <= f.at < end)
         figures.stalls = [gap * 1000 for gap in np.diff(times).tolist() if gap * 1000 > GAP_MS]
