@@ -144,6 +144,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--signin-rate", type=float, default=10.0, help="wrong-password sign-in attempts a second (default 10)"
     )
+    parser.add_argument(
+        "--guess-username",
+        default="auditor",
+        help="the existing account the outside client guesses passwords for, every other attempt (default: "
+        "auditor, an account not in the hearing; 'judge' shows what locking the judge out does to the hearing)",
+    )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
     quick.add_option(parser, QUICK)
     args = quick.parse(parser, argv, QUICK)
@@ -174,7 +180,8 @@ def print_header(args: argparse.Namespace, server_core: int | None, client_core:
     print(f"database:   {database}")
     print(
         f"runs:       {args.quiet:g} s quiet, then {args.minutes * 60:g} s of hostile load; staff pages every "
-        f"{POLL_SECONDS * 1000:.0f} ms per staff member; sign-in attempts {args.signin_rate:g}/s"
+        f"{POLL_SECONDS * 1000:.0f} ms per staff member; sign-in attempts {args.signin_rate:g}/s, every other one "
+        f"for {args.guess_username!r}, the rest for unknown names"
     )
     print(
         f"audio:      custody sends a {TONE_HZ} Hz tone at {TONE_AMPLITUDE:g} of full scale; the judge's seat decodes; "
@@ -299,10 +306,27 @@ class Ear:
                 await task
 
 
+class SentTone(ToneTrack):
+    """Custody's microphone: the tone, noting when each frame is handed to
+    the encoder, so that a gap at the judge can be told from a stall of
+    the sender (this process shares its core with the other clients)."""
+
+    def __init__(self, sent: list[float]) -> None:
+        super().__init__(TONE_HZ, TONE_AMPLITUDE)
+        self.sent = sent
+
+    async def recv(self) -> av.AudioFrame:
+        frame = await super().recv()
+        self.sent.append(time.monotonic())
+        return frame
+
+
 @dataclasses.dataclass
 class Continuity:
     seconds: float = 0.0
     gaps: list[float] = dataclasses.field(default_factory=list)  # ms, every run of quiet blocks
+    gaps_at: list[float] = dataclasses.field(default_factory=list)  # when each began (arrival, monotonic)
+    sender_stalls: list[tuple[float, float]] = dataclasses.field(default_factory=list)  # (when, ms) > GAP_MS
     missing_frames: int = 0  # by RTP timestamp
     skips: int = 0
     inserts: int = 0
@@ -311,6 +335,15 @@ class Continuity:
     @property
     def long_gaps(self) -> int:
         return sum(g > GAP_MS for g in self.gaps)
+
+    @property
+    def long_gaps_after_sender_stall(self) -> int:
+        """Long gaps that began within a second after the sender stalled."""
+        return sum(
+            any(0 <= at - when <= 1.0 for when, _ in self.sender_stalls)
+            for at, gap in zip(self.gaps_at, self.gaps, strict=True)
+            if gap > GAP_MS
+        )
 
 
 def blocks_of(
@@ -351,7 +384,9 @@ def blocks_of(
     return np.concatenate(amplitudes), np.concatenate(arrivals), np.concatenate(received)
 
 
-def continuity(frames: Sequence[Heard], phases: Mapping[str, tuple[float, float]]) -> dict[str, Continuity]:
+def continuity(
+    frames: Sequence[Heard], sent: Sequence[float], phases: Mapping[str, tuple[float, float]]
+) -> dict[str, Continuity]:
     """The tone's gaps, phase steps and missing frames in each phase, against
     the quiet phase's median level."""
     amplitudes, arrivals, filled = blocks_of(frames)
@@ -364,17 +399,26 @@ def continuity(frames: Sequence[Heard], phases: Mapping[str, tuple[float, float]
     for name, (start, end) in phases.items():
         inside = (arrivals >= start) & (arrivals < end)
         figures = Continuity(seconds=float(inside.sum()) * BLOCK / SAMPLE_RATE)
-        run = 0
-        for is_quiet in quiet[inside].tolist() + [False]:
+        run, began = 0, start
+        for is_quiet, at in zip([*quiet[inside].tolist(), False], [*arrivals[inside].tolist(), end], strict=True):
             if is_quiet:
+                if run == 0:
+                    began = at
                 run += 1
             elif run:
                 figures.gaps.append(run * BLOCK / SAMPLE_RATE * 1000)
+                figures.gaps_at.append(began)
                 run = 0
         figures.missing_frames = int((~filled & inside).sum()) // 2
         figures.skips, figures.inserts = phase_steps(amplitudes[inside], quiet[inside])
         times = sorted(f.at for f in frames if start <= f.at < end)
         figures.stalls = [gap * 1000 for gap in np.diff(times).tolist() if gap * 1000 > GAP_MS]
+        handed = [at for at in sent if start <= at < end]
+        figures.sender_stalls = [
+            (later, (later - earlier) * 1000)
+            for earlier, later in itertools.pairwise(handed)
+            if (later - earlier) * 1000 > GAP_MS
+        ]
         result[name] = figures
     return result
 
@@ -469,7 +513,6 @@ class Seeded:
     hearing_id: int
     judge: Staff
     clerk: Staff
-    decoy: str  # an existing account the outside client guesses at (not one in use)
     kiosk: str  # the custody kiosk's device token
     rigs: tuple[str, str]  # two courtroom devices' tokens (the storm)
 
@@ -533,7 +576,6 @@ def seed(settings: Settings, minutes: float) -> Seeded:
                 hearing.id,
                 accounts["judge"],
                 accounts["clerk"],
-                "auditor",
                 kiosk.token,
                 (rigs[0].token, rigs[1].token),
             )
@@ -1110,12 +1152,12 @@ def hostile_main(conn: Connection, port: int, hearing_id: int, rigs: Sequence[st
 
 
 class HostileProcess:
-    def __init__(self, port: int, seeded: Seeded, rate: float) -> None:
+    def __init__(self, port: int, seeded: Seeded, username: str, rate: float) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.conn, theirs = ctx.Pipe()
         self.process = ctx.Process(
             target=hostile_main,
-            args=(theirs, port, seeded.hearing_id, seeded.rigs, seeded.decoy, rate),
+            args=(theirs, port, seeded.hearing_id, seeded.rigs, username, rate),
             name="hostile",
             daemon=True,
         )
@@ -1203,6 +1245,7 @@ async def panel_feed(port: int, hearing_id: int, browser: Browser, stop: asyncio
 class Run:
     loads: list[Load] = dataclasses.field(default_factory=list)
     frames: list[Heard] = dataclasses.field(default_factory=list)
+    sent: list[float] = dataclasses.field(default_factory=list)  # custody's frames handed to its encoder
     phases: dict[str, tuple[float, float]] = dataclasses.field(default_factory=dict)  # monotonic
     wall: dict[str, tuple[datetime, datetime]] = dataclasses.field(default_factory=dict)  # UTC
     server_cores: dict[str, float] = dataclasses.field(default_factory=dict)
@@ -1229,7 +1272,7 @@ async def soak(args: argparse.Namespace, server: ServerProcess, seeded: Seeded, 
     """The hearing, the staff, the quiet phase, the load: figures into `out`."""
     port, hearing_id = server.port, seeded.hearing_id
     url = f"ws://127.0.0.1:{port}/ws/hearings/{hearing_id}/media"
-    hostile = HostileProcess(port, seeded, args.signin_rate)
+    hostile = HostileProcess(port, seeded, args.guess_username, args.signin_rate)
     judge, clerk = Browser(port), Browser(port)
     ear = Ear()
     stop, stop_flood = asyncio.Event(), asyncio.Event()
@@ -1248,7 +1291,7 @@ async def soak(args: argparse.Namespace, server: ServerProcess, seeded: Seeded, 
         return Seat(url, {"Cookie": judge.cookie_header}, received)
 
     async def publish(seat: Seat) -> None:
-        await seat.negotiate([ToneTrack(TONE_HZ, TONE_AMPLITUDE)])
+        await seat.negotiate([SentTone(out.sent)])
 
     async def listen(seat: Seat) -> None:
         await seat.negotiate(on_track=ear.attach)
@@ -1363,25 +1406,35 @@ def print_pages(run: Run) -> dict[str, Any]:
 
 
 def print_continuity(run: Run) -> dict[str, Any]:
-    figures = continuity(run.frames, run.phases)
+    figures = continuity(run.frames, run.sent, run.phases)
+    origin = run.phases["quiet"][0]
     print(f"## audio continuity at the judge's seat (custody's {TONE_HZ} Hz tone, decoded)")
     print(
         f"{'phase':<6} {'seconds':>8} {'gaps > 40 ms':>13} {'longest gap ms':>15} {'gaps, all':>10} "
-        f"{'missing frames':>15} {'skips':>6} {'inserts':>8} {'arrival stalls > 40 ms (longest)':>34}"
+        f"{'missing frames':>15} {'skips':>6} {'inserts':>8}   {'arrival stalls > 40 ms':>22} "
+        f"{'sender stalls > 40 ms':>22} {'long gaps after one':>20}"
     )
     for name, f in figures.items():
         longest = max(f.gaps, default=0.0)
         stalls = f"{len(f.stalls)} ({fmt(max(f.stalls, default=0.0))} ms)"
+        sender = f"{len(f.sender_stalls)} ({fmt(max((ms for _, ms in f.sender_stalls), default=0.0))} ms)"
         print(
             f"{name:<6} {f.seconds:>8.1f} {f.long_gaps:>13} {fmt(longest):>15} {len(f.gaps):>10} "
-            f"{f.missing_frames:>15} {f.skips:>6} {f.inserts:>8} {stalls:>34}"
+            f"{f.missing_frames:>15} {f.skips:>6} {f.inserts:>8}   {stalls:>22} {sender:>22} "
+            f"{f.long_gaps_after_sender_stall:>20}"
         )
+    for name, f in figures.items():
+        long = [f"{at - origin:.1f} s: {gap:.0f} ms" for at, gap in zip(f.gaps_at, f.gaps, strict=True) if gap > GAP_MS]
+        if long:
+            print(f"long gaps in the {name} phase (from the start of the quiet phase): {', '.join(long[:20])}")
     for kept in (run.custody, run.judge):
         drops = [f"{at - run.phases['quiet'][0]:.1f} s: {why}" for at, why in kept.drops]
         print(f"{kept.name} seat dropped and rejoined: {len(drops)}{' — ' + '; '.join(drops[:10]) if drops else ''}")
     print(
         "(a gap: 10 ms blocks under the level, or frames missing by timestamp; arrival stalls: decoded frames "
-        "more than 40 ms apart at this process, which shares its core with the other clients)"
+        "more than 40 ms apart at the judge's seat; sender stalls: custody's frames handed to its encoder more "
+        "than 40 ms apart; both seats are in this process, which shares its core with the other clients: a gap "
+        "within a second after a sender stall is likely this process's, not the server's)"
     )
     print()
     return {
@@ -1394,6 +1447,9 @@ def print_continuity(run: Run) -> dict[str, Any]:
             "skips": f.skips,
             "inserts": f.inserts,
             "arrival_stalls": len(f.stalls),
+            "sender_stalls": len(f.sender_stalls),
+            "long_gaps_after_sender_stall": f.long_gaps_after_sender_stall,
+            "long_gaps_at_s": [(at - origin, gap) for at, gap in zip(f.gaps_at, f.gaps, strict=True) if gap > GAP_MS],
         }
         for name, f in figures.items()
     }
