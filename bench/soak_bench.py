@@ -766,6 +766,10 @@ class Seat:
         )
         self._tasks.append(asyncio.create_task(self._read(), name="seat reader"))
         welcome = await self._answer(timeout)
+        if welcome.get("type") == "error":  # refused: the server closes the socket after saying why
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self.closed), timeout)
+            raise SeatClosed(self.closed.result() if self.closed.done() else -1, str(welcome.get("error")))
         if welcome.get("type") != "welcome":
             raise RuntimeError(f"expected a welcome, got {welcome.get('type')}")
         return welcome
@@ -910,8 +914,8 @@ async def keep_seat(
         try:
             await seat.open()
             await start(seat)
-        except (SeatClosed, RuntimeError, TimeoutError, OSError, InvalidHandshake) as exc:
-            kept.drops.append((time.monotonic(), f"could not join: {exc}"))
+        except Exception as exc:  # whatever it was, the kiosk tries again (and the bench says so)
+            kept.drops.append((time.monotonic(), f"could not join: {type(exc).__name__} {exc}"[:160]))
             await seat.close()
             await asyncio.sleep(1)
             continue
@@ -1034,61 +1038,72 @@ async def storm(url: str, tokens: Sequence[str], until: float, out: Hostile) -> 
     for cycle in itertools.count():
         if time.monotonic() >= until:
             break
-        token = tokens[cycle % len(tokens)]
-        seat = Seat(url, {"Authorization": f"{DEVICE_AUTH_SCHEME} {token}"}, out.received)
         try:
-            await seat.open()
-        except SeatClosed as exc:
-            out.storm[f"refused: {exc.error or 'no message'}, closed {exc.code}"] += 1
-            await seat.close()
-            continue
-        except (TimeoutError, OSError, InvalidHandshake) as exc:
-            out.storm[f"could not connect: {type(exc).__name__}"] += 1
-            await seat.close()
+            held = await storm_cycle(url, tokens, cycle, held, rng, out)
+        except Exception as exc:  # counted, and the storm goes on: a bench that stops measures nothing
+            out.storm[f"bench error: {type(exc).__name__} {exc}"[:120]] += 1
             await asyncio.sleep(0.1)
-            continue
-        out.storm["admitted (welcome)"] += 1
-        if held is not None:
-            # This connection took the seat: the one before must be told and closed.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(held.closed), REPLY_SECONDS)
-            code = held.closed.result() if held.closed.done() else "not closed"
-            out.goings[f"replaced by a newer connection: told {held.ending or 'nothing'}, closed {code}"] += 1
-            await held.close()
-            held = None
-        negotiated = cycle % STORM_MEDIA_EVERY == 0
-        if negotiated:
-            try:
-                await seat.negotiate()
-                out.storm["negotiated media"] += 1
-            except Exception as exc:  # whatever aiortc or the server made of it: counted, the storm goes on
-                out.storm[f"media refused: {type(exc).__name__} {exc}"[:80]] += 1
-        # After an offer, a candidate is no longer a mistake (and has no answer).
-        for index in [] if negotiated else rng.choice(len(MALFORMED), size=3, replace=False).tolist():
-            kind, raw, _ = MALFORMED[index]
-            outcomes = out.malformed.setdefault(kind, Counter())
-            try:
-                reply = await seat.ask(raw)
-                outcomes[f"error {reply.get('error')}" if reply.get("type") == "error" else str(reply.get("type"))] += 1
-            except SeatClosed as exc:
-                outcomes[f"socket closed {exc.code}"] += 1
-                break
-            except TimeoutError:
-                outcomes["no answer"] += 1
-            except ConnectionClosed:
-                outcomes["socket closed"] += 1
-                break
-        if seat.closed.done():
-            out.goings[f"closed by the server: told {seat.ending or 'nothing'}, closed {seat.closed.result()}"] += 1
-            await seat.close()
-            continue
-        how = DROPS[cycle % len(DROPS)]
-        if how == "replaced":
-            held = seat
-            continue
-        out.goings[f"{how}: closed {await seat.go(how)}"] += 1
     if held is not None:
         await held.go("leave")
+
+
+async def storm_cycle(
+    url: str, tokens: Sequence[str], cycle: int, held: Seat | None, rng: np.random.Generator, out: Hostile
+) -> Seat | None:
+    """One connection of the storm; returns the one left open for the next to replace."""
+    token = tokens[cycle % len(tokens)]
+    seat = Seat(url, {"Authorization": f"{DEVICE_AUTH_SCHEME} {token}"}, out.received)
+    try:
+        await seat.open()
+    except SeatClosed as exc:
+        out.storm[f"refused: {exc.error or 'no message'}, closed {exc.code}"] += 1
+        await seat.close()
+        return held
+    except (TimeoutError, OSError, InvalidHandshake) as exc:
+        out.storm[f"could not connect: {type(exc).__name__}"] += 1
+        await seat.close()
+        await asyncio.sleep(0.1)
+        return held
+    out.storm["admitted (welcome)"] += 1
+    if held is not None:
+        # This connection took the seat: the one before must be told and closed.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(held.closed), REPLY_SECONDS)
+        code = held.closed.result() if held.closed.done() else "not closed"
+        out.goings[f"replaced by a newer connection: told {held.ending or 'nothing'}, closed {code}"] += 1
+        await held.close()
+        held = None
+    negotiated = cycle % STORM_MEDIA_EVERY == 0
+    if negotiated:
+        try:
+            await seat.negotiate()
+            out.storm["negotiated media"] += 1
+        except Exception as exc:  # whatever aiortc or the server made of it: counted, the storm goes on
+            out.storm[f"media refused: {type(exc).__name__} {exc}"[:80]] += 1
+    # After an offer, a candidate is no longer a mistake (and has no answer).
+    for index in [] if negotiated else rng.choice(len(MALFORMED), size=3, replace=False).tolist():
+        kind, raw, _ = MALFORMED[index]
+        outcomes = out.malformed.setdefault(kind, Counter())
+        try:
+            reply = await seat.ask(raw)
+            outcomes[f"error {reply.get('error')}" if reply.get("type") == "error" else str(reply.get("type"))] += 1
+        except SeatClosed as exc:
+            outcomes[f"socket closed {exc.code}"] += 1
+            break
+        except TimeoutError:
+            outcomes["no answer"] += 1
+        except ConnectionClosed:
+            outcomes["socket closed"] += 1
+            break
+    if seat.closed.done():
+        out.goings[f"closed by the server: told {seat.ending or 'nothing'}, closed {seat.closed.result()}"] += 1
+        await seat.close()
+        return held
+    how = DROPS[cycle % len(DROPS)]
+    if how == "replaced":
+        return seat  # left open: the next connection takes the seat from it
+    out.goings[f"{how}: closed {await seat.go(how)}"] += 1
+    return None
 
 
 async def guess(port: int, decoy: str, rate: float, until: float, out: Hostile) -> None:
@@ -1117,8 +1132,9 @@ async def guess(port: int, decoy: str, rate: float, until: float, out: Hostile) 
                 status, _, reply = await browser.request(
                     "POST", "/signin", urllib.parse.urlencode(form).encode(), headers
                 )
-            except (ConnectionError, asyncio.IncompleteReadError) as exc:
-                out.signin[f"connection failed: {type(exc).__name__}"] += 1
+            except Exception as exc:  # counted: the guessing goes on
+                out.signin[f"no answer: {type(exc).__name__}"] += 1
+                await browser.close()
                 continue
             try:
                 code = json.loads(reply).get("error", "-")
@@ -1210,8 +1226,9 @@ async def poll(
         started = time.monotonic()
         try:
             status, _, _ = await browser.request("GET", path, headers={"Accept": "application/json"})
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except Exception:  # counted as a page not answered (status -1); the polling goes on
             status = -1
+            await browser.close()
         out.append(Load(who, page, started, (time.monotonic() - started) * 1000, status))
         await asyncio.sleep(POLL_SECONDS)
 
