@@ -114,3 +114,9 @@ def test_floor_bench() -> None:
     for label in SERVER_STAGES:
         median, _, _, count = row(output, label)[:4]
         assert median != "-" and int(count) == 4, f"{label!r}: {median} from {count} of 4 changes"
+
+
+def test_flood_bench() -> None:
+    output = run_bench("flood_bench")
+    assert_in_order(output, ["snapshot ms", "quiet", "flooded", "kiosk sent:", "kiosk answers:", "audit entries:"])
+    assert "rate_limited" in output
