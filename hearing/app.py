@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 from hearing.config import Settings
 from hearing.errors import HearingError
 from hearing.live.registry import LiveHearings
+from hearing.live.watch import SocketWatch
 from hearing.media import aiortc_hooks
 from hearing.services import Services
 from hearing.web import audit, devices, hearings, media, panel, staff
@@ -26,6 +27,7 @@ from hearing.web.errors import domain_error, http_error, server_error
 from hearing.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from hearing.web.ratelimit import SlidingWindow
 from hearing.web.routing import Audience, route
+from hearing.web.sockets import standing_check
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
@@ -69,7 +71,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.socket_watch.start()
         yield
+        await app.state.socket_watch.stop()
         await app.state.live_hearings.close_all()
         if services is None:
             svc.close()
@@ -88,6 +92,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app.state.services = svc
     app.state.guess_limiter = SlidingWindow(settings.signin_attempts_per_minute)
     app.state.live_hearings = LiveHearings()
+    app.state.socket_watch = SocketWatch(standing_check(svc), interval=settings.socket_recheck_seconds)
     # Process-wide: aioice offers every interface unless told otherwise.
     aiortc_hooks.restrict_host_addresses(settings.media_address_list)
     aiortc_hooks.faster_audio_levels()

@@ -47,6 +47,10 @@ class Settings:
     # The judge may open a hearing's lobby this many minutes before its
     # scheduled start (and at any time after it: courts run late).
     open_early_minutes: int = 30
+    # How often each process asks the database whether the identities behind
+    # its open sockets still stand (a device revoked or a user disabled by
+    # the CLI, in another process); sign-out here closes at once.
+    socket_recheck_seconds: float = 2.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -68,6 +72,8 @@ class Settings:
             raise ConfigurationError(f"media_addresses: {exc}") from exc
         if not 0 <= self.open_early_minutes <= MAX_OPEN_EARLY_MINUTES:
             raise ConfigurationError(f"open_early_minutes is 0-{MAX_OPEN_EARLY_MINUTES} (minutes before the start)")
+        if not 0 < self.socket_recheck_seconds <= 60:
+            raise ConfigurationError("socket_recheck_seconds is more than 0 and at most 60")
         if self.max_body_bytes < 1024:
             raise ConfigurationError("max_body_bytes must be at least 1024")
         try:
@@ -96,6 +102,8 @@ def _coerce(field: dataclasses.Field[Any], raw: Any) -> Any:
             return Path(str(raw))
         if kind == "int":
             return int(raw)
+        if kind == "float":
+            return float(raw)
         if kind == "bool":
             if isinstance(raw, bool):
                 return raw

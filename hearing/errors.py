@@ -142,3 +142,9 @@ class CourtroomBusy(Conflict):
     def __init__(self, message: str | None = None, *, case_number: str | None = None) -> None:
         super().__init__(message)
         self.case_number = case_number
+
+
+class AccountUnchanged(Conflict):
+    # `hearing user disable` of a disabled account, or `enable` of an enabled one.
+    code = "account_unchanged"
+    default_message = "The account is already so."

@@ -151,3 +151,9 @@ def test_soak_bench_on_postgresql() -> None:
     need(url is not None, "HEARING_TEST_DATABASE_URL is not set: the soak bench ran on SQLite only")
     assert url is not None
     assert_soak_ran(run_bench("soak_bench", "--database-url", url))
+
+
+def test_flood_bench() -> None:
+    output = run_bench("flood_bench")
+    assert_in_order(output, ["snapshot ms", "quiet", "flooded", "kiosk sent:", "kiosk answers:", "audit entries:"])
+    assert "rate_limited" in output

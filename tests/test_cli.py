@@ -25,6 +25,12 @@ def count(model: type) -> int:
         return svc.unit_of_work(lambda db: db.scalar(select(func.count()).select_from(model)))
 
 
+def disabled(username: str) -> bool:
+    with Services.from_settings(load_settings()) as svc:
+        query = select(StaffUser.disabled_at).where(StaffUser.username == username)
+        return svc.unit_of_work(lambda db: db.scalar(query)) is not None
+
+
 def test_user_add_prints_password_and_uri_once(cli) -> None:
     code, out, _ = cli(
         "user", "add", "--username", "anne", "--name", "Anne Holm", "--role", "judge", "--courtroom", "Retssal 3"
@@ -76,6 +82,26 @@ def test_reset_totp(cli) -> None:
     code, out, _ = cli("user", "reset-totp", "jonas")
     assert code == 0 and "otpauth://" in out
     assert cli("user", "reset-totp", "ghost")[0] == 2
+
+
+def test_user_disable_and_enable(cli) -> None:
+    cli("user", "add", "--username", "jonas", "--name", "J", "--role", "clerk")
+    code, out, _ = cli("user", "disable", "jonas")
+    assert code == 0 and "user jonas disabled; 0 session(s) ended" in out
+    # Bad input: a clear code, and nothing changes (no entry appended).
+    before = (count(AuditEntry), disabled("jonas"))
+    for args, error in (
+        (("disable", "ghost"), "not_found"),
+        (("disable", "jonas"), "account_unchanged"),
+        (("enable", "ghost"), "not_found"),
+    ):
+        code, _, err = cli("user", *args)
+        assert code == 2 and err.startswith(f"error: {error}:"), args
+    assert (count(AuditEntry), disabled("jonas")) == before
+    assert cli("user", "enable", "jonas")[0] == 0
+    assert disabled("jonas") is False
+    code, _, err = cli("user", "enable", "jonas")
+    assert code == 2 and err.startswith("error: account_unchanged:")
 
 
 def test_device_enroll_and_revoke(cli) -> None:

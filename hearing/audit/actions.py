@@ -20,6 +20,10 @@ class Action(enum.StrEnum):
     DEVICE_KIOSK_ENROLLED = "device.kiosk_enrolled"
     DEVICE_REVOKED = "device.revoked"
     ACCESS_DENIED = "access.denied"
+    # The same refusal again, counted: `repeated` more like the access.denied before it.
+    ACCESS_DENIED_REPEATED = "access.denied_repeated"
+    USER_DISABLED = "user.disabled"
+    USER_ENABLED = "user.enabled"
     HEARING_BOOKED = "hearing.booked"
     PARTICIPANT_JOINED = "participant.joined"
     PARTICIPANT_LEFT = "participant.left"

@@ -76,6 +76,18 @@ SENTENCES: dict[Action, dict[str, str]] = {
         "en": "{actor} was refused {method} {path}",
         "da": "{actor} blev afvist ved {method} {path}",
     },
+    Action.ACCESS_DENIED_REPEATED: {
+        "en": "{actor} was refused {method} {path} {repeated} more times ({command}: {refusal})",
+        "da": "{actor} blev afvist ved {method} {path} {repeated} gange mere ({command}: {refusal})",
+    },
+    Action.USER_DISABLED: {
+        "en": "{actor} disabled the account {username}",
+        "da": "{actor} deaktiverede kontoen {username}",
+    },
+    Action.USER_ENABLED: {
+        "en": "{actor} enabled the account {username} again",
+        "da": "{actor} genaktiverede kontoen {username}",
+    },
     Action.HEARING_BOOKED: {
         "en": "{actor} booked case {case_number} for {when}",
         "da": "{actor} berammede sag {case_number} til {when}",
@@ -269,6 +281,11 @@ DEPARTURES: Words = {
     "timeout": {"en": "no sign of life", "da": "intet livstegn"},
     "disconnected": {"en": "the connection was lost", "da": "forbindelsen blev afbrudt"},
     "replaced": {"en": "replaced by a new connection", "da": "afløst af en ny forbindelse"},
+    "revoked": {"en": "the device's credential was revoked", "da": "enhedens adgang blev tilbagekaldt"},
+    "signed_out": {"en": "signed out", "da": "logget ud"},
+    "session_ended": {"en": "the session expired", "da": "sessionen udløb"},
+    "disabled": {"en": "the account was disabled", "da": "kontoen blev deaktiveret"},
+    "locked": {"en": "the account was locked", "da": "kontoen blev spærret"},
 }
 MODES: Words = {
     "open": {"en": "open (everyone is heard)", "da": "åben (alle høres)"},
@@ -280,6 +297,14 @@ MODES: Words = {
 MEDIA: Words = {
     "audio": {"en": "the sound", "da": "lyden"},
     "video": {"en": "the picture", "da": "billedet"},
+}
+# What a seat asked for and why it was refused, in an access.denied_repeated.
+REFUSED_COMMANDS: Words = {
+    "request": {"en": "asking to speak", "da": "anmodning om ordet"},
+    "withdraw": {"en": "withdrawing a request to speak", "da": "tilbagetrækning af en anmodning om ordet"},
+}
+REFUSAL_REASONS: Words = {
+    "permission_denied": {"en": "not permitted", "da": "ikke tilladt"},
 }
 # Parts of a sentence that only some entries have.
 FRAGMENTS: Words = {
@@ -431,6 +456,9 @@ def _as_written(key: str) -> Callable[[_Payload], str]:
 # Each placeholder of the sentences above: how it is said.
 PLACEHOLDERS: dict[str, Callable[[_Payload], str]] = {
     **{key: _as_written(key) for key in ("name", "username", "case_number", "method", "path", "site", "hearing")},
+    "repeated": _as_written("repeated"),
+    "command": lambda p: p.word(REFUSED_COMMANDS, "command"),
+    "refusal": lambda p: p.word(REFUSAL_REASONS, "reason"),
     "site_kind": lambda p: p.word(SITE_KINDS, "site"),
     "role": lambda p: p.word(STAFF_ROLES, "role"),
     "device": lambda p: p.word(DEVICE_KINDS, "kind"),

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from hearing.actors import Actor
 from hearing.audit.actions import Action
 from hearing.audit.log import append
+from hearing.auth import standing
 from hearing.auth.keys import KeyRing
 from hearing.db.models import Endpoint, Hearing
 from hearing.docket import sites
@@ -97,8 +98,10 @@ def authenticate(db: Session, keys: KeyRing, token: str, now: datetime) -> Endpo
         raise DeviceNotAuthorised()
     # The lookup is by keyed hash: an attacker cannot steer it towards a
     # near-miss, so the index lookup leaks nothing useful through timing.
-    endpoint = db.scalar(select(Endpoint).where(Endpoint.token_hash == token_hash(keys, token)))
-    if endpoint is None or endpoint.revoked_at is not None:
+    credential = token_hash(keys, token)
+    endpoint = db.scalar(select(Endpoint).where(Endpoint.token_hash == credential))
+    # The same rule as for the device's open sockets (auth/standing.py).
+    if endpoint is None or standing.device_ending(endpoint, credential) is not None:
         raise DeviceNotAuthorised()
     if endpoint.last_seen_at is None or now - endpoint.last_seen_at > timedelta(seconds=60):
         endpoint.last_seen_at = now

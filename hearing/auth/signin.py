@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 from hearing.actors import ANONYMOUS, Actor
 from hearing.audit.actions import Action
 from hearing.audit.log import append
-from hearing.auth import passwords, totp
+from hearing.auth import passwords, standing, totp
 from hearing.auth.keys import KeyRing
 from hearing.db.models import StaffSession, StaffUser
 
 MAX_FAILED_ATTEMPTS = 5
 LOCKOUT = timedelta(minutes=15)
 # Refreshing last_seen_at at most once a minute keeps reads from writing.
-TOUCH_INTERVAL = timedelta(seconds=60)
+TOUCH_INTERVAL = standing.TOUCH_INTERVAL
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,11 +123,8 @@ def enrolment_uri(db: Session, keys: KeyRing, user_id: int) -> str | None:
 
 def load_session(db: Session, token: str, now: datetime, *, idle: timedelta, max_age: timedelta) -> StaffSession | None:
     record = db.scalar(select(StaffSession).where(StaffSession.token_hash == _token_hash(token)))
-    if record is None or record.ended_at is not None:
-        return None
-    if now - record.last_seen_at > idle or now - record.created_at > max_age:
-        return None
-    if record.user.disabled_at is not None:
+    # The same rule as for the session's open sockets (auth/standing.py).
+    if record is None or standing.session_ending(record, record.user, now, standing.SessionLimits(idle, max_age)):
         return None
     if now - record.last_seen_at > TOUCH_INTERVAL:
         record.last_seen_at = now

@@ -1,9 +1,10 @@
-"""Staff accounts: creation and TOTP (re)enrolment."""
+"""Staff accounts: creation, TOTP (re)enrolment, disabling."""
 
 from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,8 +15,8 @@ from hearing.audit.log import append
 from hearing.auth import passwords, totp
 from hearing.auth.keys import KeyRing
 from hearing.auth.roles import Role
-from hearing.db.models import Courtroom, CustodyFacility, StaffUser
-from hearing.errors import AlreadyExists, InvalidInput, NotFound
+from hearing.db.models import Courtroom, CustodyFacility, StaffSession, StaffUser
+from hearing.errors import AccountUnchanged, AlreadyExists, InvalidInput, NotFound
 
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 
@@ -104,3 +105,29 @@ def reset_password(db: Session, actor: Actor, username: str, password: str) -> N
     user.failed_attempts = 0
     user.locked_until = None
     append(db, actor, Action.USER_PASSWORD_RESET, user_id=user.id, username=username)
+
+
+def disable_user(db: Session, actor: Actor, username: str, now: datetime) -> int:
+    """The account can no longer sign in, and every session of it ends here
+    (each process's socket watch closes its sockets within its interval).
+    Returns how many sessions were ended."""
+    user = get_by_username(db, username)
+    if user.disabled_at is not None:
+        raise AccountUnchanged(f"User {username} is already disabled.")
+    user.disabled_at = now
+    sessions = db.scalars(
+        select(StaffSession).where(StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))
+    ).all()
+    for record in sessions:
+        record.ended_at = now
+    append(db, actor, Action.USER_DISABLED, user_id=user.id, username=username, sessions_ended=len(sessions))
+    return len(sessions)
+
+
+def enable_user(db: Session, actor: Actor, username: str) -> None:
+    """The account may sign in again (with new sessions: the old stay ended)."""
+    user = get_by_username(db, username)
+    if user.disabled_at is None:
+        raise AccountUnchanged(f"User {username} is not disabled.")
+    user.disabled_at = None
+    append(db, actor, Action.USER_ENABLED, user_id=user.id, username=username)

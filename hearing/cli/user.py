@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from hearing.auth import passwords, users
 from hearing.auth.roles import Role
 from hearing.cli.common import OPERATOR, Command, Subcommands, out
+from hearing.clock import utcnow
 from hearing.docket import sites
 
 
@@ -57,6 +58,18 @@ def cmd_reset_totp(cmd: Command) -> int:
     return 0
 
 
+def cmd_disable(cmd: Command) -> int:
+    ended = cmd.unit(lambda db: users.disable_user(db, OPERATOR, cmd.args.username, utcnow()))
+    out(f"user {cmd.args.username} disabled; {ended} session(s) ended (open sockets close within seconds)")
+    return 0
+
+
+def cmd_enable(cmd: Command) -> int:
+    cmd.unit(lambda db: users.enable_user(db, OPERATOR, cmd.args.username))
+    out(f"user {cmd.args.username} enabled")
+    return 0
+
+
 def register(commands: Subcommands) -> None:
     user = commands.add_parser("user", help="staff accounts").add_subparsers(dest="user_command", required=True)
     p = user.add_parser("add", help="add a staff user")
@@ -70,3 +83,9 @@ def register(commands: Subcommands) -> None:
     p = user.add_parser("reset-totp", help="issue a new authenticator secret")
     p.add_argument("username")
     p.set_defaults(run=cmd_reset_totp)
+    p = user.add_parser("disable", help="disable an account and end its sessions")
+    p.add_argument("username")
+    p.set_defaults(run=cmd_disable)
+    p = user.add_parser("enable", help="let a disabled account sign in again")
+    p.add_argument("username")
+    p.set_defaults(run=cmd_enable)

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from aiortc import RTCConfiguration, RTCIceCandidate
 
 from hearing.docket.lifecycle import HearingState, available
+from hearing.live.pacing import TokenBucket
 from hearing.media.health import Health
 from hearing.media.mixer import Level
 from hearing.media.room import Room
@@ -131,6 +132,8 @@ class LiveHearing:
         self._seats: dict[str, Channel] = {}
         self._panels: set[Channel] = set()
         self._pictures_told: dict[str, Message] = {}
+        # Per seat, not per connection: reconnecting does not refill it.
+        self._pacing: dict[str, TokenBucket] = {}
         self.room = Room(
             f"hearing {hearing_id}",
             self.media_state(),
@@ -236,6 +239,18 @@ class LiveHearing:
         self._pictures_told.pop(seat, None)
         self._tell_presence()
         return True
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self._clock
+
+    def may_command(self, seat: str) -> bool:
+        """Whether the seat's next floor request may go to the database now
+        (hearing/live/pacing.py); a refusal costs nothing and is not audited."""
+        bucket = self._pacing.get(seat)
+        if bucket is None:
+            bucket = self._pacing[seat] = TokenBucket(self._clock)
+        return bucket.take()
 
     def heard_from(self, seat: str) -> None:
         presence = self.presence.get(seat)

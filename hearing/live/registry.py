@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 
 from aiortc import RTCConfiguration
 
@@ -16,9 +18,16 @@ logger = logging.getLogger(__name__)
 
 
 class LiveHearings:
-    def __init__(self, *, configuration: RTCConfiguration | None = None, trace: Trace | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        configuration: RTCConfiguration | None = None,
+        trace: Trace | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.configuration = configuration  # None: the room's closed-network default
         self.trace = trace
+        self.clock = clock  # the hearings' monotonic clock (tests move their own)
         self._hearings: dict[int, LiveHearing] = {}
         self._ended: set[int] = set()  # a hearing that has ended here never runs again
         self._lock = asyncio.Lock()
@@ -35,7 +44,9 @@ class LiveHearings:
                 raise HearingNotOpen("The hearing has ended.")
             live = self._hearings.get(hearing_id)
             if live is None:
-                live = LiveHearing(hearing_id, floor, lifecycle, configuration=self.configuration, trace=self.trace)
+                live = LiveHearing(
+                    hearing_id, floor, lifecycle, configuration=self.configuration, clock=self.clock, trace=self.trace
+                )
                 await live.start()
                 self._hearings[hearing_id] = live
                 logger.info("%r: in progress here", live)

@@ -4,6 +4,7 @@ for people, an error message and a close code for a socket."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy.orm import Session
@@ -67,6 +68,22 @@ async def record_refusal(connection: HTTPConnection, actor: Actor, method: str) 
     await services(connection).run(record)
 
 
+async def record_repeated_refusal(
+    connection: HTTPConnection, actor: Actor, method: str, count: int, **why: str
+) -> None:
+    """`count` more refusals like the one `record_refusal` appended, counted
+    instead of appended one by one (hearing/live/pacing.py)."""
+    hearing_id = connection.path_params.get("hearing_id")
+    path = connection.url.path[:200]
+    target = hearing_id if isinstance(hearing_id, int) else None
+
+    def record(db: Session) -> None:
+        fields: dict[str, Any] = {"method": method, "path": path, "target_hearing": target, "repeated": count, **why}
+        append(db, actor, Action.ACCESS_DENIED_REPEATED, **fields)
+
+    await services(connection).run(record)
+
+
 # How a socket session ends: the last message the client is told (if any)
 # and the close code. A refusal before the session closes with 4000 + the
 # error's HTTP status instead.
@@ -77,6 +94,14 @@ SOCKET_ENDINGS: dict[str, tuple[str | None, int]] = {
     "denied": ("The judge did not admit this connection.", 4403),
     "ended": ("The hearing has ended.", 1000),
     "replaced": ("A newer connection has taken this seat.", 4409),
+    # The identity that opened the socket no longer stands (auth/standing.py).
+    # One code for all, the one a reconnect's handshake would get: sign in
+    # or enrol again, do not just reconnect. The last message says why.
+    "revoked": ("This device's credential was revoked or replaced.", 4401),
+    "signed_out": ("The session was signed out.", 4401),
+    "session_ended": ("The session has expired. Sign in again.", 4401),
+    "disabled": ("The account was disabled.", 4401),
+    "locked": ("The account is locked.", 4401),
 }
 
 

@@ -6,6 +6,12 @@ with the hearing's room. A seat has one connection: a newer one replaces
 it. Bad messages get an error message with a stable code and change
 nothing; silence for longer than the liveness timeout closes the socket.
 Joining and leaving are audited.
+
+A seat's requests to speak are paced (hearing/live/pacing.py) before they
+reach the database, and each one re-checks, in its own transaction, that
+the identity that sends it still stands: the socket watch closes a revoked
+device's socket within seconds, and nothing it sends in between changes
+anything. Repeated identical refusals are counted, not appended one by one.
 """
 
 from __future__ import annotations
@@ -23,15 +29,17 @@ from hearing.auth import devices
 from hearing.auth.permissions import Permission
 from hearing.db.models import Endpoint, Hearing
 from hearing.docket.lifecycle import LIVE_STATES, HearingState
-from hearing.errors import HearingNotFound, HearingNotOpen, PermissionDenied
+from hearing.errors import HearingNotFound, HearingNotOpen, PermissionDenied, RateLimited
 from hearing.live.hearing import LiveHearing
+from hearing.live.pacing import RefusalTally
+from hearing.live.watch import Identity, StaffIdentity
 from hearing.media import signaling
 from hearing.routing import seats
 from hearing.speaker_order import commands, presiding
 from hearing.speaker_order.floor import Floor
-from hearing.web.errors import record_refusal
+from hearing.web.errors import record_refusal, record_repeated_refusal
 from hearing.web.routing import Audience, DevicePrincipal, StaffPrincipal, live_hearings, services
-from hearing.web.sockets import LEAVE, ClientLoop, Reply, socket_route
+from hearing.web.sockets import LEAVE, ClientLoop, Reply, identities_ending, identity, socket_route, socket_watch
 
 logger = logging.getLogger(__name__)
 
@@ -82,14 +90,19 @@ async def media_socket(websocket: WebSocket) -> None:
     joined = {"seat": seat, **({"reconnected": True} if live.returning(seat) else {})}
     await svc.run(lambda db: append(db, actor, Action.PARTICIPANT_JOINED, hearing_id=hearing_id, **joined))
     await live.seat_connected(seat, client)
+    who = identity(websocket)
+    conversation = Conversation(websocket, live, seat, actor, who, client)
     reason = "disconnected"
     try:
-        # Every floor committed from now on reaches this seat through its
-        # channel; the newest before, in the welcome.
-        welcome = {"type": "welcome", "seat": seat, "hearing": hearing_id, "floor": live.floor.public_view(seat)}
-        reason = await client.run(welcome, Conversation(websocket, live, seat, actor).handle)
+        # The judge's live link keeps the judge's session from going idle.
+        with socket_watch(websocket).watching(who, client, live_link=isinstance(who, StaffIdentity)):
+            # Every floor committed from now on reaches this seat through its
+            # channel; the newest before, in the welcome.
+            welcome = {"type": "welcome", "seat": seat, "hearing": hearing_id, "floor": live.floor.public_view(seat)}
+            reason = await client.run(welcome, conversation.handle)
     finally:
         await live.seat_disconnected(seat, client)
+        await conversation.tell_refusals(everything=True)
         await svc.run(
             lambda db: append(db, actor, Action.PARTICIPANT_LEFT, hearing_id=hearing_id, seat=seat, reason=reason)
         )
@@ -100,14 +113,21 @@ class Conversation:
     """One seat's messages: media negotiation, liveness, and its people's
     requests to speak."""
 
-    def __init__(self, websocket: WebSocket, live: LiveHearing, seat: str, actor: Actor) -> None:
+    def __init__(
+        self, websocket: WebSocket, live: LiveHearing, seat: str, actor: Actor, who: Identity, client: ClientLoop
+    ) -> None:
         self.websocket = websocket
         self.live = live
         self.seat = seat
         self.actor = actor
+        self.identity = who
+        self.client = client
+        # (the command's action, the refusal's code): the actor and seat are this connection's.
+        self.refusals: RefusalTally[tuple[str, str]] = RefusalTally(live.clock)
 
     async def handle(self, raw: str | bytes) -> Reply:
         self.live.heard_from(self.seat)
+        await self.tell_refusals()
         live, seat = self.live, self.seat
         match signaling.parse(raw):
             case signaling.Offer(sdp=sdp, views=views):
@@ -143,15 +163,36 @@ class Conversation:
 
     async def ask(self, command: commands.Command) -> None:
         """A request to speak (or its withdrawal) from this seat's people."""
-        live = self.live
+        live, who = self.live, self.identity
+        if not live.may_command(self.seat):
+            raise RateLimited("Too many requests from this seat: wait a second and ask again.")
+        svc = services(self.websocket)
+
+        def act(db: Session) -> tuple[str | None, Floor | None]:
+            ending = identities_ending(db, svc.settings, [who]).get(who)
+            if ending is not None:
+                return ending, None
+            return None, presiding.act(db, self.actor, live.id, command, seat=self.seat)
+
         try:
-            floor = await services(self.websocket).run(
-                lambda db: presiding.act(db, self.actor, live.id, command, seat=self.seat)
-            )
-        except PermissionDenied:
-            await record_refusal(self.websocket, self.actor, "WEBSOCKET")
+            ending, floor = await svc.run(act)
+        except PermissionDenied as refusal:
+            if self.refusals.refused((command.action, refusal.code)):
+                await record_refusal(self.websocket, self.actor, "WEBSOCKET")
             raise
-        live.follow(floor)
+        if ending is not None:
+            self.client.dismiss(ending)
+        elif floor is not None:
+            live.follow(floor)
+
+    async def tell_refusals(self, *, everything: bool = False) -> None:
+        """Append the counts of repeated refusals whose window has closed (or
+        all of them: the connection ends)."""
+        counts = self.refusals.drain() if everything else self.refusals.due()
+        for (action, code), count in counts:
+            await record_repeated_refusal(
+                self.websocket, self.actor, "WEBSOCKET", count, seat=self.seat, command=action, reason=code
+            )
 
 
 ROUTES = [

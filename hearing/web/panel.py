@@ -30,7 +30,7 @@ from hearing.speaker_order import commands, presiding
 from hearing.speaker_order.floor import Floor
 from hearing.web import csrf
 from hearing.web.routing import Audience, live_hearings, route, services, staff
-from hearing.web.sockets import ClientLoop, Reply, socket_route
+from hearing.web.sockets import ClientLoop, Reply, identity, socket_route, socket_watch
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,12 @@ async def panel_socket(websocket: WebSocket) -> None:
     live.panel_opened(client)
     reason = "disconnected"
     try:
-        reason = await client.run({**live.snapshot(), "people": people}, _ignore)
+        # Closed with its session (signed out, expired, disabled, locked).
+        # Not audited: the feed is read-only, its opening is not audited
+        # either, and what ends a session is (user.signed_out, user.disabled,
+        # user.locked); the media socket's participant.left carries the reason.
+        with socket_watch(websocket).watching(identity(websocket), client):
+            reason = await client.run({**live.snapshot(), "people": people}, _ignore)
     finally:
         live.panel_closed(client)
         await client.close(reason)

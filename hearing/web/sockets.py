@@ -10,6 +10,12 @@ over the client's next message, the queue of what others want it told, and
 its liveness deadline. Every send to the socket comes from this loop, so two
 writers can never interleave; others only `deliver()` (bounded: a slow
 client loses the oldest reports, never holds up the sender) or `dismiss()`.
+
+The guard also names the socket's identity (a staff session, or a device
+and the credential it presented) for the process's socket watch
+(hearing/live/watch.py), which closes the socket once that identity no
+longer stands; `identities_ending` is the watch's question to the database,
+asked with the same rule as HTTP authentication (hearing/auth/standing.py).
 """
 
 from __future__ import annotations
@@ -17,14 +23,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from hearing.actors import ANONYMOUS
+from hearing.auth import devices, standing
 from hearing.auth.permissions import Permission
+from hearing.clock import utcnow
+from hearing.config import Settings
 from hearing.errors import HearingError, PermissionDenied
+from hearing.live.watch import Check, DeviceIdentity, Identity, SocketWatch, StaffIdentity
+from hearing.services import Services
 from hearing.web.errors import refuse_socket, socket_ending, socket_error
 from hearing.web.routing import (
     Audience,
@@ -35,6 +49,7 @@ from hearing.web.routing import (
     authenticate_staff,
     device_token,
     same_origin,
+    services,
 )
 
 logger = logging.getLogger(__name__)
@@ -65,6 +80,7 @@ def socket_route(
             else:
                 principal = await authenticate_staff(websocket)
             websocket.state.principal, websocket.state.actor = principal, principal.actor
+            websocket.state.identity = _identity(websocket, principal)
             if permission is not None and not (isinstance(principal, StaffPrincipal) and principal.can(permission)):
                 raise PermissionDenied()
             await handler(websocket)
@@ -74,6 +90,50 @@ def socket_route(
                     await refuse_socket(websocket, exc)
 
     return GuardedWebSocketRoute(path, guarded, audience=audience, name=name, permission=permission)
+
+
+def _identity(websocket: WebSocket, principal: StaffPrincipal | DevicePrincipal) -> Identity:
+    if isinstance(principal, DevicePrincipal):
+        credential = devices.token_hash(services(websocket).keys, device_token(websocket) or "")
+        return DeviceIdentity(principal.endpoint_id, credential)
+    return StaffIdentity(principal.session_id, principal.user_id)
+
+
+def identity(websocket: WebSocket) -> Identity:
+    found: Identity = websocket.state.identity
+    return found
+
+
+def socket_watch(connection: HTTPConnection) -> SocketWatch:
+    watch: SocketWatch = connection.app.state.socket_watch
+    return watch
+
+
+def identities_ending(
+    db: Session, settings: Settings, identities: Collection[Identity], in_use: Collection[Identity] = ()
+) -> dict[Identity, str]:
+    """Of these identities, those that no longer stand, and why: one query
+    for the staff sessions, one for the devices, however many there are."""
+    limits = standing.SessionLimits(
+        timedelta(seconds=settings.session_idle_seconds), timedelta(seconds=settings.session_max_seconds)
+    )
+    staff = {i: i.session_id for i in identities if isinstance(i, StaffIdentity)}
+    device = {i: (i.endpoint_id, i.credential) for i in identities if isinstance(i, DeviceIdentity)}
+    busy = {i.session_id for i in in_use if isinstance(i, StaffIdentity)}
+    sessions = standing.sessions_ending(db, set(staff.values()), utcnow(), limits, in_use=busy)
+    credentials = standing.devices_ending(db, set(device.values()))
+    ending: dict[Identity, str] = {i: sessions[key] for i, key in staff.items() if key in sessions}
+    ending.update({i: credentials[key] for i, key in device.items() if key in credentials})
+    return ending
+
+
+def standing_check(svc: Services) -> Check:
+    """The socket watch's question, in one transaction."""
+
+    async def check(identities: frozenset[Identity], in_use: frozenset[Identity]) -> Mapping[Identity, str]:
+        return await svc.run(lambda db: identities_ending(db, svc.settings, identities, in_use))
+
+    return check
 
 
 class ClientLoop:

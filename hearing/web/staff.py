@@ -25,6 +25,7 @@ from hearing.web.routing import (
     session_signer,
     staff,
 )
+from hearing.web.sockets import socket_watch
 
 ENROLMENT_TICKET_SECONDS = 10 * 60
 MAX_USERNAME = 64
@@ -168,6 +169,9 @@ async def signout(request: Request) -> Response:
             signin.end_session(db, record, utcnow())
 
     await svc.run(end)
+    # This process's sockets of the session close now; other nodes' within
+    # their recheck interval.
+    socket_watch(request).dismiss_session(principal.session_id, "signed_out")
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -1544,3 +1544,80 @@ def test_refused_or_invalid_operations_append_nothing(env: Env, name: str) -> No
         assert [(shape(e), e.payload) for e in new] == prepared.entries
     else:
         assert env.appended(prepared) == []
+
+
+# --- issue 10: accounts disabled and enabled, refusals counted ------------------
+
+
+@scenario(Action.USER_DISABLED)
+def _user_disabled(env: Env) -> list[Logged]:
+    clerk = env.sign_in_as("clerk")
+    new = env.appended(lambda: env.cli_ok("user", "disable", "clerk"))
+    assert [shape(e) for e in new] == [operator(Action.USER_DISABLED)]
+    assert new[0].payload == {"user_id": clerk, "username": "clerk", "sessions_ended": 1}
+    return new
+
+
+@scenario(Action.USER_ENABLED)
+def _user_enabled(env: Env) -> list[Logged]:
+    env.cli_ok("user", "disable", "clerk")
+    new = env.appended(lambda: env.cli_ok("user", "enable", "clerk"))
+    assert [shape(e) for e in new] == [operator(Action.USER_ENABLED)]
+    assert new[0].payload == {"user_id": env.court.users["clerk"], "username": "clerk"}
+    return new
+
+
+@scenario(Action.ACCESS_DENIED_REPEATED)
+def _access_denied_repeated(env: Env) -> list[Logged]:
+    hearing, _ = _judge_at_live_hearing(env, ADMIT_CUSTODY)
+    endpoint_id, headers = env.custody_kiosk()
+    env.client.cookies.clear()
+    path = f"/ws/hearings/{hearing}/media"
+
+    def twice() -> None:
+        with env.client.websocket_connect(path, headers=headers) as ws:
+            assert ws.receive_json()["type"] == "welcome"
+            for _ in range(3):
+                ws.send_json({"type": "request", "speaker": PROSECUTOR})
+                assert ws.receive_json()["error"] == "permission_denied"
+            ws.send_json({"type": "leave"})
+            with pytest.raises(WebSocketDisconnect):
+                ws.receive_json()
+
+    new = env.appended(twice)
+    repeated = (
+        (Action.ACCESS_DENIED_REPEATED.value, None, "device", endpoint_id),
+        {
+            "method": "WEBSOCKET",
+            "path": path,
+            "target_hearing": hearing,
+            "repeated": 2,
+            "seat": "custody",
+            "command": "request",
+            "reason": "permission_denied",
+        },
+    )
+    denied = _denied("device", endpoint_id, "WEBSOCKET", path, hearing)
+    assert [(shape(e), e.payload) for e in new] == _custody_session(endpoint_id, hearing, denied, repeated)
+    return new
+
+
+@refusal("cli-disable-unknown-user")
+def _cli_disable_unknown(env: Env) -> Callable[[], None]:
+    return lambda: _cli_refused(env, "user", "disable", "ghost", error="not_found")
+
+
+@refusal("cli-disable-a-disabled-user")
+def _cli_disable_twice(env: Env) -> Callable[[], None]:
+    env.cli_ok("user", "disable", "clerk")
+    return lambda: _cli_refused(env, "user", "disable", "clerk", error="account_unchanged")
+
+
+@refusal("cli-enable-an-enabled-user")
+def _cli_enable_enabled(env: Env) -> Callable[[], None]:
+    return lambda: _cli_refused(env, "user", "enable", "clerk", error="account_unchanged")
+
+
+@refusal("cli-enable-unknown-user")
+def _cli_enable_unknown(env: Env) -> Callable[[], None]:
+    return lambda: _cli_refused(env, "user", "enable", "ghost", error="not_found")

@@ -47,6 +47,20 @@ REALISTIC: dict[Action, tuple[Who, dict[str, Any]]] = {
     Action.DEVICE_KIOSK_ENROLLED: (KIOSK, {"endpoint_id": 7}),
     Action.DEVICE_REVOKED: (OPERATOR, {"endpoint_id": 7, "name": "kiosk-a"}),
     Action.ACCESS_DENIED: (JUDGE, {"method": "POST", "path": "/hearings/2/transition", "target_hearing": 2}),
+    Action.ACCESS_DENIED_REPEATED: (
+        KIOSK,
+        {
+            "method": "WEBSOCKET",
+            "path": "/ws/hearings/2/media",
+            "target_hearing": 2,
+            "repeated": 9,
+            "seat": "custody",
+            "command": "request",
+            "reason": "permission_denied",
+        },
+    ),
+    Action.USER_DISABLED: (OPERATOR, {"user_id": 4, "username": "anne", "sessions_ended": 1}),
+    Action.USER_ENABLED: (OPERATOR, {"user_id": 4, "username": "anne"}),
     Action.HEARING_BOOKED: (
         OPERATOR,
         {
@@ -112,6 +126,12 @@ EXPECTED: dict[Action, tuple[str, str]] = {
     Action.USER_LOCKED: (
         "Judge Holm (dommer) blev spærret for login indtil 1. december 2026 kl. 09.45",
         "Judge Holm (judge) was locked out until 1 December 2026, 09:45",
+    ),
+    Action.ACCESS_DENIED_REPEATED: (
+        "Enheden kiosk-a (arresten) blev afvist ved WEBSOCKET /ws/hearings/2/media 9 gange mere"
+        " (anmodning om ordet: ikke tilladt)",
+        "Device kiosk-a (custody facility) was refused WEBSOCKET /ws/hearings/2/media 9 more times"
+        " (asking to speak: not permitted)",
     ),
     Action.PARTICIPANT_LEFT: (
         "Enheden kiosk-a (arresten) forlod videoforbindelsen fra arresten (forbindelsen blev afbrudt)",
