@@ -14,6 +14,8 @@ from hearing.errors import ConfigurationError
 ENV_PREFIX = "HEARING_"
 # A lobby open for hours is a mistake in the setting (seconds for minutes?), not a court's wish.
 MAX_OPEN_EARLY_MINUTES = 240
+# Ten years: beyond that a horizon is no longer a check at all.
+MAX_BOOKING_HORIZON_DAYS = 3653
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +49,9 @@ class Settings:
     # The judge may open a hearing's lobby this many minutes before its
     # scheduled start (and at any time after it: courts run late).
     open_early_minutes: int = 30
+    # How far ahead a hearing may be booked, in days (a court's choice; a
+    # start beyond it is a typing mistake in the year).
+    booking_horizon_days: int = 730
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -68,6 +73,8 @@ class Settings:
             raise ConfigurationError(f"media_addresses: {exc}") from exc
         if not 0 <= self.open_early_minutes <= MAX_OPEN_EARLY_MINUTES:
             raise ConfigurationError(f"open_early_minutes is 0-{MAX_OPEN_EARLY_MINUTES} (minutes before the start)")
+        if not 1 <= self.booking_horizon_days <= MAX_BOOKING_HORIZON_DAYS:
+            raise ConfigurationError(f"booking_horizon_days is 1-{MAX_BOOKING_HORIZON_DAYS}")
         if self.max_body_bytes < 1024:
             raise ConfigurationError("max_body_bytes must be at least 1024")
         try:

@@ -59,5 +59,5 @@ async def audit_hearing(request: Request) -> Response:
 
 ROUTES = [
     route("/audit", audit_index, audience=Audience.STAFF, permission=Permission.READ_AUDIT),
-    route("/audit/hearings/{hearing_id:int}", audit_hearing, audience=Audience.STAFF, permission=Permission.READ_AUDIT),
+    route("/audit/hearings/{hearing_id:id}", audit_hearing, audience=Audience.STAFF, permission=Permission.READ_AUDIT),
 ]

@@ -123,17 +123,17 @@ async def panel_socket(websocket: WebSocket) -> None:
 
 ROUTES = [
     route(
-        "/hearings/{hearing_id:int}/floor", floor_snapshot, audience=Audience.STAFF, permission=Permission.VIEW_HEARINGS
+        "/hearings/{hearing_id:id}/floor", floor_snapshot, audience=Audience.STAFF, permission=Permission.VIEW_HEARINGS
     ),
     route(
-        "/hearings/{hearing_id:int}/floor",
+        "/hearings/{hearing_id:id}/floor",
         floor_command,
         audience=Audience.STAFF,
         permission=Permission.CONDUCT_HEARING,
         methods=["POST"],
     ),
     socket_route(
-        "/ws/hearings/{hearing_id:int}/panel",
+        "/ws/hearings/{hearing_id:id}/panel",
         panel_socket,
         audience=Audience.STAFF,
         name="panel_socket",
