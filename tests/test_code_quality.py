@@ -46,6 +46,7 @@ PURE = (
     "hearing/errors.py",
     "hearing/clock.py",
     "hearing/fields.py",
+    "hearing/strict_json.py",
     "hearing/audit/actions.py",
     "hearing/audit/entry.py",
     "hearing/audit/merkle.py",

@@ -15,13 +15,13 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from hearing.auth.permissions import ROLE_PERMISSIONS
-from hearing.config import Settings
-from hearing.docket import booking
-from hearing.errors import ConfigurationError
 from hearing.auth.roles import Role
+from hearing.config import Settings
 from hearing.db.models import AuditEntry, Hearing, Participant
+from hearing.docket import booking
 from hearing.docket.lifecycle import HearingState
 from hearing.docket.parties import EndpointKind
+from hearing.errors import ConfigurationError
 from hearing.services import Services
 from hearing.web.routing import SESSION_COOKIE, Audience, GuardedRoute, GuardedWebSocketRoute
 from tests.conftest import Court_, csrf_token, enroll_device, login_as, open_hearing, session_cookie
