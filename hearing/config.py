@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hearing.errors import ConfigurationError
+from hearing.errors import ConfigurationError, InvalidInput
+from hearing.fields import whole_number
 
 ENV_PREFIX = "HEARING_"
 # A lobby open for hours is a mistake in the setting (seconds for minutes?), not a court's wish.
@@ -102,7 +103,10 @@ def _coerce(field: dataclasses.Field[Any], raw: Any) -> Any:
         if kind == "Path":
             return Path(str(raw))
         if kind == "int":
-            return int(raw)
+            if isinstance(raw, int) and not isinstance(raw, bool):
+                return raw  # TOML's own integer
+            # From the environment: ASCII digits only, as everywhere text becomes a number.
+            return whole_number(str(raw), field=field.name)
         if kind == "bool":
             if isinstance(raw, bool):
                 return raw
@@ -113,7 +117,7 @@ def _coerce(field: dataclasses.Field[Any], raw: Any) -> Any:
                 return False
             raise ValueError(raw)
         return str(raw)
-    except ValueError as exc:
+    except (ValueError, InvalidInput) as exc:
         raise ConfigurationError(f"invalid value for {field.name}: {raw!r}") from exc
 
 
