@@ -4,9 +4,9 @@ Against a real uvicorn on a loopback port, with a raw socket."""
 
 from __future__ import annotations
 
+import http.client
 import logging
 import socket
-import urllib.request
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -88,10 +88,15 @@ def test_a_multipart_form_whose_client_hangs_up_is_an_info_line(live_server: Liv
 
 def _panel_credentials(server: LiveServer, session: str, page: str) -> tuple[str, str]:
     """The cookies and the CSRF token a signed-in judge's page hands its panel."""
-    request = urllib.request.Request(f"{server.url}{page}", headers={"Cookie": f"{SESSION_COOKIE}={session}"})
-    with urllib.request.urlopen(request, timeout=10) as response:
+    address = urlsplit(server.url)
+    connection = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=10)
+    try:
+        connection.request("GET", page, headers={"Cookie": f"{SESSION_COOKIE}={session}"})
+        response = connection.getresponse()
         cookies = [c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie") or []]
         match = CSRF_INPUT.search(response.read().decode())
+    finally:
+        connection.close()
     assert match, "no CSRF token on the hearing page"
     return "; ".join([f"{SESSION_COOKIE}={session}", *cookies]), match.group(1)
 
