@@ -40,7 +40,9 @@ from hearing.fields import free_text, moment_within_calendar, whole_number, with
 CASE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]{2,63}$")
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # The court's local time as a form's datetime-local field sends it, or ISO 8601 with an offset.
-START = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:[0-9]{2})?")
+START = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?"
+)
 MIN_MINUTES, MAX_MINUTES = 5, 8 * 60
 # A clerk booking a hearing "now" takes a minute or two to fill in the form.
 START_GRACE = timedelta(minutes=5)
