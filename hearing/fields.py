@@ -36,6 +36,10 @@ REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 # After NFC, Danish needs no combining mark at all; other languages stack a
 # few at most. A longer run is a tower of accents drawn over its neighbours.
 MAX_COMBINING_RUN = 3
+# What is trimmed from the ends: the space separators (Zs) only. str.strip()
+# would also take NEL, the line separators and other controls away
+# silently; those are refused wherever they stand.
+SPACES = "\u0020\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
 
 
 def _label(field: str) -> str:
@@ -69,7 +73,7 @@ def free_text(
     value = unicodedata.normalize("NFC", raw)
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = value.strip()
+    value = value.strip(SPACES + "\n\t" if multiline else SPACES)
     if required and not value:
         raise InvalidInput(f"{label} is required.", field=field)
     if len(value) > limit:

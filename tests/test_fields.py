@@ -15,6 +15,7 @@ from hearing.fields import (
     LATEST_DAY,
     MAX_COMBINING_RUN,
     REFUSED_CATEGORIES,
+    SPACES,
     free_text,
     moment_within_calendar,
     refused_character,
@@ -48,14 +49,14 @@ def test_free_text_returns_clean_nfc_text_or_refuses(raw: str, multiline: bool) 
     assert _clean(value, multiline)
     assert "\r" not in value
     assert len(value) <= LIMIT
-    assert value == value.strip()
+    assert value == value.strip(SPACES)
     # Idempotent: what was kept is kept again, unchanged.
     assert free_text(value, field="name", limit=LIMIT, required=False, multiline=multiline) == value
 
 
 @given(ANY_TEXT)
 def test_free_text_refuses_exactly_when_a_refused_character_remains(raw: str) -> None:
-    normal = unicodedata.normalize("NFC", raw).strip()
+    normal = unicodedata.normalize("NFC", raw).strip(SPACES)
     if not normal or len(normal) > LIMIT:
         return
     try:
@@ -164,3 +165,12 @@ def test_the_calendar_window() -> None:
     for moment in (datetime.max.replace(tzinfo=timezone(timedelta(hours=14))), datetime.min.replace(tzinfo=None)):
         with pytest.raises(InvalidInput):
             moment_within_calendar(moment, field="start")
+
+
+def test_only_spaces_are_trimmed_and_they_are_every_space_separator() -> None:
+    assert set(SPACES) == {chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Zs"}
+    assert free_text("\u00a0 Jens\u3000", field="name", limit=9) == "Jens"
+    for edge in ("\n", "\t", "\x85", "\u2028", "\x1f"):
+        with pytest.raises(InvalidInput):
+            free_text(f"Jens{edge}", field="name", limit=9)
+    assert free_text("\n one\n\t", field="notes", limit=9, multiline=True) == "one"
