@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hearing.errors import ConfigurationError
+from hearing.errors import ConfigurationError, InvalidInput
+from hearing.fields import whole_number
 
 ENV_PREFIX = "HEARING_"
 # A lobby open for hours is a mistake in the setting (seconds for minutes?), not a court's wish.
 MAX_OPEN_EARLY_MINUTES = 240
+# Ten years: beyond that a horizon is no longer a check at all.
+MAX_BOOKING_HORIZON_DAYS = 3653
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +54,9 @@ class Settings:
     # its open sockets still stand (a device revoked or a user disabled by
     # the CLI, in another process); sign-out here closes at once.
     socket_recheck_seconds: float = 2.0
+    # How far ahead a hearing may be booked, in days (a court's choice; a
+    # start beyond it is a typing mistake in the year).
+    booking_horizon_days: int = 730
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -74,6 +80,8 @@ class Settings:
             raise ConfigurationError(f"open_early_minutes is 0-{MAX_OPEN_EARLY_MINUTES} (minutes before the start)")
         if not 0 < self.socket_recheck_seconds <= 60:
             raise ConfigurationError("socket_recheck_seconds is more than 0 and at most 60")
+        if not 1 <= self.booking_horizon_days <= MAX_BOOKING_HORIZON_DAYS:
+            raise ConfigurationError(f"booking_horizon_days is 1-{MAX_BOOKING_HORIZON_DAYS}")
         if self.max_body_bytes < 1024:
             raise ConfigurationError("max_body_bytes must be at least 1024")
         try:
@@ -101,9 +109,19 @@ def _coerce(field: dataclasses.Field[Any], raw: Any) -> Any:
         if kind == "Path":
             return Path(str(raw))
         if kind == "int":
-            return int(raw)
+            if isinstance(raw, int) and not isinstance(raw, bool):
+                return raw  # TOML's own integer
+            # From the environment: ASCII digits only, as everywhere text becomes a number.
+            return whole_number(str(raw), field=field.name)
         if kind == "float":
-            return float(raw)
+            if isinstance(raw, int | float) and not isinstance(raw, bool):
+                return float(raw)
+            # ASCII only here too: float() reads "٢" and "nan".
+            whole, _, fraction = str(raw).strip(" ").partition(".")
+            whole_number(whole, field=field.name)
+            if fraction:
+                whole_number(fraction, field=field.name)
+            return float(f"{whole}.{fraction or 0}")
         if kind == "bool":
             if isinstance(raw, bool):
                 return raw
@@ -114,7 +132,7 @@ def _coerce(field: dataclasses.Field[Any], raw: Any) -> Any:
                 return False
             raise ValueError(raw)
         return str(raw)
-    except ValueError as exc:
+    except (ValueError, InvalidInput) as exc:
         raise ConfigurationError(f"invalid value for {field.name}: {raw!r}") from exc
 
 

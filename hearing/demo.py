@@ -132,7 +132,7 @@ def _seed(
             prosecutor="Anklager Sara Friis",
             defence_counsel="Forsvarer Peter Vang",
         )
-        current = booking.book(db, DEMO, request).id
+        current = booking.book(db, DEMO, request, now=now).id
     return accounts, creds, current
 
 

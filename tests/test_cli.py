@@ -4,7 +4,9 @@ import json
 import re
 import subprocess
 import sys
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx2
 import pyotp
@@ -18,6 +20,18 @@ from tests.browser import free_port
 from tests.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _next_first_of_december() -> date:
+    """A winter day still ahead (a hearing is never booked in the past; the
+    offsets below are Copenhagen's winter time)."""
+    today = datetime.now(ZoneInfo("Europe/Copenhagen")).date()
+    day = date(today.year, 12, 1)
+    return day if day > today else date(today.year + 1, 12, 1)
+
+
+DAY = _next_first_of_december()
+NEXT = DAY + timedelta(days=1)
 
 
 def count(model: type) -> int:
@@ -123,7 +137,7 @@ def test_schedule_and_list(cli) -> None:
         "--facility",
         "Arresthuset",
         "--start",
-        "2026-12-01T09:30",
+        f"{DAY}T09:30",
         "--minutes",
         "45",
         "--detainee-name",
@@ -131,11 +145,11 @@ def test_schedule_and_list(cli) -> None:
         "--detainee-ref",
         "R-1",
     )
-    assert code == 0 and "booked for 2026-12-01 09:30" in out
-    code, out, _ = cli("hearings", "list", "--day", "2026-12-01", "--json")
+    assert code == 0 and f"booked for {DAY} 09:30" in out
+    code, out, _ = cli("hearings", "list", "--day", f"{DAY}", "--json")
     rows = json.loads(out)
-    assert [(r["case_number"], r["start"][:16]) for r in rows] == [("SS 1-9/2026", "2026-12-01T09:30")]
-    code, out, _ = cli("hearings", "list", "--day", "2026-12-02")
+    assert [(r["case_number"], r["start"][:16]) for r in rows] == [("SS 1-9/2026", f"{DAY}T09:30")]
+    code, out, _ = cli("hearings", "list", "--day", f"{NEXT}")
     assert "no hearings" in out
 
 
@@ -156,7 +170,7 @@ def test_schedule_bad_input_changes_nothing(cli, change: dict[str, str], error: 
         "--case": "SS 1-9/2026",
         "--courtroom": "Retssal 3",
         "--facility": "Arresthuset",
-        "--start": "2026-12-01T09:30",
+        "--start": f"{DAY}T09:30",
         "--detainee-name": "Jens",
         "--detainee-ref": "R-1",
         **change,
@@ -184,12 +198,12 @@ def schedule(cli, case: str, courtroom: str, start: str) -> int:
 
 def test_hearings_list_one_courtroom_in_time_order(cli) -> None:
     assert cli("site", "add", "courtroom", "Retssal 4", "--court", "Byret")[0] == 0
-    late = schedule(cli, "SS 3-1/2026", "Retssal 3", "2026-12-01T13:00")
-    other = schedule(cli, "SS 4-1/2026", "Retssal 4", "2026-12-01T10:00")
-    early = schedule(cli, "SS 3-2/2026", "Retssal 3", "2026-12-01T09:30")
-    schedule(cli, "SS 3-3/2026", "Retssal 3", "2026-12-02T09:30")
+    late = schedule(cli, "SS 3-1/2026", "Retssal 3", f"{DAY}T13:00")
+    other = schedule(cli, "SS 4-1/2026", "Retssal 4", f"{DAY}T10:00")
+    early = schedule(cli, "SS 3-2/2026", "Retssal 3", f"{DAY}T09:30")
+    schedule(cli, "SS 3-3/2026", "Retssal 3", f"{NEXT}T09:30")
 
-    code, out, _ = cli("hearings", "list", "--day", "2026-12-01", "--json")
+    code, out, _ = cli("hearings", "list", "--day", f"{DAY}", "--json")
     rows = json.loads(out)
     assert code == 0 and [r["id"] for r in rows] == [early, other, late]
     # The keys scripts read, with the court's local time and offset.
@@ -197,25 +211,25 @@ def test_hearings_list_one_courtroom_in_time_order(cli) -> None:
     assert rows[0] == {
         "id": early,
         "case_number": "SS 3-2/2026",
-        "start": "2026-12-01T09:30:00+01:00",
-        "end": "2026-12-01T10:00:00+01:00",
+        "start": f"{DAY}T09:30:00+01:00",
+        "end": f"{DAY}T10:00:00+01:00",
         "courtroom": "Retssal 3",
         "facility": "Arresthuset",
         "state": "scheduled",
     }
 
-    code, out, _ = cli("hearings", "list", "--day", "2026-12-01", "--courtroom", "Retssal 3")
+    code, out, _ = cli("hearings", "list", "--day", f"{DAY}", "--courtroom", "Retssal 3")
     lines = out.splitlines()
     assert code == 0 and len(lines) == 2
     assert re.fullmatch(rf" *{early}  09:30  SS 3-2/2026 +Retssal 3 +Arresthuset +scheduled", lines[0])
     assert re.fullmatch(rf" *{late}  13:00  SS 3-1/2026 +Retssal 3 +Arresthuset +scheduled", lines[1])
-    code, out, _ = cli("hearings", "list", "--day", "2026-12-01", "--courtroom", "Retssal 4", "--json")
+    code, out, _ = cli("hearings", "list", "--day", f"{DAY}", "--courtroom", "Retssal 4", "--json")
     assert [r["id"] for r in json.loads(out)] == [other]
 
 
 def test_hearings_list_unknown_courtroom_is_an_error(cli) -> None:
-    schedule(cli, "SS 3-1/2026", "Retssal 3", "2026-12-01T13:00")
-    code, out, err = cli("hearings", "list", "--day", "2026-12-01", "--courtroom", "Retssal 99")
+    schedule(cli, "SS 3-1/2026", "Retssal 3", f"{DAY}T13:00")
+    code, out, err = cli("hearings", "list", "--day", f"{DAY}", "--courtroom", "Retssal 99")
     assert code == 2 and out == "" and err == "error: not_found: No courtroom named Retssal 99.\n"
 
 

@@ -45,6 +45,8 @@ PURE = (
     "hearing/actors.py",
     "hearing/errors.py",
     "hearing/clock.py",
+    "hearing/fields.py",
+    "hearing/strict_json.py",
     "hearing/audit/actions.py",
     "hearing/audit/entry.py",
     "hearing/audit/merkle.py",
@@ -134,7 +136,7 @@ def test_nothing_but_the_application_factory_imports_the_web_layer() -> None:
     assert offences == []
     # Web handlers never import one another to reach shared state: only the
     # web layer's own plumbing is shared between them.
-    plumbing = {"csrf", "errors", "language", "middleware", "pages", "ratelimit", "routing", "sockets"}
+    plumbing = {"csrf", "errors", "language", "middleware", "pages", "paths", "ratelimit", "routing", "sockets"}
     for name, path in sources():
         if name.startswith("hearing/web/"):
             for module in imports_of(path):

@@ -55,3 +55,17 @@ def test_settings_are_immutable() -> None:
     settings = Settings()
     with pytest.raises(AttributeError):
         settings.port = 1
+
+
+@pytest.mark.parametrize("raw", ["８０００", "8_000", "+8000", "٨٠٠٠", "8000\u00a0"])
+def test_numbers_in_the_environment_are_ascii_digits(raw: str) -> None:
+    # int() takes every one of these; a setting is read like any other number.
+    with pytest.raises(ConfigurationError):
+        load_settings({"HEARING_PORT": raw})
+    assert load_settings({"HEARING_PORT": " 8001 "}).port == 8001
+
+
+def test_the_booking_horizon_is_read_from_the_environment() -> None:
+    assert load_settings({"HEARING_BOOKING_HORIZON_DAYS": "365"}).booking_horizon_days == 365
+    with pytest.raises(ConfigurationError):
+        load_settings({"HEARING_BOOKING_HORIZON_DAYS": "0"})

@@ -17,8 +17,10 @@ from hearing.auth.keys import KeyRing
 from hearing.auth.roles import Role
 from hearing.db.models import Courtroom, CustodyFacility, StaffSession, StaffUser
 from hearing.errors import AccountUnchanged, AlreadyExists, InvalidInput, NotFound
+from hearing.fields import free_text
 
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+DISPLAY_NAME_MAX = 200
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,9 +56,7 @@ def add_user(
     totp_confirmed: bool = False,
 ) -> Enrolment:
     validate_username(username)
-    display_name = display_name.strip()
-    if not 0 < len(display_name) <= 200:
-        raise InvalidInput("A display name is 1-200 characters.", field="display_name")
+    display_name = free_text(display_name, field="display_name", limit=DISPLAY_NAME_MAX, label="A display name")
     if role is Role.JUDGE and courtroom is None:
         raise InvalidInput("A judge needs a courtroom.", field="courtroom")
     if role is Role.CUSTODY_OFFICER and facility is None:

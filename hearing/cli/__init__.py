@@ -16,7 +16,8 @@ from hearing import logs
 from hearing.cli import audit, db, device, hearings, keys, serve, site, user
 from hearing.cli.common import Command, Subcommands
 from hearing.config import load_settings
-from hearing.errors import HearingError
+from hearing.errors import HearingError, InvalidInput
+from hearing.fields import refused_character
 
 # In the order `hearing --help` lists them.
 GROUPS: tuple[Callable[[Subcommands], None], ...] = (
@@ -39,10 +40,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_arguments(argv: Sequence[str]) -> None:
+    """No argument holds a control, bidi or invisible character, or bytes
+    that are not UTF-8 (Python hands those on as lone surrogates): whatever
+    a command stores or looks up is text a person can read as it is."""
+    for arg in argv:
+        if refused_character(arg) is not None:
+            raise InvalidInput(f"The argument {ascii(arg)[:60]} contains control characters or invisible formatting.")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logs.configure()
     args = build_parser().parse_args(argv)
     try:
+        _check_arguments(sys.argv[1:] if argv is None else argv)
         settings = load_settings()
         return int(args.run(Command(args, settings)))
     except HearingError as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,7 @@ def cmd_schedule(cmd: Command) -> int:
             "case_number": args.case,
             "kind": args.kind,
             "start": args.start,
-            "minutes": str(args.minutes),
+            "minutes": args.minutes,
             "courtroom_id": str(sites.courtroom_named(db, args.courtroom).id),
             "facility_id": str(sites.facility_named(db, args.facility).id),
             "detainee_name": args.detainee_name,
@@ -32,7 +32,8 @@ def cmd_schedule(cmd: Command) -> int:
             "defence_counsel": args.defence or "",
             "defence_connection": args.defence_from,
         }
-        hearing = booking.book(db, OPERATOR, booking.BookingRequest.from_fields(fields, tz))
+        request = booking.BookingRequest.from_fields(fields, tz)
+        hearing = booking.book(db, OPERATOR, request, horizon=timedelta(days=cmd.settings.booking_horizon_days))
         return hearing.id, hearing.scheduled_start
 
     hearing_id, start = cmd.unit(book)
@@ -87,7 +88,8 @@ def register(commands: Subcommands) -> None:
     p.add_argument("--courtroom", required=True)
     p.add_argument("--facility", required=True)
     p.add_argument("--start", required=True, help="court local time, e.g. 2026-11-23T10:30")
-    p.add_argument("--minutes", type=int, default=30)
+    # Read as text, as the form reads it: argparse's int() takes '٣٠' and '3_0'.
+    p.add_argument("--minutes", default="30")
     p.add_argument("--detainee-name", required=True)
     p.add_argument("--detainee-ref", required=True)
     p.add_argument("--interpreter", help="interpreter language, if any")

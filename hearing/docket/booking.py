@@ -35,25 +35,29 @@ from hearing.errors import (
     PermissionDenied,
     ScheduleConflict,
 )
+from hearing.fields import free_text, moment_within_calendar, whole_number, within_calendar
 
 CASE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]{2,63}$")
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# The court's local time as a form's datetime-local field sends it, or ISO 8601 with an offset.
+START = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?"
+)
 MIN_MINUTES, MAX_MINUTES = 5, 8 * 60
+# A clerk booking a hearing "now" takes a minute or two to fill in the form.
+START_GRACE = timedelta(minutes=5)
+# How far ahead a court books by default (Settings.booking_horizon_days).
+DEFAULT_HORIZON = timedelta(days=730)
 NAME_MAX = 200
 REFERENCE_MAX = 64
+
+NUMBERS = ("courtroom_id", "facility_id", "minutes")
 
 Enum_T = TypeVar("Enum_T", bound=Enum)
 
 
 def _text(fields: Mapping[str, str], name: str, *, required: bool = True, limit: int = NAME_MAX) -> str:
-    value = (fields.get(name) or "").strip()
-    if required and not value:
-        raise InvalidInput(f"{name.replace('_', ' ').capitalize()} is required.", field=name)
-    if len(value) > limit:
-        raise InvalidInput(f"{name.replace('_', ' ').capitalize()} is at most {limit} characters.", field=name)
-    if any(ord(ch) < 32 for ch in value):
-        raise InvalidInput(f"{name.replace('_', ' ').capitalize()} contains control characters.", field=name)
-    return value
+    return free_text(fields.get(name) or "", field=name, limit=limit, required=required)
 
 
 def _choice(kind: type[Enum_T], fields: Mapping[str, str], name: str, default: Enum_T) -> Enum_T:
@@ -86,6 +90,7 @@ class BookingRequest:
             raise InvalidInput("A case number is 3-64 letters, digits, spaces, '.', '/' or '-'.", field="case_number")
         if self.start.tzinfo is None:
             raise InvalidInput("The start time must carry a time zone.", field="start")
+        moment_within_calendar(self.start, field="start", label="The start time")
         if not MIN_MINUTES <= self.minutes <= MAX_MINUTES:
             raise InvalidInput(f"A hearing lasts {MIN_MINUTES}-{MAX_MINUTES} minutes.", field="minutes")
 
@@ -97,17 +102,16 @@ class BookingRequest:
     def from_fields(cls, fields: Mapping[str, str], tz: ZoneInfo) -> BookingRequest:
         """Parse a booking form or CLI arguments; times are the court's local time."""
         try:
-            local = datetime.fromisoformat(_text(fields, "start", limit=32))
+            raw = _text(fields, "start", limit=32)
+            # fromisoformat alone also takes 20261123T1030 and 2026-W48-1.
+            if not START.fullmatch(raw):
+                raise ValueError(raw)
+            local = datetime.fromisoformat(raw)
         except ValueError:
             raise InvalidInput("The start time must look like 2026-11-23T10:30.", field="start") from None
         if local.tzinfo is None:
             local = local.replace(tzinfo=tz)
-        ids: dict[str, int] = {}
-        for name in ("courtroom_id", "facility_id", "minutes"):
-            raw = _text(fields, name, limit=9)
-            if not raw.isdigit():
-                raise InvalidInput(f"{name.replace('_', ' ').capitalize()} must be a number.", field=name)
-            ids[name] = int(raw)
+        ids = {name: whole_number(_text(fields, name, limit=9), field=name) for name in NUMBERS}
         return cls(
             case_number=_text(fields, "case_number", limit=64),
             kind=_choice(HearingKind, fields, "kind", HearingKind.REMAND_EXTENSION),
@@ -124,7 +128,24 @@ class BookingRequest:
         )
 
 
-def book(db: Session, actor: Actor, request: BookingRequest) -> Hearing:
+def check_start(start: datetime, now: datetime, horizon: timedelta = DEFAULT_HORIZON) -> None:
+    """A hearing is booked from now on (with a few minutes' grace) and not
+    beyond the court's horizon."""
+    if start < now - START_GRACE:
+        raise InvalidInput("The start time is in the past.", field="start")
+    if start > now + horizon:
+        raise InvalidInput(f"The start time is more than {horizon.days} days ahead.", field="start")
+
+
+def book(
+    db: Session,
+    actor: Actor,
+    request: BookingRequest,
+    *,
+    now: datetime | None = None,
+    horizon: timedelta = DEFAULT_HORIZON,
+) -> Hearing:
+    check_start(request.start, now or utcnow(), horizon)
     courtroom = db.get(Courtroom, request.courtroom_id)
     if courtroom is None:
         raise NotFound("No such courtroom.")
@@ -199,9 +220,10 @@ def court_day(raw: str | None, tz: ZoneInfo, now: datetime | None = None) -> dat
         # fromisoformat alone also takes 20261123 and 2026-W48-1.
         if not DAY.fullmatch(raw):
             raise ValueError(raw)
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise InvalidInput("The day must look like 2026-11-23.", field="day") from None
+    return within_calendar(day, field="day", label="The day")
 
 
 @dataclasses.dataclass(frozen=True)

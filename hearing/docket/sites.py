@@ -11,14 +11,14 @@ from hearing.actors import Actor
 from hearing.audit.actions import Action
 from hearing.audit.log import append
 from hearing.db.models import Court, Courtroom, CustodyFacility
-from hearing.errors import InvalidInput, NotFound
+from hearing.errors import NotFound
+from hearing.fields import free_text
+
+NAME_MAX = 200
 
 
 def _name(value: str, what: str) -> str:
-    value = value.strip()
-    if not 0 < len(value) <= 200 or any(ord(ch) < 32 for ch in value):
-        raise InvalidInput(f"A {what} name is 1-200 printable characters.", field="name")
-    return value
+    return free_text(value, field="name", limit=NAME_MAX, label=f"A {what} name")
 
 
 Site = TypeVar("Site", Court, Courtroom, CustodyFacility)
@@ -48,6 +48,7 @@ def ensure_facility(db: Session, actor: Actor, name: str) -> CustodyFacility:
 
 
 def courtroom_named(db: Session, name: str) -> Courtroom:
+    name = _name(name, "courtroom")  # as it was stored
     room = db.scalar(select(Courtroom).where(Courtroom.name == name))
     if room is None:
         raise NotFound(f"No courtroom named {name}.")
@@ -55,6 +56,7 @@ def courtroom_named(db: Session, name: str) -> Courtroom:
 
 
 def facility_named(db: Session, name: str) -> CustodyFacility:
+    name = _name(name, "custody facility")
     facility = db.scalar(select(CustodyFacility).where(CustodyFacility.name == name))
     if facility is None:
         raise NotFound(f"No custody facility named {name}.")

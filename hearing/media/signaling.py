@@ -9,9 +9,9 @@ not disturbed. docs/protocol.md lists the messages and the codes.
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
+from hearing import strict_json
 from hearing.errors import HearingError
 
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -95,12 +95,12 @@ def _string(body: dict[str, Any], key: str, limit: int, *, optional: bool = Fals
 
 
 def parse(raw: str | bytes) -> Message:
-    if len(raw) > MAX_MESSAGE_BYTES:
-        raise SignalingError("message_too_large", f"messages are at most {MAX_MESSAGE_BYTES} bytes")
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise _malformed("not JSON (or nested too deeply)") from None
+        body = strict_json.loads(raw, max_bytes=MAX_MESSAGE_BYTES)
+    except strict_json.UnreadableJSON as exc:
+        if exc.reason == "too_large":
+            raise SignalingError("message_too_large", f"messages are at most {MAX_MESSAGE_BYTES} bytes") from None
+        raise _malformed(f"not JSON: {exc.message}") from None
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):
         raise _malformed("a message is a JSON object with a 'type'")
     kind = body.pop("type")

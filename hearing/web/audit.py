@@ -89,6 +89,6 @@ async def audit_system(request: Request) -> Response:
 
 ROUTES = [
     route("/audit", audit_index, audience=Audience.STAFF, permission=Permission.READ_AUDIT),
-    route("/audit/hearings/{hearing_id:int}", audit_hearing, audience=Audience.STAFF, permission=Permission.READ_AUDIT),
+    route("/audit/hearings/{hearing_id:id}", audit_hearing, audience=Audience.STAFF, permission=Permission.READ_AUDIT),
     route("/audit/system", audit_system, audience=Audience.STAFF, permission=Permission.READ_AUDIT),
 ]

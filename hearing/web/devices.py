@@ -121,5 +121,5 @@ ROUTES = [
     route("/device/enroll", enroll_submit, audience=Audience.PUBLIC, methods=["POST"], name="enroll_submit"),
     route("/device", kiosk_home, audience=Audience.DEVICE),
     route("/api/device/hearings", device_hearings, audience=Audience.DEVICE),
-    route("/api/device/hearings/{hearing_id:int}", device_hearing, audience=Audience.DEVICE),
+    route("/api/device/hearings/{hearing_id:id}", device_hearing, audience=Audience.DEVICE),
 ]

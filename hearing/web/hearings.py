@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -65,7 +66,8 @@ async def book(request: Request) -> Response:
     svc = services(request)
     try:
         booking_request = booking.BookingRequest.from_fields(fields, svc.settings.timezone)
-        hearing_id = await svc.run(lambda db: booking.book(db, principal.actor, booking_request).id)
+        horizon = timedelta(days=svc.settings.booking_horizon_days)
+        hearing_id = await svc.run(lambda db: booking.book(db, principal.actor, booking_request, horizon=horizon).id)
     except (InvalidInput, NotFound, ScheduleConflict) as exc:
         context = {
             **await _booking_choices(request),
@@ -140,9 +142,9 @@ ROUTES = [
     route("/hearings", docket, audience=Audience.STAFF, permission=Permission.VIEW_HEARINGS),
     route("/hearings/new", booking_form, audience=Audience.STAFF, permission=Permission.BOOK_HEARINGS),
     route("/hearings", book, audience=Audience.STAFF, permission=Permission.BOOK_HEARINGS, methods=["POST"]),
-    route("/hearings/{hearing_id:int}", hearing_page, audience=Audience.STAFF, permission=Permission.VIEW_HEARINGS),
+    route("/hearings/{hearing_id:id}", hearing_page, audience=Audience.STAFF, permission=Permission.VIEW_HEARINGS),
     route(
-        "/hearings/{hearing_id:int}/transition",
+        "/hearings/{hearing_id:id}/transition",
         transition,
         audience=Audience.STAFF,
         permission=Permission.CONDUCT_HEARING,

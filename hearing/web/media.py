@@ -197,6 +197,6 @@ class Conversation:
 
 ROUTES = [
     socket_route(
-        "/ws/hearings/{hearing_id:int}/media", media_socket, audience=Audience.PARTICIPANT, name="media_socket"
+        "/ws/hearings/{hearing_id:id}/media", media_socket, audience=Audience.PARTICIPANT, name="media_socket"
     ),
 ]

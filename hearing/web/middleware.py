@@ -1,4 +1,5 @@
-"""Plain ASGI middleware: security headers, body size limit, access log."""
+"""Plain ASGI middleware: security headers, the request body (its size
+limit, and a client that hangs up before sending it), access log."""
 
 from __future__ import annotations
 
@@ -6,11 +7,17 @@ import json
 import logging
 import time
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hearing.errors import RequestTooLarge
+from hearing.errors import InvalidInput, RequestTooLarge
+from hearing.fields import whole_number
 
+logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("hearing.access")
+# nginx's status for a request whose client closed the connection before
+# it was answered: never sent, only logged.
+CLIENT_CLOSED_REQUEST = 499
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -65,7 +72,13 @@ class SecurityHeaders:
 
 
 class BodyLimit:
-    """Refuse request bodies over the limit, declared or actual."""
+    """Refuse request bodies over the limit, declared or actual.
+
+    A client that declares a body and hangs up before sending it makes
+    Starlette raise ClientDisconnect wherever the body is read (a form, a
+    stream). That is the client's doing, not a fault: it is one info line
+    here, inside the error middleware, so that no traceback reaches the
+    log. No answer is sent; there is no one to read it."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -78,8 +91,8 @@ class BodyLimit:
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
-                    declared = int(value)
-                except ValueError:
+                    declared = whole_number(value.decode("latin-1"), field="content-length")
+                except InvalidInput:
                     declared = self.max_bytes + 1
                 if declared > self.max_bytes:
                     await _refuse(send, RequestTooLarge())
@@ -95,7 +108,10 @@ class BodyLimit:
                     raise RequestTooLarge()
             return message
 
-        await self.app(scope, counting_receive, send)
+        try:
+            await self.app(scope, counting_receive, send)
+        except ClientDisconnect:
+            logger.info("client went away before sending its request", extra={"path": scope["path"]})
 
 
 async def _refuse(send: Send, error: RequestTooLarge) -> None:
@@ -124,7 +140,7 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
+        status: int | None = None
 
         async def capture(message: Message) -> None:
             nonlocal status
@@ -134,7 +150,12 @@ class AccessLog:
 
         try:
             await self.app(scope, receive, capture)
+        except BaseException:
+            status = status or 500
+            raise
         finally:
+            # Returned without an answer: the client went away first.
+            status = status or CLIENT_CLOSED_REQUEST
             access_logger.info(
                 "request",
                 extra={

@@ -11,7 +11,6 @@ snapshot and loses nothing.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -20,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 
+from hearing import strict_json
 from hearing.auth.permissions import Permission
 from hearing.db.models import Hearing, StaffUser
 from hearing.docket import booking
@@ -71,9 +71,9 @@ async def _command(request: Request) -> commands.Command:
         if len(body) > MAX_COMMAND_BYTES:
             raise InvalidInput(f"A command is at most {MAX_COMMAND_BYTES} bytes.")
     try:
-        parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise InvalidInput("The command is not JSON.") from None
+        parsed = strict_json.loads(body, max_bytes=MAX_COMMAND_BYTES)
+    except strict_json.UnreadableJSON as exc:
+        raise InvalidInput(f"The command is not JSON: {exc.message}.") from None
     return commands.parse(parsed)
 
 
@@ -128,17 +128,17 @@ async def panel_socket(websocket: WebSocket) -> None:
 
 ROUTES = [
     route(
-        "/hearings/{hearing_id:int}/floor", floor_snapshot, audience=Audience.STAFF, permission=Permission.VIEW_HEARINGS
+        "/hearings/{hearing_id:id}/floor", floor_snapshot, audience=Audience.STAFF, permission=Permission.VIEW_HEARINGS
     ),
     route(
-        "/hearings/{hearing_id:int}/floor",
+        "/hearings/{hearing_id:id}/floor",
         floor_command,
         audience=Audience.STAFF,
         permission=Permission.CONDUCT_HEARING,
         methods=["POST"],
     ),
     socket_route(
-        "/ws/hearings/{hearing_id:int}/panel",
+        "/ws/hearings/{hearing_id:id}/panel",
         panel_socket,
         audience=Audience.STAFF,
         name="panel_socket",

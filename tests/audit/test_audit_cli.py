@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ from tests.conftest import CliRun, Court_, logged
 def book(cli: CliRun) -> int:
     code, out, _ = cli(
         "schedule", "--case", "SS 1-9/2026", "--courtroom", "Retssal 3", "--facility", "Arresthuset",
-        "--start", "2026-12-01T09:30", "--detainee-name", "Jens", "--detainee-ref", "R-1",
+        "--start", f"{date.today() + timedelta(days=7)}T09:30", "--detainee-name", "Jens", "--detainee-ref", "R-1",
     )  # fmt: skip
     assert code == 0
     return int(out.split()[1])

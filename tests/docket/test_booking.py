@@ -117,3 +117,23 @@ def test_court_day_refuses_anything_else(raw: str) -> None:
     with pytest.raises(InvalidInput) as info:
         booking.court_day(raw, CPH)
     assert info.value.field == "day" and "2026-11-23" in info.value.message
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["2030-10-27T09:30", "2030-10-27 09:30", "2030-10-27T09:30:15", "2030-10-27T09:30:15.250", "2030-10-27T09:30Z"],
+)
+def test_a_start_is_read_in_the_forms_a_browser_or_an_operator_sends(raw: str) -> None:
+    request = booking.BookingRequest.from_fields(
+        {
+            "case_number": "SS 1-1/2030",
+            "start": raw,
+            "minutes": "30",
+            "courtroom_id": "1",
+            "facility_id": "1",
+            "detainee_name": "Jens Hansen",
+            "detainee_reference": "R-1",
+        },
+        CPH,
+    )
+    assert request.start.astimezone(CPH).strftime("%Y-%m-%d %H:%M") in ("2030-10-27 09:30", "2030-10-27 10:30")

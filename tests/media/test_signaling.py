@@ -84,3 +84,21 @@ def test_bad_messages_get_a_stable_code(raw: str | bytes, code: str) -> None:
     reply = socket_error(info.value)
     assert reply["type"] == "error" and reply["error"] == code and reply["message"]
     assert isinstance(info.value, HearingError) and info.value.status == 400
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"type": "leave", "type": "ping", "nonce": 1}',  # which type? parsers disagree: refused
+        json.dumps({"type": "ping", "nonce": 1}).encode("utf-16"),  # UTF-8 only, never a guess
+        json.dumps({"type": "ping", "nonce": 1}).encode("utf-32"),
+        '{"type": "request", "speaker": "\\ud800"}',  # a string that is not text
+        '{"type": "ping", "nonce": 1, "x": ' + "[" * 40 + "]" * 40 + "}",  # deeper than strict_json allows
+    ],
+)
+def test_only_strict_json_is_a_message(raw: str | bytes) -> None:
+    """Messages are read by hearing/strict_json.py: bounded depth, UTF-8,
+    no duplicate members, no unpaired surrogates."""
+    with pytest.raises(SignalingError) as info:
+        parse(raw)
+    assert info.value.code == "malformed_message"

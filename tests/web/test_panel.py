@@ -296,3 +296,23 @@ def test_a_private_consultation_cuts_the_custody_facility_off_until_it_ends(
         "to_state": "consultation",
         "members": ["booth", "custody"],
     }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Which action? Python's json keeps the last; other parsers the first.
+        '{"action": "mute", "seat": "custody", "action": "mute_all"}',
+        # UTF-8 only: the standard library would guess UTF-16 from the bytes.
+        '{"action": "mute_all"}'.encode("utf-16"),
+        "[" * 1000 + "]" * 1000,
+        '{"action": "mute_all", "version": NaN}',
+    ],
+)
+def test_a_command_is_strict_json(judge: TestClient, services: Services, court: Court_, body: str | bytes) -> None:
+    before = len(logged(services))
+    response = command(judge, court.hearing_a, body)
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_input")
+    assert "not JSON" in response.json()["message"]
+    assert version(services, court.hearing_a) == 0
+    assert len(logged(services)) == before

@@ -76,7 +76,7 @@ def test_route_by_role_matrix(client: TestClient, services: Services, court: Cou
     failures = []
     checked = 0
     for route, method in app_routes(client):
-        path = route.path.replace("{hearing_id:int}", str(court.hearing_a))
+        path = route.path.replace("{hearing_id:id}", str(court.hearing_a))
         public_outcomes = set()
         for caller in CALLERS:
             client.cookies.clear()
@@ -165,7 +165,7 @@ def test_every_socket_admits_exactly_whom_it_says(client: TestClient, services: 
     sockets = [r for r in client.app.routes if isinstance(r, GuardedWebSocketRoute)]
     assert {s.name for s in sockets} == {"media_socket", "panel_socket"}
     for socket in sockets:
-        path = socket.path.replace("{hearing_id:int}", str(court.hearing_a))
+        path = socket.path.replace("{hearing_id:id}", str(court.hearing_a))
         for caller, outcome in expected[socket.audience].items():
             client.cookies.clear()
             headers = {}
