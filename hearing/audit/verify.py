@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -69,18 +69,38 @@ def verify(connection: Connection, origin: str, key: Ed25519PublicKey, exported_
         checked += 1
         if cp.root != frontier.root():
             return Report(0, checked, frontier.root(), 1, "the checkpoint of the empty log has the wrong root")
-    sqlite = connection.dialect.name == "sqlite"
+    if connection.dialect.name != "sqlite":
+        return _read(connection, _entries_sql(careful=False), lambda rows: rows, checked, expected)
+    # SQLite first as it is (fast); only text that is not UTF-8 stops its
+    # driver, and then the careful query finds the row exactly.
+    report = _read(connection, _entries_sql(careful=False), _times_from_sqlite, checked, expected)
+    if report.problem is not None and report.problem.startswith(_UNREADABLE):
+        report = _read(connection, _entries_sql(careful=True), _from_sqlite, checked, expected)
+    return report
+
+
+_UNREADABLE = "entry cannot be read"
+
+
+def _read(
+    connection: Connection,
+    sql: str,
+    convert: Callable[[Iterable[Any]], Iterable[Any]],
+    checked: int,
+    expected: dict[int, list[Checkpoint]],
+) -> Report:
+    frontier = Frontier()
     try:
-        rows = connection.execution_options(yield_per=BATCH).exec_driver_sql(_entries_sql(sqlite))
+        rows = connection.execution_options(yield_per=BATCH).exec_driver_sql(sql)
     except DBAPIError as exc:
         return _bad(frontier, checked, 1, f"the entries cannot be read: {_first_line(exc)}")
     with rows:  # closes the server-side cursor on an early return
         try:
-            return _walk(_from_sqlite(rows) if sqlite else rows, frontier, checked, expected)
+            return _walk(convert(rows), frontier, checked, expected)
         except DBAPIError as exc:
-            # The database could not hand over the next row (it checks what
-            # it stores less than we do): that row is the first bad one.
-            return _bad(frontier, checked, frontier.size + 1, f"entry cannot be read: {_first_line(exc)}")
+            # The database could not hand over the next rows (it checks what
+            # it stores less than we do): the first of them is the first bad.
+            return _bad(frontier, checked, frontier.size + 1, f"{_UNREADABLE}: {_first_line(exc)}")
 
 
 # --- reading rows as they are stored ------------------------------------------
@@ -110,8 +130,8 @@ def _stored(column: str, kind: str) -> str:
     return f"CASE WHEN typeof({column}) IN ('{kind}', 'null') THEN {value} ELSE 'stored as ' || typeof({column}) END"
 
 
-def _entries_sql(sqlite: bool) -> str:
-    if sqlite:
+def _entries_sql(*, careful: bool) -> str:
+    if careful:
         columns = ", ".join(_stored(column, kind) for column, kind in _ENTRY_COLUMNS)
     else:
         columns = ", ".join(column for column, _ in _ENTRY_COLUMNS)
@@ -142,6 +162,13 @@ def _text(value: object) -> object:
         except UnicodeDecodeError:
             return _Wrong("text that is not UTF-8")
     return _Wrong(value) if isinstance(value, str) else value
+
+
+def _times_from_sqlite(rows: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
+    # SQLite hands back each value in the class it was stored as, which
+    # _malformed checks; times are text, and turned into times here.
+    for row in rows:
+        yield (row[0], _sqlite_time(row[1]), *row[2:])
 
 
 def _from_sqlite(rows: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
