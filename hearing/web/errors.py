@@ -57,29 +57,24 @@ async def record_refusal(connection: HTTPConnection, actor: Actor, method: str) 
     """The refused action itself was rolled back; the refusal is recorded on
     its own, so that probing shows in the audit log: in the refused hearing's
     trail where there is one, in the system's where the id names none."""
-    hearing_id = connection.path_params.get("hearing_id")
-    path = connection.url.path[:200]
-    target = hearing_id if isinstance(hearing_id, int) else None
-
-    def record(db: Session) -> None:
-        scope = scope_for(db, target)
-        append(db, actor, Action.ACCESS_DENIED, hearing_id=scope, method=method, path=path, target_hearing=target)
-
-    await services(connection).run(record)
+    await _record(connection, actor, Action.ACCESS_DENIED, method=method)
 
 
 async def record_repeated_refusal(
     connection: HTTPConnection, actor: Actor, method: str, count: int, **why: str
 ) -> None:
     """`count` more refusals like the one `record_refusal` appended, counted
-    instead of appended one by one (hearing/live/pacing.py)."""
+    instead of appended one by one (hearing/live/pacing.py), in the same trail."""
+    await _record(connection, actor, Action.ACCESS_DENIED_REPEATED, method=method, repeated=count, **why)
+
+
+async def _record(connection: HTTPConnection, actor: Actor, action: Action, **fields: Any) -> None:
     hearing_id = connection.path_params.get("hearing_id")
     path = connection.url.path[:200]
     target = hearing_id if isinstance(hearing_id, int) else None
 
     def record(db: Session) -> None:
-        fields: dict[str, Any] = {"method": method, "path": path, "target_hearing": target, "repeated": count, **why}
-        append(db, actor, Action.ACCESS_DENIED_REPEATED, **fields)
+        append(db, actor, action, hearing_id=scope_for(db, target), path=path, target_hearing=target, **fields)
 
     await services(connection).run(record)
 

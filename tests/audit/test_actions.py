@@ -1586,7 +1586,7 @@ def _access_denied_repeated(env: Env) -> list[Logged]:
 
     new = env.appended(twice)
     repeated = (
-        (Action.ACCESS_DENIED_REPEATED.value, None, "device", endpoint_id),
+        (Action.ACCESS_DENIED_REPEATED.value, hearing, "device", endpoint_id),
         {
             "method": "WEBSOCKET",
             "path": path,
