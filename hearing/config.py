@@ -47,6 +47,10 @@ class Settings:
     # The judge may open a hearing's lobby this many minutes before its
     # scheduled start (and at any time after it: courts run late).
     open_early_minutes: int = 30
+    # The proxy hops (nginx) whose X-Forwarded-For and X-Forwarded-Proto are
+    # believed, comma-separated addresses or networks. Empty: the socket's
+    # peer is the client, whatever a request says.
+    trusted_proxies: str = ""
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -66,6 +70,11 @@ class Settings:
                 ipaddress.ip_address(address)
         except ValueError as exc:
             raise ConfigurationError(f"media_addresses: {exc}") from exc
+        try:
+            for proxy in self.trusted_proxy_list:
+                ipaddress.ip_network(proxy)
+        except ValueError as exc:
+            raise ConfigurationError(f"trusted_proxies: {exc}") from exc
         if not 0 <= self.open_early_minutes <= MAX_OPEN_EARLY_MINUTES:
             raise ConfigurationError(f"open_early_minutes is 0-{MAX_OPEN_EARLY_MINUTES} (minutes before the start)")
         if self.max_body_bytes < 1024:
@@ -84,6 +93,10 @@ class Settings:
     @property
     def media_address_list(self) -> list[str]:
         return [a.strip() for a in self.media_addresses.split(",")]
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [a.strip() for a in self.trusted_proxies.split(",") if a.strip()]
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
