@@ -51,6 +51,10 @@ class Settings:
     # believed, comma-separated addresses or networks. Empty: the socket's
     # peer is the client, whatever a request says.
     trusted_proxies: str = ""
+    # Passwords are hashed (scrypt, 32 MiB each) by this many threads, with
+    # this many more attempts waiting; beyond that a sign-in is refused as busy.
+    password_hash_workers: int = 2
+    password_hash_queue: int = 16
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -77,6 +81,8 @@ class Settings:
             raise ConfigurationError(f"trusted_proxies: {exc}") from exc
         if not 0 <= self.open_early_minutes <= MAX_OPEN_EARLY_MINUTES:
             raise ConfigurationError(f"open_early_minutes is 0-{MAX_OPEN_EARLY_MINUTES} (minutes before the start)")
+        if self.password_hash_workers < 1 or self.password_hash_queue < 0:
+            raise ConfigurationError("password_hash_workers must be at least 1 and password_hash_queue at least 0")
         if self.max_body_bytes < 1024:
             raise ConfigurationError("max_body_bytes must be at least 1024")
         try:

@@ -85,7 +85,7 @@ async def _today_at_site(request: Request, principal: DevicePrincipal) -> list[H
         endpoint = db.get_one(Endpoint, principal.endpoint_id)
         return [summarise(h, tz) for h in booking.day_docket(db, today, tz, scope=endpoint)]
 
-    return await svc.run(load)
+    return await svc.read(load)
 
 
 async def device_hearings(request: Request) -> Response:
@@ -107,7 +107,7 @@ async def device_hearing(request: Request) -> Response:
         devices.check_site(endpoint, hearing)
         return summarise(hearing, svc.settings.timezone)
 
-    return JSONResponse(_hearing_json(await svc.run(load)))
+    return JSONResponse(_hearing_json(await svc.read(load)))
 
 
 async def kiosk_home(request: Request) -> Response:

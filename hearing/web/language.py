@@ -202,6 +202,10 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Too many attempts. Wait a minute and try again.",
         "da": "For mange forsøg. Vent et minut, og prøv igen.",
     },
+    "signin.failed.signin_busy": {
+        "en": "Sign-in is busy. Try again in a moment.",
+        "da": "Der er travlt med at logge ind. Prøv igen om et øjeblik.",
+    },
     "signin.failed.csrf_rejected": {
         "en": "The form has expired. Reload the page and try again.",
         "da": "Formularen er udløbet. Genindlæs siden, og prøv igen.",

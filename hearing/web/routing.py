@@ -105,26 +105,41 @@ async def authenticate_staff(request: HTTPConnection) -> StaffPrincipal:
     except (BadSignature, UnicodeDecodeError):
         raise NotAuthenticated() from None
     settings = svc.settings
+    now = utcnow()
 
-    def load(db: Session) -> StaffPrincipal | None:
+    def load(db: Session) -> tuple[StaffPrincipal | None, bool]:
         record = signin.load_session(
             db,
             token,
-            utcnow(),
+            now,
             idle=timedelta(seconds=settings.session_idle_seconds),
             max_age=timedelta(seconds=settings.session_max_seconds),
         )
         if record is None:
-            return None
+            return None, False
         user = record.user
-        return StaffPrincipal(
+        principal = StaffPrincipal(
             user.id, record.id, user.username, user.display_name, user.role, user.courtroom_id, user.facility_id
         )
+        # The read is read-only; a refresh of last_seen_at that it asks for
+        # (once a minute) is made below, in a short write of its own.
+        return principal, _keep_out(db, record)
 
-    principal = await svc.run(load)
+    principal, touch = await svc.read(load)
     if principal is None:
         raise NotAuthenticated("Your session has ended. Sign in again.")
+    if touch:
+        session_id = principal.session_id
+        await svc.run(lambda db: signin.touch_session(db, session_id, now))
     return principal
+
+
+def _keep_out(db: Session, record: object) -> bool:
+    """Whether a read changed `record`, which then leaves the read-only
+    transaction unwritten (the caller writes what is due on its own)."""
+    changed = db.is_modified(record)
+    db.expunge(record)
+    return changed
 
 
 def device_token(request: HTTPConnection) -> str | None:
@@ -141,11 +156,17 @@ async def authenticate_device(request: HTTPConnection) -> DevicePrincipal:
     if not token:
         raise DeviceNotAuthorised()
 
-    def load(db: Session) -> DevicePrincipal:
-        endpoint = devices.authenticate(db, svc.keys, token, utcnow())
-        return DevicePrincipal(endpoint.id, endpoint.name, endpoint.kind.value)
+    now = utcnow()
 
-    return await svc.run(load)
+    def load(db: Session) -> tuple[DevicePrincipal, bool]:
+        endpoint = devices.authenticate(db, svc.keys, token, now)
+        return DevicePrincipal(endpoint.id, endpoint.name, endpoint.kind.value), _keep_out(db, endpoint)
+
+    principal, touch = await svc.read(load)
+    if touch:
+        endpoint_id = principal.endpoint_id
+        await svc.run(lambda db: devices.touch(db, endpoint_id, now))
+    return principal
 
 
 def route(

@@ -95,11 +95,16 @@ async def _signin(request: Request) -> Response:
     if not username or not password or len(username) > MAX_USERNAME or len(password) > MAX_SECRET:
         raise AuthenticationFailed()
 
-    def attempt(db: Session) -> tuple[signin.SignInResult, dict[str, str] | None]:
-        result = signin.sign_in(db, svc.keys, username, password, code, utcnow())
+    # Read, hash outside any transaction (a bounded pool: beyond it the
+    # attempt is refused as busy), then record the outcome in a short write.
+    attempt = await svc.read(lambda db: signin.prepare(db, username))
+    password_ok = await svc.check_password(password, attempt.password_hash)
+
+    def finish(db: Session) -> tuple[signin.SignInResult, dict[str, str] | None]:
+        result = signin.record(db, svc.keys, attempt, password_ok, code, utcnow())
         return result, _signed_in(db, result)
 
-    result, user = await svc.run(attempt)
+    result, user = await svc.run(finish)
     if result.needs_enrolment and result.user_id is not None:
         ticket = _ticket_serializer(request).dumps({"user": result.user_id, "next": target})
         enrol = f"/signin/enrol?ticket={ticket}"

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
@@ -11,6 +14,9 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from hearing.app import create_app
+from hearing.auth import passwords
+from hearing.config import Settings
 from hearing.db.models import StaffSession, StaffUser
 from hearing.services import Services
 from hearing.web import csrf
@@ -21,7 +27,9 @@ from tests.conftest import (
     add_unconfirmed_user,
     csrf_token,
     current_code,
+    custody_headers,
     logged,
+    login_as,
     open_hearing,
     post_floor_command,
 )
@@ -388,3 +396,111 @@ def test_an_enrolment_link_lasts_ten_minutes(
     ticket = minted.dumps({"user": user_id, "next": "/"})
     assert ENROLMENT_TICKET_SECONDS == 10 * 60
     assert client.get(f"/signin/enrol?ticket={ticket}").status_code == status
+
+
+# --- A sign-in flood must not stop the court (issue 10, defect 6) ---
+
+
+def _write_now(services: Services) -> str:
+    """A write from another connection, as hearing traffic makes one: it
+    waits at most 2 s for the database's write lock."""
+    other = sqlite3.connect(services.engine.url.database or "", isolation_level=None, timeout=2)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("UPDATE court SET name = name")
+        other.execute("COMMIT")
+        return "written"
+    except sqlite3.OperationalError as exc:
+        return str(exc)
+    finally:
+        other.close()
+
+
+@pytest.mark.sqlite_only
+def test_a_sign_in_hashes_the_password_while_no_transaction_is_open(
+    client: TestClient, services: Services, court: Court_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes: list[str] = []
+    scrypt = passwords._scrypt
+
+    def hash_while_another_writes(*args: Any) -> bytes:
+        writes.append(_write_now(services))
+        return scrypt(*args)
+
+    monkeypatch.setattr(passwords, "_scrypt", hash_while_another_writes)
+    assert post_signin(client, "judge", PASSWORD, current_code(court.secrets["judge"])).status_code == 303
+    client.cookies.clear()
+    assert post_signin(client, "judge", "not the password!", "123456").status_code == 401
+    assert post_signin(client, "nobody", PASSWORD, "123456").status_code == 401  # the stand-in hash too
+    assert writes == ["written"] * 3
+    assert actions(services)[-3:] == ["user.signed_in", "user.sign_in_failed", "user.sign_in_failed"]
+
+
+@pytest.mark.sqlite_only
+def test_sign_ins_beyond_the_hash_pool_are_refused_as_busy(
+    settings: Settings, services: Services, court: Court_, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    narrow = settings.replace(password_hash_workers=1, password_hash_queue=0)
+    svc = Services(narrow, services.keys, services.audit.keys, services.engine)
+    app = create_app(narrow, svc)
+    first, second = (TestClient(app, base_url="https://testserver", follow_redirects=False) for _ in range(2))
+    second_token = csrf_token(second)
+    hashing, release = threading.Event(), threading.Event()
+    scrypt = passwords._scrypt
+
+    def held(*args: Any) -> bytes:
+        hashing.set()
+        release.wait(10)
+        return scrypt(*args)
+
+    monkeypatch.setattr(passwords, "_scrypt", held)
+    answers: list[int] = []
+    thread = threading.Thread(
+        target=lambda: answers.append(
+            post_signin(first, "judge", PASSWORD, current_code(court.secrets["judge"])).status_code  # type: ignore[attr-defined]
+        )
+    )
+    thread.start()
+    try:
+        assert hashing.wait(10)
+        busy = second.post("/signin", data=signin_fields(second_token, "clerk", "123456"), headers=JSON)
+        assert busy.status_code == 503 and busy.json()["error"] == "signin_busy"
+    finally:
+        release.set()
+        thread.join(10)
+    assert answers == [303]
+    # Refused before anything was looked at: no attempt counted, nothing audited for it.
+    assert actions(services)[-1] == "user.signed_in"
+    svc.hashing.close()
+
+
+@pytest.mark.sqlite_only
+def test_staff_and_device_reads_are_served_while_a_writer_holds_the_lock(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    login_as(client, services, court.users["judge"])
+    kiosk = custody_headers(services)
+    reads = [
+        ("/hearings", {}),
+        (f"/hearings/{court.hearing_a}/floor", {"Accept": "application/json"}),
+        ("/api/device/hearings", kiosk),
+    ]
+    for path, headers in reads:  # a device's first call records that it was seen
+        assert client.get(path, headers=headers).status_code == 200, path
+    writer = sqlite3.connect(services.engine.url.database or "", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE court SET name = name")
+    answered: list[int] = []
+
+    def read_all() -> None:
+        answered.extend(client.get(path, headers=headers).status_code for path, headers in reads)
+
+    reader = threading.Thread(target=read_all)
+    reader.start()
+    try:
+        reader.join(timeout=10)
+        assert answered == [200, 200, 200], "a read waited for the writer's lock"
+    finally:
+        writer.execute("COMMIT")
+        writer.close()
+        reader.join()
