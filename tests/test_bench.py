@@ -114,3 +114,14 @@ def test_floor_bench() -> None:
     for label in SERVER_STAGES:
         median, _, _, count = row(output, label)[:4]
         assert median != "-" and int(count) == 4, f"{label!r}: {median} from {count} of 4 changes"
+
+
+def test_signin_bench() -> None:
+    url = postgres_url()
+    output = run_bench("signin_bench", *(["--postgres", url] if url else []))
+    backends = ["sqlite", "postgresql"] if url else ["sqlite"]
+    assert_in_order(output, ["## runs", *(f"{b:<10} this tree" for b in backends), "## summary"])
+    for backend in backends:
+        figures = row(output.split("## summary")[1].split("\n", 1)[1], f"{backend:<10} this tree")
+        assert len(figures) == 8 and all(value != "nan" for value in figures), figures
+    need(url is not None, "HEARING_TEST_DATABASE_URL is not set: the sign-in bench ran on SQLite only")
