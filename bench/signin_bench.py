@@ -194,9 +194,12 @@ def one_run(tree: Path, database_url: str | None, args: argparse.Namespace) -> F
             loud: list[float] = []
             done = threading.Event()
             result: list[tuple[float, int]] = []
-            flooder = threading.Thread(
-                target=lambda: (result.append(flood(server.base, args.attempts, args.concurrency)), done.set())
-            )
+
+            def run_flood() -> None:
+                result.append(flood(server.base, args.attempts, args.concurrency))
+                done.set()
+
+            flooder = threading.Thread(target=run_flood)
             flooder.start()
             while not done.is_set():
                 loud.append(fetch_page(page))
@@ -269,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for (backend, name), figures in results.items():
 
         def med(field: str, figures: list[Figures] = figures) -> float:
-            return statistics.median(getattr(f, field) for f in figures)
+            return float(statistics.median(float(getattr(f, field)) for f in figures))
 
         print(
             f"{backend:<10} {name:<10} {'':>3}  {med('quiet_p50'):>9.1f} {med('quiet_p99'):>9.1f}  "
