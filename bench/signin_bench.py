@@ -196,8 +196,10 @@ def one_run(tree: Path, database_url: str | None, args: argparse.Namespace) -> F
             result: list[tuple[float, int]] = []
 
             def run_flood() -> None:
-                result.append(flood(server.base, args.attempts, args.concurrency))
-                done.set()
+                try:
+                    result.append(flood(server.base, args.attempts, args.concurrency))
+                finally:
+                    done.set()
 
             flooder = threading.Thread(target=run_flood)
             flooder.start()
