@@ -45,7 +45,7 @@ from hearing.media import aiortc_hooks
 from hearing.services import Services
 from hearing.speaker_order import presiding
 from hearing.speaker_order.commands import Command
-from hearing.web.routing import SESSION_COOKIE, session_signer
+from hearing.web.routing import CookieNames, session_signer
 from tests.browser import browser, chromium, live_server, pytest_collection_modifyitems  # noqa: F401  (fixtures, hook)
 
 REQUIRE_ALL = os.environ.get("HEARING_REQUIRE_ALL") == "1"
@@ -293,7 +293,8 @@ def admit(services: Services, court: Court_, hearing_id: int, seat: str = "custo
 
 
 def login_as(client: TestClient, services: Services, user_id: int) -> None:
-    client.cookies.set(SESSION_COOKIE, session_cookie(services, user_id))
+    # The fixtures' settings have Secure cookies, hence the __Host- names.
+    client.cookies.set(CookieNames.for_scheme(secure=True).session, session_cookie(services, user_id))
 
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')

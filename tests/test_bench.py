@@ -123,5 +123,5 @@ def test_signin_bench() -> None:
     assert_in_order(output, ["## runs", *(f"{b:<10} this tree" for b in backends), "## summary"])
     for backend in backends:
         figures = row(output.split("## summary")[1].split("\n", 1)[1], f"{backend:<10} this tree")
-        assert len(figures) == 8 and all(value != "nan" for value in figures), figures
+        assert len(figures) == 9 and all(value != "nan" for value in figures), figures
     need(url is not None, "HEARING_TEST_DATABASE_URL is not set: the sign-in bench ran on SQLite only")

@@ -11,8 +11,9 @@ from collections.abc import Callable
 
 from starlette.requests import HTTPConnection
 
+from hearing.web.routing import cookie_names
+
 LANGUAGES = ("da", "en")
-COOKIE = "hearing_lang"
 
 TEXT: dict[str, dict[str, str]] = {
     # the header
@@ -241,7 +242,7 @@ TEXT: dict[str, dict[str, str]] = {
 
 
 def language(connection: HTTPConnection) -> str:
-    chosen = connection.cookies.get(COOKIE)
+    chosen = connection.cookies.get(cookie_names(connection).language)
     if chosen in LANGUAGES:
         return chosen
     for part in connection.headers.get("accept-language", "").split(","):

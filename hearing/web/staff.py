@@ -13,16 +13,18 @@ from hearing.auth.permissions import Permission
 from hearing.clock import utcnow
 from hearing.db.models import StaffSession, StaffUser
 from hearing.errors import AuthenticationFailed, CsrfRejected, EnrolmentRequired, InvalidInput, RateLimited
-from hearing.web import language
+from hearing.web import csrf, language
 from hearing.web.errors import wants_json
 from hearing.web.pages import read_form, render
 from hearing.web.routing import (
-    SESSION_COOKIE,
     Audience,
+    cookie_names,
+    delete_cookie,
     limit_guessing,
     route,
     services,
     session_signer,
+    set_cookie,
     staff,
 )
 
@@ -52,20 +54,19 @@ def _signed_in(db: Session, result: signin.SignInResult) -> dict[str, str] | Non
 
 def _session_response(request: Request, token: str, target: str, user: dict[str, str]) -> Response:
     svc = services(request)
+    session = session_signer(svc).sign(token.encode()).decode()
+    # A new CSRF cookie, bound to the new session: whatever token was known
+    # for the browser's old cookie (a planted one, say) no longer works.
+    csrf_token = csrf.rotate(request, svc.keys.csrf, session=session)
     response: Response
     if wants_json(request):
-        # An API client gets the cookie in an answer, not a redirect to follow.
-        response = JSONResponse({"user": user, "next": _safe_next(target)})
+        # An API client gets the cookies in an answer, not a redirect to
+        # follow, and the form token that now goes with them.
+        response = JSONResponse({"user": user, "next": _safe_next(target), "csrf_token": csrf_token})
     else:
         response = RedirectResponse(_safe_next(target), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_signer(svc).sign(token.encode()).decode(),
-        httponly=True,
-        secure=svc.settings.cookie_secure,
-        samesite="strict",
-        path="/",
-    )
+    set_cookie(request, response, cookie_names(request).session, session)
+    csrf.set_cookie(request, response)
     return response
 
 
@@ -174,7 +175,9 @@ async def signout(request: Request) -> Response:
 
     await svc.run(end)
     response = RedirectResponse("/signin", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    delete_cookie(request, response, cookie_names(request).session)
+    csrf.rotate(request, svc.keys.csrf, session="")
+    csrf.set_cookie(request, response)
     return response
 
 
@@ -197,8 +200,7 @@ async def choose_language(request: Request) -> Response:
     response: Response = (
         JSONResponse({"lang": chosen}) if wants_json(request) else RedirectResponse(target, status_code=303)
     )
-    secure = services(request).settings.cookie_secure
-    response.set_cookie(language.COOKIE, chosen, max_age=365 * 86400, httponly=True, secure=secure, samesite="strict")
+    set_cookie(request, response, cookie_names(request).language, chosen, max_age=365 * 86400)
     return response
 
 

@@ -18,8 +18,9 @@ from hearing.app import create_app
 from hearing.auth import passwords
 from hearing.config import Settings
 from hearing.db.models import StaffSession, StaffUser
+from hearing.docket.parties import EndpointKind
 from hearing.services import Services
-from hearing.web import csrf
+from hearing.web.routing import CookieNames
 from hearing.web.staff import ENROLMENT_TICKET_SECONDS
 from tests.conftest import (
     PASSWORD,
@@ -28,12 +29,14 @@ from tests.conftest import (
     csrf_token,
     current_code,
     custody_headers,
+    enroll_device,
     logged,
     login_as,
     open_hearing,
     post_floor_command,
 )
 
+NAMES = CookieNames.for_scheme(secure=True)
 GENERIC = "Sign-in failed. Check your details and try again."
 
 
@@ -187,9 +190,9 @@ def test_idle_session_expires_after_thirty_minutes(client: TestClient, services:
 
 @pytest.mark.sqlite_only
 def test_forged_session_cookie_is_refused(client: TestClient, court: Court_) -> None:
-    client.cookies.set("hearing_session", "forged.value")
+    client.cookies.set(NAMES.session, "forged.value")
     assert client.get("/hearings").status_code == 303
-    client.cookies.set("hearing_session", "x" * 5000)
+    client.cookies.set(NAMES.session, "x" * 5000)
     assert client.get("/api/device/hearings").status_code == 401
 
 
@@ -226,7 +229,7 @@ def test_next_parameter_cannot_redirect_off_site(client: TestClient, court: Cour
 def test_csrf_cookie_attributes(client: TestClient) -> None:
     response = client.get("/signin")
     cookie = response.headers["set-cookie"]
-    assert cookie.startswith(csrf.COOKIE + "=") and "HttpOnly" in cookie and "SameSite=strict" in cookie
+    assert cookie.startswith(NAMES.csrf + "=") and "HttpOnly" in cookie and "SameSite=strict" in cookie
 
 
 # --- API clients: the same form, answered in JSON (docs/protocol.md, "Signing in") ---
@@ -242,21 +245,24 @@ def test_an_api_client_signs_in_and_sends_commands_as_documented(
     client: TestClient, services: Services, court: Court_
 ) -> None:
     # The token comes from a served form's hidden input; the cookie it is bound to stays in the jar.
-    token = csrf_token(client)
-    assert client.cookies.get(csrf.COOKIE)
+    anonymous = csrf_token(client)
+    assert client.cookies.get(NAMES.csrf)
     response = client.post(
-        "/signin", data=signin_fields(token, "judge", current_code(court.secrets["judge"])), headers=JSON
+        "/signin", data=signin_fields(anonymous, "judge", current_code(court.secrets["judge"])), headers=JSON
     )
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {
-        "user": {"username": "judge", "display_name": "Judge", "role": "judge"},
-        "next": "/hearings",
-    }
+    body = response.json()
+    # Signed in, the browser has a new CSRF cookie, and the answer its token.
+    token = body.pop("csrf_token")
+    assert body == {"user": {"username": "judge", "display_name": "Judge", "role": "judge"}, "next": "/hearings"}
+    assert token != anonymous and token == csrf_token(client, "/hearings")
     cookie = response.headers["set-cookie"]
     assert "hearing_session=" in cookie and "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie
     assert actions(services)[-1] == "user.signed_in"
-    # The same token, in X-CSRF-Token, for a JSON command.
+    # That token, in X-CSRF-Token, for a JSON command; the one from before sign-in is spent.
+    stale = post_floor_command(client, court.hearing_a, {"action": "mode", "mode": "controlled"}, anonymous)
+    assert stale.status_code == 403 and stale.json()["error"] == "csrf_rejected"
     open_hearing(services, court.hearing_a)
     command = post_floor_command(client, court.hearing_a, {"action": "mode", "mode": "controlled"}, token)
     assert command.status_code == 200, command.text
@@ -270,7 +276,7 @@ def test_an_api_clients_code_is_single_use_too(client: TestClient, services: Ser
     assert (
         client.post("/signin", data=signin_fields(csrf_token(client), "clerk", code), headers=JSON).status_code == 200
     )
-    client.cookies.delete("hearing_session")
+    client.cookies.delete(NAMES.session)
     replay = client.post("/signin", data=signin_fields(csrf_token(client), "clerk", code), headers=JSON)
     assert replay.status_code == 401
     assert replay.json() == {"error": "authentication_failed", "message": GENERIC}
@@ -330,7 +336,8 @@ def test_an_api_clients_first_sign_in_answers_enrolment_required(
     code = pyotp.TOTP(enrolment.totp_secret).now()
     confirmed = client.post("/signin/enrol", data={"csrf_token": token, "ticket": ticket, "code": code}, headers=JSON)
     assert confirmed.status_code == 200
-    assert confirmed.json() == {
+    assert confirmed.json().pop("csrf_token") == csrf_token(client, "/hearings")
+    assert {k: v for k, v in confirmed.json().items() if k != "csrf_token"} == {
         "user": {"username": "newclerk", "display_name": "New Clerk", "role": "clerk"},
         "next": "/hearings",
     }
@@ -343,7 +350,8 @@ def test_a_browser_keeps_the_form(client: TestClient, court: Court_) -> None:
     fields = signin_fields(token, "judge", current_code(court.secrets["judge"]))
     ok = client.post("/signin", data=fields, headers=browser)
     assert ok.status_code == 303 and ok.headers["location"] == "/hearings"
-    client.cookies.delete("hearing_session")
+    client.cookies.delete(NAMES.session)
+    fields["csrf_token"] = csrf_token(client)  # the CSRF cookie was rotated at sign-in
     failed = client.post("/signin", data=fields, headers=browser)  # the code is spent
     assert failed.status_code == 401 and failed.headers["content-type"].startswith("text/html")
 
@@ -367,13 +375,13 @@ def test_the_form_shows_the_errors_code_to_quote(client: TestClient, court: Cour
 
 
 @pytest.mark.sqlite_only
-def test_the_csrf_token_outlives_sign_in_and_next_stays_local(client: TestClient, court: Court_) -> None:
+def test_the_csrf_token_is_renewed_at_sign_in_and_next_stays_local(client: TestClient, court: Court_) -> None:
     token = csrf_token(client)
     code = current_code(court.secrets["judge"])
     fields = dict(signin_fields(token, "judge", f"{code[:3]} {code[3:]}"), next="//evil.example/")
     response = client.post("/signin", data=fields, headers=JSON)
     assert response.status_code == 200 and response.json()["next"] == "/"
-    assert csrf_token(client, "/hearings") == token
+    assert csrf_token(client, "/hearings") == response.json()["csrf_token"] != token
 
 
 def signer_aged(age: int) -> type[TimestampSigner]:
@@ -504,3 +512,87 @@ def test_staff_and_device_reads_are_served_while_a_writer_holds_the_lock(
         writer.execute("COMMIT")
         writer.close()
         reader.join()
+
+
+# --- CSRF cookie fixation and cookie names (issue 10, defect 10) ---
+
+
+def plant(client: TestClient, name: str, value: str) -> None:
+    """What an attacker who can write the victim's cookies (a sibling
+    subdomain, a plain-HTTP response on the way) does."""
+    client.cookies.delete(name)
+    client.cookies.set(name, value, domain="testserver.local", path="/")  # as the server's own would be kept
+
+
+def test_a_planted_csrf_cookie_is_worthless_once_the_victim_signs_in(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    # The attacker visits as anyone may, and keeps the cookie and its token...
+    attacker = TestClient(client.app, base_url="https://testserver")
+    planted_token = csrf_token(attacker)
+    planted = attacker.cookies.get(NAMES.csrf)
+    assert planted
+    # ...plants the cookie in the victim's browser; the victim signs in.
+    plant(client, NAMES.csrf, planted)
+    signed_in = post_signin(client, "judge", PASSWORD, current_code(court.secrets["judge"]))
+    assert signed_in.status_code == 303
+    assert client.cookies.get(NAMES.csrf) not in (None, planted), "the CSRF cookie is rotated at sign-in"
+    attack = {"csrf_token": planted_token, "action": "open"}
+    refused = client.post(f"/hearings/{court.hearing_a}/transition", data=attack)
+    assert refused.status_code == 403 and "csrf_rejected" in refused.text
+    # Planting it again afterwards does not help: the token is bound to the session.
+    plant(client, NAMES.csrf, planted)
+    again = client.post(f"/hearings/{court.hearing_a}/transition", data=attack)
+    assert again.status_code == 403 and "csrf_rejected" in again.text
+    assert "hearing.opened" not in actions(services)
+    # The victim's own forms work.
+    mine = csrf_token(client, f"/hearings/{court.hearing_a}")
+    assert (
+        client.post(f"/hearings/{court.hearing_a}/transition", data={"csrf_token": mine, "action": "open"}).status_code
+        == 303
+    )
+    assert "hearing.opened" in actions(services)
+
+
+@pytest.mark.sqlite_only
+def test_the_csrf_cookie_is_rotated_at_sign_in_and_sign_out(client: TestClient, court: Court_) -> None:
+    anonymous = csrf_token(client)
+    before = client.cookies.get(NAMES.csrf)
+    assert post_signin(client, "judge", PASSWORD, current_code(court.secrets["judge"]), anonymous).status_code == 303
+    during = client.cookies.get(NAMES.csrf)
+    signed_in = csrf_token(client, "/hearings")
+    assert during != before and signed_in != anonymous
+    assert client.post("/signout", data={"csrf_token": signed_in}).status_code == 303
+    after = client.cookies.get(NAMES.csrf)
+    assert after not in (before, during)
+    # The signed-in token is no good once the session is gone, even on a public form.
+    refused = client.post("/language", data={"csrf_token": signed_in, "lang": "da"})
+    assert refused.status_code == 403
+
+
+def set_cookies(response: Any) -> dict[str, str]:
+    return {header.split("=", 1)[0]: header for header in response.headers.get_list("set-cookie")}
+
+
+@pytest.mark.parametrize("secure", [True, False])
+@pytest.mark.sqlite_only
+def test_every_cookie_has_a_host_name_when_secure_and_a_plain_one_on_the_demo(
+    settings: Settings, services: Services, court: Court_, secure: bool
+) -> None:
+    app = create_app(settings.replace(cookie_secure=secure), services)
+    base = "https://testserver" if secure else "http://testserver"
+    client = TestClient(app, base_url=base, follow_redirects=False)
+    seen = set_cookies(client.get("/signin"))
+    seen |= set_cookies(post_signin(client, "judge", PASSWORD, current_code(court.secrets["judge"])))
+    seen |= set_cookies(client.post("/language", data={"csrf_token": csrf_token(client, "/hearings"), "lang": "da"}))
+    creds = enroll_device(services, "kiosk-a", EndpointKind.CUSTODY, "Facility A")
+    kiosk = TestClient(app, base_url=base, follow_redirects=False)
+    token = csrf_token(kiosk, f"/device/enroll?code={creds.enrollment_code}")
+    seen |= set_cookies(kiosk.post("/device/enroll", data={"csrf_token": token, "code": creds.enrollment_code}))
+    names = CookieNames.for_scheme(secure)
+    assert set(seen) == {names.csrf, names.session, names.language, names.device}
+    for name, header in seen.items():
+        attributes = [a.strip().lower() for a in header.split(";")[1:]]
+        assert "path=/" in attributes and "httponly" in attributes and "samesite=strict" in attributes, header
+        assert not any(a.startswith("domain") for a in attributes), header
+        assert name.startswith("__Host-") == secure and ("secure" in attributes) == secure, header
