@@ -55,6 +55,8 @@ class Settings:
     # this many more attempts waiting; beyond that a sign-in is refused as busy.
     password_hash_workers: int = 2
     password_hash_queue: int = 16
+    # How long the enrolment code printed by `user add` / `user reset-totp` lasts.
+    enrolment_code_hours: int = 72
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -83,6 +85,8 @@ class Settings:
             raise ConfigurationError(f"open_early_minutes is 0-{MAX_OPEN_EARLY_MINUTES} (minutes before the start)")
         if self.password_hash_workers < 1 or self.password_hash_queue < 0:
             raise ConfigurationError("password_hash_workers must be at least 1 and password_hash_queue at least 0")
+        if not 0 < self.enrolment_code_hours <= 24 * 30:
+            raise ConfigurationError("enrolment_code_hours is 1-720")
         if self.max_body_bytes < 1024:
             raise ConfigurationError("max_body_bytes must be at least 1024")
         try:

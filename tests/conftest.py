@@ -188,6 +188,18 @@ def add_unconfirmed_user(services: Services, username: str) -> users.Enrolment:
     )
 
 
+def reveal_authenticator(client: TestClient, enrol_link: str, code: str | None) -> tuple[Any, str, str]:
+    """The enrolment code step of a first sign-in, from the password step's
+    link: the page with the new authenticator, the ticket and the CSRF token
+    to confirm it with."""
+    ticket = enrol_link.split("ticket=", 1)[1]
+    token = csrf_token(client, enrol_link)
+    page = client.post("/signin/enrol/code", data={"csrf_token": token, "ticket": ticket, "enrolment_code": code or ""})
+    revealed = re.search(r'name="ticket" value="([^"]+)"', page.text)
+    confirm_token = CSRF_INPUT.search(page.text)
+    return page, revealed.group(1) if revealed else "", confirm_token.group(1) if confirm_token else ""
+
+
 def add_hearing(db: Session, courtroom: int, facility: int, start: datetime, case: str = "SS 1-100/2026") -> int:
     hearing = Hearing(
         case_number=case,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
 
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from hearing.actors import ANONYMOUS, Actor
 from hearing.audit.actions import Action
 from hearing.audit.log import append
-from hearing.auth import totp
+from hearing.auth import totp, users
 from hearing.auth.keys import KeyRing
 from hearing.db.models import StaffSession, StaffUser
 
@@ -134,10 +135,52 @@ def record(db: Session, keys: KeyRing, attempt: Attempt, password_ok: bool, code
     return SignInResult(user_id=user.id, session_token=start_session(db, user, now))
 
 
-def confirm_enrolment(db: Session, keys: KeyRing, user_id: int, code: str, now: datetime) -> SignInResult:
-    """Second half of a first sign-in: the first code from the new authenticator."""
+def secret_fingerprint(user: StaffUser) -> str:
+    """Names the authenticator secret an enrolment revealed: a reset after
+    that makes the enrolment's later steps refuse."""
+    return hashlib.sha256(user.totp_secret_enc).hexdigest()[:32]
+
+
+def awaiting_enrolment(db: Session, user_id: int) -> bool:
+    user = db.get(StaffUser, user_id)
+    return user is not None and not user.totp_confirmed and user.disabled_at is None
+
+
+def redeem_enrolment_code(db: Session, keys: KeyRing, user_id: int, code: str, now: datetime) -> str | None:
+    """Second step of a first sign-in (after the password): the enrolment
+    code the administrator handed over. Used up here; returns the
+    fingerprint of the secret that may now be shown, or None (refused, and
+    recorded like any failed sign-in)."""
+    user = db.scalar(
+        select(StaffUser).where(StaffUser.id == user_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if user is None or user.totp_confirmed or user.disabled_at is not None:
+        return None
+    if user.locked_until is not None and user.locked_until > now:
+        _refuse(db, user, user.username, now, "locked")
+        return None
+    expected = user.enrolment_code_hash
+    if expected is None or not hmac.compare_digest(expected, users.code_hash(keys, user.id, code)):
+        _refuse(db, user, user.username, now, "enrolment_code")
+        return None
+    if user.enrolment_code_expires_at is None or user.enrolment_code_expires_at <= now:
+        _refuse(db, user, user.username, now, "enrolment_code_expired")
+        return None
+    user.enrolment_code_hash = None
+    user.enrolment_code_expires_at = None
+    append(db, user_actor(user), Action.USER_ENROLMENT_CODE_USED)
+    return secret_fingerprint(user)
+
+
+def confirm_enrolment(
+    db: Session, keys: KeyRing, user_id: int, fingerprint: str, code: str, now: datetime
+) -> SignInResult:
+    """Last step of a first sign-in: the first code from the new authenticator,
+    whose secret (`fingerprint`) was revealed after the enrolment code."""
     user = db.get(StaffUser, user_id)
     if user is None or user.totp_confirmed or user.disabled_at is not None:
+        return REFUSED
+    if not hmac.compare_digest(secret_fingerprint(user), fingerprint):
         return REFUSED
     if user.locked_until is not None and user.locked_until > now:
         return _refuse(db, user, user.username, now, "locked")
@@ -151,9 +194,9 @@ def confirm_enrolment(db: Session, keys: KeyRing, user_id: int, code: str, now: 
     return SignInResult(user_id=user.id, session_token=start_session(db, user, now))
 
 
-def enrolment_uri(db: Session, keys: KeyRing, user_id: int) -> str | None:
+def enrolment_uri(db: Session, keys: KeyRing, user_id: int, fingerprint: str) -> str | None:
     user = db.get(StaffUser, user_id)
-    if user is None or user.totp_confirmed:
+    if user is None or user.totp_confirmed or not hmac.compare_digest(secret_fingerprint(user), fingerprint):
         return None
     secret = totp.decrypt_secret(keys.totp_encryption, user.username, user.totp_secret_enc)
     return totp.provisioning_uri(secret, user.username)

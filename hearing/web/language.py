@@ -221,6 +221,13 @@ TEXT: dict[str, dict[str, str]] = {
     "signin.enrol.qr": {"en": "QR code for your authenticator app", "da": "QR-kode til din godkendelsesapp"},
     "signin.enrol.cannot_scan": {"en": "Cannot scan?", "da": "Kan du ikke scanne?"},
     "signin.enrol.submit": {"en": "Confirm and sign in", "da": "Bekræft og log ind"},
+    "signin.enrol.code_help": {
+        "en": "Enter the enrolment code your administrator gave you. Only with it is your new authenticator shown.",
+        "da": "Indtast den tilmeldingskode, du har fået af din administrator. "
+        "Først med den vises din nye godkendelsesapp.",
+    },
+    "signin.enrol.code": {"en": "Enrolment code", "da": "Tilmeldingskode"},
+    "signin.enrol.code_submit": {"en": "Continue", "da": "Fortsæt"},
     "state.scheduled": {"en": "scheduled", "da": "berammet"},
     "state.open": {"en": "open", "da": "åben"},
     "state.in_session": {"en": "in session", "da": "i gang"},

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
@@ -14,8 +15,9 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from hearing.actors import SYSTEM
 from hearing.app import create_app
-from hearing.auth import passwords
+from hearing.auth import passwords, users
 from hearing.config import Settings
 from hearing.db.models import StaffSession, StaffUser
 from hearing.docket.parties import EndpointKind
@@ -23,6 +25,7 @@ from hearing.services import Services
 from hearing.web.routing import CookieNames
 from hearing.web.staff import ENROLMENT_TICKET_SECONDS
 from tests.conftest import (
+    CSRF_INPUT,
     PASSWORD,
     Court_,
     add_unconfirmed_user,
@@ -34,6 +37,7 @@ from tests.conftest import (
     login_as,
     open_hearing,
     post_floor_command,
+    reveal_authenticator,
 )
 
 NAMES = CookieNames.for_scheme(secure=True)
@@ -145,19 +149,20 @@ def test_first_sign_in_shows_qr_and_confirms_the_authenticator(
     assert response.status_code == 303
     location = response.headers["location"]
     assert location.startswith("/signin/enrol?ticket=")
-    page = client.get(location)
+    page, ticket, token = reveal_authenticator(client, location, enrolment.enrolment_code)
     assert page.status_code == 200
-    assert 'src="data:image/svg+xml' in page.text
-    ticket = parse_qs(urlparse(location).query)["ticket"][0]
-    token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text).group(1)
+    assert 'src="data:image/svg+xml' in page.text and enrolment.totp_secret in page.text
     bad = client.post("/signin/enrol", data={"csrf_token": token, "ticket": ticket, "code": "000000"})
-    assert bad.status_code == 401
+    # A mistyped code: the same authenticator again, with the generic message.
+    assert bad.status_code == 401 and enrolment.totp_secret in bad.text and GENERIC in bad.text
     code = pyotp.TOTP(enrolment.totp_secret).now()
     ok = client.post("/signin/enrol", data={"csrf_token": token, "ticket": ticket, "code": code})
     assert ok.status_code == 303 and "hearing_session=" in ok.headers["set-cookie"]
-    # Confirmed: the QR page is gone for good, even with the old ticket.
+    # Confirmed: the enrolment pages are gone for good, even with the old tickets.
     assert client.get(location).status_code == 401
-    assert "user.totp_confirmed" in actions(services)
+    again = {"csrf_token": csrf_token(client), "ticket": ticket, "code": code}  # the CSRF cookie was rotated
+    assert client.post("/signin/enrol", data=again).status_code == 401
+    assert "user.enrolment_code_used" in actions(services) and "user.totp_confirmed" in actions(services)
 
 
 @pytest.mark.sqlite_only
@@ -328,11 +333,9 @@ def test_an_api_clients_first_sign_in_answers_enrolment_required(
     body = response.json()
     assert body["error"] == "enrolment_required" and body["enrol"].startswith("/signin/enrol?ticket=")
     assert "hearing_session" not in response.headers.get("set-cookie", "")
-    # A person opens the link in a browser, scans the QR code and confirms.
-    page = client.get(body["enrol"])
+    # A person opens the link in a browser, enters the enrolment code, scans the QR code and confirms.
+    page, ticket, token = reveal_authenticator(client, body["enrol"], enrolment.enrolment_code)
     assert page.status_code == 200 and 'src="data:image/svg+xml' in page.text
-    ticket = parse_qs(urlparse(body["enrol"]).query)["ticket"][0]
-    token = csrf_token(client, body["enrol"])
     code = pyotp.TOTP(enrolment.totp_secret).now()
     confirmed = client.post("/signin/enrol", data={"csrf_token": token, "ticket": ticket, "code": code}, headers=JSON)
     assert confirmed.status_code == 200
@@ -403,7 +406,9 @@ def test_an_enrolment_link_lasts_ten_minutes(
     minted = URLSafeTimedSerializer(services.keys.session_signing, salt="totp-enrolment", signer=signer_aged(age))
     ticket = minted.dumps({"user": user_id, "next": "/"})
     assert ENROLMENT_TICKET_SECONDS == 10 * 60
-    assert client.get(f"/signin/enrol?ticket={ticket}").status_code == status
+    page = client.get(f"/signin/enrol?ticket={ticket}")
+    assert page.status_code == status
+    assert "data:image/svg+xml" not in page.text  # the code comes first, whatever the ticket's age
 
 
 # --- A sign-in flood must not stop the court (issue 10, defect 6) ---
@@ -596,3 +601,112 @@ def test_every_cookie_has_a_host_name_when_secure_and_a_plain_one_on_the_demo(
         assert "path=/" in attributes and "httponly" in attributes and "samesite=strict" in attributes, header
         assert not any(a.startswith("domain") for a in attributes), header
         assert name.startswith("__Host-") == secure and ("secure" in attributes) == secure, header
+
+
+# --- A new authenticator takes the enrolment code too (issue 10, defect 16) ---
+
+
+def test_the_password_alone_does_not_show_a_new_authenticator(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    enrolment = add_unconfirmed_user(services, "newclerk")
+    password_step = post_signin(client, "newclerk", PASSWORD, "")
+    assert password_step.status_code == 303
+    page = client.get(password_step.headers["location"])
+    assert page.status_code == 200
+    assert enrolment.totp_secret not in page.text and "data:image/svg+xml" not in page.text
+    # Nor can the confirmation be reached with the password's ticket alone.
+    ticket = parse_qs(urlparse(password_step.headers["location"]).query)["ticket"][0]
+    token = CSRF_INPUT.search(page.text).group(1)  # type: ignore[union-attr]
+    code = pyotp.TOTP(enrolment.totp_secret).now()
+    confirmed = client.post("/signin/enrol", data={"csrf_token": token, "ticket": ticket, "code": code})
+    assert confirmed.status_code == 401 and NAMES.session not in confirmed.headers.get("set-cookie", "")
+    assert "user.totp_confirmed" not in actions(services)
+
+
+def reset_clerk(services: Services, court: Court_, *, hours: float = 72) -> users.Enrolment:
+    """`hearing user reset-totp clerk`, as the service does it."""
+    return services.unit_of_work(
+        lambda db: users.reset_totp(db, services.keys, SYSTEM, "clerk", code_valid=timedelta(hours=hours))
+    )
+
+
+def password_step(client: TestClient, username: str = "clerk") -> str:
+    response = post_signin(client, username, PASSWORD, "")
+    assert response.status_code == 303 and response.headers["location"].startswith("/signin/enrol?ticket=")
+    return response.headers["location"]
+
+
+def test_after_a_reset_the_password_and_the_enrolment_code_set_up_the_new_authenticator(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    enrolment = reset_clerk(services, court)
+    assert enrolment.enrolment_code and enrolment.enrolment_code_expires_at
+    stored = services.unit_of_work(lambda db: db.get_one(StaffUser, court.users["clerk"]))
+    # Only a keyed hash is kept, and it says when it expires.
+    assert (
+        stored.enrolment_code_hash is not None and enrolment.enrolment_code.encode() not in stored.enrolment_code_hash
+    )
+    assert timedelta(hours=71) < stored.enrolment_code_expires_at - datetime.now(UTC) <= timedelta(hours=72)
+    link = password_step(client)
+    assert enrolment.totp_secret not in client.get(link).text
+    page, ticket, token = reveal_authenticator(client, link, enrolment.enrolment_code)
+    assert page.status_code == 200 and enrolment.totp_secret in page.text
+    code = pyotp.TOTP(enrolment.totp_secret).now()
+    assert client.post("/signin/enrol", data={"csrf_token": token, "ticket": ticket, "code": code}).status_code == 303
+    used = [e for e in logged(services) if e.action == "user.enrolment_code_used"]
+    assert [(e.actor_kind, e.actor_id) for e in used] == [("user", court.users["clerk"])]
+    reset = [e for e in logged(services) if e.action == "user.totp_reset"]
+    assert reset[-1].payload == {
+        "user_id": court.users["clerk"],
+        "username": "clerk",
+        "enrolment_code_expires_at": enrolment.enrolment_code_expires_at.isoformat(),
+    }
+    assert enrolment.enrolment_code not in json.dumps([e.payload for e in logged(services)])
+    after = services.unit_of_work(lambda db: db.get_one(StaffUser, court.users["clerk"]))
+    assert after.enrolment_code_hash is None and after.enrolment_code_expires_at is None
+
+
+@pytest.mark.parametrize("case", ["wrong", "none", "reused", "expired", "another account's"])
+def test_a_wrong_used_or_expired_enrolment_code_is_refused_with_the_generic_message(
+    client: TestClient, services: Services, court: Court_, case: str
+) -> None:
+    enrolment = reset_clerk(services, court, hours=-1 if case == "expired" else 72)
+    code = enrolment.enrolment_code
+    assert code
+    if case == "wrong":
+        code = code[:-1] + ("2" if code[-1] != "2" else "3")
+    elif case == "none":
+        code = ""
+    elif case == "reused":
+        _, ticket, token = reveal_authenticator(client, password_step(client), code)
+        assert ticket  # shown once
+    elif case == "another account's":
+        other = add_unconfirmed_user(services, "newclerk")
+        code = other.enrolment_code
+    before = len(logged(services))
+    page, ticket, _ = reveal_authenticator(client, password_step(client), code)
+    assert page.status_code == 401 and GENERIC in page.text
+    assert enrolment.totp_secret not in page.text and not ticket
+    new = logged(services)[before:]
+    failures = [e for e in new if e.action == "user.sign_in_failed"]
+    if case == "none":
+        assert failures == []  # refused before anything was looked at
+    else:
+        reason = "enrolment_code_expired" if case == "expired" else "enrolment_code"
+        assert [e.payload for e in failures] == [{"username": "clerk", "reason": reason}]
+        assert failures[0].actor_id == court.users["clerk"]
+    assert "user.enrolment_code_used" not in [e.action for e in new]
+
+
+@pytest.mark.sqlite_only
+def test_a_reset_after_the_code_was_used_retires_the_revealed_authenticator(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    first = reset_clerk(services, court)
+    _, ticket, token = reveal_authenticator(client, password_step(client), first.enrolment_code)
+    second = reset_clerk(services, court)
+    stale = client.post(
+        "/signin/enrol", data={"csrf_token": token, "ticket": ticket, "code": pyotp.TOTP(second.totp_secret).now()}
+    )
+    assert stale.status_code == 401 and second.totp_secret not in stale.text
