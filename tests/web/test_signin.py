@@ -710,3 +710,20 @@ def test_a_reset_after_the_code_was_used_retires_the_revealed_authenticator(
         "/signin/enrol", data={"csrf_token": token, "ticket": ticket, "code": pyotp.TOTP(second.totp_secret).now()}
     )
     assert stale.status_code == 401 and second.totp_secret not in stale.text
+
+
+@pytest.mark.sqlite_only
+def test_a_session_read_read_only_still_records_that_it_was_seen(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    login_as(client, services, court.users["clerk"])
+    ago = datetime.now(UTC) - timedelta(minutes=2)
+
+    def age(db: Any) -> None:
+        for record in db.scalars(select(StaffSession)):
+            record.last_seen_at = ago
+
+    services.unit_of_work(age)
+    assert client.get("/hearings").status_code == 200
+    seen = services.read_only(lambda db: db.scalars(select(StaffSession.last_seen_at)).all())
+    assert len(seen) == 1 and seen[0] > ago + timedelta(seconds=60)
