@@ -88,7 +88,7 @@ from hearing.media.client import MediaClient
 from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Pcm
 from hearing.media.tracks import Pacer, to_frame, to_mono
 from hearing.services import Services
-from hearing.web.routing import SESSION_COOKIE, session_signer
+from hearing.web.routing import CookieNames, session_signer
 
 TARGET_APPLIED_P95_MS = 20.0  # click -> first mix with the change
 TARGET_HEARD_EXTRA_MS = 40.0  # click -> heard, over the receiver's audio latency
@@ -687,12 +687,12 @@ async def sleep_until(at: float) -> None:
 
 async def run(args: argparse.Namespace, port: int, seeded: Seeded, server: ServerProcess) -> Samples:
     url = f"ws://127.0.0.1:{port}/ws/hearings/{seeded.hearing_id}/media"
-    judge_panel = Panel(port, seeded.hearing_id, {SESSION_COOKIE: seeded.judge_cookie})
+    judge_panel = Panel(port, seeded.hearing_id, {CookieNames.for_scheme(secure=False).session: seeded.judge_cookie})
     source, ear = SwitchedTone(), Ear()
     custody = MediaClient(url, headers={"Authorization": f"Device {seeded.custody_token}"})
     judge = MediaClient(
         url,
-        headers={"Cookie": f"{SESSION_COOKIE}={seeded.judge_cookie}"},
+        headers={"Cookie": f"{CookieNames.for_scheme(secure=False).session}={seeded.judge_cookie}"},
         on_track=lambda track: ear.attach(track, judge.connection),
     )
     rng = np.random.default_rng(args.seed)

@@ -57,6 +57,16 @@ class Settings:
     # How far ahead a hearing may be booked, in days (a court's choice; a
     # start beyond it is a typing mistake in the year).
     booking_horizon_days: int = 730
+    # The proxy hops (nginx) whose X-Forwarded-For and X-Forwarded-Proto are
+    # believed, comma-separated addresses or networks. Empty: the socket's
+    # peer is the client, whatever a request says.
+    trusted_proxies: str = ""
+    # Passwords are hashed (scrypt, 32 MiB each) by this many threads, with
+    # this many more attempts waiting; beyond that a sign-in is refused as busy.
+    password_hash_workers: int = 2
+    password_hash_queue: int = 16
+    # How long the enrolment code printed by `user add` / `user reset-totp` lasts.
+    enrolment_code_hours: int = 72
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -76,12 +86,21 @@ class Settings:
                 ipaddress.ip_address(address)
         except ValueError as exc:
             raise ConfigurationError(f"media_addresses: {exc}") from exc
+        try:
+            for proxy in self.trusted_proxy_list:
+                ipaddress.ip_network(proxy)
+        except ValueError as exc:
+            raise ConfigurationError(f"trusted_proxies: {exc}") from exc
         if not 0 <= self.open_early_minutes <= MAX_OPEN_EARLY_MINUTES:
             raise ConfigurationError(f"open_early_minutes is 0-{MAX_OPEN_EARLY_MINUTES} (minutes before the start)")
         if not 0 < self.socket_recheck_seconds <= 60:
             raise ConfigurationError("socket_recheck_seconds is more than 0 and at most 60")
         if not 1 <= self.booking_horizon_days <= MAX_BOOKING_HORIZON_DAYS:
             raise ConfigurationError(f"booking_horizon_days is 1-{MAX_BOOKING_HORIZON_DAYS}")
+        if self.password_hash_workers < 1 or self.password_hash_queue < 0:
+            raise ConfigurationError("password_hash_workers must be at least 1 and password_hash_queue at least 0")
+        if not 0 < self.enrolment_code_hours <= 24 * 30:
+            raise ConfigurationError("enrolment_code_hours is 1-720")
         if self.max_body_bytes < 1024:
             raise ConfigurationError("max_body_bytes must be at least 1024")
         try:
@@ -98,6 +117,10 @@ class Settings:
     @property
     def media_address_list(self) -> list[str]:
         return [a.strip() for a in self.media_addresses.split(",")]
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [a.strip() for a in self.trusted_proxies.split(",") if a.strip()]
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

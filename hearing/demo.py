@@ -98,7 +98,9 @@ def _seed(
         else:
             users.reset_password(db, DEMO, username, password)
             secret = users.reset_totp(db, keys, DEMO, username).totp_secret
+            # The demo prints the secret itself: confirmed, no enrolment code.
             existing.totp_confirmed = True
+            existing.enrolment_code_hash = existing.enrolment_code_expires_at = None
         accounts.append((username, password, secret))
     creds = []
     now = utcnow()

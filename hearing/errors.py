@@ -81,6 +81,15 @@ class RateLimited(HearingError):
     default_message = "Too many attempts. Wait a minute and try again."
 
 
+class SignInBusy(RateLimited):
+    """More sign-ins at once than the password hashing pool takes: refused
+    at once rather than queued without limit (each hash holds 32 MiB)."""
+
+    code = "signin_busy"
+    status = 503
+    default_message = "Sign-in is busy. Try again in a moment."
+
+
 class NotFound(HearingError):
     code = "not_found"
     status = 404

@@ -6,6 +6,7 @@ needs it; nothing here knows about HTTP.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Callable
 from types import TracebackType
@@ -17,9 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hearing.audit.keys import AuditKeys
 from hearing.audit.log import SESSION_KEY, AuditLog
+from hearing.auth import passwords
 from hearing.auth.keys import KeyRing
 from hearing.config import Settings
-from hearing.db.engine import create_db_engine, session_factory, transaction
+from hearing.db.engine import create_db_engine, read_only, session_factory, transaction
 from hearing.docket import opening
 
 T = TypeVar("T")
@@ -39,6 +41,9 @@ class Services:
         # the court's opening rules, so that every path to the lifecycle keeps them.
         info = {SESSION_KEY: self.audit, opening.SESSION_KEY: opening.OpeningRules.from_settings(settings)}
         self.sessions: sessionmaker[Session] = session_factory(self.engine, info=info)
+        self.read_sessions: sessionmaker[Session] = session_factory(read_only(self.engine), info=info)
+        # Sign-in's password hashing: bounded, and apart from the database's threads.
+        self.hashing = passwords.HashPool(settings.password_hash_workers, settings.password_hash_queue)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, create_keys: bool = False) -> Services:
@@ -55,11 +60,29 @@ class Services:
         with transaction(self.sessions) as db:
             return work(db)
 
+    def read_only(self, work: Callable[[Session], T]) -> T:
+        """Run work(db) in one transaction that only reads: it never waits for
+        the write lock (SQLite) and any write in it is an error."""
+        with transaction(self.read_sessions) as db:
+            return work(db)
+
     async def run(self, work: Callable[[Session], T]) -> T:
         # Database calls and key derivation block; keep them off the event loop.
         return await anyio.to_thread.run_sync(functools.partial(self.unit_of_work, work))
 
+    async def read(self, work: Callable[[Session], T]) -> T:
+        """`read_only` off the event loop: for requests that only look."""
+        return await anyio.to_thread.run_sync(functools.partial(self.read_only, work))
+
+    async def check_password(self, password: str, stored: str | None) -> bool:
+        """Verify a password in the hashing pool, outside any transaction
+        (`stored` None: an unknown user, who costs the same time). Raises
+        SignInBusy when the pool and its queue are full."""
+        work = functools.partial(passwords.verify_password, password, stored or passwords.DUMMY)
+        return await asyncio.wrap_future(self.hashing.submit(work))
+
     def close(self) -> None:
+        self.hashing.close()
         self.engine.dispose()
 
     def __enter__(self) -> Services:

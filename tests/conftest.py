@@ -45,7 +45,7 @@ from hearing.media import aiortc_hooks
 from hearing.services import Services
 from hearing.speaker_order import presiding
 from hearing.speaker_order.commands import Command
-from hearing.web.routing import SESSION_COOKIE, session_signer
+from hearing.web.routing import CookieNames, session_signer
 from tests.browser import browser, chromium, live_server, pytest_collection_modifyitems  # noqa: F401  (fixtures, hook)
 
 REQUIRE_ALL = os.environ.get("HEARING_REQUIRE_ALL") == "1"
@@ -188,6 +188,18 @@ def add_unconfirmed_user(services: Services, username: str) -> users.Enrolment:
     )
 
 
+def reveal_authenticator(client: TestClient, enrol_link: str, code: str | None) -> tuple[Any, str, str]:
+    """The enrolment code step of a first sign-in, from the password step's
+    link: the page with the new authenticator, the ticket and the CSRF token
+    to confirm it with."""
+    ticket = enrol_link.split("ticket=", 1)[1]
+    token = csrf_token(client, enrol_link)
+    page = client.post("/signin/enrol/code", data={"csrf_token": token, "ticket": ticket, "enrolment_code": code or ""})
+    revealed = re.search(r'name="ticket" value="([^"]+)"', page.text)
+    confirm_token = CSRF_INPUT.search(page.text)
+    return page, revealed.group(1) if revealed else "", confirm_token.group(1) if confirm_token else ""
+
+
 def add_hearing(db: Session, courtroom: int, facility: int, start: datetime, case: str = "SS 1-100/2026") -> int:
     hearing = Hearing(
         case_number=case,
@@ -293,7 +305,8 @@ def admit(services: Services, court: Court_, hearing_id: int, seat: str = "custo
 
 
 def login_as(client: TestClient, services: Services, user_id: int) -> None:
-    client.cookies.set(SESSION_COOKIE, session_cookie(services, user_id))
+    # The fixtures' settings have Secure cookies, hence the __Host- names.
+    client.cookies.set(CookieNames.for_scheme(secure=True).session, session_cookie(services, user_id))
 
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')

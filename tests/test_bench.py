@@ -157,3 +157,14 @@ def test_flood_bench() -> None:
     output = run_bench("flood_bench")
     assert_in_order(output, ["snapshot ms", "quiet", "flooded", "kiosk sent:", "kiosk answers:", "audit entries:"])
     assert "rate_limited" in output
+
+
+def test_signin_bench() -> None:
+    url = postgres_url()
+    output = run_bench("signin_bench", *(["--postgres", url] if url else []))
+    backends = ["sqlite", "postgresql"] if url else ["sqlite"]
+    assert_in_order(output, ["## runs", *(f"{b:<10} this tree" for b in backends), "## summary"])
+    for backend in backends:
+        figures = row(output.split("## summary")[1].split("\n", 1)[1], f"{backend:<10} this tree")
+        assert len(figures) == 9 and all(value != "nan" for value in figures), figures
+    need(url is not None, "HEARING_TEST_DATABASE_URL is not set: the sign-in bench ran on SQLite only")

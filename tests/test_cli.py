@@ -45,13 +45,15 @@ def disabled(username: str) -> bool:
         return svc.unit_of_work(lambda db: db.scalar(query)) is not None
 
 
-def test_user_add_prints_password_and_uri_once(cli) -> None:
+def test_user_add_prints_password_and_enrolment_code_once(cli) -> None:
     code, out, _ = cli(
         "user", "add", "--username", "anne", "--name", "Anne Holm", "--role", "judge", "--courtroom", "Retssal 3"
     )
     assert code == 0
     assert "password (shown once):" in out
-    assert "otpauth://totp/Hearing:anne?secret=" in out
+    assert re.search(r"enrolment code \(shown once; .*\): [A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}\n", out)
+    # The authenticator's secret is for the user's eyes only, at sign-in.
+    assert "otpauth://" not in out and "secret=" not in out
     code, out, _ = cli(
         "user",
         "add",
@@ -94,7 +96,8 @@ def test_duplicate_user_is_refused(cli) -> None:
 def test_reset_totp(cli) -> None:
     cli("user", "add", "--username", "jonas", "--name", "J", "--role", "clerk")
     code, out, _ = cli("user", "reset-totp", "jonas")
-    assert code == 0 and "otpauth://" in out
+    assert code == 0 and "enrolment code (shown once; hand it to jonas in person): " in out and "valid until" in out
+    assert "otpauth://" not in out
     assert cli("user", "reset-totp", "ghost")[0] == 2
 
 

@@ -11,6 +11,7 @@ class Action(enum.StrEnum):
     USER_TOTP_RESET = "user.totp_reset"
     USER_PASSWORD_RESET = "user.password_reset"  # noqa: S105 (an action name)
     USER_TOTP_CONFIRMED = "user.totp_confirmed"
+    USER_ENROLMENT_CODE_USED = "user.enrolment_code_used"
     USER_SIGNED_IN = "user.signed_in"
     USER_SIGN_IN_FAILED = "user.sign_in_failed"
     USER_LOCKED = "user.locked"

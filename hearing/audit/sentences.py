@@ -49,6 +49,10 @@ SENTENCES: dict[Action, dict[str, str]] = {
         "en": "{actor} confirmed a new authenticator",
         "da": "{actor} bekræftede en ny godkendelsesapp",
     },
+    Action.USER_ENROLMENT_CODE_USED: {
+        "en": "{actor} used an enrolment code to set up a new authenticator",
+        "da": "{actor} brugte en tilmeldingskode til at opsætte en ny godkendelsesapp",
+    },
     Action.USER_SIGNED_IN: {"en": "{actor} signed in", "da": "{actor} loggede ind"},
     Action.USER_SIGN_IN_FAILED: {
         "en": "{actor} failed to sign in as {username} ({failure})",
@@ -273,6 +277,9 @@ SIGN_IN_FAILURES: Words = {
     "locked": {"en": "the account is locked", "da": "kontoen er spærret"},
     "password": {"en": "wrong password", "da": "forkert adgangskode"},
     "totp": {"en": "wrong authenticator code", "da": "forkert engangskode"},
+    "changed": {"en": "the password changed meanwhile", "da": "adgangskoden blev ændret imens"},
+    "enrolment_code": {"en": "wrong enrolment code", "da": "forkert tilmeldingskode"},
+    "enrolment_code_expired": {"en": "the enrolment code has expired", "da": "tilmeldingskoden er udløbet"},
 }
 DEPARTURES: Words = {
     "left": {"en": "hung up", "da": "lagde på"},

@@ -15,7 +15,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from hearing.actors import Actor
@@ -148,3 +148,13 @@ def reissue(db: Session, keys: KeyRing, actor: Actor, name: str, now: datetime) 
     endpoint.revoked_at = None
     append(db, actor, Action.DEVICE_REISSUED, endpoint_id=endpoint.id, name=name, reactivated=reactivated)
     return DeviceCredentials(endpoint.id, token, code)
+
+
+def touch(db: Session, endpoint_id: int, now: datetime) -> None:
+    """Record that a device was seen, in a short write of its own:
+    `authenticate` runs in a read-only transaction."""
+    db.execute(
+        update(Endpoint)
+        .where(Endpoint.id == endpoint_id, or_(Endpoint.last_seen_at.is_(None), Endpoint.last_seen_at < now))
+        .values(last_seen_at=now)
+    )

@@ -29,6 +29,7 @@ class KeyRing:
         self.csrf = self.derive(b"hearing/csrf")
         self.device_token = self.derive(b"hearing/device-token")
         self.totp_encryption = self.derive(b"hearing/totp-secret")
+        self.enrolment_code = self.derive(b"hearing/enrolment-code")
 
     def derive(self, purpose: bytes) -> bytes:
         return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose).derive(self._master)

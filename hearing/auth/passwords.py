@@ -1,8 +1,10 @@
 """Password hashing with scrypt (RFC 7914) from the standard library.
 
 Parameters follow OWASP's scrypt guidance (N=2^15, r=8, p=1: 32 MiB, about
-50 ms here). Hashing is CPU-bound: callers on the event loop run it in a
-worker thread.
+50 ms here). Hashing is CPU-bound and memory-hungry: sign-in runs it in a
+`HashPool` of its own, outside any database transaction, so that a flood of
+attempts costs a bounded number of cores and megabytes and never holds the
+database's write lock.
 """
 
 from __future__ import annotations
@@ -11,8 +13,14 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
-from hearing.errors import InvalidInput
+from hearing.errors import InvalidInput, SignInBusy
+
+T = TypeVar("T")
 
 N, R, P = 2**15, 8, 1
 _MAXMEM = 64 * 1024 * 1024
@@ -56,12 +64,32 @@ def verify_password(password: str, stored: str) -> bool:
 
 # A real hash to check against when the user does not exist, so that an
 # unknown username costs the same time as a wrong password.
-_DUMMY = f"scrypt${N}${R}${P}${_b64(b'0' * 16)}${_b64(b'0' * 32)}"
-
-
-def burn_time(password: str) -> None:
-    verify_password(password, _DUMMY)
+DUMMY = f"scrypt${N}${R}${P}${_b64(b'0' * 16)}${_b64(b'0' * 32)}"
 
 
 def generate_password() -> str:
     return secrets.token_urlsafe(15)
+
+
+class HashPool:
+    """At most `workers` hashes at once and `waiting` more in line; a
+    submission beyond that is refused with `SignInBusy` at once, so neither
+    the queue nor the memory (workers x 32 MiB) grows with a flood."""
+
+    def __init__(self, workers: int, waiting: int) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="password-hash")
+        self._places = threading.BoundedSemaphore(workers + waiting)
+
+    def submit(self, work: Callable[[], T]) -> Future[T]:
+        if not self._places.acquire(blocking=False):
+            raise SignInBusy()
+        try:
+            future = self._executor.submit(work)
+        except BaseException:
+            self._places.release()
+            raise
+        future.add_done_callback(lambda _: self._places.release())
+        return future
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)

@@ -1,10 +1,21 @@
-"""Staff accounts: creation, TOTP (re)enrolment, disabling."""
+"""Staff accounts: creation, TOTP (re)enrolment, disabling.
+
+A new account, and one whose authenticator was reset, gets a one-time
+enrolment code for the administrator to hand over out of band: the
+enrolment page shows the new authenticator only to someone with the
+password *and* that code. The code is stored only as a keyed hash, expires
+and is cleared when used (`signin.redeem_enrolment_code`).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import re
-from datetime import datetime
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,12 +26,19 @@ from hearing.audit.log import append
 from hearing.auth import passwords, totp
 from hearing.auth.keys import KeyRing
 from hearing.auth.roles import Role
+from hearing.clock import utcnow
 from hearing.db.models import Courtroom, CustodyFacility, StaffSession, StaffUser
 from hearing.errors import AccountUnchanged, AlreadyExists, InvalidInput, NotFound
 from hearing.fields import free_text
 
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 DISPLAY_NAME_MAX = 200
+# Read aloud or typed from a note: no 0/O, 1/I/L or U. 12 of 30 symbols,
+# about 59 bits; guessing also meets the lockout and the rate limit.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+CODE_LENGTH = 12
+MAX_CODE_INPUT = 32
+ENROLMENT_CODE_VALID = timedelta(hours=72)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +49,28 @@ class Enrolment:
     username: str
     totp_secret: str
     provisioning_uri: str
+    # For the administrator to hand over; None for an account created confirmed.
+    enrolment_code: str | None = None
+    enrolment_code_expires_at: datetime | None = None
+
+
+def normalise_code(code: str) -> str:
+    return "".join(c for c in code.upper() if c not in " -")
+
+
+def code_hash(keys: KeyRing, user_id: int, code: str) -> bytes:
+    # Keyed and bound to the account: a database reader learns nothing, and
+    # one account's code is no good for another.
+    message = f"{user_id}:{normalise_code(code)}".encode("utf-8", "replace")
+    return hmac.new(keys.enrolment_code, message, hashlib.sha256).digest()
+
+
+def _issue_code(keys: KeyRing, user: StaffUser, now: datetime, valid: timedelta) -> tuple[str, datetime]:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    code = "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+    user.enrolment_code_hash = code_hash(keys, user.id, code)
+    user.enrolment_code_expires_at = now + valid
+    return code, user.enrolment_code_expires_at
 
 
 def validate_username(username: str) -> str:
@@ -54,6 +94,8 @@ def add_user(
     courtroom: Courtroom | None = None,
     facility: CustodyFacility | None = None,
     totp_confirmed: bool = False,
+    now: datetime | None = None,
+    code_valid: timedelta = ENROLMENT_CODE_VALID,
 ) -> Enrolment:
     validate_username(username)
     display_name = free_text(display_name, field="display_name", limit=DISPLAY_NAME_MAX, label="A display name")
@@ -77,8 +119,10 @@ def add_user(
     )
     db.add(user)
     db.flush()
-    append(db, actor, Action.USER_CREATED, user_id=user.id, username=username, role=role.value)
-    return Enrolment(user.id, username, secret, totp.provisioning_uri(secret, username))
+    code, expires = (None, None) if totp_confirmed else _issue_code(keys, user, now or utcnow(), code_valid)
+    issued: dict[str, Any] = {"enrolment_code_expires_at": expires.isoformat()} if expires else {}
+    append(db, actor, Action.USER_CREATED, user_id=user.id, username=username, role=role.value, **issued)
+    return Enrolment(user.id, username, secret, totp.provisioning_uri(secret, username), code, expires)
 
 
 def get_by_username(db: Session, username: str) -> StaffUser:
@@ -88,15 +132,32 @@ def get_by_username(db: Session, username: str) -> StaffUser:
     return user
 
 
-def reset_totp(db: Session, keys: KeyRing, actor: Actor, username: str) -> Enrolment:
-    """A new secret; the user confirms it on their next sign-in."""
+def reset_totp(
+    db: Session,
+    keys: KeyRing,
+    actor: Actor,
+    username: str,
+    *,
+    now: datetime | None = None,
+    code_valid: timedelta = ENROLMENT_CODE_VALID,
+) -> Enrolment:
+    """A new secret and a new enrolment code; at their next sign-in the user
+    sets the new authenticator up with their password and the code."""
     user = get_by_username(db, username)
     secret = totp.new_secret()
     user.totp_secret_enc = totp.encrypt_secret(keys.totp_encryption, username, secret)
     user.totp_confirmed = False
     user.totp_last_step = None
-    append(db, actor, Action.USER_TOTP_RESET, user_id=user.id, username=username)
-    return Enrolment(user.id, username, secret, totp.provisioning_uri(secret, username))
+    code, expires = _issue_code(keys, user, now or utcnow(), code_valid)
+    append(
+        db,
+        actor,
+        Action.USER_TOTP_RESET,
+        user_id=user.id,
+        username=username,
+        enrolment_code_expires_at=expires.isoformat(),
+    )
+    return Enrolment(user.id, username, secret, totp.provisioning_uri(secret, username), code, expires)
 
 
 def reset_password(db: Session, actor: Actor, username: str, password: str) -> None:

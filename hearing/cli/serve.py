@@ -33,7 +33,19 @@ def cmd_serve(cmd: Command) -> int:
     settings = _with_address(cmd.settings, cmd.args)
     app = create_app(settings)
     logger.info("serving", extra={"host": settings.host, "port": settings.port})
-    uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_config=None, ws_max_size=256 * 1024)
+    # uvicorn believes X-Forwarded-For from any loopback peer by default;
+    # here only the configured proxy hop may say who the client is.
+    proxies = settings.trusted_proxy_list
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        log_config=None,
+        ws_max_size=256 * 1024,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or [],
+    )
     return 0
 
 

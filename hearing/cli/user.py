@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -40,21 +41,37 @@ def cmd_add(cmd: Command) -> int:
                 password=password,
                 courtroom=room,
                 facility=facility,
+                code_valid=_code_valid(cmd),
             )
 
         enrolment = svc.unit_of_work(add)
     out(f"user {enrolment.username} created")
     if generated:
         out(f"password (shown once): {password}")
-    out(f"authenticator (shown once; the QR code appears at first sign-in): {enrolment.provisioning_uri}")
+    _print_code(enrolment)
     return 0
+
+
+def _code_valid(cmd: Command) -> timedelta:
+    return timedelta(hours=cmd.settings.enrolment_code_hours)
+
+
+def _print_code(enrolment: users.Enrolment) -> None:
+    # The authenticator's secret is never printed: the user sees it at their
+    # next sign-in, after their password and this code.
+    assert enrolment.enrolment_code is not None and enrolment.enrolment_code_expires_at is not None
+    expires = enrolment.enrolment_code_expires_at.isoformat(timespec="minutes")
+    out(f"enrolment code (shown once; hand it to {enrolment.username} in person): {enrolment.enrolment_code}")
+    out(f"valid until {expires}, once: with it and the password, the user sets up an authenticator at sign-in")
 
 
 def cmd_reset_totp(cmd: Command) -> int:
     with cmd.services() as svc:
-        enrolment = svc.unit_of_work(lambda db: users.reset_totp(db, svc.keys, OPERATOR, cmd.args.username))
-    out(f"authenticator for {enrolment.username} reset; confirm at next sign-in")
-    out(f"authenticator (shown once): {enrolment.provisioning_uri}")
+        enrolment = svc.unit_of_work(
+            lambda db: users.reset_totp(db, svc.keys, OPERATOR, cmd.args.username, code_valid=_code_valid(cmd))
+        )
+    out(f"authenticator for {enrolment.username} reset; a new one is set up at next sign-in")
+    _print_code(enrolment)
     return 0
 
 
@@ -80,7 +97,7 @@ def register(commands: Subcommands) -> None:
     p.add_argument("--facility", help="a custody officer's facility")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(run=cmd_add)
-    p = user.add_parser("reset-totp", help="issue a new authenticator secret")
+    p = user.add_parser("reset-totp", help="issue a new authenticator secret and its enrolment code")
     p.add_argument("username")
     p.set_defaults(run=cmd_reset_totp)
     p = user.add_parser("disable", help="disable an account and end its sessions")

@@ -126,6 +126,11 @@ class StaffUser(Base):
     totp_confirmed: Mapped[bool] = mapped_column(default=False)
     # The last accepted TOTP time step: a code is accepted only once.
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # The one-time code that, with the password, lets the user set up a new
+    # authenticator (after `user add` or `user reset-totp`): a keyed hash,
+    # cleared when used.
+    enrolment_code_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    enrolment_code_expires_at: Mapped[datetime | None]
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     courtroom_id: Mapped[int | None] = mapped_column(ForeignKey("courtroom.id"))

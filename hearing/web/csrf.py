@@ -1,8 +1,12 @@
 """CSRF protection for every form, signed-in or not.
 
-Each browser gets a random, HttpOnly, SameSite=Strict cookie. Forms carry
-HMAC(key, cookie): an attacker can neither read the cookie nor, should they
-plant one, compute the matching form token without the server's key.
+Each browser gets a random, HttpOnly, SameSite=Strict cookie (a `__Host-`
+name where cookies are Secure, so that nothing but this origin can plant
+it). Forms carry HMAC(key, cookie, session cookie): an attacker can neither
+read the cookie nor compute a token without the server's key. The token is
+bound to the session too, and the cookie is replaced at sign-in and
+sign-out, so that a cookie planted before sign-in (with the token the
+attacker got for it) is worth nothing once the victim has signed in.
 """
 
 from __future__ import annotations
@@ -15,34 +19,55 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hearing.errors import CsrfRejected
+from hearing.web.routing import cookie_names
+from hearing.web.routing import set_cookie as _set_cookie
 
-COOKIE = "hearing_csrf"
 FIELD = "csrf_token"
 HEADER = "x-csrf-token"
+_NEW = "hearing.new_csrf"
+MAX_COOKIE = 64
+
+
+def _token(key: bytes, cookie: str, session: str) -> str:
+    # The session's part is its signed cookie (empty before sign-in): it
+    # names the session, and no one without the server's key can forge it.
+    message = f"{cookie}\x00{session}".encode("ascii", "replace")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _session(request: Request) -> str:
+    return request.cookies.get(cookie_names(request).session, "")
 
 
 def _cookie_value(request: Request) -> str:
-    value = request.cookies.get(COOKIE, "")
-    if not value or len(value) > 64:
+    value = request.cookies.get(cookie_names(request).csrf, "")
+    if not value or len(value) > MAX_COOKIE:
         # A fresh value for this response; set_cookie() below stores it.
-        value = request.scope.setdefault("hearing.new_csrf", secrets.token_urlsafe(32))
+        value = request.scope.setdefault(_NEW, secrets.token_urlsafe(32))
     return value
 
 
 def form_token(request: Request, key: bytes) -> str:
-    return hmac.new(key, _cookie_value(request).encode(), hashlib.sha256).hexdigest()
+    return _token(key, _cookie_value(request), _session(request))
 
 
 def check(request: Request, key: bytes, submitted: str | None) -> None:
-    cookie = request.cookies.get(COOKIE, "")
-    if not cookie or not submitted or len(submitted) != 64:
+    cookie = request.cookies.get(cookie_names(request).csrf, "")
+    if not cookie or len(cookie) > MAX_COOKIE or not submitted or len(submitted) != 64:
         raise CsrfRejected()
-    expected = hmac.new(key, cookie.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, submitted):
+    if not hmac.compare_digest(_token(key, cookie, _session(request)), submitted):
         raise CsrfRejected()
 
 
-def set_cookie(request: Request, response: Response, *, secure: bool) -> None:
-    new = request.scope.get("hearing.new_csrf")
+def set_cookie(request: Request, response: Response) -> None:
+    new = request.scope.get(_NEW)
     if new:
-        response.set_cookie(COOKIE, new, httponly=True, secure=secure, samesite="strict", path="/")
+        _set_cookie(request, response, cookie_names(request).csrf, new)
+
+
+def rotate(request: Request, key: bytes, *, session: str) -> str:
+    """A new cookie, which set_cookie() puts on the response, for a browser
+    whose session has just begun or ended (`session`: its new session
+    cookie, or ""); returns the form token that goes with the pair."""
+    new = request.scope[_NEW] = secrets.token_urlsafe(32)
+    return _token(key, new, session)

@@ -16,13 +16,14 @@ from hearing.docket.summary import HearingSummary, jsonable, summarise
 from hearing.errors import HearingNotFound
 from hearing.web.pages import read_form, render
 from hearing.web.routing import (
-    DEVICE_COOKIE,
     Audience,
     DevicePrincipal,
+    cookie_names,
     device,
     limit_guessing,
     route,
     services,
+    set_cookie,
 )
 
 # A kiosk stays enrolled until revoked; the cookie outlives any session.
@@ -48,15 +49,7 @@ async def enroll_submit(request: Request) -> Response:
 
     name, token = await svc.run(redeem)
     response = render(request, "device_enrolled.html", {"name": name})
-    response.set_cookie(
-        DEVICE_COOKIE,
-        token,
-        max_age=DEVICE_COOKIE_SECONDS,
-        httponly=True,
-        secure=svc.settings.cookie_secure,
-        samesite="strict",
-        path="/",
-    )
+    set_cookie(request, response, cookie_names(request).device, token, max_age=DEVICE_COOKIE_SECONDS)
     return response
 
 
@@ -85,7 +78,7 @@ async def _today_at_site(request: Request, principal: DevicePrincipal) -> list[H
         endpoint = db.get_one(Endpoint, principal.endpoint_id)
         return [summarise(h, tz) for h in booking.day_docket(db, today, tz, scope=endpoint)]
 
-    return await svc.run(load)
+    return await svc.read(load)
 
 
 async def device_hearings(request: Request) -> Response:
@@ -107,7 +100,7 @@ async def device_hearing(request: Request) -> Response:
         devices.check_site(endpoint, hearing)
         return summarise(hearing, svc.settings.timezone)
 
-    return JSONResponse(_hearing_json(await svc.run(load)))
+    return JSONResponse(_hearing_json(await svc.read(load)))
 
 
 async def kiosk_home(request: Request) -> Response:

@@ -40,7 +40,7 @@ async def docket(request: Request) -> Response:
         user = db.get_one(StaffUser, principal.user_id)
         return [summarise(h, tz) for h in booking.day_docket(db, day, tz, scope=user)]
 
-    hearings = await svc.run(load)
+    hearings = await svc.read(load)
     return render(request, "docket.html", {"day": day, "hearings": hearings})
 
 
@@ -102,7 +102,7 @@ async def hearing_page(request: Request) -> Response:
 
     lang = language.language(request)
     context = {
-        **await svc.run(load),
+        **await svc.read(load),
         "panel_text": language.texts(lang, PANEL_TEXT),
         "media_text": language.texts(lang, MEDIA_TEXT),
     }

@@ -11,8 +11,9 @@ from collections.abc import Callable
 
 from starlette.requests import HTTPConnection
 
+from hearing.web.routing import cookie_names
+
 LANGUAGES = ("da", "en")
-COOKIE = "hearing_lang"
 
 TEXT: dict[str, dict[str, str]] = {
     # the header
@@ -227,6 +228,10 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Too many attempts. Wait a minute and try again.",
         "da": "For mange forsøg. Vent et minut, og prøv igen.",
     },
+    "signin.failed.signin_busy": {
+        "en": "Sign-in is busy. Try again in a moment.",
+        "da": "Der er travlt med at logge ind. Prøv igen om et øjeblik.",
+    },
     "signin.failed.csrf_rejected": {
         "en": "The form has expired. Reload the page and try again.",
         "da": "Formularen er udløbet. Genindlæs siden, og prøv igen.",
@@ -241,6 +246,13 @@ TEXT: dict[str, dict[str, str]] = {
     "signin.enrol.qr": {"en": "QR code for your authenticator app", "da": "QR-kode til din godkendelsesapp"},
     "signin.enrol.cannot_scan": {"en": "Cannot scan?", "da": "Kan du ikke scanne?"},
     "signin.enrol.submit": {"en": "Confirm and sign in", "da": "Bekræft og log ind"},
+    "signin.enrol.code_help": {
+        "en": "Enter the enrolment code your administrator gave you. Only with it is your new authenticator shown.",
+        "da": "Indtast den tilmeldingskode, du har fået af din administrator. "
+        "Først med den vises din nye godkendelsesapp.",
+    },
+    "signin.enrol.code": {"en": "Enrolment code", "da": "Tilmeldingskode"},
+    "signin.enrol.code_submit": {"en": "Continue", "da": "Fortsæt"},
     "state.scheduled": {"en": "scheduled", "da": "berammet"},
     "state.open": {"en": "open", "da": "åben"},
     "state.in_session": {"en": "in session", "da": "i gang"},
@@ -262,7 +274,7 @@ TEXT: dict[str, dict[str, str]] = {
 
 
 def language(connection: HTTPConnection) -> str:
-    chosen = connection.cookies.get(COOKIE)
+    chosen = connection.cookies.get(cookie_names(connection).language)
     if chosen in LANGUAGES:
         return chosen
     for part in connection.headers.get("accept-language", "").split(","):

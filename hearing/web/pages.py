@@ -32,7 +32,7 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         **(context or {}),
     }
     response = TEMPLATES.TemplateResponse(request, template, values, status_code=status)
-    csrf.set_cookie(request, response, secure=svc.settings.cookie_secure)
+    csrf.set_cookie(request, response)
     return response
 
 

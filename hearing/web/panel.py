@@ -48,7 +48,7 @@ async def _visible_floor(
         hearing = booking.visible_hearing(db, db.get_one(StaffUser, user_id), hearing_id)
         return presiding.current(db, hearing), hearing.state, presiding.seating(hearing).people()
 
-    return await services(request).run(load)
+    return await services(request).read(load)
 
 
 async def floor_snapshot(request: Request) -> Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -30,8 +31,6 @@ from hearing.errors import DeviceNotAuthorised, NotAuthenticated, PermissionDeni
 from hearing.live.registry import LiveHearings
 from hearing.services import Services
 
-SESSION_COOKIE = "hearing_session"
-DEVICE_COOKIE = "hearing_device"
 DEVICE_AUTH_SCHEME = "Device"
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -80,6 +79,55 @@ def services(request: HTTPConnection) -> Services:
     return svc
 
 
+@dataclasses.dataclass(frozen=True)
+class CookieNames:
+    """Every cookie's name, decided here. With Secure cookies each name has
+    the `__Host-` prefix, so that a browser takes it only from this origin
+    over HTTPS with Path=/ and no Domain (what `set_cookie` gives every one):
+    a sibling subdomain or a plain-HTTP answer cannot plant it. The
+    plain-HTTP loopback demo cannot have the prefix and uses plain names."""
+
+    session: str
+    csrf: str
+    language: str
+    device: str
+
+    @staticmethod
+    @functools.cache
+    def for_scheme(secure: bool) -> CookieNames:
+        prefix = "__Host-" if secure else ""
+        return CookieNames(
+            session=f"{prefix}hearing_session",
+            csrf=f"{prefix}hearing_csrf",
+            language=f"{prefix}hearing_lang",
+            device=f"{prefix}hearing_device",
+        )
+
+
+def _secure_cookies(connection: HTTPConnection) -> bool:
+    # The application's own settings (create_app sets it), as for HSTS.
+    secure: bool = connection.app.state.cookie_secure
+    return secure
+
+
+def cookie_names(connection: HTTPConnection) -> CookieNames:
+    return CookieNames.for_scheme(_secure_cookies(connection))
+
+
+def set_cookie(
+    connection: HTTPConnection, response: Response, name: str, value: str, max_age: int | None = None
+) -> None:
+    """Every cookie the same way: HttpOnly, SameSite=Strict, Path=/, no
+    Domain, and Secure except on the plain-HTTP demo."""
+    secure = _secure_cookies(connection)
+    response.set_cookie(name, value, max_age=max_age, httponly=True, secure=secure, samesite="strict", path="/")
+
+
+def delete_cookie(connection: HTTPConnection, response: Response, name: str) -> None:
+    secure = _secure_cookies(connection)
+    response.delete_cookie(name, httponly=True, secure=secure, samesite="strict", path="/")
+
+
 def live_hearings(connection: HTTPConnection) -> LiveHearings:
     hearings: LiveHearings = connection.app.state.live_hearings
     return hearings
@@ -97,7 +145,7 @@ def session_signer(svc: Services) -> Signer:
 
 async def authenticate_staff(request: HTTPConnection) -> StaffPrincipal:
     svc = services(request)
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = request.cookies.get(cookie_names(request).session)
     if not cookie or len(cookie) > 256:
         raise NotAuthenticated()
     try:
@@ -105,26 +153,41 @@ async def authenticate_staff(request: HTTPConnection) -> StaffPrincipal:
     except (BadSignature, UnicodeDecodeError):
         raise NotAuthenticated() from None
     settings = svc.settings
+    now = utcnow()
 
-    def load(db: Session) -> StaffPrincipal | None:
+    def load(db: Session) -> tuple[StaffPrincipal | None, bool]:
         record = signin.load_session(
             db,
             token,
-            utcnow(),
+            now,
             idle=timedelta(seconds=settings.session_idle_seconds),
             max_age=timedelta(seconds=settings.session_max_seconds),
         )
         if record is None:
-            return None
+            return None, False
         user = record.user
-        return StaffPrincipal(
+        principal = StaffPrincipal(
             user.id, record.id, user.username, user.display_name, user.role, user.courtroom_id, user.facility_id
         )
+        # The read is read-only; a refresh of last_seen_at that it asks for
+        # (once a minute) is made below, in a short write of its own.
+        return principal, _keep_out(db, record)
 
-    principal = await svc.run(load)
+    principal, touch = await svc.read(load)
     if principal is None:
         raise NotAuthenticated("Your session has ended. Sign in again.")
+    if touch:
+        session_id = principal.session_id
+        await svc.run(lambda db: signin.touch_session(db, session_id, now))
     return principal
+
+
+def _keep_out(db: Session, record: object) -> bool:
+    """Whether a read changed `record`, which then leaves the read-only
+    transaction unwritten (the caller writes what is due on its own)."""
+    changed = db.is_modified(record)
+    db.expunge(record)
+    return changed
 
 
 def device_token(request: HTTPConnection) -> str | None:
@@ -132,7 +195,7 @@ def device_token(request: HTTPConnection) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme == DEVICE_AUTH_SCHEME and value:
         return value.strip()
-    return request.cookies.get(DEVICE_COOKIE)
+    return request.cookies.get(cookie_names(request).device)
 
 
 async def authenticate_device(request: HTTPConnection) -> DevicePrincipal:
@@ -141,11 +204,17 @@ async def authenticate_device(request: HTTPConnection) -> DevicePrincipal:
     if not token:
         raise DeviceNotAuthorised()
 
-    def load(db: Session) -> DevicePrincipal:
-        endpoint = devices.authenticate(db, svc.keys, token, utcnow())
-        return DevicePrincipal(endpoint.id, endpoint.name, endpoint.kind.value)
+    now = utcnow()
 
-    return await svc.run(load)
+    def load(db: Session) -> tuple[DevicePrincipal, bool]:
+        endpoint = devices.authenticate(db, svc.keys, token, now)
+        return DevicePrincipal(endpoint.id, endpoint.name, endpoint.kind.value), _keep_out(db, endpoint)
+
+    principal, touch = await svc.read(load)
+    if touch:
+        endpoint_id = principal.endpoint_id
+        await svc.run(lambda db: devices.touch(db, endpoint_id, now))
+    return principal
 
 
 def route(

@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import segno
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from hearing.auth import signin
+from hearing.auth import signin, users
 from hearing.auth.permissions import Permission
 from hearing.clock import utcnow
 from hearing.db.models import StaffSession, StaffUser
 from hearing.errors import AuthenticationFailed, CsrfRejected, EnrolmentRequired, InvalidInput, RateLimited
-from hearing.web import language
+from hearing.web import csrf, language
 from hearing.web.errors import wants_json
 from hearing.web.pages import read_form, render
 from hearing.web.routing import (
-    SESSION_COOKIE,
     Audience,
+    cookie_names,
+    delete_cookie,
     limit_guessing,
     route,
     services,
     session_signer,
+    set_cookie,
     staff,
 )
 from hearing.web.sockets import socket_watch
@@ -39,8 +43,8 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-def _ticket_serializer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(services(request).keys.session_signing, salt="totp-enrolment")
+def _ticket_serializer(request: Request, step: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(services(request).keys.session_signing, salt=step)
 
 
 def _signed_in(db: Session, result: signin.SignInResult) -> dict[str, str] | None:
@@ -53,20 +57,19 @@ def _signed_in(db: Session, result: signin.SignInResult) -> dict[str, str] | Non
 
 def _session_response(request: Request, token: str, target: str, user: dict[str, str]) -> Response:
     svc = services(request)
+    session = session_signer(svc).sign(token.encode()).decode()
+    # A new CSRF cookie, bound to the new session: whatever token was known
+    # for the browser's old cookie (a planted one, say) no longer works.
+    csrf_token = csrf.rotate(request, svc.keys.csrf, session=session)
     response: Response
     if wants_json(request):
-        # An API client gets the cookie in an answer, not a redirect to follow.
-        response = JSONResponse({"user": user, "next": _safe_next(target)})
+        # An API client gets the cookies in an answer, not a redirect to
+        # follow, and the form token that now goes with them.
+        response = JSONResponse({"user": user, "next": _safe_next(target), "csrf_token": csrf_token})
     else:
         response = RedirectResponse(_safe_next(target), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        session_signer(svc).sign(token.encode()).decode(),
-        httponly=True,
-        secure=svc.settings.cookie_secure,
-        samesite="strict",
-        path="/",
-    )
+    set_cookie(request, response, cookie_names(request).session, session)
+    csrf.set_cookie(request, response)
     return response
 
 
@@ -96,13 +99,18 @@ async def _signin(request: Request) -> Response:
     if not username or not password or len(username) > MAX_USERNAME or len(password) > MAX_SECRET:
         raise AuthenticationFailed()
 
-    def attempt(db: Session) -> tuple[signin.SignInResult, dict[str, str] | None]:
-        result = signin.sign_in(db, svc.keys, username, password, code, utcnow())
+    # Read, hash outside any transaction (a bounded pool: beyond it the
+    # attempt is refused as busy), then record the outcome in a short write.
+    attempt = await svc.read(lambda db: signin.prepare(db, username))
+    password_ok = await svc.check_password(password, attempt.password_hash)
+
+    def finish(db: Session) -> tuple[signin.SignInResult, dict[str, str] | None]:
+        result = signin.record(db, svc.keys, attempt, password_ok, code, utcnow())
         return result, _signed_in(db, result)
 
-    result, user = await svc.run(attempt)
+    result, user = await svc.run(finish)
     if result.needs_enrolment and result.user_id is not None:
-        ticket = _ticket_serializer(request).dumps({"user": result.user_id, "next": target})
+        ticket = _ticket_serializer(request, PASSWORD_STEP).dumps({"user": result.user_id, "next": target})
         enrol = f"/signin/enrol?ticket={ticket}"
         if wants_json(request):
             # Scanning a QR code takes a person: the client hands them the link.
@@ -115,47 +123,89 @@ async def _signin(request: Request) -> Response:
     return _session_response(request, result.session_token, target, user)
 
 
-def _read_ticket(request: Request, ticket: str | None) -> tuple[int, str]:
-    """The user and the page to go to after a first sign-in's enrolment."""
+# A first sign-in's tickets: after the password (PASSWORD), then after the
+# enrolment code too (REVEALED, naming the secret shown). Each lasts 10 minutes.
+PASSWORD_STEP = "totp-enrolment"  # noqa: S105 (a salt's name)
+REVEALED_STEP = "totp-enrolment-revealed"
+
+
+def _read_ticket(request: Request, ticket: str | None, step: str = PASSWORD_STEP) -> dict[str, Any]:
+    """The user, the page to go to after enrolment and (once revealed) the
+    secret's fingerprint, from a ticket of this step."""
     if not ticket or len(ticket) > 512:
         raise AuthenticationFailed()
     try:
-        data = _ticket_serializer(request).loads(ticket, max_age=ENROLMENT_TICKET_SECONDS)
+        data = _ticket_serializer(request, step).loads(ticket, max_age=ENROLMENT_TICKET_SECONDS)
     except BadSignature:
         raise AuthenticationFailed() from None
     if not isinstance(data, dict) or not isinstance(data.get("user"), int):
         raise AuthenticationFailed()
-    return data["user"], _safe_next(data.get("next"))
+    if step == REVEALED_STEP and not isinstance(data.get("secret"), str):
+        raise AuthenticationFailed()
+    return {"user": data["user"], "next": _safe_next(data.get("next")), "secret": data.get("secret", "")}
 
 
 async def enrol_page(request: Request) -> Response:
+    """After the password: the form for the enrolment code (no secret yet)."""
     ticket = request.query_params.get("ticket")
-    user_id, _ = _read_ticket(request, ticket)
+    user_id = _read_ticket(request, ticket)["user"]
+    if not await services(request).read(lambda db: signin.awaiting_enrolment(db, user_id)):
+        raise AuthenticationFailed()
+    return render(request, "enrol_code.html", {"ticket": ticket})
+
+
+async def _revealed_page(
+    request: Request, ticket: dict[str, Any], status: int = 200, error: str | None = None
+) -> Response:
     svc = services(request)
-    uri = await svc.run(lambda db: signin.enrolment_uri(db, svc.keys, user_id))
+    user_id, fingerprint = ticket["user"], ticket["secret"]
+    uri = await svc.read(lambda db: signin.enrolment_uri(db, svc.keys, user_id, fingerprint))
     if uri is None:
         raise AuthenticationFailed()
     qr = segno.make(uri, error="m").svg_data_uri(scale=5)
-    return render(request, "enrol.html", {"qr": qr, "ticket": ticket, "secret_uri": uri})
+    signed = _ticket_serializer(request, REVEALED_STEP).dumps(ticket)
+    context = {"qr": qr, "ticket": signed, "secret_uri": uri, "error": error}
+    return render(request, "enrol.html", context, status=status)
+
+
+async def enrol_code_submit(request: Request) -> Response:
+    """Password and enrolment code: the code is used up, and the new
+    authenticator is shown, to be confirmed with its first code."""
+    limit_guessing(request)
+    fields = await read_form(request)
+    ticket = _read_ticket(request, fields.get("ticket"))
+    code = fields.get("enrolment_code", "")
+    if not code or len(code) > users.MAX_CODE_INPUT:
+        raise AuthenticationFailed()
+    svc = services(request)
+    user_id = ticket["user"]
+    fingerprint = await svc.run(lambda db: signin.redeem_enrolment_code(db, svc.keys, user_id, code, utcnow()))
+    if fingerprint is None:
+        raise AuthenticationFailed()
+    return await _revealed_page(request, {**ticket, "secret": fingerprint})
 
 
 async def enrol_submit(request: Request) -> Response:
     limit_guessing(request)
     fields = await read_form(request)
-    user_id, target = _read_ticket(request, fields.get("ticket"))
+    ticket = _read_ticket(request, fields.get("ticket"), REVEALED_STEP)
     svc = services(request)
     code = fields.get("code", "")
     if len(code) > 16:
         raise InvalidInput("A code is six digits.", field="code")
+    user_id, fingerprint = ticket["user"], ticket["secret"]
 
     def confirm(db: Session) -> tuple[signin.SignInResult, dict[str, str] | None]:
-        result = signin.confirm_enrolment(db, svc.keys, user_id, code, utcnow())
+        result = signin.confirm_enrolment(db, svc.keys, user_id, fingerprint, code, utcnow())
         return result, _signed_in(db, result)
 
     result, user = await svc.run(confirm)
     if result.session_token is None or user is None:
-        raise AuthenticationFailed()
-    return _session_response(request, result.session_token, target, user)
+        if wants_json(request):
+            raise AuthenticationFailed()
+        # A mistyped code: the same authenticator again, to try once more.
+        return await _revealed_page(request, ticket, AuthenticationFailed.status, AuthenticationFailed.code)
+    return _session_response(request, result.session_token, ticket["next"], user)
 
 
 async def signout(request: Request) -> Response:
@@ -173,7 +223,9 @@ async def signout(request: Request) -> Response:
     # their recheck interval.
     socket_watch(request).dismiss_session(principal.session_id, "signed_out")
     response = RedirectResponse("/signin", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    delete_cookie(request, response, cookie_names(request).session)
+    csrf.rotate(request, svc.keys.csrf, session="")
+    csrf.set_cookie(request, response)
     return response
 
 
@@ -196,8 +248,7 @@ async def choose_language(request: Request) -> Response:
     response: Response = (
         JSONResponse({"lang": chosen}) if wants_json(request) else RedirectResponse(target, status_code=303)
     )
-    secure = services(request).settings.cookie_secure
-    response.set_cookie(language.COOKIE, chosen, max_age=365 * 86400, httponly=True, secure=secure, samesite="strict")
+    set_cookie(request, response, cookie_names(request).language, chosen, max_age=365 * 86400)
     return response
 
 
@@ -207,6 +258,9 @@ ROUTES = [
     route("/signin", signin_submit, audience=Audience.PUBLIC, methods=["POST"], name="signin_submit"),
     route("/signin/enrol", enrol_page, audience=Audience.PUBLIC),
     route("/signin/enrol", enrol_submit, audience=Audience.PUBLIC, methods=["POST"], name="enrol_submit"),
+    route(
+        "/signin/enrol/code", enrol_code_submit, audience=Audience.PUBLIC, methods=["POST"], name="enrol_code_submit"
+    ),
     route("/signout", signout, audience=Audience.STAFF, methods=["POST"]),
     route("/language", choose_language, audience=Audience.PUBLIC, methods=["POST"]),
 ]

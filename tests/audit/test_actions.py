@@ -58,6 +58,7 @@ from tests.conftest import (
     login_as,
     open_hearing,
     post_floor_command,
+    reveal_authenticator,
 )
 
 CPH = ZoneInfo("Europe/Copenhagen")
@@ -315,11 +316,21 @@ def _user_created(env: Env) -> list[Logged]:
     new = env.appended(lambda: outputs.append(env.cli_ok(*args)))
     user_id = env.services.unit_of_work(lambda db: db.scalar(select(StaffUser.id).where(StaffUser.username == "anne")))
     assert [shape(e) for e in new] == [operator(Action.USER_CREATED)]
-    assert new[0].payload == {"user_id": user_id, "username": "anne", "role": "judge"}
+    assert new[0].payload is not None and set(new[0].payload) == {
+        "user_id",
+        "username",
+        "role",
+        "enrolment_code_expires_at",
+    }
+    assert {k: new[0].payload[k] for k in ("user_id", "username", "role")} == {
+        "user_id": user_id,
+        "username": "anne",
+        "role": "judge",
+    }
     password = re.search(r"password \(shown once\): (\S+)", outputs[0])
-    secret = re.search(r"secret=([A-Z2-7]+)", outputs[0])
-    assert password and secret
-    assert password.group(1) not in json.dumps(new[0].payload) and secret.group(1) not in json.dumps(new[0].payload)
+    code = re.search(r"enrolment code \(shown once; [^)]*\): (\S+)", outputs[0])
+    assert password and code
+    assert password.group(1) not in json.dumps(new[0].payload) and code.group(1) not in json.dumps(new[0].payload)
     return new
 
 
@@ -328,9 +339,10 @@ def _user_totp_reset(env: Env) -> list[Logged]:
     outputs: list[str] = []
     new = env.appended(lambda: outputs.append(env.cli_ok("user", "reset-totp", "clerk")))
     assert [shape(e) for e in new] == [operator(Action.USER_TOTP_RESET)]
-    assert new[0].payload == {"user_id": env.court.users["clerk"], "username": "clerk"}
-    secret = re.search(r"secret=([A-Z2-7]+)", outputs[0])
-    assert secret and secret.group(1) not in json.dumps(new[0].payload)
+    assert new[0].payload is not None and set(new[0].payload) == {"user_id", "username", "enrolment_code_expires_at"}
+    assert new[0].payload["user_id"] == env.court.users["clerk"] and new[0].payload["username"] == "clerk"
+    code = re.search(r"enrolment code \(shown once; [^)]*\): (\S+)", outputs[0])
+    assert code and code.group(1) not in json.dumps(new[0].payload)
     return new
 
 
@@ -385,11 +397,11 @@ def _user_totp_confirmed(env: Env) -> list[Logged]:
     enrolment = add_unconfirmed_user(env.services, "newclerk")
     responses: list[Any] = []
 
+    password_step = post_signin(env.client, "newclerk", PASSWORD, "")
+    assert password_step.status_code == 303
+    _, ticket, token = reveal_authenticator(env.client, password_step.headers["location"], enrolment.enrolment_code)
+
     def first_sign_in() -> None:
-        password_step = post_signin(env.client, "newclerk", PASSWORD, "")
-        assert password_step.status_code == 303
-        ticket = password_step.headers["location"].split("ticket=", 1)[1]
-        token = csrf_token(env.client, f"/signin/enrol?ticket={ticket}")
         code = current_code(enrolment.totp_secret)
         responses.append(env.client.post("/signin/enrol", data={"csrf_token": token, "ticket": ticket, "code": code}))
 
@@ -399,6 +411,22 @@ def _user_totp_confirmed(env: Env) -> list[Logged]:
     assert [shape(e) for e in new] == [user(Action.USER_TOTP_CONFIRMED, uid), user(Action.USER_SIGNED_IN, uid)]
     assert new[0].payload == {}
     assert new[1].payload == {"session_id": env.latest_session(uid)}
+    return new
+
+
+@scenario(Action.USER_ENROLMENT_CODE_USED)
+def _user_enrolment_code_used(env: Env) -> list[Logged]:
+    enrolment = add_unconfirmed_user(env.services, "newclerk")
+    password_step = post_signin(env.client, "newclerk", PASSWORD, "")
+    pages: list[Any] = []
+    new = env.appended(
+        lambda: pages.append(
+            reveal_authenticator(env.client, password_step.headers["location"], enrolment.enrolment_code)[0]
+        )
+    )
+    assert pages[0].status_code == 200 and enrolment.totp_secret in pages[0].text
+    assert [shape(e) for e in new] == [user(Action.USER_ENROLMENT_CODE_USED, enrolment.user_id)]
+    assert new[0].payload == {}
     return new
 
 
@@ -465,8 +493,7 @@ def _sign_in_failed_locked(env: Env) -> list[Logged]:
 def _sign_in_failed_enrolment(env: Env) -> list[Logged]:
     enrolment = add_unconfirmed_user(env.services, "newclerk")
     password_step = post_signin(env.client, "newclerk", PASSWORD, "")
-    ticket = password_step.headers["location"].split("ticket=", 1)[1]
-    token = csrf_token(env.client, f"/signin/enrol?ticket={ticket}")
+    _, ticket, token = reveal_authenticator(env.client, password_step.headers["location"], enrolment.enrolment_code)
     wrong = f"{(int(current_code(enrolment.totp_secret)) + 500_000) % 1_000_000:06d}"
     responses: list[Any] = []
     new = env.appended(

@@ -32,9 +32,13 @@ OPERATOR = Who("system", None, "operator")
 REALISTIC: dict[Action, tuple[Who, dict[str, Any]]] = {
     Action.SITE_ADDED: (OPERATOR, {"site": "custody_facility", "site_id": 2, "name": "Vestre Fængsel"}),
     Action.USER_CREATED: (OPERATOR, {"user_id": 4, "username": "anne", "role": "judge"}),
-    Action.USER_TOTP_RESET: (OPERATOR, {"user_id": 4, "username": "anne"}),
+    Action.USER_TOTP_RESET: (
+        OPERATOR,
+        {"user_id": 4, "username": "anne", "enrolment_code_expires_at": "2026-11-27T09:00:00+00:00"},
+    ),
     Action.USER_PASSWORD_RESET: (OPERATOR, {"user_id": 4, "username": "anne"}),
     Action.USER_TOTP_CONFIRMED: (JUDGE, {}),
+    Action.USER_ENROLMENT_CODE_USED: (JUDGE, {}),
     Action.USER_SIGNED_IN: (JUDGE, {"session_id": 11}),
     Action.USER_SIGN_IN_FAILED: (JUDGE, {"username": "judge", "reason": "totp"}),
     Action.USER_LOCKED: (JUDGE, {"until": "2026-12-01T08:45:00+00:00"}),

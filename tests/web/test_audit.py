@@ -20,7 +20,7 @@ from hearing.audit.log import append
 from hearing.db.models import AuditEntry, AuditKey
 from hearing.docket.lifecycle import HearingState
 from hearing.services import Services
-from hearing.web import language
+from hearing.web.routing import CookieNames
 from tests.conftest import Court_, csrf_token, logged, login_as, open_hearing
 
 JSON = {"Accept": "application/json"}
@@ -148,7 +148,7 @@ def test_the_auditor_reads_the_system_events_filtered_in_both_languages(
         == shown + 1
     )
 
-    client.cookies.set(language.COOKIE, "da")
+    client.cookies.set(CookieNames.for_scheme(True).language, "da")
     danish = client.get("/audit/system", params={"action": "user.locked"})
     assert '<html lang="da"' in danish.text and "Systemhændelser" in danish.text
     assert sentences_on(danish.text) == ["Judge (dommer) blev spærret for login indtil 1. december 2026 kl. 09.45"]

@@ -73,6 +73,11 @@ def test_first_sign_in_enrols_the_authenticator_from_the_qr_code(
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/signin/enrol?ticket=*")
+    # The password alone shows no authenticator: the enrolment code comes first.
+    assert page.get_by_alt_text("QR code for your authenticator app").count() == 0
+    assert enrolment.enrolment_code is not None
+    page.get_by_label("Enrolment code").fill(enrolment.enrolment_code.lower().replace("-", " "))
+    page.get_by_role("button", name="Continue").click()
     qr = page.get_by_alt_text("QR code for your authenticator app")
     # The QR image really rendered (the CSP allows it as a data: image).
     assert qr.evaluate("img => img.complete && img.naturalWidth > 0")

@@ -13,12 +13,15 @@ from urllib.parse import urlsplit
 import pytest
 
 from hearing.services import Services
-from hearing.web.routing import SESSION_COOKIE
+from hearing.web.routing import CookieNames
 from tests.browser import LiveServer
 from tests.conftest import CSRF_INPUT, Court_, open_hearing, session_cookie
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.sqlite_only
+
+# The live server serves plain HTTP: its cookies have plain names.
+PLAIN = CookieNames.for_scheme(False)
 
 
 class Records(logging.Handler):
@@ -91,14 +94,14 @@ def _panel_credentials(server: LiveServer, session: str, page: str) -> tuple[str
     address = urlsplit(server.url)
     connection = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=10)
     try:
-        connection.request("GET", page, headers={"Cookie": f"{SESSION_COOKIE}={session}"})
+        connection.request("GET", page, headers={"Cookie": f"{PLAIN.session}={session}"})
         response = connection.getresponse()
         cookies = [c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie") or []]
         match = CSRF_INPUT.search(response.read().decode())
     finally:
         connection.close()
     assert match, "no CSRF token on the hearing page"
-    return "; ".join([f"{SESSION_COOKIE}={session}", *cookies]), match.group(1)
+    return "; ".join([f"{PLAIN.session}={session}", *cookies]), match.group(1)
 
 
 def test_a_chunked_body_whose_client_hangs_up_is_an_info_line(live_server: LiveServer, records: Records) -> None:

@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 from hearing.app import create_app
 from hearing.config import Settings
 from hearing.services import Services
+from hearing.web.routing import CookieNames
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -60,7 +61,7 @@ def test_a_browser_gets_a_page_in_its_language(
 
 
 def test_the_language_cookie_wins_over_the_browser(faulty: TestClient) -> None:
-    faulty.cookies.set("hearing_lang", "da")
+    faulty.cookies.set(CookieNames.for_scheme(secure=True).language, "da")
     response = faulty.get("/explode", headers={"Accept-Language": "en"})
     assert '<html lang="da">' in response.text and "Der gik noget galt" in response.text
 

@@ -23,7 +23,7 @@ from hearing.docket.lifecycle import HearingState
 from hearing.docket.parties import EndpointKind
 from hearing.errors import ConfigurationError
 from hearing.services import Services
-from hearing.web.routing import SESSION_COOKIE, Audience, GuardedRoute, GuardedWebSocketRoute
+from hearing.web.routing import Audience, CookieNames, GuardedRoute, GuardedWebSocketRoute
 from tests.conftest import Court_, csrf_token, enroll_device, login_as, open_hearing, session_cookie
 from tests.web.test_hearings import booking_form
 
@@ -81,7 +81,7 @@ def test_an_id_beyond_the_database_integer_is_a_plain_404(
                 if caller == "device":
                     headers["Authorization"] = f"Device {device}"
                 else:
-                    client.cookies.set(SESSION_COOKIE, sessions[caller])
+                    client.cookies.set(CookieNames.for_scheme(True).session, sessions[caller])
                 data = None
                 if method == "POST":
                     token = csrf_token(client, "/hearings")

@@ -7,6 +7,7 @@ from starlette.testclient import TestClient
 
 from hearing.services import Services
 from hearing.web import language
+from hearing.web.routing import CookieNames
 from tests.conftest import Court_, csrf_token, login_as, open_hearing
 
 pytestmark = pytest.mark.sqlite_only
@@ -34,7 +35,7 @@ def test_the_language_comes_from_the_cookie_then_the_browser(
     client: TestClient, cookie: str | None, accept: str | None, chosen: str
 ) -> None:
     if cookie:
-        client.cookies.set(language.COOKIE, cookie)
+        client.cookies.set(CookieNames.for_scheme(secure=True).language, cookie)
     response = client.get("/signin", headers={"Accept-Language": accept} if accept else {})
     assert f'<html lang="{chosen}">' in response.text
 
@@ -71,9 +72,9 @@ def test_bad_language_choices_are_refused_and_never_redirect_away(
     if location is not None:
         assert response.headers["location"] == location
     else:
-        assert language.COOKIE not in response.cookies
+        assert CookieNames.for_scheme(secure=True).language not in response.cookies
 
 
 def test_switching_language_needs_the_csrf_token(client: TestClient) -> None:
     response = client.post("/language", data={"lang": "da"})
-    assert response.status_code == 403 and language.COOKIE not in response.cookies
+    assert response.status_code == 403 and CookieNames.for_scheme(secure=True).language not in response.cookies
