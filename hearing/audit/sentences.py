@@ -292,7 +292,6 @@ DEPARTURES: Words = {
     "signed_out": {"en": "signed out", "da": "logget ud"},
     "session_ended": {"en": "the session expired", "da": "sessionen udløb"},
     "disabled": {"en": "the account was disabled", "da": "kontoen blev deaktiveret"},
-    "locked": {"en": "the account was locked", "da": "kontoen blev spærret"},
 }
 MODES: Words = {
     "open": {"en": "open (everyone is heard)", "da": "åben (alle høres)"},

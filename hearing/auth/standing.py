@@ -25,7 +25,6 @@ REVOKED = "revoked"  # the device was revoked, or its credential replaced
 SIGNED_OUT = "signed_out"
 SESSION_ENDED = "session_ended"  # idle or past its absolute age
 DISABLED = "disabled"
-LOCKED = "locked"
 # A session's last_seen_at is refreshed at most this often (reads stay reads).
 TOUCH_INTERVAL = timedelta(seconds=60)
 
@@ -62,10 +61,12 @@ class _Device(Protocol):
 def session_ending(session: _Session, user: _User, now: datetime, limits: SessionLimits) -> str | None:
     # The account first: disabling also ends the sessions, and the socket
     # should say the account was disabled, not that someone signed out.
+    # A guessing lockout (`locked_until`) is not here on purpose: it refuses
+    # new sign-ins, but whoever holds a session already proved password and
+    # code, and five wrong passwords from a stranger must not cut the judge
+    # off in the middle of a hearing. Stopping an account now is `disable`.
     if user.disabled_at is not None:
         return DISABLED
-    if user.locked_until is not None and user.locked_until > now:
-        return LOCKED
     if session.ended_at is not None:
         return SIGNED_OUT
     if now - session.last_seen_at > limits.idle or now - session.created_at > limits.max_age:

@@ -96,7 +96,6 @@ SOCKET_ENDINGS: dict[str, tuple[str | None, int]] = {
     "signed_out": ("The session was signed out.", 4401),
     "session_ended": ("The session has expired. Sign in again.", 4401),
     "disabled": ("The account was disabled.", 4401),
-    "locked": ("The account is locked.", 4401),
 }
 
 

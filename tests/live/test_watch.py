@@ -47,11 +47,16 @@ def test_one_question_for_every_socket_and_only_the_fallen_are_dismissed() -> No
             watch.watching(KIOSK, kiosk, live_link=True),
         ):
             assert await watch.recheck() == 0
-            db.ending = {KIOSK: "revoked", JUDGE: "locked"}
+            db.ending = {KIOSK: "revoked", JUDGE: "disabled"}
             assert await watch.recheck() == 3
         assert db.asked[0] == (frozenset({JUDGE, CLERK, KIOSK}), frozenset({JUDGE, KIOSK}))
         assert len(db.asked) == 2
-        assert (media.reasons, panel.reasons, clerk.reasons, kiosk.reasons) == (["locked"], ["locked"], [], ["revoked"])
+        assert (media.reasons, panel.reasons, clerk.reasons, kiosk.reasons) == (
+            ["disabled"],
+            ["disabled"],
+            [],
+            ["revoked"],
+        )
         # Closed sockets leave the registry; with none, the database is not asked.
         assert watch.identities == frozenset()
         assert await watch.recheck() == 0 and len(db.asked) == 2
