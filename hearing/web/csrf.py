@@ -38,7 +38,8 @@ def check(request: Request, key: bytes, submitted: str | None) -> None:
     if not cookie or not submitted or len(submitted) != 64:
         raise CsrfRejected()
     expected = hmac.new(key, cookie.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, submitted):
+    # As bytes: compare_digest refuses str with non-ASCII characters (a 500).
+    if not hmac.compare_digest(expected.encode(), submitted.encode("utf-8", "surrogateescape")):
         raise CsrfRejected()
 
 
