@@ -34,3 +34,22 @@ def test_a_non_ascii_csrf_header_on_a_command_is_refused_not_a_server_error(
         headers={"Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": LATIN_1_TOKEN},
     )
     assert (response.status_code, response.json()["error"]) == (403, "csrf_rejected")
+
+
+def test_the_panel_feed_answers_a_ping_and_refuses_anything_else_with_a_documented_error(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    """The feed takes no commands (they go over HTTP), but a client (and the
+    harness) can tell it is alive: ping gets pong; anything else an error."""
+    open_hearing(services, court.hearing_a)
+    login_as(client, services, court.users["clerk"])
+    with client.websocket_connect(f"/ws/hearings/{court.hearing_a}/panel") as ws:
+        assert ws.receive_json()["type"] == "snapshot"
+        ws.send_json({"type": "ping", "nonce": 7})
+        assert ws.receive_json() == {"type": "pong", "nonce": 7}
+        for raw, code in (("not json", "malformed_message"), ('{"type": "leave"}', "unexpected_message")):
+            ws.send_text(raw)
+            reply = ws.receive_json()
+            assert (reply["type"], reply["error"]) == ("error", code)
+        ws.send_json({"type": "ping", "nonce": 8})
+        assert ws.receive_json() == {"type": "pong", "nonce": 8}
