@@ -128,6 +128,7 @@ TEXTS = [
     '{"a":' * 5000,
 ]
 
+
 def _encodable(text: str) -> bool:
     # A form or URL cannot carry a lone surrogate: the client could not send it.
     try:

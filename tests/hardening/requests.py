@@ -151,7 +151,9 @@ def floor_commands(draw: st.DrawFn, world: World) -> Any:
         choice = draw(st.sampled_from(["valid", "valid", "valid", "hostile", "absent"]))
         if choice == "absent" or (name == "version" and choice == "valid"):
             continue
-        body[name] = draw(st.sampled_from(FLOOR_VALUES.get(name, [None]))) if choice == "valid" else draw(hostile.json_values)
+        body[name] = (
+            draw(st.sampled_from(FLOOR_VALUES.get(name, [None]))) if choice == "valid" else draw(hostile.json_values)
+        )
     if draw(st.integers(0, 5)) == 0:
         body[draw(hostile.field_names)] = draw(hostile.json_values)
     return body
@@ -186,7 +188,9 @@ def drafts(draw: st.DrawFn, world: World, target: Target) -> Draft:
     else:
         natural = ["json"] * 6 if target.json else ["form"] * 6
         body = draw(
-            st.sampled_from([*natural, "form", "multipart", "multipart_file", "json", "raw_json", "bytes", "oversized", "none"])
+            st.sampled_from(
+                [*natural, "form", "multipart", "multipart_file", "json", "raw_json", "bytes", "oversized", "none"]
+            )
         )
     fields = draw(_pairs(world, target, target.form)) if body in ("form", "multipart", "multipart_file") else []
     document = draw(json_documents(world, target)) if body == "json" else None
@@ -194,7 +198,11 @@ def drafts(draw: st.DrawFn, world: World, target: Target) -> Draft:
     if body == "raw_json":
         raw = draw(st.sampled_from(hostile.RAW_JSON)).encode("utf-8", "surrogatepass")
     elif body == "bytes":
-        raw = draw(st.one_of(st.binary(max_size=64), st.sampled_from([b"\xff\xfe\x00", b"a=%ff%fe", b"a=%00&a=%00", b"%", b"=&=&"])))
+        raw = draw(
+            st.one_of(
+                st.binary(max_size=64), st.sampled_from([b"\xff\xfe\x00", b"a=%ff%fe", b"a=%00&a=%00", b"%", b"=&=&"])
+            )
+        )
     content_type = draw(st.one_of(st.none(), st.none(), st.none(), st.sampled_from(WRONG_TYPES)))
     return Draft(
         path=path,
@@ -235,7 +243,7 @@ def wire(world: World, target: Target, draft: Draft, principal: Principal) -> Wi
     for name, conv in target.params:
         value = draft.path[name]
         encoded = quote(value, safe="/%") if conv == "PathConvertor" else quote(value, safe="")
-        path = re.sub(r"\{" + name + r"(:[^}]*)?\}", lambda _: encoded, path)
+        path = re.sub(r"\{" + name + r"(:[^}]*)?\}", lambda _, e=encoded: e, path)
     url = path + (("?" + urlencode(draft.query, quote_via=quote)) if draft.query else "")
     headers = dict(principal.headers)
     token = _token(draft, principal)
@@ -271,7 +279,9 @@ def wire(world: World, target: Target, draft: Draft, principal: Principal) -> Wi
     shown = ""
     if draft.body in ("form", "multipart", "multipart_file"):
         hostile_fields = [(k, v) for k, v in draft.fields if v not in world.valid_for(target.name, k)]
-        shown = f"{draft.body} fields {[(k, _short(v, 80)) for k, v in hostile_fields]} (others valid), csrf {draft.csrf}"
+        shown = (
+            f"{draft.body} fields {[(k, _short(v, 80)) for k, v in hostile_fields]} (others valid), csrf {draft.csrf}"
+        )
     elif draft.body == "json":
         shown = f"json {_short(hostile.dumps(draft.document), 300)}, csrf {draft.csrf}"
     return Wire(target.method, url, encoded, content, shown)
@@ -281,7 +291,6 @@ def reaches_handler(draft: Draft) -> bool:
     """Whether this request should get past the CSRF check: a valid token,
     once, in a body of the route's own type."""
     return draft.csrf == "valid" and draft.content_type is None and draft.body in ("form", "multipart", "json")
-
 
 
 # --- the catalogue: every hostile value of its kind, in every field, once ---------
@@ -337,5 +346,8 @@ def catalogue(world: World, target: Target, *, path_only: bool = False) -> list[
             for name in sorted(rule.fields | {"version"}):
                 for v in CATALOGUE_JSON:
                     drafts_.append(dataclasses.replace(plain, document={"action": action, **good, name: v}))
-        drafts_ += [dataclasses.replace(plain, body="raw_json", raw=r.encode("utf-8", "surrogatepass")) for r in hostile.RAW_JSON]
+        drafts_ += [
+            dataclasses.replace(plain, body="raw_json", raw=r.encode("utf-8", "surrogatepass"))
+            for r in hostile.RAW_JSON
+        ]
     return drafts_

@@ -141,7 +141,20 @@ def targets(app_name: str) -> list[Target]:
         if isinstance(route, Mount):
             # Static files: one public GET with the rest of the path as its parameter.
             path = route.path + "/{path:path}"
-            found.append(Target(app_name, "GET", path, route.name or path, Audience.PUBLIC, None, (("path", "PathConvertor"),), (), (), False))
+            found.append(
+                Target(
+                    app_name,
+                    "GET",
+                    path,
+                    route.name or path,
+                    Audience.PUBLIC,
+                    None,
+                    (("path", "PathConvertor"),),
+                    (),
+                    (),
+                    False,
+                )
+            )
             continue
         assert isinstance(route, GuardedRoute), f"{route!r} is not built with hearing.web.routing.route()"
         params = tuple((name, type(conv).__name__) for name, conv in route.param_convertors.items())

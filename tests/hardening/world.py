@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import inspect, text
+from sqlalchemy import func, inspect, literal, select, table, text, union_all
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -104,7 +104,8 @@ class ErrorRecords(logging.Handler):
                 # Where it was raised: the innermost frames of the project's own code.
                 frames = [f for f in traceback.extract_tb(error.__traceback__) if "/hearing/" in f.filename][-2:]
                 at = ", ".join(f"{f.filename.split('/hearing/')[-1]}:{f.lineno} {f.name}" for f in frames)
-                exc = f" ({type(error).__name__}: {str(error)[:160]}{' at ' + at if at else ''})"
+                first_line = (str(error).splitlines() or [""])[0][:160]
+                exc = f" ({type(error).__name__}: {first_line}{' at ' + at if at else ''})"
             lines.append(f"{r.levelname} {r.name}: {r.getMessage()[:200]}{exc}")
         return "; ".join(lines)
 
@@ -258,9 +259,8 @@ class World:
 
     def state(self) -> DatabaseState:
         with self.services.engine.connect() as conn:
-            quote = conn.dialect.identifier_preparer.quote
-            union = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {quote(t)}" for t in self.tables)
-            counts = {name: int(n) for name, n in conn.execute(text(union))}
+            union = union_all(*(select(literal(t), func.count()).select_from(table(t)) for t in self.tables))
+            counts = {name: int(n) for name, n in conn.execute(union)}
             size, chain = conn.execute(text("SELECT size, chain_hash FROM audit_head WHERE id = 1")).one()
         return DatabaseState(counts, int(size), bytes(chain))
 
@@ -284,10 +284,10 @@ class World:
         entries = self.new_entries(before, after)
         recorded = [a for a, _, _ in entries if a in REFUSAL_RECORDS]
         problems = [f"audit entry {a!r} appended" for a, _, _ in entries if a not in REFUSAL_RECORDS]
-        for table in self.tables:
-            delta = after.counts.get(table, 0) - before.counts.get(table, 0)
-            if delta and not (table in REFUSAL_BOOKKEEPING and recorded):
-                problems.append(f"{table} {delta:+d} rows")
+        for name in self.tables:
+            delta = after.counts.get(name, 0) - before.counts.get(name, 0)
+            if delta and not (name in REFUSAL_BOOKKEEPING and recorded):
+                problems.append(f"{name} {delta:+d} rows")
         if after.counts.get("audit_entry", 0) - before.counts.get("audit_entry", 0) != len(entries):
             problems.append(f"audit head moved {before.audit_size} -> {after.audit_size} out of step with its entries")
         if after.audit_size == before.audit_size and after.audit_chain != before.audit_chain:
@@ -310,4 +310,3 @@ def _seed(services: Services) -> Court_:
     )
     court.users["fuzz"], court.secrets["fuzz"] = uid, secret
     return court
-
