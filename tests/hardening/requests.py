@@ -279,9 +279,8 @@ def wire(world: World, target: Target, draft: Draft, principal: Principal) -> Wi
     shown = ""
     if draft.body in ("form", "multipart", "multipart_file"):
         hostile_fields = [(k, v) for k, v in draft.fields if v not in world.valid_for(target.name, k)]
-        shown = (
-            f"{draft.body} fields {[(k, _short(v, 80)) for k, v in hostile_fields]} (others valid), csrf {draft.csrf}"
-        )
+        listed = ", ".join(f"{k}={_short(v, 80)}" for k, v in hostile_fields)
+        shown = f"{draft.body} fields {{{listed}}} (others valid), csrf {draft.csrf}"
     elif draft.body == "json":
         shown = f"json {_short(hostile.dumps(draft.document), 300)}, csrf {draft.csrf}"
     return Wire(target.method, url, encoded, content, shown)
