@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pyotp
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
@@ -47,6 +48,18 @@ from hearing.speaker_order import presiding
 from hearing.speaker_order.commands import Command
 from hearing.web.routing import CookieNames, session_signer
 from tests.browser import browser, chromium, live_server, pytest_collection_modifyitems  # noqa: F401  (fixtures, hook)
+
+# Hypothesis profiles. "ci" is the default: the same examples on every run
+# (derandomize: a red build stays red on a rerun and on a laptop, and a
+# change of outcome means a change of code, not luck; no example database,
+# so nothing from an earlier run steers this one), no deadline (a shared
+# 2-core runner's pauses are not failures). "thorough", for local runs with
+# `--hypothesis-profile=thorough`: ten times the examples, new ones each run,
+# failures remembered and replayed first. tests/hardening/ sizes its fuzzing
+# from the profile's max_examples.
+hypothesis_settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True, database=None)
+hypothesis_settings.register_profile("thorough", max_examples=1000, deadline=None)
+hypothesis_settings.load_profile("ci")
 
 REQUIRE_ALL = os.environ.get("HEARING_REQUIRE_ALL") == "1"
 CliRun = Callable[..., tuple[int, str, str]]
@@ -226,6 +239,12 @@ def add_hearing(db: Session, courtroom: int, facility: int, start: datetime, cas
 
 @pytest.fixture
 def court(services: Services) -> Court_:
+    return seed_court(services)
+
+
+def seed_court(services: Services) -> Court_:
+    """The `court` fixture's court (also for module-scoped worlds, tests/hardening/)."""
+
     def seed(db: Session) -> Court_:
         court = Court(name="Test Court")
         db.add(court)

@@ -55,7 +55,9 @@ def check(request: Request, key: bytes, submitted: str | None) -> None:
     cookie = request.cookies.get(cookie_names(request).csrf, "")
     if not cookie or len(cookie) > MAX_COOKIE or not submitted or len(submitted) != 64:
         raise CsrfRejected()
-    if not hmac.compare_digest(_token(key, cookie, _session(request)), submitted):
+    expected = _token(key, cookie, _session(request))
+    # As bytes: compare_digest refuses str with non-ASCII characters (a 500).
+    if not hmac.compare_digest(expected.encode(), submitted.encode("utf-8", "surrogateescape")):
         raise CsrfRejected()
 
 

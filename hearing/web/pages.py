@@ -49,6 +49,9 @@ async def read_form(request: Request) -> dict[str, str]:
             raise InvalidInput("The form has unexpected fields.")
         if len(value) > MAX_FIELD_CHARS:
             raise InvalidInput(f"The field {key[:40]!r} is too long.", field=key)
+        if "\x00" in value:
+            # No text of ours holds a NUL, and PostgreSQL refuses one in any query.
+            raise InvalidInput(f"The field {key[:40]!r} contains a NUL character.", field=key)
         fields[key] = value
     csrf.check(request, svc.keys.csrf, fields.pop(csrf.FIELD, None))
     return fields

@@ -26,6 +26,7 @@ from hearing.docket import booking
 from hearing.docket.lifecycle import LIVE_STATES, HearingState
 from hearing.errors import HearingNotOpen, InvalidInput
 from hearing.live.hearing import snapshot
+from hearing.media import signaling
 from hearing.speaker_order import commands, presiding
 from hearing.speaker_order.floor import Floor
 from hearing.web import csrf
@@ -98,8 +99,13 @@ async def floor_command(request: Request) -> Response:
     return JSONResponse({"version": floor.version, "floor": floor.to_json()})
 
 
-async def _ignore(raw: str | bytes) -> Reply:
-    return {}  # the panel sends nothing that matters; commands go over HTTP
+async def _answer(raw: str | bytes) -> Reply:
+    """The feed takes no commands (they go over HTTP). It answers a ping, so
+    that a client can tell it is alive, and anything else with an error."""
+    message = signaling.parse(raw)
+    if isinstance(message, signaling.Ping):
+        return {"type": "pong", "nonce": message.nonce}
+    raise signaling.SignalingError("unexpected_message", "The panel's feed takes only ping; commands go over HTTP.")
 
 
 async def panel_socket(websocket: WebSocket) -> None:
@@ -115,12 +121,12 @@ async def panel_socket(websocket: WebSocket) -> None:
     live.panel_opened(client)
     reason = "disconnected"
     try:
-        # Closed with its session (signed out, expired, disabled, locked).
+        # Closed with its session (signed out, expired, disabled).
         # Not audited: the feed is read-only, its opening is not audited
-        # either, and what ends a session is (user.signed_out, user.disabled,
-        # user.locked); the media socket's participant.left carries the reason.
+        # either, and what ends a session is (user.signed_out, user.disabled);
+        # the media socket's participant.left carries the reason.
         with socket_watch(websocket).watching(identity(websocket), client):
-            reason = await client.run({**live.snapshot(), "people": people}, _ignore)
+            reason = await client.run({**live.snapshot(), "people": people}, _answer)
     finally:
         live.panel_closed(client)
         await client.close(reason)
