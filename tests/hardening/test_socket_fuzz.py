@@ -34,7 +34,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from hearing.media import signaling
-from hearing.web.routing import SESSION_COOKIE
+from hearing.web.routing import CookieNames
 from tests.browser import free_port
 from tests.conftest import session_cookie
 from tests.hardening import hostile
@@ -221,7 +221,8 @@ class SocketWorld:
         if principal.endswith("_device"):
             return {"Authorization": f"Device {self.world.device_token(principal)}"}
         user = self.world.court.users[principal]
-        return {"Cookie": f"{SESSION_COOKIE}={session_cookie(self.world.services, user)}"}
+        name = CookieNames.for_scheme(self.world.settings.cookie_secure).session
+        return {"Cookie": f"{name}={session_cookie(self.world.services, user)}"}
 
     def connect(
         self, stack: contextlib.ExitStack, socket: str, principal: str

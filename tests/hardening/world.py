@@ -30,7 +30,7 @@ from hearing.config import Settings
 from hearing.db.models import Base
 from hearing.docket.parties import EndpointKind
 from hearing.services import Services
-from hearing.web.routing import SESSION_COOKIE
+from hearing.web.routing import CookieNames
 from tests.conftest import (
     CSRF_INPUT,
     PASSWORD,
@@ -175,7 +175,8 @@ class World:
         cookies: dict[str, str] = {}
         headers: dict[str, str] = {}
         if name in Role._value2member_map_:
-            cookies[SESSION_COOKIE] = session_cookie(self.services, self.court.users[name])
+            name_of_cookie = CookieNames.for_scheme(self.settings.cookie_secure).session
+            cookies[name_of_cookie] = session_cookie(self.services, self.court.users[name])
         elif name in DEVICES:
             headers["Authorization"] = f"Device {self.device_token(name)}"
         # The CSRF cookie and token, from a page as the principal's browser gets it.
