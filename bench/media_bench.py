@@ -56,11 +56,8 @@ import math
 import multiprocessing
 import multiprocessing.context
 import os
-import platform
 import pstats
-import shlex
 import statistics
-import sys
 import threading
 import time
 import traceback
@@ -68,7 +65,6 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Protocol
@@ -84,7 +80,7 @@ from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtp import RtpPacket
-from machine_facts import cpu_model, load_average  # bench/machine_facts.py
+from machine_facts import load_average, print_machine  # bench/machine_facts.py
 
 from hearing.docket.parties import ParticipantRole
 from hearing.live.hearing import compose
@@ -191,13 +187,7 @@ def cores() -> tuple[int | None, int | None]:
 
 def print_header(args: argparse.Namespace) -> None:
     server_core, endpoint_core = cores()
-    print("media benchmark")
-    print(f"command:    {shlex.join([sys.executable, *sys.argv])}")
-    print(f"date:       {datetime.now().astimezone().isoformat(timespec='seconds')}")
-    print(f"cpu:        {cpu_model()}, {os.cpu_count()} cores, affinity {sorted(os.sched_getaffinity(0))}")
-    print(f"load avg:   {load_average()} (1/5/15 min, at start)")
-    print(f"kernel:     {platform.system()} {platform.release()}")
-    print(f"python:     {platform.python_implementation()} {platform.python_version()}")
+    print_machine("media benchmark")
     print(
         f"packages:   aiortc {aiortc.__version__}, aioice {aioice.__version__}, av {av.__version__}, "
         f"numpy {np.__version__}"

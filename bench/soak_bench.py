@@ -63,7 +63,6 @@ import math
 import multiprocessing
 import multiprocessing.context
 import os
-import platform
 import re
 import shlex
 import socket
@@ -90,7 +89,7 @@ import starlette
 import uvicorn
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from machine_facts import cpu_model, load_average  # bench/machine_facts.py
+from machine_facts import load_average, print_machine  # bench/machine_facts.py
 from media_bench import cores, cpu_seconds, fmt, percentile  # bench/media_bench.py
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -159,13 +158,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def print_header(args: argparse.Namespace, server_core: int | None, client_core: int | None, database: str) -> None:
-    print("soak benchmark")
-    print(f"command:    {shlex.join([sys.executable, *sys.argv])}")
-    print(f"date:       {datetime.now().astimezone().isoformat(timespec='seconds')}")
-    print(f"cpu:        {cpu_model()}, {os.cpu_count()} cores, affinity {sorted(os.sched_getaffinity(0))}")
-    print(f"load avg:   {load_average()} (1/5/15 min, at start)")
-    print(f"kernel:     {platform.system()} {platform.release()}")
-    print(f"python:     {platform.python_implementation()} {platform.python_version()}")
+    print_machine("soak benchmark")
     print(
         f"packages:   aiortc {aiortc.__version__}, av {av.__version__}, uvicorn {uvicorn.__version__} (h11), "
         f"websockets {importlib.metadata.version('websockets')}, starlette {starlette.__version__}, "

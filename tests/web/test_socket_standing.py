@@ -5,7 +5,9 @@ lockout does not: it refuses new sign-ins only."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -76,6 +78,23 @@ def presence(panel: WebSocketTestSession, *, custody: bool) -> None:
 
 def left(services: Services) -> list[dict[str, object] | None]:
     return [e.payload for e in logged(services) if e.action == "participant.left"]
+
+
+@contextlib.contextmanager
+def judge_in_hearing(
+    client: TestClient, services: Services, court: Court_
+) -> Iterator[tuple[WebSocketTestSession, WebSocketTestSession]]:
+    """The judge signed in, with the hearing's panel feed and media socket open."""
+    open_hearing(services, court.hearing_a)
+    login_as(client, services, court.users["judge"])
+    h = court.hearing_a
+    with (
+        client.websocket_connect(f"/ws/hearings/{h}/panel") as panel,
+        client.websocket_connect(f"/ws/hearings/{h}/media") as media,
+    ):
+        assert panel.receive_json()["type"] == "snapshot"
+        assert media.receive_json()["type"] == "welcome"
+        yield panel, media
 
 
 def kiosk(services: Services, name: str = "kiosk-a") -> tuple[dict[str, str], devices.DeviceCredentials]:
@@ -217,15 +236,7 @@ def test_a_judge_in_a_hearing_is_not_idle(client: TestClient, services: Services
 
 
 def test_disabling_a_user_closes_every_socket_of_theirs(client: TestClient, services: Services, court: Court_) -> None:
-    open_hearing(services, court.hearing_a)
-    h = court.hearing_a
-    login_as(client, services, court.users["judge"])
-    with (
-        client.websocket_connect(f"/ws/hearings/{h}/panel") as panel,
-        client.websocket_connect(f"/ws/hearings/{h}/media") as media,
-    ):
-        assert panel.receive_json()["type"] == "snapshot"
-        assert media.receive_json()["type"] == "welcome"
+    with judge_in_hearing(client, services, court) as (panel, media):
         services.unit_of_work(lambda db: users.disable_user(db, SYSTEM, "judge", datetime.now(UTC)))
         for ws in (media, panel):
             message, code, took = ending(ws)
@@ -245,15 +256,7 @@ def still_here(media: WebSocketTestSession, nonce: int) -> None:
 
 
 def test_a_guessing_lockout_does_not_cut_the_judge_off(client: TestClient, services: Services, court: Court_) -> None:
-    open_hearing(services, court.hearing_a)
-    h = court.hearing_a
-    login_as(client, services, court.users["judge"])
-    with (
-        client.websocket_connect(f"/ws/hearings/{h}/panel") as panel,
-        client.websocket_connect(f"/ws/hearings/{h}/media") as media,
-    ):
-        assert panel.receive_json()["type"] == "snapshot"
-        assert media.receive_json()["type"] == "welcome"
+    with judge_in_hearing(client, services, court) as (panel, media):
         # Five wrong passwords from a stranger's browser lock the account...
         other = TestClient(client.app, base_url="https://testserver", follow_redirects=False)
         token = csrf_token(other)
