@@ -39,8 +39,8 @@ SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "cache-
 # A principal the route's guard turns away is stopped before the handler:
 # a few examples show that the guard holds for hostile input; the rest of the
 # budget goes where the handler runs. PostgreSQL repeats a share of SQLite's.
-ADMITTED, TURNED_AWAY = 0.25, 0.05
-DATABASE_SHARE = {"sqlite": 1.0, "postgresql": 0.4}
+ADMITTED, TURNED_AWAY = 0.2, 0.05
+DATABASE_SHARE = {"sqlite": 1.0, "postgresql": 0.3}
 
 
 @pytest.fixture(
