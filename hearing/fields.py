@@ -18,6 +18,11 @@ from hearing.errors import InvalidInput
 # Eighteen digits keep every id below 2^63 - 1, the databases' integer.
 _DIGITS = re.compile(r"[0-9]{1,18}")
 MAX_DIGITS = 18
+# Every id column is an `integer` on PostgreSQL: 32 bits, signed (SQLite's
+# are 64). An id past MAX_ID names nothing and must never reach a query,
+# where the driver would fail on it; nine digits always fit.
+MAX_ID = 2**31 - 1
+ID_DIGITS = 9
 
 # Any day the system reads or keeps. Video hearings began in 2016, and no
 # booking reaches beyond a few years; inside this window no day's end, no

@@ -29,6 +29,7 @@ from hearing.audit.merkle import Frontier
 from hearing.clock import utcnow
 from hearing.db.models import AuditCheckpoint, AuditKey, Base, Hearing
 from hearing.errors import ConfigurationError, Conflict
+from hearing.fields import MAX_ID
 
 SESSION_KEY = "audit_log"
 
@@ -48,10 +49,6 @@ class AuditKeyShredded(Conflict):
 
 def scope_of(hearing_id: int | None) -> str:
     return "system" if hearing_id is None else f"hearing:{hearing_id}"
-
-
-# Ids beyond a signed 64-bit integer name nothing the database can hold.
-MAX_ID = 2**63 - 1
 
 
 def scope_for(db: Session, hearing_id: int | None) -> int | None:

@@ -18,6 +18,7 @@ from typing import Any
 from hearing.actors import KINDS
 from hearing.audit.actions import Action
 from hearing.errors import InvalidInput
+from hearing.fields import MAX_ID
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
@@ -115,7 +116,7 @@ def parse_actor(text: str) -> ActorFilter:
     if kind in KINDS:
         if not colon:
             return ActorFilter(kind)
-        if _NUMBER.fullmatch(rest) is None or not 1 <= int(rest) <= MAX_SEQ:
+        if _NUMBER.fullmatch(rest) is None or not 1 <= int(rest) <= MAX_ID:
             raise InvalidInput("After the kind of actor, give its number (user:5).", field="actor")
         return ActorFilter(kind, int(rest))
     if _USERNAME.fullmatch(text) is None:

@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 from hearing.actors import Actor
 from hearing.audit import entry
 from hearing.audit.actions import Action
-from hearing.audit.log import MAX_ID, AuditLog, append, log_of, scope_of
+from hearing.audit.log import AuditLog, append, log_of, scope_of
 from hearing.audit.query import SystemQuery
 from hearing.audit.sentences import Who, describe
 from hearing.db.models import AuditEntry, AuditKey, Endpoint, Hearing, StaffUser
 from hearing.errors import HearingNotFound, InvalidInput
+from hearing.fields import MAX_ID
 
 # Why a payload is missing (sentences.NOTES says it in words).
 SHREDDED = "shredded"

@@ -109,7 +109,7 @@ def test_show_refuses_an_unknown_hearing_before_writing_anything(cli: CliRun) ->
     svc = services()
     try:
         before = svc.unit_of_work(rows)
-        for hearing in ("999", str(2**63), str(2**70), "-1", "0"):
+        for hearing in ("999", str(2**31), str(2**63), str(2**70), "-1", "0"):
             code, out, err = cli("audit", "show", "--hearing", hearing)
             assert code == 2 and err.startswith("error: hearing_not_found"), (hearing, out, err)
         # No entry and no data key for a hearing that does not exist.

@@ -194,6 +194,7 @@ def test_the_system_events_come_a_bounded_page_at_a_time(client: TestClient, ser
         ("action", "access.nope"),
         ("actor", "user:x"),
         ("actor", "device:0"),
+        ("actor", f"user:{2**31}"),
         ("actor", "no such person!"),
         ("actor", "nobody-by-this-name"),
         ("limit", "0"),

@@ -29,7 +29,8 @@ from tests.web.test_hearings import booking_form
 
 CPH = ZoneInfo("Europe/Copenhagen")
 # Above 2^63-1 (what the database drivers take), and the first id the path refuses.
-HUGE_IDS = [str(2**63), str(2**64 + 1), "9" * 19, "1" * 40]
+# 2^31 and past: the first id PostgreSQL's 32-bit `integer` columns cannot hold.
+HUGE_IDS = [str(2**31), "3000000000", str(2**63), str(2**64 + 1), "9" * 19, "1" * 40]
 
 
 def counts(services: Services) -> tuple[int, int, int]:
