@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import functools
 import io
 import json
@@ -414,3 +415,18 @@ def cli(
 def loopback_only() -> None:
     """Every peer in the tests offers loopback candidates only: a closed network."""
     aiortc_hooks.restrict_host_addresses(["127.0.0.1"])
+
+
+@pytest.fixture(autouse=True)
+def machine_share(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A test marked `solo` has the machine to itself: it measures timing
+    under a load it makes itself (tests/media/test_continuity.py), which
+    another xdist worker's CPU-heavy test would add to. Every other test
+    holds a shared lock on a file all workers see; a solo test waits for an
+    exclusive one, so the others pause while it runs."""
+    exclusive = request.node.get_closest_marker("solo") is not None
+    # Under xdist each worker's base directory sits in the run's own one.
+    lock = tmp_path_factory.getbasetemp().parent / "machine.lock"
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield

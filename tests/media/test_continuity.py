@@ -125,6 +125,7 @@ def stop(burners: list[subprocess.Popen[bytes]]) -> None:
         burner.wait(10)
 
 
+@pytest.mark.solo
 @pytest.mark.timeout(240)
 def test_a_minute_of_tone_through_the_mixer_arrives_whole_with_the_machine_loaded() -> None:
     async def scenario() -> tuple[list[tuple[int, Pcm]], dict[str, object], float]:
