@@ -26,7 +26,7 @@ def test_the_fields_are_found_in_handlers_and_templates() -> None:
     )
     assert by_key["internal:GET /hearings"].query == ("day",)
     assert {"username", "password", "code"} <= set(by_key["internal:POST /signin"].form)
-    assert by_key["internal:POST /hearings/{hearing_id:int}/floor"].json
+    assert by_key["internal:POST /hearings/{hearing_id:id}/floor"].json
 
 
 def test_a_refusal_that_changes_a_row_is_caught() -> None:
