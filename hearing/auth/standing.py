@@ -47,8 +47,6 @@ class _Session(Protocol):
 class _User(Protocol):
     @property
     def disabled_at(self) -> datetime | None: ...
-    @property
-    def locked_until(self) -> datetime | None: ...
 
 
 class _Device(Protocol):

@@ -3,7 +3,7 @@
 A socket is authenticated at its handshake; what happens to its identity
 afterwards happens elsewhere: a device is revoked or reissued by the CLI
 (another process), a session is ended by sign-out (here or on another
-node), expires, or its user is disabled or locked out. So each process
+node), expires, or its user is disabled. So each process
 keeps a registry of its open sockets by identity and one task that, every
 `interval` seconds, asks the database about all of them at once (one call
 of `check`, whatever the number of sockets) and dismisses each socket
