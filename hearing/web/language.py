@@ -140,6 +140,10 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "panel.offline": {"en": "Reconnecting to the hearing…", "da": "Genforbinder til retsmødet…"},
     "panel.online": {"en": "Live", "da": "Forbundet"},
+    "panel.session_ended": {
+        "en": "Your session has ended: sign in again to follow the hearing.",
+        "da": "Din session er afsluttet: log ind igen for at følge retsmødet.",
+    },
     "panel.health.good": {"en": "good", "da": "god"},
     "panel.health.poor": {"en": "poor", "da": "svag"},
     "panel.health.bad": {"en": "bad", "da": "dårlig"},
@@ -179,6 +183,21 @@ TEXT: dict[str, dict[str, str]] = {
     "media.connected": {"en": "Connected", "da": "Forbundet"},
     "media.failed": {"en": "Could not connect", "da": "Kunne ikke forbinde"},
     "media.idle": {"en": "Not connected", "da": "Ikke forbundet"},
+    # Why the server ended the video link (its last message, docs/protocol.md).
+    "media.gone.signed_out": {
+        "en": "You signed out: the video link has ended.",
+        "da": "Du er logget ud: videoforbindelsen er afsluttet.",
+    },
+    "media.gone.session_ended": {
+        "en": "Your session has expired: sign in again.",
+        "da": "Din session er udløbet: log ind igen.",
+    },
+    "media.gone.disabled": {"en": "Your account has been disabled.", "da": "Din konto er deaktiveret."},
+    "media.gone.replaced": {
+        "en": "A newer connection has taken this seat.",
+        "da": "En nyere forbindelse har overtaget pladsen.",
+    },
+    "media.gone.ended": {"en": "The hearing has ended.", "da": "Retsmødet er slut."},
     "media.join": {"en": "Join the video link", "da": "Tilslut videoforbindelsen"},
     "media.leave": {"en": "Leave the video link", "da": "Forlad videoforbindelsen"},
     "media.main": {"en": "Main picture", "da": "Hovedbillede"},

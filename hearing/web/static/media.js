@@ -100,6 +100,8 @@ class MediaPanel {
       this.drawPictures();
     } else if (message.type === "error") {
       this.status.textContent = message.message;
+    } else if (`media.gone.${message.type}` in this.text) {
+      this.gone = message.type; // the server's last word: said once the socket closes
     }
   }
 
@@ -167,7 +169,8 @@ class MediaPanel {
     this.pc = null;
     this.pictures = null;
     this.button.disabled = false;
-    this.say("idle");
+    this.say(this.gone ? `gone.${this.gone}` : "idle");
+    this.gone = null;
     this.drawPictures();
   }
 }

@@ -72,6 +72,12 @@ class Panel {
     socket.addEventListener("message", (event) => this.receive(JSON.parse(event.data)));
     socket.addEventListener("close", (event) => {
       if (this.destroyed || event.code === 1000) return; // gone for good: the hearing ended, or the page moved on
+      if (event.code === 4401) {
+        // The session ended (signed out, expired, disabled): a reconnect would be refused too.
+        this.$("link").textContent = this.t("panel.session_ended");
+        this.$("link").classList.remove("ok");
+        return;
+      }
       this.setLink(false);
       const delay = RECONNECT_MS[Math.min(this.attempt++, RECONNECT_MS.length - 1)];
       setTimeout(() => this.connect(), delay);
