@@ -93,6 +93,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     # Secure (and so __Host-) cookies, or the plain-HTTP demo's: web/routing.py's CookieNames.
     app.state.cookie_secure = settings.cookie_secure
     app.state.guess_limiter = SlidingWindow(settings.signin_attempts_per_minute)
+    app.state.connection_limiter = SlidingWindow(settings.socket_connections_per_minute)
     app.state.live_hearings = LiveHearings()
     app.state.socket_watch = SocketWatch(standing_check(svc), interval=settings.socket_recheck_seconds)
     # Process-wide: aioice offers every interface unless told otherwise.

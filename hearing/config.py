@@ -39,6 +39,10 @@ class Settings:
     session_max_seconds: int = 12 * 60 * 60
     max_body_bytes: int = 64 * 1024
     signin_attempts_per_minute: int = 20
+    # Connections a minute to one socket by one identity (a device, a staff
+    # session): a client reconnecting after a dropped link backs off far below
+    # it; a reconnect storm would write two audit entries a connection.
+    socket_connections_per_minute: int = 30
     base_url: str = ""
     # The audit log's name in its signed checkpoints, e.g. "koebenhavns-byret/hearing-audit".
     audit_origin: str = "hearing-audit"
@@ -93,6 +97,8 @@ class Settings:
             raise ConfigurationError(f"trusted_proxies: {exc}") from exc
         if not 0 <= self.open_early_minutes <= MAX_OPEN_EARLY_MINUTES:
             raise ConfigurationError(f"open_early_minutes is 0-{MAX_OPEN_EARLY_MINUTES} (minutes before the start)")
+        if self.socket_connections_per_minute < 1:
+            raise ConfigurationError("socket_connections_per_minute must be at least 1")
         if not 0 < self.socket_recheck_seconds <= 60:
             raise ConfigurationError("socket_recheck_seconds is more than 0 and at most 60")
         if not 1 <= self.booking_horizon_days <= MAX_BOOKING_HORIZON_DAYS:

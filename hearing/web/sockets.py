@@ -83,6 +83,9 @@ def socket_route(
             websocket.state.identity = _identity(websocket, principal)
             if permission is not None and not (isinstance(principal, StaffPrincipal) and principal.can(permission)):
                 raise PermissionDenied()
+            # Before the handler joins (and audits) anything: a reconnect
+            # storm is refused here, 4429, and writes nothing.
+            websocket.app.state.connection_limiter.hit(f"{name} {websocket.state.identity!r}")
             await handler(websocket)
         except HearingError as exc:
             if websocket.client_state is WebSocketState.CONNECTED:

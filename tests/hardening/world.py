@@ -126,10 +126,15 @@ def error_records() -> Iterator[ErrorRecords]:
 
 class World:
     def __init__(self, app_name: str, data_dir: Path, database_url: str, *, live: bool = False) -> None:
-        # The guessing limit would answer nearly every sign-in with 429 and
-        # hide the handler; it has tests of its own (tests/web/test_signin.py).
+        # The guessing limit would answer nearly every sign-in with 429, and the
+        # connection limit nearly every socket with 4429, hiding the handlers;
+        # both have tests of their own (test_signin.py, test_socket_flood.py).
         self.settings = Settings(
-            data_dir=data_dir, database_url=database_url, cookie_secure=not live, signin_attempts_per_minute=10**6
+            data_dir=data_dir,
+            database_url=database_url,
+            cookie_secure=not live,
+            signin_attempts_per_minute=10**6,
+            socket_connections_per_minute=10**6,
         )
         self.services = Services.from_settings(self.settings, create_keys=True)
         Base.metadata.create_all(self.services.engine)

@@ -13,6 +13,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from hearing.live.registry import LiveHearings
 from hearing.services import Services
+from hearing.web.ratelimit import SlidingWindow
 from tests.conftest import (
     Court_,
     admit,
@@ -142,3 +143,31 @@ def test_repeated_refusals_are_counted_in_one_entry(
     assert (entries[3].payload or {})["repeated"] == 3
     counted = [(e.payload or {})["repeated"] for e in entries if e.action == "access.denied_repeated"]
     assert [e.action for e in entries].count("access.denied") + sum(counted) == 14  # type: ignore[arg-type]
+
+
+def test_a_reconnect_storm_is_refused_at_the_handshake_and_writes_nothing(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    h = court.hearing_a
+    open_hearing(services, h)
+    admit(services, court, h)
+    headers = custody_headers(services)
+    client.app.state.connection_limiter = SlidingWindow(3)  # type: ignore[attr-defined]
+    for _ in range(3):
+        with client.websocket_connect(f"/ws/hearings/{h}/media", headers=headers) as media:
+            assert media.receive_json()["type"] == "welcome"
+            leave(media)
+    before = len(logged(services))
+    for _ in range(20):
+        with client.websocket_connect(f"/ws/hearings/{h}/media", headers=headers) as media:
+            assert media.receive_json()["error"] == "rate_limited"
+            with pytest.raises(WebSocketDisconnect) as closed:
+                media.receive_json()
+            assert closed.value.code == 4429
+    # Twenty refused connections: no participant.joined/left, no entry at all.
+    assert len(logged(services)) == before
+    # Another identity is not held back by this one's storm.
+    login_as(client, services, court.users["judge"])
+    with client.websocket_connect(f"/ws/hearings/{h}/media") as judge:
+        assert judge.receive_json()["type"] == "welcome"
+        leave(judge)
