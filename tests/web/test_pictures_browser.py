@@ -10,6 +10,7 @@ from hearing.services import Services
 from tests.browser import LiveServer, screenshot, sign_in
 from tests.conftest import Court_, admit, enroll_device, open_hearing
 from tests.media.peers import Peer, PeerThread
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
@@ -38,7 +39,9 @@ def test_tiles_name_what_they_show_and_the_link_survives_a_language_switch(
         main = page.locator(MAIN)
         main.locator("figcaption", has_text="Detainee (custody facility)").wait_for()
         assert main.get_attribute("data-showing") == "custody" and main.locator("[data-role=overlay]").is_hidden()
-        page.wait_for_function("document.querySelector('video[data-role=remote]').videoWidth > 0")
+        # Polled from here: page.wait_for_function evaluates its string with
+        # eval() when it polls, which the page's CSP forbids.
+        wait_until(lambda: page.evaluate("() => document.querySelector('video[data-role=remote]').videoWidth > 0"))
         # No courtroom rig is connected: its tile says there is no picture, not a black box.
         courtroom = page.locator("[data-tile=courtroom]")
         courtroom.get_by_text("No picture is being sent").wait_for()

@@ -8,6 +8,7 @@ import pytest
 
 from tests.browser import LiveServer, screenshot, sign_in
 from tests.conftest import Court_
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
@@ -39,7 +40,8 @@ def test_signing_out_in_another_tab_is_said_on_the_hearing_page(
     link = judge.locator("[data-panel] [data-role=link]")
     link.and_(judge.locator(".ok")).wait_for()
     judge.get_by_role("button", name=join).click()
-    judge.wait_for_function("() => window.hearingMedia && window.hearingMedia.state === 'connected'")
+    # Polled from here: page.wait_for_function polls with eval(), which the CSP forbids.
+    wait_until(lambda: judge.evaluate("() => window.hearingMedia && window.hearingMedia.state === 'connected'"))
 
     other = context.new_page()
     other.goto(f"{live_server.url}/hearings")
