@@ -233,10 +233,12 @@ class LiveHearing:
         if self._seats.get(seat) is not channel:
             return False
         del self._seats[seat]
-        await self.room.leave(seat)
+        # Marked gone before the room lets go of the peer (which awaits): a
+        # connection that comes back meanwhile is then told it returns.
         presence = self.presence[seat]
         presence.connected, presence.left_at = False, self._clock()
         self._pictures_told.pop(seat, None)
+        await self.room.leave(seat)
         self._tell_presence()
         return True
 
