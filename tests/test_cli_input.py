@@ -90,8 +90,12 @@ def test_a_docket_day_outside_the_window_is_refused(cli, day: str) -> None:  # t
     "text", ["Jens \u202eneshnaH", "Jens\u2028Hansen", "Jens\x7f", "\ufeffJens", "Jens\x85", "Jens\u200b", "J\udcff"]
 )
 def test_text_that_would_lie_on_screen_is_refused(cli, text: str) -> None:  # type: ignore[no-untyped-def]
-    refused(cli, *schedule_args(**{"--detainee-name": text}))
-    refused(cli, "site", "add", "courtroom", f"Retssal {text}", "--court", "Byret")
-    refused(cli, "site", "add", "facility", text)
-    refused(cli, "user", "add", "--username", "anne", "--name", text, "--role", "clerk")
-    refused(cli, "device", "enroll", "--kind", "custody", "--name", "kiosk-1", "--site", f"Arrest{text}")
+    errors = [
+        refused(cli, *schedule_args(**{"--detainee-name": text})),
+        refused(cli, "site", "add", "courtroom", f"Retssal {text}", "--court", "Byret"),
+        refused(cli, "site", "add", "facility", text),
+        refused(cli, "user", "add", "--username", "anne", "--name", text, "--role", "clerk"),
+        refused(cli, "device", "enroll", "--kind", "custody", "--name", "kiosk-1", "--site", f"Arrest{text}"),
+    ]
+    # Each refused, changing nothing (refused() checks both), and saying why.
+    assert all("control characters or invisible formatting" in error for error in errors), errors

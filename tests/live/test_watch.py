@@ -123,6 +123,8 @@ def test_a_stop_before_the_first_round_returns() -> None:
         watch = SocketWatch(Database().check, interval=60)
         watch.start()
         await asyncio.wait_for(watch.stop(), timeout=2)
+        # Nothing of the watch is left running.
+        assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
 
     asyncio.run(scenario())
 
