@@ -82,26 +82,28 @@ def device_ending(endpoint: _Device, credential: bytes) -> str | None:
 
 def sessions_ending(
     db: Session, session_ids: Collection[int], now: datetime, limits: SessionLimits, *, in_use: Collection[int] = ()
-) -> dict[int, str]:
-    """Of these sessions, those that no longer stand, and why (one query).
-    A session `in_use` by a live link (the judge's media socket) is not idle:
-    its last_seen_at is refreshed as a request would refresh it."""
+) -> tuple[dict[int, str], set[int]]:
+    """Of these sessions, those that no longer stand, and why (one query,
+    reading only); and of those `in_use` by a live link (the judge's media
+    socket), the ones whose last_seen_at is due for the refresh a request
+    would give it (a live link is not idle): the caller writes that."""
     if not session_ids:
-        return {}
+        return {}, set()
     rows = db.execute(
         select(StaffSession, StaffUser)
         .join(StaffUser, StaffSession.user_id == StaffUser.id)
         .where(StaffSession.id.in_(sorted(session_ids)))
     ).all()
     found: dict[int, str] = {}
+    due: set[int] = set()
     for record, user in rows:
         reason = session_ending(record, user, now, limits)
         if reason is not None:
             found[record.id] = reason
         elif record.id in in_use and now - record.last_seen_at > TOUCH_INTERVAL:
-            record.last_seen_at = now
+            due.add(record.id)
     missing = set(session_ids) - {record.id for record, _ in rows}
-    return {**found, **dict.fromkeys(missing, SESSION_ENDED)}
+    return {**found, **dict.fromkeys(missing, SESSION_ENDED)}, due
 
 
 def devices_ending(db: Session, credentials: Collection[tuple[int, bytes]]) -> dict[tuple[int, bytes], str]:

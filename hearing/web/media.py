@@ -169,7 +169,7 @@ class Conversation:
         svc = services(self.websocket)
 
         def act(db: Session) -> tuple[str | None, Floor | None]:
-            ending = identities_ending(db, svc.settings, [who]).get(who)
+            ending = identities_ending(db, svc.settings, [who])[0].get(who)
             if ending is not None:
                 return ending, None
             return None, presiding.act(db, self.actor, live.id, command, seat=self.seat)

@@ -32,7 +32,7 @@ from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from hearing.actors import ANONYMOUS
-from hearing.auth import devices, standing
+from hearing.auth import devices, signin, standing
 from hearing.auth.permissions import Permission
 from hearing.clock import utcnow
 from hearing.config import Settings
@@ -114,27 +114,39 @@ def socket_watch(connection: HTTPConnection) -> SocketWatch:
 
 def identities_ending(
     db: Session, settings: Settings, identities: Collection[Identity], in_use: Collection[Identity] = ()
-) -> dict[Identity, str]:
+) -> tuple[dict[Identity, str], set[int]]:
     """Of these identities, those that no longer stand, and why: one query
-    for the staff sessions, one for the devices, however many there are."""
+    for the staff sessions, one for the devices, however many there are,
+    reading only; and the sessions in use whose last_seen_at is due."""
     limits = standing.SessionLimits(
         timedelta(seconds=settings.session_idle_seconds), timedelta(seconds=settings.session_max_seconds)
     )
     staff = {i: i.session_id for i in identities if isinstance(i, StaffIdentity)}
     device = {i: (i.endpoint_id, i.credential) for i in identities if isinstance(i, DeviceIdentity)}
     busy = {i.session_id for i in in_use if isinstance(i, StaffIdentity)}
-    sessions = standing.sessions_ending(db, set(staff.values()), utcnow(), limits, in_use=busy)
+    sessions, due = standing.sessions_ending(db, set(staff.values()), utcnow(), limits, in_use=busy)
     credentials = standing.devices_ending(db, set(device.values()))
     ending: dict[Identity, str] = {i: sessions[key] for i, key in staff.items() if key in sessions}
     ending.update({i: credentials[key] for i, key in device.items() if key in credentials})
-    return ending
+    return ending, due
 
 
 def standing_check(svc: Services) -> Check:
-    """The socket watch's question, in one transaction."""
+    """The socket watch's question, in one read-only transaction (it must
+    not take SQLite's write lock every few seconds); a live link's activity
+    refresh, once a minute, is a short write of its own."""
 
     async def check(identities: frozenset[Identity], in_use: frozenset[Identity]) -> Mapping[Identity, str]:
-        return await svc.run(lambda db: identities_ending(db, svc.settings, identities, in_use))
+        ending, due = await svc.read(lambda db: identities_ending(db, svc.settings, identities, in_use))
+        if due:
+            now = utcnow()
+
+            def touch(db: Session) -> None:
+                for session in sorted(due):
+                    signin.touch_session(db, session, now)
+
+            await svc.run(touch)
+        return ending
 
     return check
 
