@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from hearing.config import Settings
+from hearing.custody.presence import EndpointPresence
 from hearing.errors import HearingError
 from hearing.live.registry import LiveHearings
 from hearing.live.watch import SocketWatch
@@ -95,6 +96,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app.state.guess_limiter = SlidingWindow(settings.signin_attempts_per_minute)
     app.state.connection_limiter = SlidingWindow(settings.socket_connections_per_minute)
     app.state.live_hearings = LiveHearings()
+    # Which kiosks (custody, booth) have their page open and answering.
+    app.state.endpoint_presence = EndpointPresence()
     app.state.socket_watch = SocketWatch(standing_check(svc), interval=settings.socket_recheck_seconds)
     # Process-wide: aioice offers every interface unless told otherwise.
     aiortc_hooks.restrict_host_addresses(settings.media_address_list)

@@ -270,6 +270,7 @@ SITE_KINDS: Words = {
 DEVICE_KINDS: Words = {
     "courtroom": {"en": "courtroom rig", "da": "retssalsenheden"},
     "custody": {"en": "custody endpoint", "da": "arrestenheden"},
+    "booth": {"en": "consultation booth", "da": "samtalerumsenheden"},
 }
 SIGN_IN_FAILURES: Words = {
     "unknown_user": {"en": "no such user", "da": "ukendt bruger"},

@@ -62,7 +62,7 @@ def enroll(
     if db.scalar(select(Endpoint.id).where(Endpoint.name == name)) is not None:
         raise AlreadyExists(f"A device named {name} is already enrolled.")
     endpoint = Endpoint(kind=kind, name=name, enrolled_at=now)
-    if kind is EndpointKind.COURTROOM:
+    if kind.at_courtroom:
         endpoint.courtroom_id = sites.courtroom_named(db, site).id
     else:
         endpoint.facility_id = sites.facility_named(db, site).id
@@ -130,7 +130,7 @@ def enroll_kiosk(db: Session, keys: KeyRing, code: str, now: datetime) -> tuple[
 
 def check_site(endpoint: Endpoint, hearing: Hearing) -> None:
     """A device reaches only its own site's hearings."""
-    if endpoint.kind is EndpointKind.COURTROOM:
+    if endpoint.kind.at_courtroom:
         ok = hearing.courtroom_id == endpoint.courtroom_id
     else:
         ok = hearing.facility_id == endpoint.facility_id

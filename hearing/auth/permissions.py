@@ -18,6 +18,9 @@ class Permission(enum.StrEnum):
     READ_AUDIT = "read_audit"
     MANAGE_USERS = "manage_users"
     MANAGE_DEVICES = "manage_devices"
+    # The custody desk: the facility's console, checking the detainee in,
+    # assigning the hearing room, asking its kiosk for a test call.
+    KEEP_CUSTODY = "keep_custody"
 
 
 P = Permission
@@ -26,7 +29,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # The judge conducts; booking is the clerk's job.
     Role.JUDGE: frozenset({P.VIEW_HEARINGS, P.CONDUCT_HEARING}),
     Role.CLERK: frozenset({P.VIEW_HEARINGS, P.BOOK_HEARINGS}),
-    Role.CUSTODY_OFFICER: frozenset({P.VIEW_HEARINGS}),
+    Role.CUSTODY_OFFICER: frozenset({P.VIEW_HEARINGS, P.KEEP_CUSTODY}),
     # Auditors read the log, not the live docket.
     Role.AUDITOR: frozenset({P.READ_AUDIT}),
     # Administrators run the system, not the hearings in it.

@@ -36,10 +36,10 @@ def cmd_revoke(cmd: Command) -> int:
 
 def register(commands: Subcommands) -> None:
     device = commands.add_parser("device", help="enrolled devices").add_subparsers(dest="device_command", required=True)
-    p = device.add_parser("enroll", help="enroll a courtroom rig or custody endpoint")
+    p = device.add_parser("enroll", help="enroll a courtroom rig, a custody endpoint (kiosk) or a consultation booth")
     p.add_argument("--kind", required=True, choices=[k.value for k in EndpointKind])
     p.add_argument("--name", required=True)
-    p.add_argument("--site", required=True, help="courtroom or custody facility name")
+    p.add_argument("--site", required=True, help="its courtroom (rig, booth) or custody facility (custody)")
     p.set_defaults(run=cmd_enroll)
     p = device.add_parser("revoke", help="revoke a device")
     p.add_argument("name")

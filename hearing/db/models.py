@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    true,
 )
 from sqlalchemy.engine import Connection as DBConnection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -65,6 +66,9 @@ class Court(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # When the custody endpoint's link drops during a session, the hearing
+    # pauses by itself (the judge resumes it); some courts prefer to decide.
+    pause_on_drop: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class Courtroom(Base):
@@ -85,17 +89,20 @@ class CustodyFacility(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
 
 
+# A courtroom's devices (the rig, a booth) stand at a courtroom; a kiosk at a
+# custody facility. Shared with migrations/versions/0005_custody.py.
+ENDPOINT_SITE = (
+    "(kind IN ('courtroom', 'booth') AND courtroom_id IS NOT NULL AND facility_id IS NULL)"
+    " OR (kind = 'custody' AND facility_id IS NOT NULL AND courtroom_id IS NULL)"
+)
+
+
 class Endpoint(Base):
-    """An enrolled device: a courtroom rig or a custody endpoint."""
+    """An enrolled device: a courtroom rig, a custody endpoint (the detainee's
+    kiosk) or a consultation booth at a courtroom."""
 
     __tablename__ = "endpoint"
-    __table_args__ = (
-        CheckConstraint(
-            "(kind = 'courtroom' AND courtroom_id IS NOT NULL AND facility_id IS NULL)"
-            " OR (kind = 'custody' AND facility_id IS NOT NULL AND courtroom_id IS NULL)",
-            name="site",
-        ),
-    )
+    __table_args__ = (CheckConstraint(ENDPOINT_SITE, name="site"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[EndpointKind] = mapped_column(_enum(EndpointKind, "endpoint_kind"))
@@ -176,11 +183,15 @@ class Hearing(Base):
     interpreter_language: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[HearingState] = mapped_column(_enum(HearingState, "hearing_state"), default=HearingState.SCHEDULED)
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # The custody facility's hearing room (its kiosk) the officer assigned:
+    # then only that endpoint takes the custody seat. None: any kiosk there.
+    custody_endpoint_id: Mapped[int | None] = mapped_column(ForeignKey("endpoint.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     courtroom: Mapped[Courtroom] = relationship()
     facility: Mapped[CustodyFacility] = relationship()
+    custody_endpoint: Mapped[Endpoint | None] = relationship()
     participants: Mapped[list[Participant]] = relationship(back_populates="hearing", order_by="Participant.id")
 
 
@@ -198,6 +209,40 @@ class Participant(Base):
     left_at: Mapped[datetime | None]
 
     hearing: Mapped[Hearing] = relationship(back_populates="participants")
+
+
+class CheckIn(Base):
+    """The custody officer's check-in of the detainee for one hearing: the
+    current word (each change is in the audit log with who made it)."""
+
+    __tablename__ = "custody_check_in"
+    __table_args__ = (CheckConstraint("status IN ('in_room', 'ready')", name="status"),)
+
+    hearing_id: Mapped[int] = mapped_column(ForeignKey("hearing.id"), primary_key=True, autoincrement=False)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    name_confirmed: Mapped[bool]
+    reference_confirmed: Mapped[bool]
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TestCall(Base):
+    """One pre-hearing test call of an endpoint: its grade and the figures
+    measured (JSON), kept against the endpoint."""
+
+    __tablename__ = "test_call"
+    __table_args__ = (
+        CheckConstraint("grade IN ('good', 'poor', 'bad')", name="grade"),
+        Index("ix_test_call_endpoint_at", "endpoint_id", "at"),
+    )
+    __test__ = False  # not a pytest class, despite the name
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("endpoint.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    grade: Mapped[str] = mapped_column(String(8))
+    figures: Mapped[str] = mapped_column(Text)
 
 
 class FloorRecord(Base):

@@ -27,7 +27,7 @@ from hearing.db.models import (
     StaffUser,
 )
 from hearing.docket.lifecycle import FINAL_STATES
-from hearing.docket.parties import Connection, EndpointKind, HearingKind, ParticipantRole
+from hearing.docket.parties import Connection, HearingKind, ParticipantRole
 from hearing.errors import (
     HearingNotFound,
     InvalidInput,
@@ -253,7 +253,7 @@ def _scope(scope: DocketScope) -> list[ColumnElement[bool]]:
         return _staff_scope(scope)
     if isinstance(scope, Endpoint):
         # The same rule as devices.check_site, for a whole day.
-        if scope.kind is EndpointKind.COURTROOM:
+        if scope.kind.at_courtroom:
             return [Hearing.courtroom_id == scope.courtroom_id]
         return [Hearing.facility_id == scope.facility_id]
     return [] if scope.courtroom_id is None else [Hearing.courtroom_id == scope.courtroom_id]

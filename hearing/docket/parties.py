@@ -29,5 +29,13 @@ class Connection(enum.StrEnum):
 
 
 class EndpointKind(enum.StrEnum):
-    COURTROOM = "courtroom"
-    CUSTODY = "custody"
+    """An enrolled device, by where it stands and whose seat it takes."""
+
+    COURTROOM = "courtroom"  # the courtroom's camera rig
+    CUSTODY = "custody"  # the detainee's kiosk in a custody facility's hearing room
+    BOOTH = "booth"  # a consultation booth at a courtroom: defence counsel confers from it
+
+    @property
+    def at_courtroom(self) -> bool:
+        """Whether the device's site is a courtroom (else a custody facility)."""
+        return self is not EndpointKind.CUSTODY

@@ -153,8 +153,11 @@ def seating(parties: Iterable[Party], *, detainee_name: str = "") -> Seating:
     return Seating(tuple(seats))
 
 
+DEVICE_SEATS = {EndpointKind.COURTROOM: COURTROOM, EndpointKind.CUSTODY: CUSTODY, EndpointKind.BOOTH: BOOTH}
+
+
 def seat_for_device(kind: EndpointKind) -> str:
-    return COURTROOM if kind is EndpointKind.COURTROOM else CUSTODY
+    return DEVICE_SEATS[kind]
 
 
 def _unique(roles: Iterable[ParticipantRole]) -> tuple[ParticipantRole, ...]:

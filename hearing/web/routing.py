@@ -27,6 +27,7 @@ from hearing.auth import devices, signin
 from hearing.auth.permissions import Permission, allowed
 from hearing.auth.roles import Role
 from hearing.clock import utcnow
+from hearing.custody.presence import EndpointPresence
 from hearing.errors import DeviceNotAuthorised, NotAuthenticated, PermissionDenied
 from hearing.live.registry import LiveHearings
 from hearing.services import Services
@@ -131,6 +132,11 @@ def delete_cookie(connection: HTTPConnection, response: Response, name: str) -> 
 def live_hearings(connection: HTTPConnection) -> LiveHearings:
     hearings: LiveHearings = connection.app.state.live_hearings
     return hearings
+
+
+def endpoint_presence(connection: HTTPConnection) -> EndpointPresence:
+    presence: EndpointPresence = connection.app.state.endpoint_presence
+    return presence
 
 
 def limit_guessing(request: Request) -> None:
