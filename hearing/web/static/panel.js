@@ -92,6 +92,9 @@ class Panel {
   }
 
   receive(message) {
+    // Other modules of the hearing page (the custody desk's check-in, the
+    // link's notices) follow the same feed without a socket of their own.
+    window.dispatchEvent(new CustomEvent("hearing:feed", { detail: message }));
     switch (message.type) {
       case "snapshot":
         this.seats = message.seats;
