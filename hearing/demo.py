@@ -1,4 +1,4 @@
-"""A demo court on one machine: every role, two devices, a hearing now.
+"""A demo court on one machine: every role, its devices, a hearing now.
 
 Re-running it is safe: the same court is reused, and every demo account and
 device gets fresh credentials, printed once on the terminal.
@@ -40,6 +40,8 @@ ACCOUNTS = [
 DEVICES = [
     ("retssal-1-rig", EndpointKind.COURTROOM, COURTROOM),
     ("vestre-kiosk-1", EndpointKind.CUSTODY, FACILITY),
+    # Where defence counsel, seated in the courtroom, confers with the detainee.
+    ("retssal-1-samtalerum", EndpointKind.BOOTH, COURTROOM),
 ]
 
 
