@@ -553,10 +553,9 @@ CONFIRMATIONS: Words = {
 }
 CUSTODY_FRAGMENTS: Words = {
     "note": {"en": "; note: “{note}”", "da": "; bemærkning: “{note}”"},
-    "assigned": {"en": "assigned the hearing room {name}", "da": "tildelte videorummet {name}"},
-    "unassigned": {
-        "en": "cleared the hearing room (any kiosk at the facility may join)",
-        "da": "fjernede tildelingen af videorum (enhver kiosk i arresten kan deltage)",
+    "no_room": {
+        "en": "none (any kiosk at the facility may join)",
+        "da": "intet (enhver kiosk i arresten kan deltage)",
     },
 }
 
@@ -572,10 +571,10 @@ def _noted(p: _Payload) -> str:
     return CUSTODY_FRAGMENTS["note"][p.lang].format(note=note) if isinstance(note, str) and note else ""
 
 
-def _room_assignment(p: _Payload) -> str:
+def _room(p: _Payload) -> str:
     if p.payload["endpoint_id"] is None:
-        return CUSTODY_FRAGMENTS["unassigned"][p.lang]
-    return CUSTODY_FRAGMENTS["assigned"][p.lang].format(name=p.text("name"))
+        return CUSTODY_FRAGMENTS["no_room"][p.lang]
+    return p.text("name")
 
 
 SENTENCES.update(
@@ -584,7 +583,10 @@ SENTENCES.update(
             "en": "{actor} checked the detainee in: {check_in} ({confirmed}){noted}",
             "da": "{actor} registrerede sigtede: {check_in} ({confirmed}){noted}",
         },
-        Action.CUSTODY_ROOM_ASSIGNED: {"en": "{actor} {room_assignment}", "da": "{actor} {room_assignment}"},
+        Action.CUSTODY_ROOM_ASSIGNED: {
+            "en": "{actor} set the hearing room: {room}",
+            "da": "{actor} satte videorummet til: {room}",
+        },
     }
 )
 PLACEHOLDERS.update(
@@ -592,6 +594,6 @@ PLACEHOLDERS.update(
         "check_in": lambda p: p.word(CHECK_IN_STATUSES, "status"),
         "confirmed": _confirmed,
         "noted": _noted,
-        "room_assignment": _room_assignment,
+        "room": _room,
     }
 )
