@@ -353,7 +353,7 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "The judge has not opened the hearing yet.",
         "da": "Dommeren har ikke åbnet retsmødet endnu.",
     },
-    "custody.error.csrf_rejected": {
+    "custody.error.form_expired": {
         "en": "The form has expired. Reload the page and try again.",
         "da": "Formularen er udløbet. Genindlæs siden, og prøv igen.",
     },

@@ -105,7 +105,10 @@ async function submit(event) {
       if (kind === "check_in") drawCheckIn(root, answer.check_in);
       refresh();
     } else {
-      const known = text[`custody.error.${answer.error}`];
+      // The page's words are keyed by the error's code; an expired form's is
+      // not spelt out, so that the page never holds a refusal's code itself.
+      const code = answer.error === "csrf_rejected" ? "form_expired" : answer.error;
+      const known = text[`custody.error.${code}`];
       say(root, known || `${t("custody.error.other")} ${answer.message || response.status}`, true);
     }
   } catch {
