@@ -23,7 +23,7 @@ from hearing.live.registry import LiveHearings
 from hearing.live.watch import SocketWatch
 from hearing.media import aiortc_hooks
 from hearing.services import Services
-from hearing.web import audit, devices, hearings, media, panel, staff
+from hearing.web import audit, custody, devices, hearings, media, panel, staff
 from hearing.web.errors import domain_error, http_error, server_error
 from hearing.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from hearing.web.ratelimit import SlidingWindow
@@ -45,6 +45,7 @@ def routes() -> list[BaseRoute]:
         *audit.ROUTES,
         *media.ROUTES,
         *panel.ROUTES,
+        *custody.ROUTES,
         route("/healthz", healthz, audience=Audience.PUBLIC),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -157,3 +157,39 @@ class AccountUnchanged(Conflict):
     # `hearing user disable` of a disabled account, or `enable` of an enabled one.
     code = "account_unchanged"
     default_message = "The account is already so."
+
+
+# --- the custody desk (issue 11: the officer's console) ------------------------
+
+
+class CheckInUnconfirmed(InvalidInput):
+    # "Ready" is the officer's word that the right person sits in the room.
+    code = "check_in_unconfirmed"
+    default_message = "Confirm the detainee's name and reference before you report ready."
+
+
+class HearingEnded(Conflict):
+    code = "hearing_ended"
+    default_message = "The hearing has ended: nothing about it can change now."
+
+
+class UnknownRoom(InvalidInput):
+    # One answer for a room that does not exist, is revoked, is not a custody
+    # endpoint or stands at another facility: the console names nothing else.
+    code = "unknown_room"
+    default_message = "No such hearing room at this custody facility."
+
+
+class NoRoomAssigned(Conflict):
+    code = "no_room_assigned"
+    default_message = "Assign the hearing room first."
+
+
+class KioskOffline(Conflict):
+    code = "kiosk_offline"
+    default_message = "The hearing room's kiosk is not answering: check that its screen is on and its page open."
+
+
+class KioskInHearing(Conflict):
+    code = "kiosk_in_hearing"
+    default_message = "The kiosk is connected to the hearing: a test call would interrupt it."

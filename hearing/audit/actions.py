@@ -58,3 +58,6 @@ class Action(enum.StrEnum):
     AUDIT_KEY_SHREDDED = "audit.key_shredded"
     AUDIT_KEK_ROTATED = "audit.kek_rotated"
     AUDIT_CHECKPOINT_EXPORTED = "audit.checkpoint_exported"
+    # the custody desk (issue 11: the officer's console)
+    CUSTODY_CHECKED_IN = "custody.checked_in"
+    CUSTODY_ROOM_ASSIGNED = "custody.room_assigned"

@@ -537,3 +537,63 @@ def describe(action: str, who: Who, payload: object, note: str | None, *, lang: 
             # sentence still shows everything the entry holds.
             sentence = _neutral(action, name, payload, lang)
     return sentence[:1].upper() + sentence[1:]
+
+
+# --- the custody desk (issue 11: the officer's console) ------------------------
+
+CHECK_IN_STATUSES: Words = {
+    "in_room": {"en": "the detainee is in the room", "da": "sigtede er i rummet"},
+    "ready": {"en": "ready", "da": "klar"},
+}
+CONFIRMATIONS: Words = {
+    "both": {"en": "name and reference confirmed", "da": "navn og reference bekræftet"},
+    "name": {"en": "name confirmed, reference not", "da": "navn bekræftet, reference ikke"},
+    "reference": {"en": "reference confirmed, name not", "da": "reference bekræftet, navn ikke"},
+    "none": {"en": "neither name nor reference confirmed", "da": "hverken navn eller reference bekræftet"},
+}
+CUSTODY_FRAGMENTS: Words = {
+    "note": {"en": "; note: “{note}”", "da": "; bemærkning: “{note}”"},
+    "no_room": {
+        "en": "none (any kiosk at the facility may join)",
+        "da": "intet (enhver kiosk i arresten kan deltage)",
+    },
+}
+
+
+def _confirmed(p: _Payload) -> str:
+    name, reference = p.payload["name_confirmed"] is True, p.payload["reference_confirmed"] is True
+    key = "both" if name and reference else "name" if name else "reference" if reference else "none"
+    return CONFIRMATIONS[key][p.lang]
+
+
+def _noted(p: _Payload) -> str:
+    note = p.payload.get("note")
+    return CUSTODY_FRAGMENTS["note"][p.lang].format(note=note) if isinstance(note, str) and note else ""
+
+
+def _room(p: _Payload) -> str:
+    if p.payload["endpoint_id"] is None:
+        return CUSTODY_FRAGMENTS["no_room"][p.lang]
+    return p.text("name")
+
+
+SENTENCES.update(
+    {
+        Action.CUSTODY_CHECKED_IN: {
+            "en": "{actor} checked the detainee in: {check_in} ({confirmed}){noted}",
+            "da": "{actor} registrerede sigtede: {check_in} ({confirmed}){noted}",
+        },
+        Action.CUSTODY_ROOM_ASSIGNED: {
+            "en": "{actor} set the hearing room: {room}",
+            "da": "{actor} satte videorummet til: {room}",
+        },
+    }
+)
+PLACEHOLDERS.update(
+    {
+        "check_in": lambda p: p.word(CHECK_IN_STATUSES, "status"),
+        "confirmed": _confirmed,
+        "noted": _noted,
+        "room": _room,
+    }
+)

@@ -194,6 +194,11 @@ class LiveHearing:
         self._reroute()
         self._tell_panels({"type": "interpretation", "mode": mode.value, "needs": sorted(needs)})
 
+    def checked_in(self, info: Message) -> None:
+        """The custody officer's check-in changed (hearing/custody/desk.py):
+        the judge and the clerk see it on their panels at once."""
+        self._tell_panels({"type": "check_in", "check_in": info})
+
     def _reroute(self) -> None:
         self.room.reroute(self.media_state())
         self._traced("rerouted")

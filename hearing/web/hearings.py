@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from hearing.auth.permissions import Permission
 from hearing.clock import utcnow
+from hearing.custody import desk
 from hearing.db.models import Courtroom, CustodyFacility, StaffUser
 from hearing.docket import booking, proceedings
 from hearing.docket.lifecycle import LIVE_STATES, HearingState, Transition, available
@@ -28,6 +29,7 @@ from hearing.web.routing import Audience, live_hearings, route, services, staff
 # What the panel's script needs to say things in the chosen language.
 PANEL_TEXT = ("panel.", "seat.", "role.", "transition.", "state.")
 MEDIA_TEXT = ("media.",)
+CHECK_IN_TEXT = ("checkin.",)
 
 
 async def docket(request: Request) -> Response:
@@ -36,12 +38,13 @@ async def docket(request: Request) -> Response:
     tz = svc.settings.timezone
     day = booking.court_day(request.query_params.get("day"), tz)
 
-    def load(db: Session) -> list[HearingSummary]:
+    def load(db: Session) -> tuple[list[HearingSummary], dict[int, desk.CheckInView]]:
         user = db.get_one(StaffUser, principal.user_id)
-        return [summarise(h, tz) for h in booking.day_docket(db, day, tz, scope=user)]
+        hearings = [summarise(h, tz) for h in booking.day_docket(db, day, tz, scope=user)]
+        return hearings, desk.check_ins(db, [h["id"] for h in hearings], tz)
 
-    hearings = await svc.read(load)
-    return render(request, "docket.html", {"day": day, "hearings": hearings})
+    hearings, check_ins = await svc.read(load)
+    return render(request, "docket.html", {"day": day, "hearings": hearings, "check_ins": check_ins})
 
 
 async def _booking_choices(request: Request) -> dict[str, Any]:
@@ -95,8 +98,10 @@ async def hearing_page(request: Request) -> Response:
             "transitions": [t.value for t in available(h.state)] if principal.can(Permission.CONDUCT_HEARING) else [],
             # The judge joins the video link from here while the hearing is live.
             "media": principal.can(Permission.CONDUCT_HEARING) and h.state in LIVE_STATES,
-            # The speaker-order panel: the judge's to use, for court staff to follow.
-            "panel": h.state in LIVE_STATES,
+            # The speaker-order panel: the judge's to use, for court staff to
+            # follow; the custody officer has the console instead (/custody).
+            "panel": h.state in LIVE_STATES and not principal.can(Permission.KEEP_CUSTODY),
+            "check_in": desk.check_in_of(db, h.id, svc.settings.timezone),
             "can_act": principal.can(Permission.CONDUCT_HEARING),
         }
 
@@ -105,6 +110,7 @@ async def hearing_page(request: Request) -> Response:
         **await svc.read(load),
         "panel_text": language.texts(lang, PANEL_TEXT),
         "media_text": language.texts(lang, MEDIA_TEXT),
+        "check_in_text": language.texts(lang, CHECK_IN_TEXT),
     }
     return render(request, "hearing.html", context)
 

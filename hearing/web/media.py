@@ -29,6 +29,7 @@ from hearing.auth import devices
 from hearing.auth.permissions import Permission
 from hearing.db.models import Endpoint, Hearing
 from hearing.docket.lifecycle import LIVE_STATES, HearingState
+from hearing.docket.parties import EndpointKind
 from hearing.errors import HearingNotFound, HearingNotOpen, PermissionDenied, RateLimited
 from hearing.live.hearing import LiveHearing
 from hearing.live.pacing import RefusalTally
@@ -65,6 +66,9 @@ async def _admit(websocket: WebSocket, hearing_id: int) -> tuple[str, Floor, Hea
         if isinstance(principal, DevicePrincipal):
             endpoint = db.get_one(Endpoint, principal.endpoint_id)
             devices.check_site(endpoint, hearing)
+            # The officer assigned the hearing room: its kiosk alone takes the seat.
+            if endpoint.kind is EndpointKind.CUSTODY and hearing.custody_endpoint_id not in (None, endpoint.id):
+                raise PermissionDenied("This hearing is assigned to another hearing room.")
             seat = seats.seat_for_device(endpoint.kind)
         elif principal.can(Permission.CONDUCT_HEARING) and hearing.courtroom_id == principal.courtroom_id:
             seat = seats.JUDGE

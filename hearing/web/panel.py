@@ -21,6 +21,7 @@ from starlette.websockets import WebSocket
 
 from hearing import strict_json
 from hearing.auth.permissions import Permission
+from hearing.custody import desk
 from hearing.db.models import Hearing, StaffUser
 from hearing.docket import booking
 from hearing.docket.lifecycle import LIVE_STATES, HearingState
@@ -43,23 +44,27 @@ async def _visible_floor(
     request: Request | WebSocket, user_id: int, hearing_id: int
 ) -> tuple[Floor, HearingState, dict[str, Any]]:
     """The floor of a hearing this staff member may see, its state, and who
-    sits at each seat (from the docket)."""
+    sits at each seat (from the docket) with the custody officer's check-in."""
+    tz = services(request).settings.timezone
 
     def load(db: Session) -> tuple[Floor, HearingState, dict[str, Any]]:
         hearing = booking.visible_hearing(db, db.get_one(StaffUser, user_id), hearing_id)
-        return presiding.current(db, hearing), hearing.state, presiding.seating(hearing).people()
+        # The check-in is the database's, not the live hearing's: it may
+        # predate this process's copy of the hearing.
+        extra = {"people": presiding.seating(hearing).people(), "check_in": desk.check_in_of(db, hearing.id, tz)}
+        return presiding.current(db, hearing), hearing.state, extra
 
     return await services(request).read(load)
 
 
 async def floor_snapshot(request: Request) -> Response:
     hearing_id: int = request.path_params["hearing_id"]
-    floor, state, people = await _visible_floor(request, staff(request).user_id, hearing_id)
+    floor, state, extra = await _visible_floor(request, staff(request).user_id, hearing_id)
     live = live_hearings(request).get(hearing_id)
     if live is not None:
         live.follow(floor)
     drawn = live.snapshot() if live is not None else snapshot(floor, state)
-    return JSONResponse({**drawn, "people": people})
+    return JSONResponse({**drawn, **extra})
 
 
 async def _command(request: Request) -> commands.Command:
@@ -113,7 +118,7 @@ async def panel_socket(websocket: WebSocket) -> None:
     and level update, until the panel goes away."""
     hearing_id: int = websocket.path_params["hearing_id"]
     principal = websocket.state.principal
-    floor, state, people = await _visible_floor(websocket, principal.user_id, hearing_id)
+    floor, state, extra = await _visible_floor(websocket, principal.user_id, hearing_id)
     if state not in LIVE_STATES:
         raise HearingNotOpen("The hearing is not in progress: there is nothing live to follow.")
     live = await live_hearings(websocket).open(hearing_id, floor, state)
@@ -126,7 +131,7 @@ async def panel_socket(websocket: WebSocket) -> None:
         # either, and what ends a session is (user.signed_out, user.disabled);
         # the media socket's participant.left carries the reason.
         with socket_watch(websocket).watching(identity(websocket), client):
-            reason = await client.run({**live.snapshot(), "people": people}, _answer)
+            reason = await client.run({**live.snapshot(), **extra}, _answer)
     finally:
         live.panel_closed(client)
         await client.close(reason)

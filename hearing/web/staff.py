@@ -231,6 +231,8 @@ async def signout(request: Request) -> Response:
 
 async def home(request: Request) -> Response:
     principal = staff(request)
+    if principal.can(Permission.KEEP_CUSTODY):
+        return RedirectResponse("/custody", status_code=303)  # the officer's desk
     if principal.can(Permission.VIEW_HEARINGS):
         return RedirectResponse("/hearings", status_code=303)
     if principal.can(Permission.READ_AUDIT):

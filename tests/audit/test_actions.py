@@ -1092,6 +1092,37 @@ def _audit_checkpoint_exported(env: Env) -> list[Logged]:
     return new
 
 
+# --- the custody desk (issue 11) ---
+
+
+@scenario(Action.CUSTODY_CHECKED_IN)
+def _custody_checked_in(env: Env) -> list[Logged]:
+    officer = env.sign_in_as("custody_officer")
+    hearing = env.court.hearing_a
+    data = {"csrf_token": csrf_token(env.client, "/custody"), "status": "in_room", "note": "Sidder klar."}
+    new = env.appended(lambda: env.client.post(f"/custody/hearings/{hearing}/check-in", data=data))
+    assert [shape(e) for e in new] == [user(Action.CUSTODY_CHECKED_IN, officer, hearing)]
+    assert new[0].payload == {
+        "status": "in_room",
+        "name_confirmed": False,
+        "reference_confirmed": False,
+        "note": "Sidder klar.",
+    }
+    return new
+
+
+@scenario(Action.CUSTODY_ROOM_ASSIGNED)
+def _custody_room_assigned(env: Env) -> list[Logged]:
+    kiosk, _, _ = env.enroll_device("kiosk-a", "custody", "Facility A")
+    officer = env.sign_in_as("custody_officer")
+    hearing = env.court.hearing_a
+    data = {"csrf_token": csrf_token(env.client, "/custody"), "endpoint_id": str(kiosk)}
+    new = env.appended(lambda: env.client.post(f"/custody/hearings/{hearing}/room", data=data))
+    assert [shape(e) for e in new] == [user(Action.CUSTODY_ROOM_ASSIGNED, officer, hearing)]
+    assert new[0].payload == {"endpoint_id": kiosk, "name": "kiosk-a"}
+    return new
+
+
 @pytest.mark.parametrize("scenario_id", list(SCENARIOS))
 def test_each_operation_appends_exactly_its_entries(env: Env, scenario_id: str) -> None:
     spec = SCENARIOS[scenario_id]

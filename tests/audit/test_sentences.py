@@ -119,6 +119,15 @@ REALISTIC: dict[Action, tuple[Who, dict[str, Any]]] = {
     Action.AUDIT_KEY_SHREDDED: (OPERATOR, {"hearing": 1}),
     Action.AUDIT_KEK_ROTATED: (OPERATOR, {"old": "ab" * 16, "new": "cd" * 16, "keys": 2}),
     Action.AUDIT_CHECKPOINT_EXPORTED: (OPERATOR, {"size": 41}),
+    # the custody desk (issue 11)
+    Action.CUSTODY_CHECKED_IN: (
+        Who("user", 5, "custody_officer", "Officer Lund"),
+        {"status": "ready", "name_confirmed": True, "reference_confirmed": True, "note": "Ønsker tolk."},
+    ),
+    Action.CUSTODY_ROOM_ASSIGNED: (
+        Who("user", 5, "custody_officer", "Officer Lund"),
+        {"endpoint_id": 7, "name": "kiosk-a"},
+    ),
 }
 
 # What each renders to, in both languages: the words an auditor reads.
@@ -172,6 +181,17 @@ EXPECTED: dict[Action, tuple[str, str]] = {
     Action.AUDIT_SYSTEM_READ: (
         "Auditor (revisor) læste systemhændelserne i revisionsloggen (3 poster)",
         "Auditor (auditor) read the system events of the audit log (3 entries)",
+    ),
+    # the custody desk (issue 11)
+    Action.CUSTODY_CHECKED_IN: (
+        "Officer Lund (arrestbetjent) registrerede sigtede: klar (navn og reference bekræftet); "
+        "bemærkning: “Ønsker tolk.”",
+        "Officer Lund (custody officer) checked the detainee in: ready (name and reference confirmed); "
+        "note: “Ønsker tolk.”",
+    ),
+    Action.CUSTODY_ROOM_ASSIGNED: (
+        "Officer Lund (arrestbetjent) satte videorummet til: kiosk-a",
+        "Officer Lund (custody officer) set the hearing room: kiosk-a",
     ),
 }
 
