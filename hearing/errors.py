@@ -157,3 +157,10 @@ class AccountUnchanged(Conflict):
     # `hearing user disable` of a disabled account, or `enable` of an enabled one.
     code = "account_unchanged"
     default_message = "The account is already so."
+
+
+# Plan B and the consultation booth (issue 11).
+class NoBoothSeat(Conflict):
+    # A booth device joins a hearing only where counsel sits in the courtroom.
+    code = "no_booth_seat"
+    default_message = "This hearing has no consultation booth: defence counsel does not sit in the courtroom."

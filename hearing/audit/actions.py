@@ -58,3 +58,7 @@ class Action(enum.StrEnum):
     AUDIT_KEY_SHREDDED = "audit.key_shredded"
     AUDIT_KEK_ROTATED = "audit.kek_rotated"
     AUDIT_CHECKPOINT_EXPORTED = "audit.checkpoint_exported"
+    # Plan B (issue 11): a seat's link lost and restored mid-hearing; the court's setting.
+    HEARING_INTERRUPTED = "hearing.interrupted"
+    HEARING_LINK_RESTORED = "hearing.link_restored"
+    COURT_PAUSE_ON_DROP_SET = "court.pause_on_drop_set"

@@ -98,6 +98,8 @@ async def hearing_page(request: Request) -> Response:
             # The speaker-order panel: the judge's to use, for court staff to follow.
             "panel": h.state in LIVE_STATES,
             "can_act": principal.can(Permission.CONDUCT_HEARING),
+            # The consultation may include the interpreter where there is one.
+            "interpreter_seat": bool(presiding.interpreter_seats(presiding.current(db, h))),
         }
 
     lang = language.language(request)
@@ -109,6 +111,15 @@ async def hearing_page(request: Request) -> Response:
     return render(request, "hearing.html", context)
 
 
+def _checkbox(value: str | None, field: str) -> bool:
+    """A checkbox as a browser sends it (absent, or "on"); anything else is refused."""
+    if value is None or value == "":
+        return False
+    if value in ("on", "true", "1"):
+        return True
+    raise InvalidInput("A checkbox is either ticked or not.", field=field)
+
+
 async def transition(request: Request) -> Response:
     principal = staff(request)
     hearing_id: int = request.path_params["hearing_id"]
@@ -117,11 +128,14 @@ async def transition(request: Request) -> Response:
         chosen = Transition(fields.get("action", ""))
     except ValueError:
         raise InvalidInput("Unknown hearing action.", field="action") from None
+    include_interpreter = _checkbox(fields.get("include_interpreter"), "include_interpreter")
     svc = services(request)
 
     def move(db: Session) -> tuple[HearingState, Floor]:
         judge = db.get_one(StaffUser, principal.user_id)
-        moved = proceedings.transition(db, judge, principal.actor, hearing_id, chosen, utcnow())
+        moved = proceedings.transition(
+            db, judge, principal.actor, hearing_id, chosen, utcnow(), include_interpreter=include_interpreter
+        )
         return moved.state, presiding.current(db, moved)
 
     state, floor = await svc.run(move)
