@@ -120,6 +120,21 @@ REALISTIC: dict[Action, tuple[Who, dict[str, Any]]] = {
     Action.AUDIT_KEK_ROTATED: (OPERATOR, {"old": "ab" * 16, "new": "cd" * 16, "keys": 2}),
     Action.AUDIT_CHECKPOINT_EXPORTED: (OPERATOR, {"size": 41}),
 }
+# Plan B (issue 11).
+SYSTEM_ACTOR = Who("system", None, None)
+REALISTIC.update(
+    {
+        Action.HEARING_INTERRUPTED: (
+            SYSTEM_ACTOR,
+            {"seat": "custody", "paused": True, "from_state": "in_session", "to_state": "paused"},
+        ),
+        Action.HEARING_LINK_RESTORED: (
+            SYSTEM_ACTOR,
+            {"seat": "custody", "duration_seconds": 12.4, "in_time": True, "lobby": False},
+        ),
+        Action.COURT_PAUSE_ON_DROP_SET: (OPERATOR, {"site_id": 1, "name": "Byret", "pause_on_drop": False}),
+    }
+)
 
 # What each renders to, in both languages: the words an auditor reads.
 EXPECTED: dict[Action, tuple[str, str]] = {
@@ -174,6 +189,18 @@ EXPECTED: dict[Action, tuple[str, str]] = {
         "Auditor (auditor) read the system events of the audit log (3 entries)",
     ),
 }
+EXPECTED.update(
+    {
+        Action.HEARING_INTERRUPTED: (
+            "Systemet registrerede, at forbindelsen til arresten blev afbrudt; retsmødet blev sat på pause",
+            "The system recorded that the connection to the custody facility was lost; the hearing was paused",
+        ),
+        Action.HEARING_LINK_RESTORED: (
+            "Systemet registrerede, at arresten var tilbage efter 12.4 sekunder",
+            "The system recorded that the custody facility was back after 12.4 seconds",
+        ),
+    }
+)
 
 
 def say(action: str, who: Who, payload: object, lang: str, note: str | None = None) -> str:
