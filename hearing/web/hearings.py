@@ -28,6 +28,7 @@ from hearing.web.routing import Audience, live_hearings, route, services, staff
 # What the panel's script needs to say things in the chosen language.
 PANEL_TEXT = ("panel.", "seat.", "role.", "transition.", "state.")
 MEDIA_TEXT = ("media.",)
+LINK_TEXT = ("link.", "seat.")
 
 
 async def docket(request: Request) -> Response:
@@ -107,6 +108,7 @@ async def hearing_page(request: Request) -> Response:
         **await svc.read(load),
         "panel_text": language.texts(lang, PANEL_TEXT),
         "media_text": language.texts(lang, MEDIA_TEXT),
+        "link_text": language.texts(lang, LINK_TEXT),
     }
     return render(request, "hearing.html", context)
 
