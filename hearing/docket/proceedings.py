@@ -96,8 +96,8 @@ def transition(
         begins = step is Transition.BEGIN_CONSULTATION
         members = presiding.follow_consultation(db, hearing, begins=begins, include_interpreter=include_interpreter)
         details["members"] = sorted(members)
-        if begins:
-            details["interpreter_included"] = include_interpreter
+        if include_interpreter:
+            details["interpreter_included"] = True
     append(
         db,
         actor,

@@ -332,7 +332,10 @@ TEXT.update(
             "en": "Include the interpreter in the consultation",
             "da": "Tolken deltager i den fortrolige samtale",
         },
-        "media.reason.audio_only": {"en": "Sound only: the link is too weak", "da": "Kun lyd: forbindelsen er for svag"},
+        "media.reason.audio_only": {
+            "en": "Sound only: the link is too weak",
+            "da": "Kun lyd: forbindelsen er for svag",
+        },
     }
 )
 

@@ -139,7 +139,11 @@ def test_another_courtrooms_judge_cannot_open_a_consultation(
     login_as(client, services, court.users["judge"])  # courtroom A's judge
     response = client.post(
         f"/hearings/{court.hearing_b}/transition",
-        data={"csrf_token": csrf_token(client, "/hearings"), "action": "begin_consultation", "include_interpreter": "on"},
+        data={
+            "csrf_token": csrf_token(client, "/hearings"),
+            "action": "begin_consultation",
+            "include_interpreter": "on",
+        },
         headers={"Accept": "application/json"},
     )
     assert response.status_code in (403, 404)

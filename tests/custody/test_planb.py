@@ -8,7 +8,9 @@ from hearing.media.health import Grade, Health
 
 
 def health(fps: float, kbps: float, grade: Grade = Grade.GOOD) -> Health:
-    return Health(rtt_ms=20.0, loss_percent=0.0, jitter_ms=2.0, bitrate_kbps=kbps, fps=fps, width=640, height=360, grade=grade)
+    return Health(
+        rtt_ms=20.0, loss_percent=0.0, jitter_ms=2.0, bitrate_kbps=kbps, fps=fps, width=640, height=360, grade=grade
+    )
 
 
 VIDEO, STOPPED, STARVED, GONE = health(25, 900), health(0, 45), health(12, 70), health(0, 0, Grade.GONE)

@@ -264,7 +264,16 @@ def test_the_end_dismisses_everyone_and_the_registry_forgets_the_hearing() -> No
 def _health(fps: float, kbps: float) -> Any:
     from hearing.media.health import Grade, Health
 
-    return Health(rtt_ms=20.0, loss_percent=0.0, jitter_ms=2.0, bitrate_kbps=kbps, fps=fps, width=640, height=360, grade=Grade.GOOD)
+    return Health(
+        rtt_ms=20.0,
+        loss_percent=0.0,
+        jitter_ms=2.0,
+        bitrate_kbps=kbps,
+        fps=fps,
+        width=640,
+        height=360,
+        grade=Grade.GOOD,
+    )
 
 
 def test_the_health_samples_decide_audio_only_and_everyone_is_told() -> None:

@@ -55,8 +55,10 @@ async def hear(peers: dict[str, Peer], recorder: RecorderSink) -> dict[str, set[
     await asyncio.sleep(0.3)  # the routes apply at the mixer's next tick; Opus and the network add a little
     since = time.monotonic()
     await wait_until_async(
-        lambda: all(len(p.frames_since(since)) >= WINDOW for p in peers.values())
-        and sum(1 for at, _ in recorder.heard if at >= since) >= WINDOW,
+        lambda: (
+            all(len(p.frames_since(since)) >= WINDOW for p in peers.values())
+            and sum(1 for at, _ in recorder.heard if at >= since) >= WINDOW
+        ),
         describe=lambda: {name: len(p.frames_since(since)) for name, p in peers.items()},
     )
     heard = {name: _tones(p.frames_since(since)[-WINDOW:]) for name, p in peers.items()}

@@ -187,7 +187,9 @@ def test_a_drop_in_the_lobby_or_before_the_session_interrupts_nothing(
 ) -> None:
     open_hearing(services, court.hearing_a)  # open: the lobby, not yet in session
     url = f"ws://127.0.0.1:{live_server.settings.port}/ws/hearings/{court.hearing_a}/media"
-    headers = {"Authorization": f"Device {enroll_device(services, 'kiosk-a', EndpointKind.CUSTODY, 'Facility A').token}"}
+    headers = {
+        "Authorization": f"Device {enroll_device(services, 'kiosk-a', EndpointKind.CUSTODY, 'Facility A').token}"
+    }
 
     async def scenario() -> None:
         custody = Peer("custody", tone=1150.0)

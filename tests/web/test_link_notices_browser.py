@@ -74,7 +74,9 @@ def test_the_bench_sees_not_answering_a_lost_link_the_pause_and_resumes_in_one_c
         asyncio.run_coroutine_threadsafe(kill(custody.peer), custody._loop).result(10)
         wait_until(lambda: shown(judge, "interrupted"), timeout=5)
         assert time.monotonic() - dropped < 5
-        wait_until(lambda: judge.evaluate("document.querySelector('[data-role=hearing-state]').className").endswith("paused"))
+        wait_until(
+            lambda: judge.evaluate("document.querySelector('[data-role=hearing-state]').className").endswith("paused")
+        )
         assert "Retsmødet blev sat på pause af sig selv" in text_of(judge, "interrupted")
         assert "Forbindelsen til Arresten blev afbrudt" in text_of(judge, "interrupted")
         screenshot(judge, "panel-interrupted")
