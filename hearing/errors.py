@@ -193,3 +193,10 @@ class KioskOffline(Conflict):
 class KioskInHearing(Conflict):
     code = "kiosk_in_hearing"
     default_message = "The kiosk is connected to the hearing: a test call would interrupt it."
+
+
+# Plan B and the consultation booth (issue 11).
+class NoBoothSeat(Conflict):
+    # A booth device joins a hearing only where counsel sits in the courtroom.
+    code = "no_booth_seat"
+    default_message = "This hearing has no consultation booth: defence counsel does not sit in the courtroom."

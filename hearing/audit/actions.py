@@ -61,3 +61,7 @@ class Action(enum.StrEnum):
     # the custody desk (issue 11: the officer's console)
     CUSTODY_CHECKED_IN = "custody.checked_in"
     CUSTODY_ROOM_ASSIGNED = "custody.room_assigned"
+    # Plan B (issue 11): a seat's link lost and restored mid-hearing; the court's setting.
+    HEARING_INTERRUPTED = "hearing.interrupted"
+    HEARING_LINK_RESTORED = "hearing.link_restored"
+    COURT_PAUSE_ON_DROP_SET = "court.pause_on_drop_set"

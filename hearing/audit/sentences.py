@@ -597,3 +597,40 @@ PLACEHOLDERS.update(
         "room": _room,
     }
 )
+
+
+# Plan B (issue 11): the link lost and restored, and the court's setting.
+SENTENCES.update(
+    {
+        Action.HEARING_INTERRUPTED: {
+            "en": "{actor} recorded that the connection to {seat} was lost{paused_it}",
+            "da": "{actor} registrerede, at forbindelsen til {seat} blev afbrudt{paused_it}",
+        },
+        Action.HEARING_LINK_RESTORED: {
+            "en": "{actor} recorded that {seat} was back after {duration} seconds{to_lobby}",
+            "da": "{actor} registrerede, at {seat} var tilbage efter {duration} sekunder{to_lobby}",
+        },
+        Action.COURT_PAUSE_ON_DROP_SET: {
+            "en": "{actor} set whether {name} pauses a hearing when a link drops: {pause_setting}",
+            "da": "{actor} indstillede, om {name} holder pause, når en forbindelse afbrydes: {pause_setting}",
+        },
+    }
+)
+FRAGMENTS.update(
+    {
+        "paused_it": {"en": "; the hearing was paused", "da": "; retsmødet blev sat på pause"},
+        "to_lobby": {
+            "en": ", too late to take its seat again: it waits in the lobby",
+            "da": ", for sent til at genindtage sin plads: den venter i venteværelset",
+        },
+    }
+)
+PAUSE_SETTINGS: Words = {"true": {"en": "yes", "da": "ja"}, "false": {"en": "no", "da": "nej"}}
+PLACEHOLDERS.update(
+    {
+        "paused_it": lambda p: p.flag("paused", "paused_it"),
+        "to_lobby": lambda p: p.flag("lobby", "to_lobby"),
+        "duration": _as_written("duration_seconds"),
+        "pause_setting": lambda p: p.word(PAUSE_SETTINGS, "pause_on_drop"),
+    }
+)

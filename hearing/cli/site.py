@@ -23,6 +23,14 @@ def cmd_add(cmd: Command) -> int:
     return 0
 
 
+def cmd_pause_on_drop(cmd: Command) -> int:
+    args = cmd.args
+    pause = args.setting == "on"
+    cmd.unit(lambda db: sites.set_pause_on_drop(db, OPERATOR, args.court, pause))
+    out(f"court {args.court}: a hearing {'pauses' if pause else 'does not pause'} when the custody link drops")
+    return 0
+
+
 def register(commands: Subcommands) -> None:
     site = commands.add_parser("site", help="courtrooms and custody facilities").add_subparsers(
         dest="site_command", required=True
@@ -32,3 +40,9 @@ def register(commands: Subcommands) -> None:
     p.add_argument("name")
     p.add_argument("--court", default="Court", help="the court a courtroom belongs to")
     p.set_defaults(run=cmd_add)
+    p = site.add_parser(
+        "pause-on-drop", help="whether a court's hearings pause by themselves when the custody or booth link drops"
+    )
+    p.add_argument("court", help="the court's name")
+    p.add_argument("setting", choices=["on", "off"])
+    p.set_defaults(run=cmd_pause_on_drop)

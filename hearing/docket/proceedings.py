@@ -13,7 +13,7 @@ from hearing.audit.log import append, checkpoint
 from hearing.db.models import Courtroom, Hearing, StaffUser
 from hearing.docket import opening
 from hearing.docket.lifecycle import FINAL_STATES, LIVE_STATES, Transition, next_state
-from hearing.errors import ConfigurationError, CourtroomBusy, HearingNotFound, PermissionDenied
+from hearing.errors import ConfigurationError, CourtroomBusy, HearingNotFound, InvalidInput, PermissionDenied
 from hearing.speaker_order import presiding
 
 AUDIT_ACTION = {
@@ -60,14 +60,28 @@ def _ensure_courtroom_free(db: Session, hearing: Hearing) -> None:
 
 
 def transition(
-    db: Session, judge: StaffUser, actor: Actor, hearing_id: int, step: Transition, now: datetime
+    db: Session,
+    judge: StaffUser,
+    actor: Actor,
+    hearing_id: int,
+    step: Transition,
+    now: datetime,
+    *,
+    include_interpreter: bool = False,
 ) -> Hearing:
+    """Move the hearing on. `include_interpreter` (beginning a consultation
+    only, and only where the hearing has an interpreter's seat): the
+    interpreter confers with the detainee and counsel."""
     # FOR UPDATE: two clicks from two panels apply one after the other.
     hearing = db.scalar(select(Hearing).where(Hearing.id == hearing_id).with_for_update())
     if hearing is None:
         raise HearingNotFound()
     if hearing.courtroom_id != judge.courtroom_id:
         raise PermissionDenied("This hearing is not in your courtroom.")
+    if include_interpreter and step is not Transition.BEGIN_CONSULTATION:
+        raise InvalidInput("Only a private consultation can include the interpreter.", field="include_interpreter")
+    if include_interpreter and not presiding.interpreter_seats(presiding.current(db, hearing)):
+        raise InvalidInput("This hearing has no interpreter to include.", field="include_interpreter")
     before = hearing.state
     after = next_state(before, step)
     if step is Transition.OPEN:
@@ -80,7 +94,10 @@ def transition(
         # The media follows in the same transaction: who confers is cut off
         # from the court (and the record) until the consultation ends.
         begins = step is Transition.BEGIN_CONSULTATION
-        details["members"] = sorted(presiding.follow_consultation(db, hearing, begins=begins))
+        members = presiding.follow_consultation(db, hearing, begins=begins, include_interpreter=include_interpreter)
+        details["members"] = sorted(members)
+        if include_interpreter:
+            details["interpreter_included"] = True
     append(
         db,
         actor,

@@ -61,3 +61,15 @@ def facility_named(db: Session, name: str) -> CustodyFacility:
     if facility is None:
         raise NotFound(f"No custody facility named {name}.")
     return facility
+
+
+def set_pause_on_drop(db: Session, actor: Actor, court_name: str, pause: bool) -> Court:
+    """Whether the court's hearings pause by themselves when the custody
+    room's or the booth's link drops (plan B, hearing/docket/interruptions.py)."""
+    name = _name(court_name, "court")
+    court = db.scalar(select(Court).where(Court.name == name))
+    if court is None:
+        raise NotFound(f"No court named {name}.")
+    court.pause_on_drop = pause
+    append(db, actor, Action.COURT_PAUSE_ON_DROP_SET, site_id=court.id, name=name, pause_on_drop=pause)
+    return court

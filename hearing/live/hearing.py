@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from aiortc import RTCConfiguration, RTCIceCandidate
 
+from hearing.custody.planb import Interruption, Interruptions, LinkJudge
 from hearing.docket.lifecycle import HearingState, available
 from hearing.live.pacing import TokenBucket
 from hearing.media.health import Health
@@ -45,6 +46,7 @@ def compose(
     recording: bool = False,
     interpretation: Interpretation = Interpretation.NONE,
     needs_interpretation: frozenset[str] = frozenset(),
+    audio_only: frozenset[str] = frozenset(),
 ) -> MediaState:
     """The routing's whole input, from everything it depends on: composed
     here and nowhere else (tests/test_code_quality.py checks)."""
@@ -60,6 +62,9 @@ def compose(
         interpretation=interpretation,
         needs_interpretation=needs_interpretation,
         recording=recording,
+        # Only seats the floor knows: a seat's link may be judged before a
+        # newer floor without it arrives.
+        audio_only=audio_only & frozenset(floor.seat_roles),
     )
 
 
@@ -74,6 +79,8 @@ def snapshot(
     seats: dict[str, Any] | None = None,
     recording: bool = False,
     interpretation: Interpretation = Interpretation.NONE,
+    audio_only: frozenset[str] = frozenset(),
+    interruptions: dict[str, Any] | None = None,
 ) -> Message:
     """What a panel draws: of a live hearing, or (with its defaults) of one
     not in progress in this process, as the database has it."""
@@ -85,6 +92,8 @@ def snapshot(
         "seats": seats or {},
         "recording": recording,
         "interpretation": interpretation.value,
+        "audio_only": sorted(audio_only),
+        "interruptions": interruptions or {},
     }
 
 
@@ -118,6 +127,7 @@ class LiveHearing:
         *,
         configuration: RTCConfiguration | None = None,
         clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
         trace: Trace | None = None,
     ) -> None:
         self.id = hearing_id
@@ -128,7 +138,12 @@ class LiveHearing:
         self.needs_interpretation: frozenset[str] = frozenset()
         self.presence: dict[str, Presence] = {}
         self._clock = clock
+        self._wall = wall
         self._trace = trace
+        # Plan B (hearing/custody/planb.py): which links carry sound only,
+        # and which seats' connections were lost mid-hearing.
+        self._links = LinkJudge()
+        self.interruptions = Interruptions(RECONNECT_SECONDS)
         self._seats: dict[str, Channel] = {}
         self._panels: set[Channel] = set()
         self._pictures_told: dict[str, Message] = {}
@@ -161,7 +176,12 @@ class LiveHearing:
             recording=self.recording,
             interpretation=self.interpretation,
             needs_interpretation=self.needs_interpretation,
+            audio_only=self._links.audio_only,
         )
+
+    @property
+    def audio_only(self) -> frozenset[str]:
+        return self._links.audio_only
 
     def follow(self, floor: Floor) -> bool:
         """A committed floor. Two commands may commit in one order and arrive
@@ -244,8 +264,36 @@ class LiveHearing:
         presence.connected, presence.left_at = False, self._clock()
         self._pictures_told.pop(seat, None)
         await self.room.leave(seat)
+        if self._links.forget(seat):
+            # A new connection is judged afresh; the notice goes with this one.
+            self._reroute()
+            self._tell(list(self._seats), {"type": "link", "seat": seat, "audio_only": False})
         self._tell_presence()
         return True
+
+    # --- interruptions (plan B) -------------------------------------------------------
+
+    def interrupted(self, seat: str, *, paused: bool) -> Interruption:
+        """The seat's connection was lost mid-hearing (the service has
+        audited it, and paused the hearing if the court says so)."""
+        interruption = self.interruptions.began(seat, since=self._wall(), now=self._clock(), paused=paused)
+        self._tell_interruption(seat, interruption.since, interruption.paused)
+        return interruption
+
+    def restored(self, seat: str) -> tuple[Interruption, float, bool] | None:
+        """The seat is back: its interruption, how long it lasted, and
+        whether it came back within RECONNECT_SECONDS; None if it was not
+        interrupted."""
+        ended = self.interruptions.ended(seat, self._clock())
+        if ended is not None:
+            interruption, duration, in_time = ended
+            extra = {"duration_seconds": round(duration, 1), "in_time": in_time}
+            self._tell_interruption(seat, None, interruption.paused, **extra)
+        return ended
+
+    def _tell_interruption(self, seat: str, since: float | None, paused: bool, **extra: object) -> None:
+        message = {"type": "interruption", "seat": seat, "since": since, "paused": paused, **extra}
+        self._tell(list(self._seats), message)
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -303,6 +351,8 @@ class LiveHearing:
             seats=self.seat_presence(),
             recording=self.recording,
             interpretation=self.interpretation,
+            audio_only=self.audio_only,
+            interruptions=self.interruptions.to_json(),
         )
 
     def seat_presence(self) -> dict[str, Any]:
@@ -338,6 +388,13 @@ class LiveHearing:
         presence = self.presence.setdefault(seat, Presence())
         presence.health = health
         self._tell(sorted({seat, *OVERSEERS}), {"type": "health", "seat": seat, **health.to_json()})
+        if seat not in self._seats:
+            return  # a receiver that is not a peer (the recorder) has no link to judge
+        changed = self._links.sample(seat, health)
+        if changed is not None:
+            logger.info("%r: %s is %s", self, seat, "on audio only" if changed else "back on video")
+            self._reroute()
+            self._tell(list(self._seats), {"type": "link", "seat": seat, "audio_only": changed})
 
     def _health_of(self, seat: str) -> Health | None:
         presence = self.presence.get(seat)

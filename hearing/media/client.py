@@ -53,7 +53,8 @@ class MediaClient:
         self.floor: dict[str, Any] = {}
         self.tracks: list[MediaStreamTrack] = []
         self.views: list[str] = []
-        # Health and level reports the server pushes (the newest 500).
+        # Reports the server pushes (the newest 500): health, levels, plan B's
+        # link and interruption notices, the hearing's lifecycle.
         self.events: deque[dict[str, Any]] = deque(maxlen=500)
         self._socket: ClientConnection | None = None
         self._pinger: asyncio.Task[None] | None = None
@@ -111,7 +112,7 @@ class MediaClient:
             async for raw in self._socket:
                 message = json.loads(raw)
                 kind = message.get("type")
-                if kind in ("health", "level"):
+                if kind in ("health", "level", "link", "interruption", "hearing"):
                     self.events.append(message)
                 elif kind == "floor":
                     if message["version"] >= self.floor.get("version", -1):

@@ -24,6 +24,11 @@ The rules, in the order they apply:
    need interpretation, who hear everyone else ducked under the interpreter.
 7. The lobby: a seat waiting to be admitted by the judge is neither heard
    nor seen by anyone, and receives nothing, until it is admitted.
+8. Audio only (plan B): a seat whose link cannot carry video any more (its
+   video stopped, or its bandwidth collapsed, while its sound still arrives)
+   is on audio only: its video is sent to no one (nor recorded) and it is
+   sent no video, so that what bandwidth is left carries the sound. Its
+   audio is routed by the rules above, unchanged.
 
 Pure and deterministic: no I/O, no clock, no aiortc.
 """
@@ -81,6 +86,7 @@ class MediaState:
     needs_interpretation: frozenset[str] = frozenset()
     recording: bool = False
     lobby: frozenset[str] = frozenset()
+    audio_only: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         known = set(self.roles)
@@ -92,6 +98,7 @@ class MediaState:
             ("consultation", self.consultation),
             ("needs interpretation", self.needs_interpretation),
             ("lobby", self.lobby),
+            ("audio only", self.audio_only),
         ):
             if not group <= known:
                 raise ValueError(f"{name}: unknown participants {sorted(group - known)}")
@@ -136,6 +143,7 @@ class Unseen(enum.StrEnum):
     LOBBY = "lobby"  # the source, or the receiver, waits to be admitted
     CONSULTATION = "consultation"  # a private consultation stands between them
     SCREENED = "screened"  # the judge hides the source's picture from the receiver
+    AUDIO_ONLY = "audio_only"  # the source's or the receiver's link carries sound only (rule 8)
 
 
 def route(state: MediaState) -> dict[str, Route]:
@@ -145,13 +153,15 @@ def route(state: MediaState) -> dict[str, Route]:
 
 def unseen(state: MediaState, source: str, receiver: str) -> Unseen | None:
     """Why `receiver` is not sent `source`'s picture, or None if its route
-    lists it (rules 2, 5 and 7). Said on the receiver's screen in words."""
+    lists it (rules 2, 5, 7 and 8). Said on the receiver's screen in words."""
     if receiver in state.lobby or source in state.lobby:
         return Unseen.LOBBY
     if _separated(state, source, receiver):
         return Unseen.CONSULTATION
     if Hidden(source, receiver, Medium.VIDEO) in state.hidden:
         return Unseen.SCREENED
+    if source in state.audio_only or receiver in state.audio_only:
+        return Unseen.AUDIO_ONLY
     return None
 
 
@@ -172,7 +182,11 @@ def _route_for(state: MediaState, receiver: str) -> Route:
     for source in sorted(state.roles):
         if source == receiver or source in state.lobby or _separated(state, source, receiver):
             continue
-        if Hidden(source, receiver, Medium.VIDEO) not in state.hidden:
+        if (
+            Hidden(source, receiver, Medium.VIDEO) not in state.hidden
+            and source not in state.audio_only
+            and receiver not in state.audio_only
+        ):
             video.append(source)
         if Hidden(source, receiver, Medium.AUDIO) in state.hidden:
             continue

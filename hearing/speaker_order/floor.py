@@ -148,6 +148,21 @@ class Floor:
             raise FloorError("not_waiting", "That participant is not waiting in the lobby.")
         return self
 
+    def back_to_lobby(self, seat: str) -> Floor:
+        """A seat whose link was gone too long (plan B) waits to be admitted
+        again. Its people's requests and floor go; the judge's protective
+        decisions (mutes, selective mutes, screening) stay with the seat."""
+        self._not_judge(seat, "sent to the lobby")
+        if seat not in self.admitted:
+            raise FloorError("not_admitted", "That participant is still waiting in the lobby.")
+        mine = {s.name for s in self.speakers if s.seat == seat}
+        return self._changed(
+            admitted=self.admitted - {seat},
+            holder=None if self.holder in mine else self.holder,
+            kept_live=self.kept_live - mine,
+            queue=tuple(r for r in self.queue if r.speaker not in mine),
+        )
+
     # --- private consultation (driven by the hearing's lifecycle) ----------------------
 
     def begin_consultation(self, members: frozenset[str]) -> Floor:

@@ -37,6 +37,10 @@ def current(db: Session, hearing: Hearing) -> Floor:
     return Floor.for_seating(seating(hearing)) if record is None else Floor.from_json(json.loads(record.state))
 
 
+def interpreter_seats(floor: Floor) -> frozenset[str]:
+    return frozenset(seat for seat, role in floor.seats if role is ParticipantRole.INTERPRETER)
+
+
 def _save(db: Session, hearing_id: int, floor: Floor) -> None:
     record = db.get(FloorRecord, hearing_id)
     if record is None:
@@ -45,16 +49,35 @@ def _save(db: Session, hearing_id: int, floor: Floor) -> None:
     record.version, record.state, record.updated_at = floor.version, floor.dumps(), utcnow()
 
 
-def follow_consultation(db: Session, hearing: Hearing, *, begins: bool) -> frozenset[str]:
+def follow_consultation(
+    db: Session, hearing: Hearing, *, begins: bool, include_interpreter: bool = False
+) -> frozenset[str]:
     """The lifecycle entered or left a private consultation: the floor cuts
     its members (the custody facility's room, and counsel's seat where counsel
-    sits elsewhere) off from the court, or lets them back; returns the
-    members. The caller holds the hearing row and appends the audit entry in
-    the same transaction."""
+    sits elsewhere: the booth, or a remote counsel's seat) off from the court,
+    or lets them back; returns the members. With `include_interpreter`, the
+    interpreter's seats confer too: a detainee who needs interpretation needs
+    it with counsel as well. The caller holds the hearing row and appends the
+    audit entry in the same transaction."""
     before = current(db, hearing)
-    after = before.begin_consultation(seating(hearing).consultation) if begins else before.end_consultation()
+    members = seating(hearing).consultation
+    if include_interpreter:
+        members |= interpreter_seats(before)
+    after = before.begin_consultation(members) if begins else before.end_consultation()
     _save(db, hearing.id, after)
     return after.consultation if begins else before.consultation
+
+
+def send_to_lobby(db: Session, hearing: Hearing, seat: str) -> Floor | None:
+    """A seat that was gone too long waits to be admitted again (plan B,
+    hearing/docket/interruptions.py): the new floor, or None if it was not
+    admitted. The caller holds the hearing row and audits."""
+    before = current(db, hearing)
+    if seat not in before.admitted:
+        return None
+    after = before.back_to_lobby(seat)
+    _save(db, hearing.id, after)
+    return after
 
 
 def act(

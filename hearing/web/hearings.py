@@ -30,6 +30,7 @@ from hearing.web.routing import Audience, live_hearings, route, services, staff
 PANEL_TEXT = ("panel.", "seat.", "role.", "transition.", "state.")
 MEDIA_TEXT = ("media.",)
 CHECK_IN_TEXT = ("checkin.",)
+LINK_TEXT = ("link.", "seat.")
 
 
 async def docket(request: Request) -> Response:
@@ -103,6 +104,8 @@ async def hearing_page(request: Request) -> Response:
             "panel": h.state in LIVE_STATES and not principal.can(Permission.KEEP_CUSTODY),
             "check_in": desk.check_in_of(db, h.id, svc.settings.timezone),
             "can_act": principal.can(Permission.CONDUCT_HEARING),
+            # The consultation may include the interpreter where there is one.
+            "interpreter_seat": bool(presiding.interpreter_seats(presiding.current(db, h))),
         }
 
     lang = language.language(request)
@@ -111,8 +114,18 @@ async def hearing_page(request: Request) -> Response:
         "panel_text": language.texts(lang, PANEL_TEXT),
         "media_text": language.texts(lang, MEDIA_TEXT),
         "check_in_text": language.texts(lang, CHECK_IN_TEXT),
+        "link_text": language.texts(lang, LINK_TEXT),
     }
     return render(request, "hearing.html", context)
+
+
+def _checkbox(value: str | None, field: str) -> bool:
+    """A checkbox as a browser sends it (absent, or "on"); anything else is refused."""
+    if value is None or value == "":
+        return False
+    if value in ("on", "true", "1"):
+        return True
+    raise InvalidInput("A checkbox is either ticked or not.", field=field)
 
 
 async def transition(request: Request) -> Response:
@@ -123,11 +136,14 @@ async def transition(request: Request) -> Response:
         chosen = Transition(fields.get("action", ""))
     except ValueError:
         raise InvalidInput("Unknown hearing action.", field="action") from None
+    include_interpreter = _checkbox(fields.get("include_interpreter"), "include_interpreter")
     svc = services(request)
 
     def move(db: Session) -> tuple[HearingState, Floor]:
         judge = db.get_one(StaffUser, principal.user_id)
-        moved = proceedings.transition(db, judge, principal.actor, hearing_id, chosen, utcnow())
+        moved = proceedings.transition(
+            db, judge, principal.actor, hearing_id, chosen, utcnow(), include_interpreter=include_interpreter
+        )
         return moved.state, presiding.current(db, moved)
 
     state, floor = await svc.run(move)

@@ -379,6 +379,54 @@ TEXT: dict[str, dict[str, str]] = {
     "checkin.note": {"en": "Note", "da": "Bemærkning"},
     "checkin.save": {"en": "Save check-in", "da": "Gem indtjekning"},
 }
+# Plan B and consultation with counsel (issue 11): the link's notices at the bench.
+TEXT.update(
+    {
+        "link.notices": {"en": "The video link", "da": "Videoforbindelsen"},
+        "link.not_answering": {
+            "en": "The custody room is not answering (since {time}). The court knows; the room is being called.",
+            "da": "Arrestlokalet svarer ikke (siden {time}). Retten ved det; der ringes op til lokalet.",
+        },
+        "link.answering_again": {"en": "The custody room is answering again.", "da": "Arrestlokalet svarer igen."},
+        "link.interrupted": {
+            "en": "The connection to {seat} was lost at {time}, {duration} ago.",
+            "da": "Forbindelsen til {seat} blev afbrudt kl. {time}, for {duration} siden.",
+        },
+        "link.interrupted_paused": {
+            "en": "The hearing was paused by itself.",
+            "da": "Retsmødet blev sat på pause af sig selv.",
+        },
+        "link.waiting_reconnect": {
+            "en": "If it is back within 60 seconds it takes its seat as before; later it waits in the lobby.",
+            "da": "Er den tilbage inden for 60 sekunder, får den sin plads som før; senere venter den i venteværelset.",
+        },
+        "link.restored": {
+            "en": "{seat} is back after {duration}.",
+            "da": "{seat} er tilbage efter {duration}.",
+        },
+        "link.restored_lobby": {
+            "en": "{seat} is back after {duration}, and waits in the lobby to be admitted again.",
+            "da": "{seat} er tilbage efter {duration} og venter i venteværelset på at blive lukket ind igen.",
+        },
+        "link.resume": {"en": "Resume the hearing", "da": "Genoptag retsmødet"},
+        "link.audio_only": {
+            "en": "{seat}: the link carries sound only. The picture is off until the connection recovers.",
+            "da": "{seat}: forbindelsen bærer kun lyd. Billedet er slået fra, til forbindelsen er god igen.",
+        },
+        "link.seat_not_answering": {"en": "not answering", "da": "svarer ikke"},
+        "link.seat_audio_only": {"en": "sound only", "da": "kun lyd"},
+        "link.seconds": {"en": "{n} s", "da": "{n} sek."},
+        "link.minutes": {"en": "{m} min {n} s", "da": "{m} min. {n} sek."},
+        "panel.include_interpreter": {
+            "en": "Include the interpreter in the consultation",
+            "da": "Tolken deltager i den fortrolige samtale",
+        },
+        "media.reason.audio_only": {
+            "en": "Sound only: the link is too weak",
+            "da": "Kun lyd: forbindelsen er for svag",
+        },
+    }
+)
 
 
 def language(connection: HTTPConnection) -> str:

@@ -7,6 +7,13 @@ it. Bad messages get an error message with a stable code and change
 nothing; silence for longer than the liveness timeout closes the socket.
 Joining and leaving are audited.
 
+Plan B (hearing/custody/planb.py): when the custody room's or the booth's
+connection is lost mid-hearing (closed, or silent past the liveness
+timeout), the hearing records the interruption and, if the court says so,
+pauses (hearing/docket/interruptions.py); when the seat comes back, the
+interruption ends with its duration, and a seat back too late waits in
+the lobby.
+
 A seat's requests to speak are paced (hearing/live/pacing.py) before they
 reach the database, and each one re-checks, in its own transaction, that
 the identity that sends it still stands: the socket watch closes a revoked
@@ -27,10 +34,13 @@ from hearing.audit.actions import Action
 from hearing.audit.log import append
 from hearing.auth import devices
 from hearing.auth.permissions import Permission
+from hearing.clock import utcnow
+from hearing.custody import planb
 from hearing.db.models import Endpoint, Hearing
+from hearing.docket import interruptions
 from hearing.docket.lifecycle import LIVE_STATES, HearingState
 from hearing.docket.parties import EndpointKind
-from hearing.errors import HearingNotFound, HearingNotOpen, PermissionDenied, RateLimited
+from hearing.errors import HearingNotFound, HearingNotOpen, NoBoothSeat, PermissionDenied, RateLimited
 from hearing.live.hearing import LiveHearing
 from hearing.live.pacing import RefusalTally
 from hearing.live.watch import Identity, StaffIdentity
@@ -47,6 +57,8 @@ logger = logging.getLogger(__name__)
 # Clients ping every 2 s; 5 s of silence means the link is gone.
 LIVENESS_SECONDS = 5.0
 OUTBOX_MESSAGES = 64
+# How a connection ends when its link is lost (not left, replaced, ended or revoked).
+LOST = frozenset({"disconnected", "timeout"})
 
 
 def _hearing(db: Session, hearing_id: int) -> Hearing:
@@ -77,7 +89,11 @@ async def _admit(websocket: WebSocket, hearing_id: int) -> tuple[str, Floor, Hea
         # Checked after the caller's right to the hearing: no state to strangers.
         if hearing.state not in LIVE_STATES:
             raise HearingNotOpen()
-        return seat, presiding.current(db, hearing), hearing.state
+        floor = presiding.current(db, hearing)
+        if seat not in floor.seat_roles:
+            # A booth serves a hearing whose counsel sits in the courtroom.
+            raise NoBoothSeat()
+        return seat, floor, hearing.state
 
     return await services(websocket).run(check)
 
@@ -94,6 +110,7 @@ async def media_socket(websocket: WebSocket) -> None:
     joined = {"seat": seat, **({"reconnected": True} if live.returning(seat) else {})}
     await svc.run(lambda db: append(db, actor, Action.PARTICIPANT_JOINED, hearing_id=hearing_id, **joined))
     await live.seat_connected(seat, client)
+    await _restored(websocket, live, seat)
     who = identity(websocket)
     conversation = Conversation(websocket, live, seat, actor, who, client)
     reason = "disconnected"
@@ -105,12 +122,40 @@ async def media_socket(websocket: WebSocket) -> None:
             welcome = {"type": "welcome", "seat": seat, "hearing": hearing_id, "floor": live.floor.public_view(seat)}
             reason = await client.run(welcome, conversation.handle)
     finally:
-        await live.seat_disconnected(seat, client)
+        held = await live.seat_disconnected(seat, client)
+        if held and reason in LOST and seat in planb.DROP_SEATS:
+            await _interrupted(websocket, live, seat)
         await conversation.tell_refusals(everything=True)
         await svc.run(
             lambda db: append(db, actor, Action.PARTICIPANT_LEFT, hearing_id=hearing_id, seat=seat, reason=reason)
         )
         await client.close(reason)
+
+
+async def _interrupted(websocket: WebSocket, live: LiveHearing, seat: str) -> None:
+    """The seat's link was lost: audited, the hearing paused if the court
+    says so, and everyone told at once (the panel offers Resume)."""
+    happened = await services(websocket).run(lambda db: interruptions.interrupted(db, live.id, seat, utcnow()))
+    if happened is None:
+        return
+    logger.info("%r: %s lost its link%s", live, seat, "; paused" if happened.paused else "")
+    live.interrupted(seat, paused=happened.paused)
+    if happened.paused:
+        live.lifecycle_moved(happened.state)
+
+
+async def _restored(websocket: WebSocket, live: LiveHearing, seat: str) -> None:
+    """The seat is back: its interruption ends, with how long it lasted; a
+    seat back too late waits in the lobby to be admitted again."""
+    ended = live.restored(seat)
+    if ended is None:
+        return
+    _, duration, in_time = ended
+    floor = await services(websocket).run(
+        lambda db: interruptions.restored(db, live.id, seat, duration, in_time=in_time)
+    )
+    if floor is not None:
+        live.follow(floor)
 
 
 class Conversation:

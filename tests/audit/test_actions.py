@@ -1123,6 +1123,82 @@ def _custody_room_assigned(env: Env) -> list[Logged]:
     return new
 
 
+# --- plan B (issue 11) -------------------------------------------------------------
+
+
+def _custody_link(env: Env) -> tuple[str, dict[str, str], int]:
+    """A hearing in session with the custody room admitted, and the room's credentials."""
+    from tests.conftest import admit
+
+    h = env.court.hearing_a
+    open_hearing(env.services, h, HearingState.IN_SESSION)
+    admit(env.services, env.court, h)
+    endpoint_id, token, _ = env.enroll_device("kiosk-a", "custody", "Facility A")
+    return f"/ws/hearings/{h}/media", {"Authorization": f"Device {token}"}, endpoint_id
+
+
+def _lose(env: Env, path: str, headers: dict[str, str]) -> None:
+    """Connect, then fall silent: the liveness timeout ends the link (a lost
+    link, not a leave)."""
+    from hearing.web import media
+    from tests.waiting import wait_until
+
+    env.monkeypatch.setattr(media, "LIVENESS_SECONDS", 0.3)
+    left = len([e for e in env.log() if e.action == "participant.left"])
+    with env.client.websocket_connect(path, headers=headers) as ws:
+        assert ws.receive_json()["type"] == "welcome"
+        wait_until(lambda: len([e for e in env.log() if e.action == "participant.left"]) > left)
+    env.monkeypatch.setattr(media, "LIVENESS_SECONDS", 5.0)
+
+
+@scenario(Action.HEARING_INTERRUPTED)
+def _hearing_interrupted(env: Env) -> list[Logged]:
+    path, headers, kiosk = _custody_link(env)
+    h = env.court.hearing_a
+    new = env.appended(lambda: _lose(env, path, headers))
+    assert [shape(e) for e in new] == [
+        ("participant.joined", h, "device", kiosk),
+        ("hearing.interrupted", h, "system", None),
+        ("participant.left", h, "device", kiosk),
+    ]
+    assert new[1].payload == {"seat": "custody", "paused": True, "from_state": "in_session", "to_state": "paused"}
+    assert env.state(h) is HearingState.PAUSED
+    return new
+
+
+@scenario(Action.HEARING_LINK_RESTORED)
+def _hearing_link_restored(env: Env) -> list[Logged]:
+    path, headers, kiosk = _custody_link(env)
+    h = env.court.hearing_a
+    _lose(env, path, headers)
+
+    def back() -> None:
+        with env.client.websocket_connect(path, headers=headers) as ws:
+            assert ws.receive_json()["type"] == "welcome"
+            ws.send_json({"type": "leave"})
+            with pytest.raises(WebSocketDisconnect):  # closed after its last entry
+                while True:
+                    ws.receive_json()
+
+    new = env.appended(back)
+    assert [shape(e) for e in new] == [
+        ("participant.joined", h, "device", kiosk),
+        ("hearing.link_restored", h, "system", None),
+        ("participant.left", h, "device", kiosk),
+    ]
+    assert new[0].payload == {"seat": "custody", "reconnected": True}
+    assert new[1].payload is not None and new[1].payload["in_time"] is True and new[1].payload["lobby"] is False
+    return new
+
+
+@scenario(Action.COURT_PAUSE_ON_DROP_SET)
+def _court_pause_on_drop_set(env: Env) -> list[Logged]:
+    new = env.appended(lambda: env.cli_ok("site", "pause-on-drop", "Test Court", "off"))
+    assert [shape(e) for e in new] == [operator(Action.COURT_PAUSE_ON_DROP_SET)]
+    assert new[0].payload == {"site_id": env.court.court_id, "name": "Test Court", "pause_on_drop": False}
+    return new
+
+
 @pytest.mark.parametrize("scenario_id", list(SCENARIOS))
 def test_each_operation_appends_exactly_its_entries(env: Env, scenario_id: str) -> None:
     spec = SCENARIOS[scenario_id]

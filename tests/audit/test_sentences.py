@@ -129,6 +129,21 @@ REALISTIC: dict[Action, tuple[Who, dict[str, Any]]] = {
         {"endpoint_id": 7, "name": "kiosk-a"},
     ),
 }
+# Plan B (issue 11).
+SYSTEM_ACTOR = Who("system", None, None)
+REALISTIC.update(
+    {
+        Action.HEARING_INTERRUPTED: (
+            SYSTEM_ACTOR,
+            {"seat": "custody", "paused": True, "from_state": "in_session", "to_state": "paused"},
+        ),
+        Action.HEARING_LINK_RESTORED: (
+            SYSTEM_ACTOR,
+            {"seat": "custody", "duration_seconds": 12.4, "in_time": True, "lobby": False},
+        ),
+        Action.COURT_PAUSE_ON_DROP_SET: (OPERATOR, {"site_id": 1, "name": "Byret", "pause_on_drop": False}),
+    }
+)
 
 # What each renders to, in both languages: the words an auditor reads.
 EXPECTED: dict[Action, tuple[str, str]] = {
@@ -194,6 +209,18 @@ EXPECTED: dict[Action, tuple[str, str]] = {
         "Officer Lund (custody officer) set the hearing room: kiosk-a",
     ),
 }
+EXPECTED.update(
+    {
+        Action.HEARING_INTERRUPTED: (
+            "Systemet registrerede, at forbindelsen til arresten blev afbrudt; retsmødet blev sat på pause",
+            "The system recorded that the connection to the custody facility was lost; the hearing was paused",
+        ),
+        Action.HEARING_LINK_RESTORED: (
+            "Systemet registrerede, at arresten var tilbage efter 12.4 sekunder",
+            "The system recorded that the custody facility was back after 12.4 seconds",
+        ),
+    }
+)
 
 
 def say(action: str, who: Who, payload: object, lang: str, note: str | None = None) -> str:

@@ -256,3 +256,84 @@ def test_the_end_dismisses_everyone_and_the_registry_forgets_the_hearing() -> No
             await hearings.open(7, first_floor(), HearingState.IN_SESSION)
 
     asyncio.run(scenario())
+
+
+# --- plan B: audio only, interruptions ------------------------------------------
+
+
+def _health(fps: float, kbps: float) -> Any:
+    from hearing.media.health import Grade, Health
+
+    return Health(
+        rtt_ms=20.0,
+        loss_percent=0.0,
+        jitter_ms=2.0,
+        bitrate_kbps=kbps,
+        fps=fps,
+        width=640,
+        height=360,
+        grade=Grade.GOOD,
+    )
+
+
+def test_the_health_samples_decide_audio_only_and_everyone_is_told() -> None:
+    async def scenario() -> None:
+        live = live_hearing()
+        live.follow(live.floor.admit("custody"))
+        custody, judge, panel = Channel(), Channel(), Channel()
+        await live.seat_connected("custody", custody)
+        await live.seat_connected("judge", judge)
+        live.panel_opened(panel)
+        for fps, kbps in ((25, 900), (0, 40), (0, 40)):
+            live._health("custody", _health(fps, kbps))
+        told = {"type": "link", "seat": "custody", "audio_only": True}
+        assert custody.of("link") == judge.of("link") == panel.of("link") == [told]
+        assert "custody" not in live.room.routes["judge"].video and live.room.routes["custody"].video == ()
+        assert live.room.routes["judge"].hears("custody")
+        assert live.snapshot()["audio_only"] == ["custody"]
+        for _ in range(3):
+            live._health("custody", _health(25, 900))
+        assert panel.of("link")[-1] == {**told, "audio_only": False}
+        assert "custody" in live.room.routes["judge"].video
+
+    asyncio.run(scenario())
+
+
+def test_a_seat_that_leaves_on_audio_only_is_judged_afresh_when_back() -> None:
+    async def scenario() -> None:
+        live = live_hearing()
+        live.follow(live.floor.admit("custody"))
+        first, panel = Channel(), Channel()
+        await live.seat_connected("custody", first)
+        live.panel_opened(panel)
+        for fps, kbps in ((25, 900), (0, 40), (0, 40)):
+            live._health("custody", _health(fps, kbps))
+        await live.seat_disconnected("custody", first)
+        assert live.audio_only == frozenset()
+        assert panel.of("link")[-1]["audio_only"] is False
+
+    asyncio.run(scenario())
+
+
+def test_an_interruption_is_told_with_its_time_and_ends_with_its_duration() -> None:
+    async def scenario() -> None:
+        clock = Clock()
+        live = LiveHearing(7, first_floor(), HearingState.IN_SESSION, clock=clock, wall=lambda: 1_800_000_000.0)
+        judge, panel = Channel(), Channel()
+        await live.seat_connected("judge", judge)
+        live.panel_opened(panel)
+        live.interrupted("custody", paused=True)
+        told = {"type": "interruption", "seat": "custody", "since": 1_800_000_000.0, "paused": True}
+        assert panel.of("interruption") == judge.of("interruption") == [told]
+        assert live.snapshot()["interruptions"] == {"custody": {"since": 1_800_000_000.0, "paused": True}}
+        clock.now += 21.0
+        ended = live.restored("custody")
+        assert ended is not None and ended[1:] == (21.0, True)
+        assert panel.of("interruption")[-1] == {**told, "since": None, "duration_seconds": 21.0, "in_time": True}
+        assert live.restored("custody") is None and live.snapshot()["interruptions"] == {}
+        live.interrupted("custody", paused=False)
+        clock.now += RECONNECT_SECONDS
+        ended = live.restored("custody")
+        assert ended is not None and ended[2] is False
+
+    asyncio.run(scenario())

@@ -198,9 +198,13 @@ class Panel {
     const controls = document.querySelector("[data-role=controls]");
     if (!controls) return;
     const template = controls.querySelector("form");
+    const option = document.querySelector("template[data-role=interpreter-option]");
     controls.replaceChildren(
       ...transitions.map((action) => {
         const form = template.cloneNode(true);
+        for (const extra of form.querySelectorAll("label")) extra.remove();
+        // The consultation may include the interpreter, where the hearing has one.
+        if (action === "begin_consultation" && option) form.append(option.content.cloneNode(true));
         form.querySelector("input[name=action]").value = action;
         const button = form.querySelector("button");
         button.className = `action-${action}`;
