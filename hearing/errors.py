@@ -157,3 +157,12 @@ class AccountUnchanged(Conflict):
     # `hearing user disable` of a disabled account, or `enable` of an enabled one.
     code = "account_unchanged"
     default_message = "The account is already so."
+
+
+# issue 11, the test call
+class TestCallBusy(Conflict):
+    # One loop per endpoint: a second page (or a second device with a copied
+    # cookie) would halve what each measures.
+    code = "test_call_busy"
+    default_message = "A test call of this endpoint is already running."
+    __test__ = False  # not a pytest class, despite the name

@@ -58,3 +58,5 @@ class Action(enum.StrEnum):
     AUDIT_KEY_SHREDDED = "audit.key_shredded"
     AUDIT_KEK_ROTATED = "audit.kek_rotated"
     AUDIT_CHECKPOINT_EXPORTED = "audit.checkpoint_exported"
+    # issue 11, the test call
+    ENDPOINT_TEST_CALL = "endpoint.test_call"

@@ -119,6 +119,25 @@ REALISTIC: dict[Action, tuple[Who, dict[str, Any]]] = {
     Action.AUDIT_KEY_SHREDDED: (OPERATOR, {"hearing": 1}),
     Action.AUDIT_KEK_ROTATED: (OPERATOR, {"old": "ab" * 16, "new": "cd" * 16, "keys": 2}),
     Action.AUDIT_CHECKPOINT_EXPORTED: (OPERATOR, {"size": 41}),
+    # issue 11, the test call
+    Action.ENDPOINT_TEST_CALL: (
+        KIOSK,
+        {
+            "endpoint_id": 7,
+            "name": "kiosk-a",
+            "grade": "poor",
+            "figures": {
+                "rtt_ms": 12.5,
+                "loss_percent": 3.2,
+                "jitter_ms": 4.0,
+                "width": 1280,
+                "height": 720,
+                "fps": 24.5,
+                "audio_dbfs": -14.0,
+            },
+            "reasons": ["loss"],
+        },
+    ),
 }
 
 # What each renders to, in both languages: the words an auditor reads.
