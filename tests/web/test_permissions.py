@@ -24,6 +24,10 @@ CALLERS = ["anonymous", *[r.value for r in Role], "courtroom_device", "custody_d
 AUTH_CODES = {"not_authenticated", "permission_denied", "device_not_authorised"}
 
 
+# Device routes for some kinds of device only (the rest are refused, 403).
+DEVICE_KINDS_ONLY = {"/device/test-call": {"custody_device"}}  # issue 11: custody and booth kiosks
+
+
 def app_routes(client: TestClient) -> Iterator[tuple[GuardedRoute, str]]:
     for route in client.app.routes:
         if isinstance(route, Mount | GuardedWebSocketRoute):
@@ -47,6 +51,8 @@ def expected(route: GuardedRoute, caller: str) -> str:
     if audience is Audience.PUBLIC:
         return "same for everyone"
     if audience is Audience.DEVICE:
+        if route.path in DEVICE_KINDS_ONLY and caller.endswith("_device"):
+            return "allowed" if caller in DEVICE_KINDS_ONLY[route.path] else "permission_denied"
         return "allowed" if caller.endswith("_device") else "device_not_authorised"
     if caller == "anonymous" or caller.endswith("_device"):
         return "not_authenticated"
