@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import select
@@ -76,13 +76,14 @@ class Shown:
     figures: dict[str, Any]
 
 
-def _shown(db: Session, call: TestCall) -> Shown:
+def _shown(db: Session, call: TestCall, tz: tzinfo) -> Shown:
     endpoint = db.get_one(Endpoint, call.endpoint_id)
     figures = json.loads(call.figures)
-    return Shown(endpoint.name, call.grade, call.at, figures if isinstance(figures, dict) else {})
+    return Shown(endpoint.name, call.grade, call.at.astimezone(tz), figures if isinstance(figures, dict) else {})
 
 
-def newest(db: Session, endpoint_ids: Sequence[int]) -> Shown | None:
+def newest(db: Session, endpoint_ids: Sequence[int], tz: tzinfo = UTC) -> Shown | None:
+    """The newest test call of these endpoints, its time in `tz`."""
     if not endpoint_ids:
         return None
     call = db.scalar(
@@ -91,14 +92,14 @@ def newest(db: Session, endpoint_ids: Sequence[int]) -> Shown | None:
         .order_by(TestCall.at.desc(), TestCall.id.desc())
         .limit(1)
     )
-    return None if call is None else _shown(db, call)
+    return None if call is None else _shown(db, call, tz)
 
 
-def newest_for_hearing(db: Session, hearing: Hearing) -> Shown | None:
+def newest_for_hearing(db: Session, hearing: Hearing, tz: tzinfo = UTC) -> Shown | None:
     """The hearing's custody room's newest test call; with no room assigned,
     the newest of any custody endpoint at the hearing's facility."""
     if hearing.custody_endpoint_id is not None:
-        return newest(db, [hearing.custody_endpoint_id])
+        return newest(db, [hearing.custody_endpoint_id], tz)
     rooms = db.scalars(
         select(Endpoint.id).where(
             Endpoint.facility_id == hearing.facility_id,
@@ -106,4 +107,4 @@ def newest_for_hearing(db: Session, hearing: Hearing) -> Shown | None:
             Endpoint.revoked_at.is_(None),
         )
     ).all()
-    return newest(db, list(rooms))
+    return newest(db, list(rooms), tz)

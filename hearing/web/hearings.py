@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from hearing.auth.permissions import Permission
 from hearing.clock import utcnow
+from hearing.custody import calls
 from hearing.db.models import Courtroom, CustodyFacility, StaffUser
 from hearing.docket import booking, proceedings
 from hearing.docket.lifecycle import LIVE_STATES, HearingState, Transition, available
@@ -98,6 +99,8 @@ async def hearing_page(request: Request) -> Response:
             # The speaker-order panel: the judge's to use, for court staff to follow.
             "panel": h.state in LIVE_STATES,
             "can_act": principal.can(Permission.CONDUCT_HEARING),
+            # issue 11: the custody room's newest test call, for the clerk and the judge.
+            "test_call": calls.newest_for_hearing(db, h, svc.settings.timezone),
         }
 
     lang = language.language(request)
