@@ -319,6 +319,7 @@ TEXT: dict[str, dict[str, str]] = {
         "da": "Kameraet eller mikrofonen kunne ikke åbnes. Sig det til betjenten.",
     },
     "test_call.result": {"en": "Result", "da": "Resultat"},
+    "test_call.done": {"en": "The test call is finished.", "da": "Prøveopkaldet er færdigt."},
     "test_call.grade.good": {"en": "Good: the connection is ready.", "da": "God: forbindelsen er klar."},
     "test_call.grade.poor": {
         "en": "Poor: the hearing can go on, but the connection is weak.",

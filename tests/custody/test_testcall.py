@@ -53,12 +53,12 @@ def test_the_network_thresholds_are_connection_healths() -> None:
 @pytest.mark.parametrize(
     ("height", "fps", "expected"),
     [
-        (720, 20.0, (Grade.GOOD, ())),
+        (720, 15.0, (Grade.GOOD, ())),
         (1080, 30.0, (Grade.GOOD, ())),
         (719, 25.0, (Grade.POOR, (Reason.LOW_RESOLUTION,))),
         (360, 25.0, (Grade.POOR, (Reason.LOW_RESOLUTION,))),
         (359, 25.0, (Grade.BAD, (Reason.LOW_RESOLUTION,))),
-        (720, 19.9, (Grade.POOR, (Reason.LOW_FRAME_RATE,))),
+        (720, 14.9, (Grade.POOR, (Reason.LOW_FRAME_RATE,))),
         (720, 10.0, (Grade.POOR, (Reason.LOW_FRAME_RATE,))),
         (720, 9.9, (Grade.BAD, (Reason.LOW_FRAME_RATE,))),
         (480, 12.0, (Grade.POOR, (Reason.LOW_RESOLUTION, Reason.LOW_FRAME_RATE))),

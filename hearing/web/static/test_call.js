@@ -49,6 +49,8 @@ class TestCall {
   }
 
   async start() {
+    this.release();
+    this.failure = null;
     this.button.disabled = true;
     this.button.hidden = true;
     this.resultBox.hidden = true;
@@ -149,7 +151,7 @@ class TestCall {
   }
 
   show(result) {
-    this.status.textContent = this.t(`test_call.grade.${result.grade}`);
+    this.status.textContent = this.t("test_call.done");
     this.state = "done";
     const grade = this.resultBox.querySelector("[data-role=grade]");
     grade.textContent = this.t(`test_call.grade.${result.grade}`);
@@ -182,14 +184,23 @@ class TestCall {
     this.resultBox.hidden = false;
   }
 
+  // The call is over: the server has closed its loop. The pictures stay
+  // (the last one looped back, the camera live) until the next test or Back.
   finish() {
     clearInterval(this.pinger);
     clearInterval(this.sampler);
     this.send({ type: "leave" });
+    this.again();
+  }
+
+  release() {
+    clearInterval(this.pinger);
+    clearInterval(this.sampler);
     if (this.pc) this.pc.close();
     this.pc = null;
     if (this.stream) for (const track of this.stream.getTracks()) track.stop();
-    this.again();
+    this.stream = null;
+    this.looped.srcObject = null;
   }
 
   again() {
@@ -203,9 +214,7 @@ class TestCall {
     clearInterval(this.pinger);
     clearInterval(this.sampler);
     this.say("failed", this.failure ? ` (${this.failure})` : "");
-    if (this.pc) this.pc.close();
-    this.pc = null;
-    if (this.stream) for (const track of this.stream.getTracks()) track.stop();
+    this.release();
     this.again();
   }
 }
