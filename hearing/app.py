@@ -23,7 +23,7 @@ from hearing.live.registry import LiveHearings
 from hearing.live.watch import SocketWatch
 from hearing.media import aiortc_hooks
 from hearing.services import Services
-from hearing.web import audit, custody, devices, hearings, media, panel, staff
+from hearing.web import audit, custody, devices, hearings, media, panel, staff, testcall
 from hearing.web.errors import domain_error, http_error, server_error
 from hearing.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from hearing.web.ratelimit import SlidingWindow
@@ -46,6 +46,7 @@ def routes() -> list[BaseRoute]:
         *media.ROUTES,
         *panel.ROUTES,
         *custody.ROUTES,
+        *testcall.ROUTES,
         route("/healthz", healthz, audience=Audience.PUBLIC),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
@@ -99,6 +100,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app.state.live_hearings = LiveHearings()
     # Which kiosks (custody, booth) have their page open and answering.
     app.state.endpoint_presence = EndpointPresence()
+    # Which endpoints have a test call running (one each).
+    app.state.test_calls = testcall.Busy()
     app.state.socket_watch = SocketWatch(standing_check(svc), interval=settings.socket_recheck_seconds)
     # Process-wide: aioice offers every interface unless told otherwise.
     aiortc_hooks.restrict_host_addresses(settings.media_address_list)

@@ -71,6 +71,8 @@ class Settings:
     password_hash_queue: int = 16
     # How long the enrolment code printed by `user add` / `user reset-totp` lasts.
     enrolment_code_hours: int = 72
+    # issue 11: how long a test call loops the endpoint's media back, in seconds.
+    test_call_seconds: float = 8.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -107,6 +109,8 @@ class Settings:
             raise ConfigurationError("password_hash_workers must be at least 1 and password_hash_queue at least 0")
         if not 0 < self.enrolment_code_hours <= 24 * 30:
             raise ConfigurationError("enrolment_code_hours is 1-720")
+        if not 1 <= self.test_call_seconds <= 60:
+            raise ConfigurationError("test_call_seconds is 1-60")
         if self.max_body_bytes < 1024:
             raise ConfigurationError("max_body_bytes must be at least 1024")
         try:

@@ -200,3 +200,12 @@ class NoBoothSeat(Conflict):
     # A booth device joins a hearing only where counsel sits in the courtroom.
     code = "no_booth_seat"
     default_message = "This hearing has no consultation booth: defence counsel does not sit in the courtroom."
+
+
+# issue 11, the test call
+class TestCallBusy(Conflict):
+    # One loop per endpoint: a second page (or a second device with a copied
+    # cookie) would halve what each measures.
+    code = "test_call_busy"
+    default_message = "A test call of this endpoint is already running."
+    __test__ = False  # not a pytest class, despite the name

@@ -168,3 +168,14 @@ def test_signin_bench() -> None:
         figures = row(output.split("## summary")[1].split("\n", 1)[1], f"{backend:<10} this tree")
         assert len(figures) == 9 and all(value != "nan" for value in figures), figures
     need(url is not None, "HEARING_TEST_DATABASE_URL is not set: the sign-in bench ran on SQLite only")
+
+
+# issue 11, the test call
+def test_test_call_bench() -> None:
+    output = run_bench("test_call_bench")
+    assert_in_order(
+        output, ["runs:", "loop rtt ms", "medians over", "the loop measures", "a direct link", "per test call"]
+    )
+    loop_rtt, direct_rtt, _, grade = row(output, "    1 ")
+    assert loop_rtt != "-" and direct_rtt != "-", output[-2000:]
+    assert grade in ("good", "poor", "bad")

@@ -65,3 +65,5 @@ class Action(enum.StrEnum):
     HEARING_INTERRUPTED = "hearing.interrupted"
     HEARING_LINK_RESTORED = "hearing.link_restored"
     COURT_PAUSE_ON_DROP_SET = "court.pause_on_drop_set"
+    # issue 11, the test call
+    ENDPOINT_TEST_CALL = "endpoint.test_call"

@@ -194,6 +194,11 @@ SENTENCES: dict[Action, dict[str, str]] = {
         "en": "{actor} exported a signed checkpoint of the first {covered}",
         "da": "{actor} eksporterede et signeret kontrolpunkt over de første {covered}",
     },
+    # issue 11, the test call
+    Action.ENDPOINT_TEST_CALL: {
+        "en": "{actor} made a test call: {test_grade} ({test_figures})",
+        "da": "{actor} foretog et prøveopkald: {test_grade} ({test_figures})",
+    },
 }
 
 # What an entry that has no sentence of its own says: the action's stable
@@ -487,7 +492,43 @@ PLACEHOLDERS: dict[str, Callable[[_Payload], str]] = {
     "reactivated": lambda p: p.flag("reactivated", "reactivated"),
     "again": lambda p: p.flag("reconnected", "again"),
     "keeping": lambda p: p.flag("keep_previous", "keeping"),
+    # issue 11, the test call
+    "test_grade": lambda p: p.word(TEST_CALL_GRADES, "grade"),
+    "test_figures": lambda p: figures_said(p.payload["figures"], p.lang),
 }
+
+
+# issue 11, the test call: its grade and figures in words.
+TEST_CALL_GRADES: Words = {
+    "good": {"en": "good", "da": "god"},
+    "poor": {"en": "poor", "da": "svag"},
+    "bad": {"en": "bad", "da": "dårlig"},
+}
+TEST_CALL_FIGURES: Words = {
+    "rtt_ms": {"en": "round trip {value} ms", "da": "svartid {value} ms"},
+    "loss_percent": {"en": "loss {value} %", "da": "tab {value} %"},
+    "jitter_ms": {"en": "jitter {value} ms", "da": "jitter {value} ms"},
+    "picture": {"en": "picture {width}×{height} at {fps} fps", "da": "billede {width}×{height} med {fps} billeder/s"},
+    "audio_dbfs": {"en": "sound {value} dBFS", "da": "lyd {value} dBFS"},
+    "unmeasured": {"en": "nothing measured", "da": "intet målt"},
+}
+
+
+def figures_said(figures: object, lang: str) -> str:
+    """A test call's figures, those that were measured, in one line."""
+    if not isinstance(figures, Mapping):
+        raise KeyError("figures")
+    said = [
+        TEST_CALL_FIGURES[key][lang].format(value=figures[key])
+        for key in ("rtt_ms", "loss_percent", "jitter_ms")
+        if figures.get(key) is not None
+    ]
+    if figures.get("width") and figures.get("height"):
+        size = {k: figures.get(k) for k in ("width", "height", "fps")}
+        said.append(TEST_CALL_FIGURES["picture"][lang].format(**size))
+    if figures.get("audio_dbfs") is not None:
+        said.append(TEST_CALL_FIGURES["audio_dbfs"][lang].format(value=figures["audio_dbfs"]))
+    return ", ".join(said) or TEST_CALL_FIGURES["unmeasured"][lang]
 
 
 class _Said(dict[str, str]):

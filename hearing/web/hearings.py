@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from hearing.auth.permissions import Permission
 from hearing.clock import utcnow
-from hearing.custody import desk
+from hearing.custody import calls, desk
 from hearing.db.models import Courtroom, CustodyFacility, StaffUser
 from hearing.docket import booking, proceedings
 from hearing.docket.lifecycle import LIVE_STATES, HearingState, Transition, available
@@ -106,6 +106,8 @@ async def hearing_page(request: Request) -> Response:
             "can_act": principal.can(Permission.CONDUCT_HEARING),
             # The consultation may include the interpreter where there is one.
             "interpreter_seat": bool(presiding.interpreter_seats(presiding.current(db, h))),
+            # issue 11: the custody room's newest test call, for the clerk and the judge.
+            "test_call": calls.newest_for_hearing(db, h, svc.settings.timezone),
         }
 
     lang = language.language(request)

@@ -378,6 +378,79 @@ TEXT: dict[str, dict[str, str]] = {
     "checkin.by": {"en": "{officer}, at {time}", "da": "{officer}, kl. {time}"},
     "checkin.note": {"en": "Note", "da": "Bemærkning"},
     "checkin.save": {"en": "Save check-in", "da": "Gem indtjekning"},
+    # issue 11, the test call: the kiosk's page and its summary on the hearing page
+    "test_call.title": {"en": "Test call", "da": "Prøveopkald"},
+    "test_call.intro": {
+        "en": "The test call sends your picture and sound to the court's server and back, so you see and hear "
+        "yourself as the court will. It takes about {seconds} seconds.",
+        "da": "Prøveopkaldet sender dit billede og din lyd til rettens server og tilbage, så du ser og hører dig "
+        "selv, som retten vil. Det tager omkring {seconds} sekunder.",
+    },
+    "test_call.start": {"en": "Start the test call", "da": "Start prøveopkaldet"},
+    "test_call.again": {"en": "Test again", "da": "Prøv igen"},
+    "test_call.back": {"en": "Back", "da": "Tilbage"},
+    "test_call.own_camera": {"en": "Your camera", "da": "Dit kamera"},
+    "test_call.looped": {"en": "As the court sees you", "da": "Som retten ser dig"},
+    "test_call.level": {"en": "Your sound, as the court hears it", "da": "Din lyd, som retten hører den"},
+    "test_call.idle": {"en": "Ready to test.", "da": "Klar til at prøve."},
+    "test_call.connecting": {"en": "Connecting to the court's server…", "da": "Forbinder til rettens server…"},
+    "test_call.looping": {
+        "en": "Testing: speak normally and look at the camera.",
+        "da": "Prøver: tal som normalt, og se ind i kameraet.",
+    },
+    "test_call.measuring": {"en": "Measuring…", "da": "Måler…"},
+    "test_call.failed": {
+        "en": "The test call could not be made. Tell the officer.",
+        "da": "Prøveopkaldet kunne ikke gennemføres. Sig det til betjenten.",
+    },
+    "test_call.no_camera": {
+        "en": "The camera or microphone could not be opened. Tell the officer.",
+        "da": "Kameraet eller mikrofonen kunne ikke åbnes. Sig det til betjenten.",
+    },
+    "test_call.result": {"en": "Result", "da": "Resultat"},
+    "test_call.done": {"en": "The test call is finished.", "da": "Prøveopkaldet er færdigt."},
+    "test_call.grade.good": {"en": "Good: the connection is ready.", "da": "God: forbindelsen er klar."},
+    "test_call.grade.poor": {
+        "en": "Poor: the hearing can go on, but the connection is weak.",
+        "da": "Svag: retsmødet kan gennemføres, men forbindelsen er svag.",
+    },
+    "test_call.grade.bad": {
+        "en": "Bad: the connection is not good enough. Tell the officer.",
+        "da": "Dårlig: forbindelsen er ikke god nok. Sig det til betjenten.",
+    },
+    "test_call.word.good": {"en": "good", "da": "god"},
+    "test_call.word.poor": {"en": "poor", "da": "svag"},
+    "test_call.word.bad": {"en": "bad", "da": "dårlig"},
+    "test_call.figure.rtt_ms": {"en": "Round trip", "da": "Svartid"},
+    "test_call.figure.loss_percent": {"en": "Packet loss", "da": "Pakketab"},
+    "test_call.figure.jitter_ms": {"en": "Jitter", "da": "Jitter"},
+    "test_call.figure.picture": {"en": "Picture received", "da": "Modtaget billede"},
+    "test_call.figure.audio_dbfs": {"en": "Sound level", "da": "Lydniveau"},
+    "test_call.unmeasured": {"en": "not measured", "da": "ikke målt"},
+    "test_call.reasons": {"en": "Why", "da": "Hvorfor"},
+    "test_call.reason.loss": {
+        "en": "Packets are being lost on the way.",
+        "da": "Der går datapakker tabt undervejs.",
+    },
+    "test_call.reason.rtt": {"en": "The connection is slow to answer.", "da": "Forbindelsen er langsom til at svare."},
+    "test_call.reason.jitter": {"en": "The connection is uneven.", "da": "Forbindelsen er ujævn."},
+    "test_call.reason.network_unmeasured": {
+        "en": "The network could not be measured.",
+        "da": "Netværket kunne ikke måles.",
+    },
+    "test_call.reason.no_picture": {"en": "No picture came back.", "da": "Der kom intet billede tilbage."},
+    "test_call.reason.low_resolution": {"en": "The picture is not sharp enough.", "da": "Billedet er ikke skarpt nok."},
+    "test_call.reason.low_frame_rate": {"en": "The picture is jerky.", "da": "Billedet hakker."},
+    "test_call.reason.quiet_microphone": {"en": "The microphone is quiet.", "da": "Mikrofonen er svag."},
+    "test_call.reason.silent_microphone": {
+        "en": "No sound came from the microphone.",
+        "da": "Der kom ingen lyd fra mikrofonen.",
+    },
+    "test_call.summary": {"en": "Test call of the custody room", "da": "Prøveopkald fra arrestens rum"},
+    "test_call.none": {"en": "No test call has been made.", "da": "Der er ikke foretaget noget prøveopkald."},
+    "test_call.at": {"en": "Made", "da": "Foretaget"},
+    "test_call.endpoint": {"en": "Room", "da": "Rum"},
+    "test_call.grade": {"en": "Grade", "da": "Vurdering"},
 }
 # Plan B and consultation with counsel (issue 11): the link's notices at the bench.
 TEXT.update(

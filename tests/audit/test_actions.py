@@ -642,6 +642,52 @@ scenario(Action.PARTICIPANT_JOINED)(_judge_joins_and_leaves)
 scenario(Action.PARTICIPANT_LEFT)(_judge_joins_and_leaves)
 
 
+# issue 11, the test call
+@scenario(Action.ENDPOINT_TEST_CALL)
+def _kiosk_makes_a_test_call(env: Env) -> list[Logged]:
+    import asyncio
+
+    from hearing.docket.parties import EndpointKind
+    from hearing.media.loop_client import LoopClient
+    from hearing.media.tracks import PatternTrack, ToneTrack
+    from tests.browser import LiveServer
+    from tests.conftest import enroll_device
+
+    env.court  # noqa: B018 (the seeded court)
+    kiosk = enroll_device(env.services, "kiosk-a", EndpointKind.CUSTODY, "Facility A")
+    server = LiveServer(env.settings.replace(test_call_seconds=3.0), env.services)
+    server.start()
+
+    async def call() -> dict[str, Any]:
+        client = LoopClient(
+            f"ws://127.0.0.1:{server.settings.port}/ws/device/test-call",
+            headers={"Authorization": f"Device {kiosk.token}"},
+        )
+        camera, microphone = PatternTrack(640, 360, 25), ToneTrack(440.0)
+        try:
+            return await client.run(camera, microphone)
+        finally:
+            await client.close()
+            camera.stop()
+            microphone.stop()
+
+    results: list[dict[str, Any]] = []
+    try:
+        new = env.appended(lambda: results.append(asyncio.run(call())))
+    finally:
+        server.stop()
+    endpoint_id = kiosk.endpoint_id
+    assert [shape(e) for e in new] == [(Action.ENDPOINT_TEST_CALL.value, None, "device", endpoint_id)]
+    payload = new[0].payload
+    assert payload is not None
+    assert (payload["grade"], payload["figures"], payload["reasons"]) == (
+        results[0]["grade"],
+        results[0]["figures"],
+        results[0]["reasons"],
+    )
+    return new
+
+
 @scenario(Action.ACCESS_DENIED, "role-without-permission")
 def _access_denied_role(env: Env) -> list[Logged]:
     auditor = env.sign_in_as("auditor")

@@ -128,6 +128,25 @@ REALISTIC: dict[Action, tuple[Who, dict[str, Any]]] = {
         Who("user", 5, "custody_officer", "Officer Lund"),
         {"endpoint_id": 7, "name": "kiosk-a"},
     ),
+    # issue 11, the test call
+    Action.ENDPOINT_TEST_CALL: (
+        KIOSK,
+        {
+            "endpoint_id": 7,
+            "name": "kiosk-a",
+            "grade": "poor",
+            "figures": {
+                "rtt_ms": 12.5,
+                "loss_percent": 3.2,
+                "jitter_ms": 4.0,
+                "width": 1280,
+                "height": 720,
+                "fps": 24.5,
+                "audio_dbfs": -14.0,
+            },
+            "reasons": ["loss"],
+        },
+    ),
 }
 # Plan B (issue 11).
 SYSTEM_ACTOR = Who("system", None, None)

@@ -338,7 +338,9 @@ def run(conversation: Conversation, key: str, explicit: list[str | bytes], strat
 
 def test_the_sockets_walked_are_the_route_tables() -> None:
     names = {r.name for app in APPS for r in sockets(app)}
-    assert names == {"media_socket", "panel_socket"}, "a new socket: give it a walk below"
+    # The test call's socket is walked in tests/web/test_test_call_socket.py (malformed,
+    # oversized and unauthorised input; it belongs to no hearing).
+    assert names == {"media_socket", "panel_socket", "test_call_socket"}, "a new socket: give it a walk below"
 
 
 @pytest.mark.timeout(600)

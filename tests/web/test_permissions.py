@@ -24,6 +24,10 @@ CALLERS = ["anonymous", *[r.value for r in Role], "courtroom_device", "custody_d
 AUTH_CODES = {"not_authenticated", "permission_denied", "device_not_authorised"}
 
 
+# Device routes for some kinds of device only (the rest are refused, 403).
+DEVICE_KINDS_ONLY = {"/device/test-call": {"custody_device"}}  # issue 11: custody and booth kiosks
+
+
 def app_routes(client: TestClient) -> Iterator[tuple[GuardedRoute, str]]:
     for route in client.app.routes:
         if isinstance(route, Mount | GuardedWebSocketRoute):
@@ -47,6 +51,8 @@ def expected(route: GuardedRoute, caller: str) -> str:
     if audience is Audience.PUBLIC:
         return "same for everyone"
     if audience is Audience.DEVICE:
+        if route.path in DEVICE_KINDS_ONLY and caller.endswith("_device"):
+            return "allowed" if caller in DEVICE_KINDS_ONLY[route.path] else "permission_denied"
         return "allowed" if caller.endswith("_device") else "device_not_authorised"
     if caller == "anonymous" or caller.endswith("_device"):
         return "not_authenticated"
@@ -161,9 +167,20 @@ def test_every_socket_admits_exactly_whom_it_says(client: TestClient, services: 
             "courtroom_device": "not_authenticated",
             "custody_device": "not_authenticated",
         },
+        # The test call: the custody and booth kiosks (issue 11).
+        Audience.DEVICE: {
+            "anonymous": "device_not_authorised",
+            "judge": "device_not_authorised",
+            "clerk": "device_not_authorised",
+            "custody_officer": "device_not_authorised",
+            "auditor": "device_not_authorised",
+            "admin": "device_not_authorised",
+            "courtroom_device": "permission_denied",
+            "custody_device": "welcome",
+        },
     }
     sockets = [r for r in client.app.routes if isinstance(r, GuardedWebSocketRoute)]
-    assert {s.name for s in sockets} == {"media_socket", "panel_socket"}
+    assert {s.name for s in sockets} == {"media_socket", "panel_socket", "test_call_socket"}
     for socket in sockets:
         path = socket.path.replace("{hearing_id:id}", str(court.hearing_a))
         for caller, outcome in expected[socket.audience].items():
