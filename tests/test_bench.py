@@ -168,3 +168,29 @@ def test_signin_bench() -> None:
         figures = row(output.split("## summary")[1].split("\n", 1)[1], f"{backend:<10} this tree")
         assert len(figures) == 9 and all(value != "nan" for value in figures), figures
     need(url is not None, "HEARING_TEST_DATABASE_URL is not set: the sign-in bench ran on SQLite only")
+
+
+def test_interruption_bench() -> None:
+    output = run_bench("interruption_bench")
+    assert_in_order(
+        output,
+        [
+            "interruption benchmark",
+            "rounds:",
+            "round 1  abrupt",
+            "round 1  silent",
+            "drop -> panel told",
+            "drop -> panel paused",
+            "back -> link_restored committed",
+            "back -> tone heard at judge",
+            "Resume click -> in_session",
+            "targets",
+        ],
+    )
+    # Every drop was seen and every return measured, and kept its seat (the
+    # figures themselves are not looked at).
+    for label in ("drop -> panel told", "drop -> panel paused", "back -> link_restored committed"):
+        for kind in ("abrupt", "silent"):
+            count, *_, missing = row(output, f"{label:<34} {kind:<7}")
+            assert int(count) == 2 and int(missing) == 0, (label, kind)
+    assert "2 of each kind" in output and "4 of 4 returns kept it" in output
