@@ -179,3 +179,29 @@ def test_test_call_bench() -> None:
     loop_rtt, direct_rtt, _, grade = row(output, "    1 ")
     assert loop_rtt != "-" and direct_rtt != "-", output[-2000:]
     assert grade in ("good", "poor", "bad")
+
+
+def test_interruption_bench() -> None:
+    output = run_bench("interruption_bench")
+    assert_in_order(
+        output,
+        [
+            "interruption benchmark",
+            "rounds:",
+            "round 1  abrupt",
+            "round 1  silent",
+            "drop -> panel told",
+            "drop -> panel paused",
+            "back -> link_restored committed",
+            "back -> tone heard at judge",
+            "Resume click -> in_session",
+            "targets",
+        ],
+    )
+    # Every drop was seen and every return measured, and kept its seat (the
+    # figures themselves are not looked at).
+    for label in ("drop -> panel told", "drop -> panel paused", "back -> link_restored committed"):
+        for kind in ("abrupt", "silent"):
+            count, *_, missing = row(output, f"{label:<34} {kind:<7}")
+            assert int(count) == 2 and int(missing) == 0, (label, kind)
+    assert "2 of each kind" in output and "4 of 4 returns kept it" in output

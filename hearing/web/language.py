@@ -466,8 +466,8 @@ TEXT.update(
             "da": "Forbindelsen til {seat} blev afbrudt kl. {time}, for {duration} siden.",
         },
         "link.interrupted_paused": {
-            "en": "The hearing was paused by itself.",
-            "da": "Retsmødet blev sat på pause af sig selv.",
+            "en": "The hearing was paused automatically.",
+            "da": "Retsmødet er sat på pause automatisk.",
         },
         "link.waiting_reconnect": {
             "en": "If it is back within 60 seconds it takes its seat as before; later it waits in the lobby.",
@@ -475,7 +475,7 @@ TEXT.update(
         },
         "link.restored": {
             "en": "{seat} is back after {duration}.",
-            "da": "{seat} er tilbage efter {duration}.",
+            "da": "{seat} er tilbage efter en afbrydelse på {duration}",
         },
         "link.restored_lobby": {
             "en": "{seat} is back after {duration}, and waits in the lobby to be admitted again.",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -77,14 +79,16 @@ def test_the_bench_sees_not_answering_a_lost_link_the_pause_and_resumes_in_one_c
         wait_until(
             lambda: judge.evaluate("document.querySelector('[data-role=hearing-state]').className").endswith("paused")
         )
-        assert "Retsmødet blev sat på pause af sig selv" in text_of(judge, "interrupted")
+        assert "Retsmødet er sat på pause automatisk" in text_of(judge, "interrupted")
         assert "Forbindelsen til Arresten blev afbrudt" in text_of(judge, "interrupted")
         screenshot(judge, "panel-interrupted")
         assert_accessible(judge)
 
     with PeerThread(Peer("custody", tone=1150.0), url, headers):
         wait_until(lambda: shown(judge, "restored") and not shown(judge, "interrupted"))
-        assert "Arresten er tilbage efter" in text_of(judge, "restored")
+        assert "Arresten er tilbage efter en afbrydelse på" in text_of(judge, "restored")
+        assert not text_of(judge, "restored").endswith("..")
+        assert not shown(judge, "answering")  # "back after" says it: one notice, not two
         resume = judge.get_by_role("button", name="Genoptag retsmødet")
         resume.wait_for()
         assert fits_the_bench(judge)
@@ -108,6 +112,9 @@ def test_the_bench_sees_not_answering_a_lost_link_the_pause_and_resumes_in_one_c
     clerk.goto(f"{live_server.url}/hearings/{h}")
     wait_until(lambda: shown(clerk, "not-answering"), timeout=5)
     assert "The custody room is not answering" in text_of(clerk, "not-answering")
+    # The court's clock, 24 hours, as the hearing's times on the page (the browser runs in UTC).
+    court_hour = datetime.now(ZoneInfo(live_server.settings.court_timezone)).strftime("(since %H:")
+    assert court_hour in text_of(clerk, "not-answering") and "M)" not in text_of(clerk, "not-answering")
     assert clerk.locator("[data-role=resume-form]").count() == 0
     wait_until(lambda: clerk.locator("[data-role=seats] [data-link-mark]").count() > 0)
     screenshot(clerk, "panel-not-answering-clerk-en")

@@ -11,6 +11,7 @@ class LinkNotices {
   constructor(root) {
     this.root = root;
     this.canAct = root.dataset.canAct === "true";
+    this.timeZone = root.dataset.timezone || null;
     this.text = JSON.parse(root.querySelector("[data-role=link-text]").textContent);
     this.lang = document.documentElement.lang || "da";
     this.state = null; // the hearing's lifecycle state
@@ -54,7 +55,10 @@ class LinkNotices {
   }
 
   clock(epochSeconds) {
-    return new Date(epochSeconds * 1000).toLocaleTimeString(this.lang, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    // In the court's time zone and on a 24-hour clock, as every other time on the page.
+    const options = { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" };
+    if (this.timeZone) options.timeZone = this.timeZone;
+    return new Date(epochSeconds * 1000).toLocaleTimeString(this.lang, options);
   }
 
   receive(message) {
@@ -151,6 +155,8 @@ class LinkNotices {
     const restored = this.restored;
     notice.hidden = !restored;
     if (!restored) return;
+    // "Back after N s" says that it answers again: one notice, not two.
+    if (restored.seat === "custody") this.notice("answering").hidden = true;
     const key = restored.lobby ? "link.restored_lobby" : "link.restored";
     setText(notice.querySelector("[data-role=restored-text]"), this.t(key, { seat: this.seatName(restored.seat), duration: this.duration(restored.duration) }));
   }
