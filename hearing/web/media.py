@@ -98,8 +98,7 @@ async def media_socket(websocket: WebSocket) -> None:
         with socket_watch(websocket).watching(who, client, live_link=isinstance(who, StaffIdentity)):
             # Every floor committed from now on reaches this seat through its
             # channel; the newest before, in the welcome.
-            welcome = {"type": "welcome", "seat": seat, "hearing": hearing_id, "floor": live.floor.public_view(seat)}
-            reason = await client.run(welcome, conversation.handle)
+            reason = await client.run(live.welcome(seat), conversation.handle)
     finally:
         await live.seat_disconnected(seat, client)
         await conversation.tell_refusals(everything=True)
