@@ -199,8 +199,8 @@ class LiveHearing:
 
     def welcome(self, seat: str) -> Message:
         """What a seat is told when it connects: its floor, the hearing's
-        state and recording, and the people who may ask to speak from it (a
-        seat with none, a booth, has nobody to ask for)."""
+        state and recording, the people who may ask to speak from it (a seat
+        with none, a booth, has nobody to ask for) and the hearing's seats."""
         return {
             "type": "welcome",
             "seat": seat,
@@ -209,6 +209,8 @@ class LiveHearing:
             "hearing_state": self.lifecycle.value,
             "recording": self.recording,
             "speakers": [s.name for s in self.floor.speakers if s.seat == seat],
+            # The views it may pin (an interpreter's seat, when there is one).
+            "seats": sorted(self.floor.seat_roles),
         }
 
     def set_interpretation(self, mode: Interpretation, needs: frozenset[str] = frozenset()) -> None:

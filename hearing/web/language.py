@@ -289,6 +289,87 @@ TEXT: dict[str, dict[str, str]] = {
     "transition.adjourn": {"en": "Adjourn", "da": "Udsæt"},
     "transition.close": {"en": "End the hearing", "da": "Afslut retsmødet"},
     "transition.convert_to_physical": {"en": "Convert to physical", "da": "Skift til fysisk fremmøde"},
+    # the detainee's kiosk (custody and booth devices): large words, one state at a time
+    "kiosk.title": {"en": "Court hearing", "da": "Retsmøde"},
+    "kiosk.language": {"en": "Language", "da": "Sprog"},
+    "kiosk.case": {"en": "Case {case}", "da": "Sag {case}"},
+    "kiosk.where": {"en": "{time} · {courtroom}", "da": "Kl. {time} · {courtroom}"},
+    "kiosk.state.none": {"en": "No hearing today", "da": "Intet retsmøde i dag"},
+    "kiosk.detail.none": {
+        "en": "There is no hearing on this screen today.",
+        "da": "Der er ikke noget retsmøde på denne skærm i dag.",
+    },
+    "kiosk.state.waiting": {"en": "Waiting for the court", "da": "Venter på retten"},
+    "kiosk.detail.waiting": {
+        "en": "The hearing starts at {time} in {courtroom}. The screen connects by itself when the court opens it.",
+        "da": "Retsmødet begynder kl. {time} i {courtroom}. Skærmen forbinder selv, når retten åbner.",
+    },
+    "kiosk.state.connecting": {"en": "Connecting to the court …", "da": "Forbinder til retten …"},
+    "kiosk.detail.connecting": {"en": "One moment.", "da": "Et øjeblik."},
+    "kiosk.state.lobby": {"en": "In the waiting room", "da": "I venteværelset"},
+    "kiosk.detail.lobby": {
+        "en": "The court can see that you are waiting. The judge will let you in.",
+        "da": "Retten kan se, at du venter. Dommeren lukker dig ind.",
+    },
+    "kiosk.state.in_session": {"en": "The hearing is in session", "da": "Retsmødet er i gang"},
+    "kiosk.detail.in_session": {"en": "The court can see and hear you.", "da": "Retten kan se og høre dig."},
+    "kiosk.state.paused": {"en": "The hearing is paused", "da": "Retsmødet holder pause"},
+    "kiosk.detail.paused": {
+        "en": "Please stay in the room. The court will continue shortly.",
+        "da": "Bliv venligst i lokalet. Retten fortsætter om lidt.",
+    },
+    "kiosk.state.consultation": {
+        "en": "Private consultation with your counsel",
+        "da": "Fortrolig samtale med din forsvarer",
+    },
+    "kiosk.detail.consultation": {
+        "en": "Only the people in this consultation hear and see you. Nobody else hears or sees you.",
+        "da": "Kun deltagerne i samtalen hører og ser dig. Ingen andre hører eller ser dig.",
+    },
+    "kiosk.state.reconnecting": {
+        "en": "Connection poor — trying to reconnect",
+        "da": "Dårlig forbindelse – prøver at genoprette",
+    },
+    "kiosk.detail.reconnecting": {
+        "en": "The court is told. Please stay where you are.",
+        "da": "Retten får besked. Bliv venligst, hvor du er.",
+    },
+    "kiosk.state.ended": {"en": "The hearing has ended", "da": "Retsmødet er slut"},
+    "kiosk.detail.ended": {
+        "en": "Thank you. The officer will tell you what happens now.",
+        "da": "Tak. Betjenten fortæller dig, hvad der sker nu.",
+    },
+    "kiosk.state.denied": {"en": "The judge did not let this screen in", "da": "Dommeren lukkede ikke skærmen ind"},
+    "kiosk.detail.denied": {"en": "Please call the officer.", "da": "Tilkald venligst betjenten."},
+    "kiosk.state.not_enrolled": {"en": "This screen is not enrolled", "da": "Skærmen er ikke tilmeldt"},
+    "kiosk.detail.not_enrolled": {"en": "Please call the officer.", "da": "Tilkald venligst betjenten."},
+    "kiosk.state.replaced": {
+        "en": "This screen was opened in another window",
+        "da": "Skærmen er åbnet i et andet vindue",
+    },
+    "kiosk.detail.replaced": {"en": "Please call the officer.", "da": "Tilkald venligst betjenten."},
+    "kiosk.notice.recording": {"en": "● Recording", "da": "● Optager"},
+    "kiosk.notice.muted": {"en": "The judge has muted your sound", "da": "Dommeren har slået din lyd fra"},
+    "kiosk.notice.hidden_audio": {"en": "Your sound is hidden from: {who}", "da": "Din lyd er skjult for: {who}"},
+    "kiosk.notice.hidden_video": {
+        "en": "Your picture is hidden from: {who}",
+        "da": "Dit billede er skjult for: {who}",
+    },
+    "kiosk.notice.audio_only": {
+        "en": "Audio only: the picture is paused while the connection is weak",
+        "da": "Kun lyd: billedet er sat på pause, mens forbindelsen er svag",
+    },
+    "kiosk.ask": {"en": "Ask to speak", "da": "Bed om ordet"},
+    "kiosk.withdraw": {"en": "Withdraw", "da": "Træk tilbage"},
+    "kiosk.queued": {
+        "en": "You have asked to speak. The judge will give you the floor.",
+        "da": "Du har bedt om ordet. Dommeren giver dig ordet.",
+    },
+    "kiosk.floor": {"en": "You have the floor", "da": "Du har ordet"},
+    "kiosk.courtroom": {"en": "The courtroom", "da": "Retssalen"},
+    "kiosk.interpreter": {"en": "Interpreter", "da": "Tolk"},
+    "kiosk.self": {"en": "You", "da": "Dig"},
+    "kiosk.no_picture": {"en": "No picture from the courtroom right now", "da": "Intet billede fra retssalen lige nu"},
 }
 
 

@@ -65,8 +65,8 @@ SocketHandler = Callable[[WebSocket], Awaitable[None]]
 def socket_route(
     path: str, handler: SocketHandler, *, audience: Audience, name: str, permission: Permission | None = None
 ) -> GuardedWebSocketRoute:
-    if audience not in (Audience.STAFF, Audience.PARTICIPANT):
-        raise ValueError("sockets are for staff and the hearing's participants")
+    if audience is Audience.PUBLIC:
+        raise ValueError("sockets are for staff, devices and the hearing's participants")
 
     async def guarded(websocket: WebSocket) -> None:
         await websocket.accept()
@@ -75,7 +75,9 @@ def socket_route(
             if not same_origin(websocket):
                 raise PermissionDenied("This socket may only be opened from the hearing's own pages.")
             principal: StaffPrincipal | DevicePrincipal
-            if audience is Audience.PARTICIPANT and device_token(websocket):
+            # A device socket (the kiosk's) takes a device only: a staff
+            # session presents no device token and is refused, 4401.
+            if audience is Audience.DEVICE or (audience is Audience.PARTICIPANT and device_token(websocket)):
                 principal = await authenticate_device(websocket)
             else:
                 principal = await authenticate_staff(websocket)

@@ -161,9 +161,20 @@ def test_every_socket_admits_exactly_whom_it_says(client: TestClient, services: 
             "courtroom_device": "not_authenticated",
             "custody_device": "not_authenticated",
         },
+        # The kiosk's own socket: an enrolled device only, whatever the staff role.
+        Audience.DEVICE: {
+            "anonymous": "device_not_authorised",
+            "judge": "device_not_authorised",
+            "clerk": "device_not_authorised",
+            "custody_officer": "device_not_authorised",
+            "auditor": "device_not_authorised",
+            "admin": "device_not_authorised",
+            "courtroom_device": "welcome",
+            "custody_device": "welcome",
+        },
     }
     sockets = [r for r in client.app.routes if isinstance(r, GuardedWebSocketRoute)]
-    assert {s.name for s in sockets} == {"media_socket", "panel_socket"}
+    assert {s.name for s in sockets} == {"media_socket", "panel_socket", "kiosk_socket"}
     for socket in sockets:
         path = socket.path.replace("{hearing_id:id}", str(court.hearing_a))
         for caller, outcome in expected[socket.audience].items():
