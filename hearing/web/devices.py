@@ -153,9 +153,7 @@ class DocketFollower:
     open and tells the kiosk when it changed (a hearing opened, paused,
     ended). Started once, stopped (cancelled and awaited) with the socket."""
 
-    def __init__(
-        self, read: Callable[[], Awaitable[kiosk.Message]], client: ClientLoop, told: kiosk.Message
-    ) -> None:
+    def __init__(self, read: Callable[[], Awaitable[kiosk.Message]], client: ClientLoop, told: kiosk.Message) -> None:
         self._read = read
         self._client = client
         self._told = told

@@ -224,7 +224,8 @@ def test_a_device_of_another_site_cannot_join_the_hearing_and_is_audited(
     """What the kiosk lists it may join; another site's hearing: 403, audited
     (the custody kiosk and the booth alike)."""
     open_hearing(services, court.hearing_a)
-    for site, kind, name in [("Facility B", EndpointKind.CUSTODY, "kiosk-b"), ("Room B", EndpointKind.BOOTH, "booth-b")]:
+    others = [("Facility B", EndpointKind.CUSTODY, "kiosk-b"), ("Room B", EndpointKind.BOOTH, "booth-b")]
+    for site, kind, name in others:
         creds, headers = kiosk_at(services, site, kind, name)
         with client.websocket_connect(f"/ws/hearings/{court.hearing_a}/media", headers=headers) as ws:
             assert ws.receive_json()["error"] == "permission_denied"
