@@ -121,7 +121,7 @@ async def device_hearing(request: Request) -> Response:
 
 # What the kiosk page's script needs to say things, in both languages: a
 # language switch on the kiosk never reloads the page (and its media link).
-KIOSK_TEXT = ("kiosk.", "media.source.")
+KIOSK_TEXT = ("kiosk.",)
 # The kiosk pings every 2 s; silence for longer than this closes its socket.
 KIOSK_LIVENESS_SECONDS = 5.0
 KIOSK_OUTBOX = 16

@@ -349,6 +349,10 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "kiosk.detail.replaced": {"en": "Please call the officer.", "da": "Tilkald venligst betjenten."},
     "kiosk.notice.recording": {"en": "● Recording", "da": "● Optager"},
+    "kiosk.notice.not_recorded": {
+        "en": "This consultation is not recorded",
+        "da": "Samtalen bliver ikke optaget",
+    },
     "kiosk.notice.muted": {"en": "The judge has muted your sound", "da": "Dommeren har slået din lyd fra"},
     "kiosk.notice.hidden_audio": {"en": "Your sound is hidden from: {who}", "da": "Din lyd er skjult for: {who}"},
     "kiosk.notice.hidden_video": {
@@ -359,6 +363,16 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Audio only: the picture is paused while the connection is weak",
         "da": "Kun lyd: billedet er sat på pause, mens forbindelsen er svag",
     },
+    # whom the kiosk's sound or picture is hidden from, by seat (its kind, for a remote seat)
+    "kiosk.seat.judge": {"en": "the judge", "da": "dommeren"},
+    "kiosk.seat.courtroom": {"en": "the courtroom", "da": "retssalen"},
+    "kiosk.seat.custody": {"en": "the custody room", "da": "arresten"},
+    "kiosk.seat.booth": {"en": "the consultation booth", "da": "samtalerummet"},
+    "kiosk.seat.interpreter": {"en": "the interpreter", "da": "tolken"},
+    "kiosk.seat.counsel": {"en": "defence counsel", "da": "forsvareren"},
+    "kiosk.seat.prosecutor": {"en": "the prosecutor", "da": "anklageren"},
+    "kiosk.seat.observer": {"en": "an observer", "da": "en tilhører"},
+    "kiosk.seat.recorder": {"en": "the recording", "da": "optagelsen"},
     "kiosk.ask": {"en": "Ask to speak", "da": "Bed om ordet"},
     "kiosk.withdraw": {"en": "Withdraw", "da": "Træk tilbage"},
     "kiosk.queued": {

@@ -267,3 +267,37 @@ def test_a_silent_kiosk_is_closed(
             ws.receive_json()
         assert closed.value.code == 4408
     assert not presence.online(creds.endpoint_id)
+
+
+def test_a_seat_is_told_the_hearing_state_the_recording_and_who_may_ask_to_speak(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    """What the kiosk page draws from its media socket: a custody seat has
+    the detainee to ask for, a booth nobody (so it shows no Ask to speak)."""
+    h = court.hearing_a
+    open_hearing(services, h, HearingState.IN_SESSION)
+    _, custody = kiosk_at(services, "Facility A")
+    _, booth = kiosk_at(services, "Room A", EndpointKind.BOOTH, "booth-a")
+    with (
+        client.websocket_connect(f"/ws/hearings/{h}/media", headers=custody) as custody_ws,
+        client.websocket_connect(f"/ws/hearings/{h}/media", headers=booth) as booth_ws,
+    ):
+        welcome = custody_ws.receive_json()
+        assert (welcome["seat"], welcome["hearing_state"], welcome["recording"]) == ("custody", "in_session", False)
+        assert "custody:detainee" in welcome["speakers"]
+        assert all(s.startswith("custody:") for s in welcome["speakers"])
+        assert {"judge", "courtroom", "custody", "booth"} <= set(welcome["seats"])
+        assert welcome["floor"]["hidden_from"] == []
+        told = booth_ws.receive_json()
+        assert (told["seat"], told["speakers"]) == ("booth", [])
+        live = client.app.state.live_hearings.get(h)  # type: ignore[attr-defined]
+        assert client.portal is not None
+        client.portal.call(live.set_recording, True)
+        for ws in (custody_ws, booth_ws):
+            assert until(ws, "recording") == {"type": "recording", "recording": True}
+        client.portal.call(live.lifecycle_moved, HearingState.PAUSED)
+        for ws in (custody_ws, booth_ws):
+            # The state, not the judge's transitions.
+            assert until(ws, "hearing") == {"type": "hearing", "hearing_state": "paused"}
+        for ws in (custody_ws, booth_ws):
+            ws.send_json({"type": "leave"})

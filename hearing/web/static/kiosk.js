@@ -62,10 +62,12 @@ class Kiosk {
     return text.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? "");
   }
 
+  // A receiver, in words ("the courtroom", "the interpreter").
   seatName(seat) {
-    return this.t(`media.source.${seat}`) !== `media.source.${seat}`
-      ? this.t(`media.source.${seat}`)
-      : this.t(`media.source.${seat.split("-")[0]}`);
+    for (const key of [`kiosk.seat.${seat}`, `kiosk.seat.${seat.split("-")[0]}`]) {
+      if ((this.texts[this.lang] || {})[key]) return this.t(key);
+    }
+    return seat;
   }
 
   // --- the kiosk socket -------------------------------------------------------
@@ -286,7 +288,11 @@ class Kiosk {
   notices() {
     const notes = [];
     if (!this.link || !this.welcome) return notes;
-    if (this.recording) notes.push(["recording", this.t("kiosk.notice.recording")]);
+    // A consultation is never recorded (its members are cut off from the
+    // recorder): the screen says so rather than "recording".
+    const consulting = this.floor.consultation || this.hearingState === "consultation";
+    if (this.recording && consulting) notes.push(["not-recorded", this.t("kiosk.notice.not_recorded")]);
+    else if (this.recording) notes.push(["recording", this.t("kiosk.notice.recording")]);
     if (this.floor.muted) notes.push(["muted", this.t("kiosk.notice.muted")]);
     for (const medium of ["audio", "video"]) {
       const from = this.floor.hidden_from.filter((h) => h.medium === medium).map((h) => this.seatName(h.receiver));
@@ -327,7 +333,7 @@ class Kiosk {
   drawPictures() {
     const overlay = this.courtroomVideo.closest("figure").querySelector("[data-role=overlay]");
     const picture = this.pictures && this.pictures.views.courtroom;
-    const shown = Boolean(picture && picture.shown);
+    const shown = Boolean(this.link && picture && picture.shown);
     overlay.hidden = shown;
     overlay.textContent = shown ? "" : this.t("kiosk.no_picture");
     const interpreter = this.link && this.link.views.find((v) => v.startsWith("interpreter-"));
