@@ -100,6 +100,8 @@ COLOURS: dict[str, str] = {}
 def look(page: Any, name: str) -> None:
     screenshot(page, f"kiosk-{name}")
     assert_accessible(page)
+    # Full screen without scrolling.
+    assert page.evaluate("document.documentElement.scrollHeight <= innerHeight"), name
     COLOURS[kiosk_state(page)] = page.evaluate(
         "getComputedStyle(document.querySelector('[data-role=slate]')).backgroundColor"
     )
@@ -191,7 +193,8 @@ def test_the_kiosk_takes_the_detainee_through_the_hearing(
 
         # Ask to speak: in the judge's queue within 500 ms.
         ask = page.get_by_role("button", name="Bed om ordet")
-        ask.click()
+        ask.focus()  # the keyboard works as well as a touch
+        page.keyboard.press("Enter")
         asked = time.monotonic()
         wait_until(lambda: "custody:detainee" in [r.speaker for r in bench.live.floor.queue], timeout=5)
         took = (time.monotonic() - asked) * 1000
@@ -277,6 +280,20 @@ def test_the_kiosk_takes_the_detainee_through_the_hearing(
         look(page, "reconnecting")
         wait_for_state(page, "in_session")
         wait_until(lambda: inbound(page)["frames"] > 10)
+
+        # What plan B and the link's health tell a seat (hearing/live/, docs/protocol.md),
+        # as the kiosk shows it: audio only, and a poor link.
+        seat_channel = bench.live._seats["custody"]
+        on_server(live_server, lambda: seat_channel.deliver({"type": "link", "seat": "custody", "audio_only": True}))
+        page.locator(".kiosk-notice-audio-only").wait_for()
+        look(page, "audio_only")
+        on_server(live_server, lambda: seat_channel.deliver({"type": "link", "seat": "custody", "audio_only": False}))
+        page.locator(".kiosk-notice-audio-only").wait_for(state="detached")
+        poor = {"type": "health", "seat": "custody", "grade": "poor"}
+        on_server(live_server, lambda: seat_channel.deliver(poor))
+        wait_for_state(page, "reconnecting", timeout=5)
+        on_server(live_server, lambda: seat_channel.deliver({**poor, "grade": "good"}))
+        wait_for_state(page, "in_session")
 
         # The end.
         bench.move("close")
