@@ -311,6 +311,8 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "The court can see that you are waiting. The judge will let you in.",
         "da": "Retten kan se, at du venter. Dommeren lukker dig ind.",
     },
+    "kiosk.state.admitted": {"en": "The court will begin shortly", "da": "Retten begynder om lidt"},
+    "kiosk.detail.admitted": {"en": "The court can see and hear you.", "da": "Retten kan se og høre dig."},
     "kiosk.state.in_session": {"en": "The hearing is in session", "da": "Retsmødet er i gang"},
     "kiosk.detail.in_session": {"en": "The court can see and hear you.", "da": "Retten kan se og høre dig."},
     "kiosk.state.paused": {"en": "The hearing is paused", "da": "Retsmødet holder pause"},

@@ -62,10 +62,15 @@ class Bench:
 
     def command(self, action: str, **fields: Any) -> None:
         command = Command(action, **fields)
+        connected = self.live.connected
         floor = self.services.unit_of_work(
-            lambda db: presiding.act(db, self.actor, self.hearing, command, courtroom_id=self.court.courtroom_a)
+            lambda db: presiding.act(
+                db, self.actor, self.hearing, command, courtroom_id=self.court.courtroom_a, connected=connected
+            )
         )
         on_server(self.server, lambda: self.live.follow(floor))
+        if command.rule.turns_away:
+            on_server(self.server, lambda: self.live.turn_away(command.seat or ""))
 
     def move(self, action: str) -> None:
         def run(db: Any) -> Any:
@@ -134,11 +139,17 @@ def inbound(page: Any) -> dict[str, float]:
     return result
 
 
-def enrolled_kiosk(browser: Any, live_server: LiveServer, services: Services) -> tuple[Any, int]:
+def enrolled_kiosk(
+    browser: Any,
+    live_server: LiveServer,
+    services: Services,
+    kind: EndpointKind = EndpointKind.CUSTODY,
+    site: str = "Facility A",
+) -> tuple[Any, int]:
     """A kiosk browser enrolled the way an officer does it: the one-time
     enrollment link opened in it, and its button pressed. English browser
     locale: the kiosk speaks Danish anyway until someone chooses."""
-    creds = enroll_device(services, "kiosk-a", EndpointKind.CUSTODY, "Facility A")
+    creds = enroll_device(services, f"{kind.value}-a", kind, site)
     context = browser.new_context(viewport=KIOSK_SCREEN, locale="en-US")
     page = context.new_page()
     page.goto(f"{live_server.url}/device/enroll?code={creds.enrollment_code}")
@@ -302,3 +313,36 @@ def test_the_kiosk_takes_the_detainee_through_the_hearing(
     # Each state its own colour, besides its words.
     states = ["waiting", "lobby", "in_session", "paused", "consultation", "reconnecting", "ended"]
     assert len({COLOURS[s] for s in states}) == len(states), COLOURS
+
+
+@pytest.mark.timeout(120)
+def test_a_booth_kiosk_turned_away_waits_for_the_console_and_has_no_ask_to_speak(
+    browser,  # type: ignore[no-untyped-def]
+    live_server: LiveServer,
+    services: Services,
+    court: Court_,
+) -> None:
+    bench = Bench(live_server, services, court)
+    open_hearing(services, court.hearing_a)
+    page, endpoint = enrolled_kiosk(browser, live_server, services, EndpointKind.BOOTH, "Room A")
+    wait_for_state(page, "lobby")
+    assert page.locator("[data-role=ask]").is_hidden()
+
+    # Turned away: the screen says so and does not knock again by itself.
+    bench.command("deny", seat="booth")
+    wait_for_state(page, "denied")
+    look(page, "denied")
+    time.sleep(2.5)  # longer than the first back-offs: still out
+    assert kiosk_state(page) == "denied" and "booth" not in bench.live.connected
+
+    # The officer's console asks it to connect: it joins again, and is admitted.
+    presence = live_server.app.state.endpoint_presence
+    assert on_server(live_server, lambda: presence.tell(endpoint, {"type": "connect", "hearing": court.hearing_a}))
+    wait_for_state(page, "lobby")
+    bench.command("admit", seat="booth")
+    wait_for_state(page, "admitted")  # let in; the judge has not started yet
+    bench.move("start")
+    wait_for_state(page, "in_session")
+    # A booth has nobody who asks to speak from it: no button.
+    assert page.locator("[data-role=floor-area]").is_hidden()
+    look(page, "booth")

@@ -275,6 +275,8 @@ class Kiosk {
       if (!this.floor.admitted) return "lobby";
       if (this.hearingState === "paused") return "paused";
       if (OVER.includes(this.hearingState)) return "ended";
+      // Let in, before the judge starts the hearing.
+      if (this.hearingState === "open") return "admitted";
       return "in_session";
     }
     if (this.link) return this.mediaTries ? "reconnecting" : "connecting";
@@ -343,7 +345,7 @@ class Kiosk {
   drawFloor(state) {
     const speaker = this.speaker();
     const area = this.el("floor-area");
-    area.hidden = !speaker || !["in_session", "paused"].includes(state);
+    area.hidden = !speaker || !["admitted", "in_session", "paused"].includes(state);
     if (area.hidden) return;
     const button = this.el("ask");
     const holding = this.floor.holder === speaker;
