@@ -91,6 +91,15 @@ class Bench:
         on_server(self.server, tell)
 
 
+def where(page: Any) -> str:
+    """The page's own location (page.url follows only while Playwright runs),
+    or nothing while it navigates."""
+    try:
+        return str(page.evaluate("location.pathname + location.search"))
+    except Exception:  # the execution context went with the old document
+        return ""
+
+
 def kiosk_state(page: Any) -> str:
     return str(page.evaluate("document.body.dataset.state"))
 
@@ -346,3 +355,12 @@ def test_a_booth_kiosk_turned_away_waits_for_the_console_and_has_no_ask_to_speak
     # A booth has nobody who asks to speak from it: no button.
     assert page.locator("[data-role=floor-area]").is_hidden()
     look(page, "booth")
+
+    # The console's test call: never in the middle of a hearing; after it, the kiosk goes.
+    assert on_server(live_server, lambda: presence.tell(endpoint, {"type": "test_call"}))
+    time.sleep(0.5)
+    assert where(page) == "/device" and kiosk_state(page) == "in_session"
+    bench.move("close")
+    wait_for_state(page, "ended")
+    assert on_server(live_server, lambda: presence.tell(endpoint, {"type": "test_call"}))
+    wait_until(lambda: where(page) == "/device/test-call?auto=1")
