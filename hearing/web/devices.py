@@ -151,13 +151,16 @@ async def kiosk_home(request: Request) -> Response:
 class DocketFollower:
     """Re-reads one kiosk's docket every DOCKET_SECONDS while its socket is
     open and tells the kiosk when it changed (a hearing opened, paused,
-    ended). Started once, stopped (cancelled and awaited) with the socket."""
+    ended). Started once; stopped with the socket, between two reads: a
+    read in a worker thread is never abandoned half way (its connection
+    would outlive the pool)."""
 
     def __init__(self, read: Callable[[], Awaitable[kiosk.Message]], client: ClientLoop, told: kiosk.Message) -> None:
         self._read = read
         self._client = client
         self._told = told
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def __repr__(self) -> str:
         return f"DocketFollower({self._client.name})"
@@ -167,15 +170,22 @@ class DocketFollower:
             self._task = asyncio.create_task(self._run(), name=repr(self))
 
     async def stop(self) -> None:
+        self._stopping.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self._task
-            self._task = None
+            except asyncio.CancelledError:
+                self._task.cancel()
+                raise
+            finally:
+                self._task = None
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(DOCKET_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), DOCKET_SECONDS)
+            if self._stopping.is_set():
+                return
             try:
                 docket = await self._read()
             except Exception:  # a database hiccup: the next round tries again

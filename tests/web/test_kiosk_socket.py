@@ -45,6 +45,14 @@ def refused(client: TestClient, headers: dict[str, str] | None = None) -> tuple[
     return message, closed.value.code
 
 
+def leave(ws: WebSocketTestSession) -> None:
+    """Leave, and wait until the server has closed (and written what it writes)."""
+    ws.send_json({"type": "leave"})
+    with pytest.raises(WebSocketDisconnect):
+        while True:
+            ws.receive_json()
+
+
 def until(ws: WebSocketTestSession, kind: str) -> dict[str, Any]:
     for _ in range(50):
         message: dict[str, Any] = ws.receive_json()
@@ -65,7 +73,7 @@ def test_the_welcome_lists_the_days_hearings_at_the_devices_own_site_only(
         _, headers = kiosk_at(services, site, kind, name)
         with client.websocket_connect("/ws/device", headers=headers) as ws:
             welcome = ws.receive_json()
-            ws.send_json({"type": "leave"})
+            leave(ws)
         assert (welcome["type"], welcome["device"], welcome["kind"]) == ("welcome", name, kind.value)
         assert welcome["seat"] == {"custody": "custody", "booth": "booth"}[kind.value]
         assert [h["id"] for h in welcome["hearings"]] == [expected], name
@@ -108,7 +116,7 @@ def test_the_kiosk_learns_within_seconds_that_its_hearing_opened(
         for nonce in range(3):
             ws.send_json({"type": "ping", "nonce": nonce})
             assert ws.receive_json() == {"type": "pong", "nonce": nonce}
-        ws.send_json({"type": "leave"})
+        leave(ws)
 
 
 def test_the_heartbeat_keeps_the_endpoint_online_and_closing_takes_it_offline(
@@ -161,7 +169,7 @@ def test_the_console_reaches_the_kiosk_through_presence(client: TestClient, serv
             assert presence.online(creds.endpoint_id)
             assert client.portal.call(presence.tell, creds.endpoint_id, {"type": "test_call"}) is True
             assert newer.receive_json() == {"type": "test_call"}
-            newer.send_json({"type": "leave"})
+            leave(newer)
 
 
 def test_bad_messages_get_stable_errors_and_change_nothing(
@@ -198,7 +206,7 @@ def test_bad_messages_get_stable_errors_and_change_nothing(
         assert ws.receive_json() == {"type": "pong", "nonce": 9}
         assert presence.online(creds.endpoint_id)
         assert len(logged(services)) == before
-        ws.send_json({"type": "leave"})
+        leave(ws)
 
 
 def test_only_an_enrolled_device_opens_it(client: TestClient, services: Services, court: Court_) -> None:
@@ -300,4 +308,4 @@ def test_a_seat_is_told_the_hearing_state_the_recording_and_who_may_ask_to_speak
             # The state, not the judge's transitions.
             assert until(ws, "hearing") == {"type": "hearing", "hearing_state": "paused"}
         for ws in (custody_ws, booth_ws):
-            ws.send_json({"type": "leave"})
+            leave(ws)
