@@ -385,6 +385,7 @@ TEXT: dict[str, dict[str, str]] = {
     "kiosk.courtroom": {"en": "The courtroom", "da": "Retssalen"},
     "kiosk.interpreter": {"en": "Interpreter", "da": "Tolk"},
     "kiosk.self": {"en": "You", "da": "Dig"},
+    "kiosk.no_interpreter_picture": {"en": "No picture of the interpreter", "da": "Intet billede af tolken"},
     "kiosk.no_picture": {"en": "No picture from the courtroom right now", "da": "Intet billede fra retssalen lige nu"},
 }
 

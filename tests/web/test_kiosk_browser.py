@@ -14,10 +14,10 @@ import pytest
 
 from hearing.actors import Actor
 from hearing.clock import utcnow
-from hearing.db.models import StaffUser
+from hearing.db.models import Participant, StaffUser
 from hearing.docket import proceedings
 from hearing.docket.lifecycle import LIVE_STATES, Transition
-from hearing.docket.parties import EndpointKind
+from hearing.docket.parties import Connection, EndpointKind, ParticipantRole
 from hearing.live.hearing import LiveHearing
 from hearing.routing.policy import Medium
 from hearing.services import Services
@@ -364,3 +364,36 @@ def test_a_booth_kiosk_turned_away_waits_for_the_console_and_has_no_ask_to_speak
     wait_for_state(page, "ended")
     assert on_server(live_server, lambda: presence.tell(endpoint, {"type": "test_call"}))
     wait_until(lambda: where(page) == "/device/test-call?auto=1")
+
+
+@pytest.mark.timeout(120)
+def test_the_kiosk_pins_the_interpreter_when_the_hearing_has_one(
+    browser,  # type: ignore[no-untyped-def]
+    live_server: LiveServer,
+    services: Services,
+    court: Court_,
+) -> None:
+    def book_interpreter(db: Any) -> int:
+        interpreter = Participant(
+            hearing_id=court.hearing_a,
+            role=ParticipantRole.INTERPRETER,
+            display_name="Test Interpreter",
+            connection=Connection.REMOTE,
+        )
+        db.add(interpreter)
+        db.flush()
+        return int(interpreter.id)
+
+    seat = f"interpreter-{services.unit_of_work(book_interpreter)}"
+    open_hearing(services, court.hearing_a)
+    page, _ = enrolled_kiosk(browser, live_server, services)
+    wait_for_state(page, "lobby")
+    # Its offer pins the courtroom program and the interpreter's picture, each on a section of its own.
+    assert page.evaluate("window.kiosk.link.views") == ["courtroom", seat]
+    Bench(live_server, services, court).command("admit", seat="custody")
+    wait_for_state(page, "admitted")
+    tile = page.locator("[data-role=interpreter]")
+    assert tile.is_visible()
+    # No interpreter connected: the tile says so in words.
+    wait_until(lambda: tile.locator("[data-role=overlay]").inner_text() == "Intet billede af tolken")
+    look(page, "interpreter")

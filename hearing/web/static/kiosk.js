@@ -332,14 +332,20 @@ class Kiosk {
     document.title = this.t("kiosk.title");
   }
 
+  // A picture the server does not send says so in words instead of freezing.
   drawPictures() {
-    const overlay = this.courtroomVideo.closest("figure").querySelector("[data-role=overlay]");
-    const picture = this.pictures && this.pictures.views.courtroom;
-    const shown = Boolean(this.link && picture && picture.shown);
-    overlay.hidden = shown;
-    overlay.textContent = shown ? "" : this.t("kiosk.no_picture");
     const interpreter = this.link && this.link.views.find((v) => v.startsWith("interpreter-"));
     this.el("interpreter").hidden = !interpreter;
+    for (const [video, source, key] of [
+      [this.courtroomVideo, "courtroom", "kiosk.no_picture"],
+      [this.interpreterVideo, interpreter, "kiosk.no_interpreter_picture"],
+    ]) {
+      const overlay = video.closest("figure").querySelector("[data-role=overlay]");
+      const picture = this.pictures && source && this.pictures.views[source];
+      const shown = Boolean(this.link && picture && picture.shown);
+      overlay.hidden = shown;
+      overlay.textContent = shown ? "" : this.t(key);
+    }
   }
 
   drawFloor(state) {
