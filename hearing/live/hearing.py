@@ -201,12 +201,37 @@ class LiveHearing:
     def lifecycle_moved(self, state: HearingState) -> None:
         self.lifecycle = state
         self._tell_panels(self._lifecycle_message())
+        self._tell_seats(self.seat_lifecycle())
 
     def set_recording(self, on: bool) -> None:
-        """The recorder started or stopped: it is routed like a seat."""
+        """The recorder started or stopped: it is routed like a seat, and
+        every seat is told (the people recorded must be able to see it)."""
         self.recording = on
         self._reroute()
-        self._tell_panels({"type": "recording", "recording": on})
+        message = {"type": "recording", "recording": on}
+        self._tell_panels(message)
+        self._tell_seats(message)
+
+    def seat_lifecycle(self) -> Message:
+        """What a seat is told of the lifecycle: the state, not the judge's
+        transitions."""
+        return {"type": "hearing", "hearing_state": self.lifecycle.value}
+
+    def welcome(self, seat: str) -> Message:
+        """What a seat is told when it connects: its floor, the hearing's
+        state and recording, the people who may ask to speak from it (a seat
+        with none, a booth, has nobody to ask for) and the hearing's seats."""
+        return {
+            "type": "welcome",
+            "seat": seat,
+            "hearing": self.id,
+            "floor": self.floor.public_view(seat),
+            "hearing_state": self.lifecycle.value,
+            "recording": self.recording,
+            "speakers": [s.name for s in self.floor.speakers if s.seat == seat],
+            # The views it may pin (an interpreter's seat, when there is one).
+            "seats": sorted(self.floor.seat_roles),
+        }
 
     def set_interpretation(self, mode: Interpretation, needs: frozenset[str] = frozenset()) -> None:
         """How the interpreter is heard, and by whom (simultaneous mode)."""
@@ -373,6 +398,7 @@ class LiveHearing:
         """The hearing has ended: everyone is told and disconnected, the room closes."""
         self.lifecycle = state
         self._tell_panels(self._lifecycle_message())
+        self._tell_seats(self.seat_lifecycle())
         for channel in [*self._seats.values(), *self._panels]:
             channel.dismiss("ended")
         self._panels.clear()
@@ -442,6 +468,10 @@ class LiveHearing:
             if channel is not None:
                 channel.deliver(message)
         self._tell_panels(message)
+
+    def _tell_seats(self, message: Message) -> None:
+        for channel in list(self._seats.values()):
+            channel.deliver(message)
 
     def _tell_panels(self, message: Message) -> None:
         for channel in list(self._panels):

@@ -337,9 +337,14 @@ class Floor:
         return json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
 
     def public_view(self, seat: str) -> dict[str, Any]:
-        """What a seat's own endpoint is told: whether it is in, and where its
-        speakers stand. Not who is hidden from whom."""
+        """What a seat's own endpoint is told: whether it is in, where its
+        speakers stand, and whom its own sound or picture is hidden from (so
+        that its screen can say so). Not who else is hidden from whom."""
         mine = [s.name for s in self.speakers if s.seat == seat]
+        hidden_from = sorted(
+            ({"receiver": h.receiver, "medium": h.medium.value} for h in self.hidden if h.source == seat),
+            key=lambda h: (h["receiver"], h["medium"]),
+        )
         return {
             "type": "floor",
             "version": self.version,
@@ -349,4 +354,5 @@ class Floor:
             "holder": self.holder if self.holder in mine else None,
             "queued": [r.speaker for r in self.queue if r.speaker in mine],
             "consultation": seat in self.consultation,
+            "hidden_from": hidden_from,
         }

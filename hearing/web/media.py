@@ -119,8 +119,7 @@ async def media_socket(websocket: WebSocket) -> None:
         with socket_watch(websocket).watching(who, client, live_link=isinstance(who, StaffIdentity)):
             # Every floor committed from now on reaches this seat through its
             # channel; the newest before, in the welcome.
-            welcome = {"type": "welcome", "seat": seat, "hearing": hearing_id, "floor": live.floor.public_view(seat)}
-            reason = await client.run(welcome, conversation.handle)
+            reason = await client.run(live.welcome(seat), conversation.handle)
     finally:
         held = await live.seat_disconnected(seat, client)
         if held and reason in LOST and seat in planb.DROP_SEATS:

@@ -75,6 +75,8 @@ def socket_route(
             if not same_origin(websocket):
                 raise PermissionDenied("This socket may only be opened from the hearing's own pages.")
             principal: StaffPrincipal | DevicePrincipal
+            # A device socket (the kiosk's, the test call's) takes a device
+            # only: a staff session presents no device token and is refused, 4401.
             if audience is Audience.DEVICE or (audience is Audience.PARTICIPANT and device_token(websocket)):
                 principal = await authenticate_device(websocket)
             else:

@@ -941,6 +941,7 @@ def _custody_view(version: int, *, admitted: bool = True, queued: list[str] | No
         "holder": None,
         "queued": queued or [],
         "consultation": False,
+        "hidden_from": [],
     }
 
 

@@ -49,7 +49,7 @@ PROTOCOL = Path(__file__).parents[2] / "docs" / "protocol.md"
 FRAME_LIMIT = 256 * 1024  # as `hearing serve` runs uvicorn (hearing/cli/serve.py)
 REPLY_SECONDS = 5.0
 # What the server sends of its own accord, between a message and its answer.
-PUSHES = {"floor", "pictures", "presence", "health", "level", "hearing", "recording", "interpretation"}
+PUSHES = {"floor", "pictures", "presence", "health", "level", "hearing", "recording", "interpretation", "docket"}
 # The answer a message may get besides an error (docs/protocol.md); nothing, for the rest.
 ANSWERS = {"offer": {"answer"}, "ping": {"pong"}}
 SEATS = {"judge": "judge", "courtroom": "courtroom_device", "custody": "custody_device"}
@@ -227,7 +227,8 @@ class SocketWorld:
     def connect(
         self, stack: contextlib.ExitStack, socket: str, principal: str
     ) -> tuple[ClientConnection, dict[str, Any]]:
-        url = f"ws://127.0.0.1:{self.port}/ws/hearings/{self.hearing}/{socket}"
+        path = "/ws/device" if socket == "kiosk" else f"/ws/hearings/{self.hearing}/{socket}"
+        url = f"ws://127.0.0.1:{self.port}{path}"
         opened = connect(url, additional_headers=self.headers(principal), proxy=None, max_size=None, open_timeout=5)
         ws = stack.enter_context(opened)
         first = json.loads(ws.recv(timeout=REPLY_SECONDS))
@@ -340,7 +341,9 @@ def test_the_sockets_walked_are_the_route_tables() -> None:
     names = {r.name for app in APPS for r in sockets(app)}
     # The test call's socket is walked in tests/web/test_test_call_socket.py (malformed,
     # oversized and unauthorised input; it belongs to no hearing).
-    assert names == {"media_socket", "panel_socket", "test_call_socket"}, "a new socket: give it a walk below"
+    assert names == {"media_socket", "panel_socket", "kiosk_socket", "test_call_socket"}, (
+        "a new socket: give it a walk below"
+    )
 
 
 @pytest.mark.timeout(600)
@@ -366,3 +369,14 @@ def test_no_message_breaks_a_panel(socket_world: SocketWorld, viewer: str) -> No
     explicit = [*FRAMINGS, *(m for kind in sorted(signaling._FIELDS) for m in catalogue(kind)[:6])]
     strategy = st.one_of(framings, *map(messages, sorted(signaling._FIELDS)))
     assert run(conversation, f"panel {viewer}", explicit, strategy) > len(explicit)
+
+
+@pytest.mark.timeout(600)
+def test_no_message_breaks_the_kiosk_socket(socket_world: SocketWorld) -> None:
+    """The kiosk's own socket (/ws/device) takes only ping and leave: every
+    other message of the media socket, and every framing, gets an error and
+    leaves it answering."""
+    conversation = Conversation(socket_world, "kiosk", "custody_device", None)
+    explicit = [*FRAMINGS, *(m for kind in sorted(signaling._FIELDS) for m in catalogue(kind)[:6])]
+    strategy = st.one_of(framings, *map(messages, sorted(signaling._FIELDS)))
+    assert run(conversation, "kiosk", explicit, strategy) > len(explicit)

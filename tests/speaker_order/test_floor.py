@@ -240,9 +240,19 @@ def test_an_endpoint_is_told_only_about_its_own_seat() -> None:
         "holder": None,
         "queued": ["custody:detainee"],
         "consultation": False,
+        "hidden_from": [],
     }
-    hidden = floor.hide("custody", "courtroom", Medium.VIDEO)
+    full = hearing_floor(FULL_DOCKET)
+    hidden = full.hide("custody", "courtroom", Medium.VIDEO).hide("custody", "judge", Medium.AUDIO)
+    hidden = hidden.hide("interpreter-4", "custody", Medium.AUDIO)
     assert "hidden" not in hidden.public_view("custody")
+    # Its own sound or picture, hidden from others: yes; others' hidden from it: no.
+    assert hidden.public_view("custody")["hidden_from"] == [
+        {"receiver": "courtroom", "medium": "video"},
+        {"receiver": "judge", "medium": "audio"},
+    ]
+    assert hidden.public_view("interpreter-4")["hidden_from"] == [{"receiver": "custody", "medium": "audio"}]
+    assert hidden.public_view("booth")["hidden_from"] == []
 
 
 SEAT_NAMES = sorted(hearing_floor(FULL_DOCKET).seat_roles)

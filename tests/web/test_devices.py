@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC
 from zoneinfo import ZoneInfo
@@ -138,5 +139,11 @@ def test_the_kiosk_shows_todays_hearings_in_court_time(client: TestClient, servi
     page = client.get("/device", headers=as_device(kiosk.token))
     local = hearing.scheduled_start.astimezone(ZoneInfo("Europe/Copenhagen"))
     assert page.status_code == 200
-    assert f"{local:%H:%M} — SS 1-200/2026 (scheduled)" in page.text
+    # The kiosk page (kiosk.js draws it) carries its site's docket, in court time.
+    docket = json.loads(re.search(r'data-role="docket">(.*?)</script>', page.text).group(1))  # type: ignore[union-attr]
+    assert [(h["case_number"], h["local_start"], h["state"]) for h in docket["hearings"]] == [
+        ("SS 1-200/2026", f"{local:%H:%M}", "scheduled")
+    ]
     assert "SS 1-100/2026" not in page.text
+    # Full screen, Danish until someone chooses, nothing that navigates away.
+    assert '<html lang="da">' in page.text and "<a " not in page.text and "<nav" not in page.text

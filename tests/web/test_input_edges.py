@@ -102,6 +102,8 @@ def test_a_socket_with_a_huge_id_is_closed_not_a_fault(client: TestClient, servi
     assert len(sockets) >= 2
     login_as(client, services, court.users["judge"])
     for socket in sockets:
+        if "{hearing_id" not in socket.path:
+            continue  # the kiosk's socket takes no id
         path = re.sub(r"{hearing_id(:\w+)?}", str(2**63), socket.path)
         with pytest.raises(WebSocketDisconnect), client.websocket_connect(path) as ws:
             ws.receive_json()

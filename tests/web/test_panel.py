@@ -281,13 +281,17 @@ def test_a_private_consultation_cuts_the_custody_facility_off_until_it_ends(
             )
             assert moved.status_code == 200, moved.text
         assert moved.json() == {"state": "consultation", "transitions": ["end_consultation", "convert_to_physical"]}
+        # The seat is told the lifecycle too (its screen says so), without the judge's transitions.
+        assert custody.receive_json() == {"type": "hearing", "hearing_state": "in_session"}
         assert custody.receive_json()["consultation"] is True
+        assert custody.receive_json() == {"type": "hearing", "hearing_state": "consultation"}
         assert not any(r.hears("custody") or "custody" in r.video for s, r in room.routes.items() if s != "custody")
         assert room.routes["custody"].audio == () and room.routes["custody"].video == ()
         client.post(
             f"/hearings/{h}/transition", data={"csrf_token": token, "action": "end_consultation"}, headers=headers
         )
         assert custody.receive_json()["consultation"] is False
+        assert custody.receive_json() == {"type": "hearing", "hearing_state": "in_session"}
         assert room.routes["judge"].hears("custody") and room.routes["custody"].hears("judge")
         custody.send_json({"type": "leave"})
     started = [e for e in logged(services) if e.action == "consultation.started"]

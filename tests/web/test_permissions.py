@@ -167,7 +167,7 @@ def test_every_socket_admits_exactly_whom_it_says(client: TestClient, services: 
             "courtroom_device": "not_authenticated",
             "custody_device": "not_authenticated",
         },
-        # The test call: the custody and booth kiosks (issue 11).
+        # The kiosk's own socket: an enrolled device only, whatever the staff role.
         Audience.DEVICE: {
             "anonymous": "device_not_authorised",
             "judge": "device_not_authorised",
@@ -175,15 +175,17 @@ def test_every_socket_admits_exactly_whom_it_says(client: TestClient, services: 
             "custody_officer": "device_not_authorised",
             "auditor": "device_not_authorised",
             "admin": "device_not_authorised",
-            "courtroom_device": "permission_denied",
+            "courtroom_device": "welcome",
             "custody_device": "welcome",
         },
     }
+    # The test call: the custody and booth kiosks (issue 11), not the rig.
+    by_name = {"test_call_socket": {**expected[Audience.DEVICE], "courtroom_device": "permission_denied"}}
     sockets = [r for r in client.app.routes if isinstance(r, GuardedWebSocketRoute)]
-    assert {s.name for s in sockets} == {"media_socket", "panel_socket", "test_call_socket"}
+    assert {s.name for s in sockets} == {"media_socket", "panel_socket", "kiosk_socket", "test_call_socket"}
     for socket in sockets:
         path = socket.path.replace("{hearing_id:id}", str(court.hearing_a))
-        for caller, outcome in expected[socket.audience].items():
+        for caller, outcome in by_name.get(socket.name, expected[socket.audience]).items():
             client.cookies.clear()
             headers = {}
             if caller in Role._value2member_map_:

@@ -1,19 +1,11 @@
 // The judge's video link: joins the hearing's media room over the signaling
-// socket, sends this browser's camera and microphone, plays what the server
-// routes back. Each picture's tile says in words what it shows, and why not
-// when the server sends nothing there (a consultation, screening, the
-// lobby), instead of freezing on the last frame. No framework, no build step.
+// socket (media_link.js, shared with the kiosk), sends this browser's camera
+// and microphone, plays what the server routes back. Each picture's tile
+// says in words what it shows, and why not when the server sends nothing
+// there (a consultation, screening, the lobby), instead of freezing on the
+// last frame. No framework, no build step.
 
-const PING_MS = 2000; // the server gives up after 5 s of silence
-
-function waitForGathering(pc) {
-  if (pc.iceGatheringState === "complete") return Promise.resolve();
-  return new Promise((resolve) => {
-    pc.addEventListener("icegatheringstatechange", () => {
-      if (pc.iceGatheringState === "complete") resolve();
-    });
-  });
-}
+import { MediaLink, camera } from "/static/media_link.js";
 
 class MediaPanel {
   constructor(root) {
@@ -48,34 +40,34 @@ class MediaPanel {
     this.button.textContent = this.t(this.pc && state === "connected" ? "media.leave" : "media.join");
   }
 
+  get pc() {
+    return this.link ? this.link.pc : null;
+  }
+
   async join() {
     this.button.disabled = true;
     this.say("connecting");
     try {
-      const stream = await navigator.mediaDevices.getUserMedia({
-        audio: true,
-        video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 25 } },
-      });
+      const stream = await camera();
       this.local.srcObject = stream;
-      const scheme = location.protocol === "https:" ? "wss" : "ws";
-      this.socket = new WebSocket(`${scheme}://${location.host}/ws/hearings/${this.hearing}/media`);
-      this.socket.addEventListener("message", (event) => this.receive(JSON.parse(event.data)));
-      this.socket.addEventListener("close", () => this.closed());
-      this.pc = new RTCPeerConnection({ iceServers: [] });
-      this.pc.addEventListener("track", (event) => {
-        const videos = this.pc.getTransceivers().filter((t) => t.receiver.track.kind === "video");
-        const slot = videos.indexOf(event.transceiver) - 1;
-        const target = event.track.kind === "video" && slot >= 0 ? this.views[slot] : this.remote;
-        if (!target.srcObject) target.srcObject = new MediaStream();
-        target.srcObject.addTrack(event.track);
+      const views = this.views.map((video) => video.dataset.view);
+      this.link = new MediaLink({
+        hearing: this.hearing,
+        stream,
+        views: () => views,
+        onTrack: (track, view) => {
+          const target = view ? this.views[views.indexOf(view)] : this.remote;
+          if (!target.srcObject) target.srcObject = new MediaStream();
+          target.srcObject.addTrack(track);
+        },
+        onAnswer: () => {
+          this.button.disabled = false;
+          this.say("connected");
+        },
+        onMessage: (message) => this.receive(message),
+        onClose: (code, last) => this.closed(last),
       });
-      for (const track of stream.getTracks()) {
-        // A court needs the picture sharp: under pressure, drop frames before
-        // resolution (the browser would otherwise start at a lower size).
-        if (track.kind === "video") track.contentHint = "detail";
-        this.pc.addTrack(track, stream);
-      }
-      for (const _ of this.views) this.pc.addTransceiver("video", { direction: "recvonly" });
+      this.link.open();
       window.hearingMedia = this; // for diagnostics and the browser tests
     } catch (error) {
       this.say("failed", ` (${error.name})`);
@@ -83,25 +75,12 @@ class MediaPanel {
     }
   }
 
-  async receive(message) {
-    if (message.type === "welcome") {
-      await this.pc.setLocalDescription(await this.pc.createOffer());
-      await waitForGathering(this.pc);
-      const views = this.views.map((video) => video.dataset.view);
-      this.socket.send(JSON.stringify({ type: "offer", sdp: this.pc.localDescription.sdp, views }));
-    } else if (message.type === "answer") {
-      await this.pc.setRemoteDescription({ type: "answer", sdp: message.sdp });
-      this.button.disabled = false;
-      this.say("connected");
-      let nonce = 0;
-      this.pinger = setInterval(() => this.socket.send(JSON.stringify({ type: "ping", nonce: nonce++ })), PING_MS);
-    } else if (message.type === "pictures") {
+  receive(message) {
+    if (message.type === "pictures") {
       this.pictures = message;
       this.drawPictures();
     } else if (message.type === "error") {
       this.status.textContent = message.message;
-    } else if (`media.gone.${message.type}` in this.text) {
-      this.gone = message.type; // the server's last word: said once the socket closes
     }
   }
 
@@ -153,24 +132,19 @@ class MediaPanel {
   }
 
   leave() {
-    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
-      this.socket.send(JSON.stringify({ type: "leave" }));
-    }
-    this.closed();
+    if (this.link) this.link.leave();
   }
 
-  closed() {
-    clearInterval(this.pinger);
-    if (this.pc) this.pc.close();
+  closed(last) {
+    this.link = null;
     for (const video of [this.local, this.remote, ...this.views]) {
       if (video.srcObject) video.srcObject.getTracks().forEach((track) => track.stop());
       video.srcObject = null;
     }
-    this.pc = null;
     this.pictures = null;
     this.button.disabled = false;
-    this.say(this.gone ? `gone.${this.gone}` : "idle");
-    this.gone = null;
+    // The server's last word, said once the socket closes.
+    this.say(last && `media.gone.${last}` in this.text ? `gone.${last}` : "idle");
     this.drawPictures();
   }
 }
