@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from hearing.actors import Actor
+from hearing.audit.actions import Action
 from hearing.clock import utcnow
 from hearing.db.models import Participant, StaffUser
 from hearing.docket import proceedings
@@ -24,7 +25,7 @@ from hearing.services import Services
 from hearing.speaker_order import presiding
 from hearing.speaker_order.commands import Command
 from tests.browser import LiveServer, assert_accessible, screenshot
-from tests.conftest import Court_, enroll_device, open_hearing
+from tests.conftest import Court_, enroll_device, logged, open_hearing
 from tests.media.peers import Peer, PeerThread
 from tests.waiting import wait_until
 
@@ -285,8 +286,13 @@ def test_the_kiosk_takes_the_detainee_through_the_hearing(
         # A reload: the same seat, the state intact (the floor, the screening, the recording).
         seat_before = bench.live.presence["custody"].joined_at
         page.reload()
-        wait_for_state(page, "in_session")
+        # A reload is a dropped link to the court: the hearing paused by itself
+        # (plan B), and the room is back in its seat; the judge resumes.
+        wait_for_state(page, "paused")
         wait_until(lambda: bench.live.presence["custody"].joined_at != seat_before)
+        assert Action.HEARING_LINK_RESTORED in [e.action for e in logged(services)]
+        bench.move("resume")
+        wait_for_state(page, "in_session")
         assert page.evaluate("document.documentElement.lang") == "en"
         page.locator(".kiosk-notice-hidden").wait_for()
         page.locator(".kiosk-notice-recording").wait_for()
@@ -299,6 +305,8 @@ def test_the_kiosk_takes_the_detainee_through_the_hearing(
         on_server(live_server, lambda: seat_channel.dismiss("timeout"))
         wait_for_state(page, "reconnecting", timeout=5)
         look(page, "reconnecting")
+        wait_for_state(page, "paused")
+        bench.move("resume")
         wait_for_state(page, "in_session")
         wait_until(lambda: inbound(page)["frames"] > 10)
 
