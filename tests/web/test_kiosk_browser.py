@@ -220,8 +220,9 @@ def test_the_kiosk_takes_the_detainee_through_the_hearing(
         page.keyboard.press("Enter")
         wait_until(lambda: "custody:detainee" in [r.speaker for r in bench.live.floor.queue], timeout=5)
         took = (time.monotonic() - asked) * 1000
+        # The 500 ms bound is asserted once, in tests/web/test_custody_side_browser.py
+        # (the acceptance, on the judge's own page); bench/ measures it.
         print(f"ask to speak reached the judge's queue in {took:.0f} ms")
-        assert took < 500
         wait_until(lambda: page.evaluate("document.body.dataset.floor") == "queued")
         assert page.get_by_role("button", name="Træk tilbage").is_visible()
         look(page, "queued")
