@@ -14,13 +14,11 @@ Pure: no framework, no I/O.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from hearing import strict_json
-from hearing.errors import HearingError
+from hearing.media.signaling import Leave, Ping, envelope, ping_of
 
 Message = dict[str, Any]
 # A ping is some 30 bytes: anything over this is not a kiosk talking.
@@ -28,48 +26,9 @@ MAX_MESSAGE_BYTES = 1024
 _FIELDS: dict[str, set[str]] = {"ping": {"nonce"}, "leave": set()}
 
 
-class KioskMessageError(HearingError):
-    """A message the kiosk socket cannot take; answered, the socket stays open."""
-
-    code = "malformed_message"
-    status = 400
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@dataclasses.dataclass(frozen=True)
-class Ping:
-    nonce: int
-
-
-@dataclasses.dataclass(frozen=True)
-class Leave:
-    pass
-
-
 def parse(raw: str | bytes) -> Ping | Leave:
-    try:
-        body = strict_json.loads(raw, max_bytes=MAX_MESSAGE_BYTES)
-    except strict_json.UnreadableJSON as exc:
-        if exc.reason == "too_large":
-            raise KioskMessageError("message_too_large", f"messages are at most {MAX_MESSAGE_BYTES} bytes") from None
-        raise KioskMessageError("malformed_message", f"not JSON: {exc.message}") from None
-    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
-        raise KioskMessageError("malformed_message", "a message is a JSON object with a 'type'")
-    kind = body.pop("type")
-    if kind not in _FIELDS:
-        raise KioskMessageError("unknown_message", f"the kiosk socket takes ping and leave, not {kind[:40]!r}")
-    extra = set(body) - _FIELDS[kind]
-    if extra:
-        raise KioskMessageError("malformed_message", f"unexpected fields for {kind}: {sorted(extra)[:5]}")
-    if kind == "leave":
-        return Leave()
-    nonce = body.get("nonce")
-    if not isinstance(nonce, int) or isinstance(nonce, bool) or not 0 <= nonce < 2**53:
-        raise KioskMessageError("malformed_message", "'nonce' must be a non-negative integer")
-    return Ping(nonce)
+    kind, body = envelope(raw, _FIELDS, max_bytes=MAX_MESSAGE_BYTES)
+    return ping_of(body) if kind == "ping" else Leave()
 
 
 def kiosk_hearing(summary: Mapping[str, Any]) -> dict[str, Any]:

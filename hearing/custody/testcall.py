@@ -17,8 +17,7 @@ import enum
 import math
 from typing import Any
 
-from hearing import strict_json
-from hearing.media.signaling import SignalingError
+from hearing.media.signaling import Leave, Offer, Ping, SignalingError, envelope, ping_of, sdp_of
 
 # The network thresholds are connection health's (hearing/media/health.py),
 # which follow ITU-T G.114 and G.1010 for conversational media.
@@ -137,21 +136,6 @@ def loop_loss_percent(upstream: float, downstream: float) -> float:
 
 
 @dataclasses.dataclass(frozen=True)
-class Offer:
-    sdp: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Ping:
-    nonce: int
-
-
-@dataclasses.dataclass(frozen=True)
-class Leave:
-    pass
-
-
-@dataclasses.dataclass(frozen=True)
 class Report:
     """What the endpoint received back: its picture and its sound."""
 
@@ -189,32 +173,11 @@ def _number(body: dict[str, Any], key: str, low: float, high: float, *, integer:
 
 
 def parse(raw: str | bytes) -> Message:
-    try:
-        body = strict_json.loads(raw, max_bytes=MAX_MESSAGE_BYTES)
-    except strict_json.UnreadableJSON as exc:
-        if exc.reason == "too_large":
-            raise SignalingError("message_too_large", f"messages are at most {MAX_MESSAGE_BYTES} bytes") from None
-        raise _malformed(f"not JSON: {exc.message}") from None
-    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
-        raise _malformed("a message is a JSON object with a 'type'")
-    kind = body.pop("type")
-    if kind not in _FIELDS:
-        raise SignalingError("unknown_message", f"unknown message type {kind[:40]!r}")
-    extra = set(body) - _FIELDS[kind]
-    if extra:
-        raise _malformed(f"unexpected fields for {kind}: {sorted(extra)[:5]}")
+    kind, body = envelope(raw, _FIELDS, max_bytes=MAX_MESSAGE_BYTES)
     if kind == "offer":
-        sdp = body.get("sdp")
-        if not isinstance(sdp, str) or not sdp or len(sdp) > MAX_SDP_CHARS:
-            raise _malformed(f"'sdp' must be a non-empty string of at most {MAX_SDP_CHARS} characters")
-        if not sdp.startswith("v=0"):
-            raise SignalingError("bad_sdp", "'sdp' is not a session description")
-        return Offer(sdp)
+        return Offer(sdp_of(body))
     if kind == "ping":
-        nonce = body.get("nonce")
-        if not isinstance(nonce, int) or isinstance(nonce, bool) or not 0 <= nonce < 2**53:
-            raise _malformed("'nonce' must be a non-negative integer")
-        return Ping(nonce)
+        return ping_of(body)
     if kind == "report":
         return Report(
             width=_number(body, "width", 0, MAX_SIDE, integer=True),

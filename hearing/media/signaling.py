@@ -9,6 +9,7 @@ not disturbed. docs/protocol.md lists the messages and the codes.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from hearing import strict_json
@@ -94,26 +95,48 @@ def _string(body: dict[str, Any], key: str, limit: int, *, optional: bool = Fals
     return value
 
 
-def parse(raw: str | bytes) -> Message:
+def envelope(
+    raw: str | bytes, fields: Mapping[str, set[str]], *, max_bytes: int = MAX_MESSAGE_BYTES
+) -> tuple[str, dict[str, Any]]:
+    """Every socket's messages are read one way: bounded JSON, an object with
+    a known `type` and exactly that type's fields. The type and the other
+    fields, or a SignalingError. (Each socket's own `parse` takes it from here.)"""
     try:
-        body = strict_json.loads(raw, max_bytes=MAX_MESSAGE_BYTES)
+        body = strict_json.loads(raw, max_bytes=max_bytes)
     except strict_json.UnreadableJSON as exc:
         if exc.reason == "too_large":
-            raise SignalingError("message_too_large", f"messages are at most {MAX_MESSAGE_BYTES} bytes") from None
+            raise SignalingError("message_too_large", f"messages are at most {max_bytes} bytes") from None
         raise _malformed(f"not JSON: {exc.message}") from None
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):
         raise _malformed("a message is a JSON object with a 'type'")
     kind = body.pop("type")
-    if kind not in _FIELDS:
+    if kind not in fields:
         raise SignalingError("unknown_message", f"unknown message type {kind[:40]!r}")
-    extra = set(body) - _FIELDS[kind]
+    extra = set(body) - fields[kind]
     if extra:
         raise _malformed(f"unexpected fields for {kind}: {sorted(extra)[:5]}")
+    return kind, body
+
+
+def sdp_of(body: dict[str, Any]) -> str:
+    sdp = _string(body, "sdp", MAX_SDP_CHARS)
+    assert sdp is not None
+    if not sdp.startswith("v=0"):
+        raise SignalingError("bad_sdp", "'sdp' is not a session description")
+    return sdp
+
+
+def ping_of(body: dict[str, Any]) -> Ping:
+    nonce = body.get("nonce")
+    if not isinstance(nonce, int) or isinstance(nonce, bool) or not 0 <= nonce < 2**53:
+        raise _malformed("'nonce' must be a non-negative integer")
+    return Ping(nonce)
+
+
+def parse(raw: str | bytes) -> Message:
+    kind, body = envelope(raw, _FIELDS)
     if kind in ("offer", "answer"):
-        sdp = _string(body, "sdp", MAX_SDP_CHARS)
-        assert sdp is not None
-        if not sdp.startswith("v=0"):
-            raise SignalingError("bad_sdp", "'sdp' is not a session description")
+        sdp = sdp_of(body)
         if kind == "answer":
             return Answer(sdp)
         views = body.get("views", [])
@@ -132,10 +155,7 @@ def parse(raw: str | bytes) -> Message:
             raise _malformed("'sdpMLineIndex' must be a small non-negative integer")
         return Candidate(candidate, _string(body, "sdpMid", 64, optional=True), index)
     if kind == "ping":
-        nonce = body.get("nonce")
-        if not isinstance(nonce, int) or isinstance(nonce, bool) or not 0 <= nonce < 2**53:
-            raise _malformed("'nonce' must be a non-negative integer")
-        return Ping(nonce)
+        return ping_of(body)
     if kind in ("request", "withdraw"):
         speaker = _string(body, "speaker", MAX_SPEAKER_CHARS)
         assert speaker is not None

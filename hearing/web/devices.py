@@ -24,6 +24,7 @@ from hearing.docket import booking
 from hearing.docket.parties import EndpointKind
 from hearing.docket.summary import HearingSummary, jsonable, summarise
 from hearing.errors import HearingNotFound
+from hearing.media import signaling
 from hearing.routing import seats
 from hearing.web import language
 from hearing.web.pages import read_form, render
@@ -217,10 +218,10 @@ async def kiosk_socket(websocket: WebSocket) -> None:
 
     async def handle(raw: str | bytes) -> Reply:
         match kiosk.parse(raw):
-            case kiosk.Ping(nonce=nonce):
+            case signaling.Ping(nonce=nonce):
                 presence.heard_from(principal.endpoint_id)
                 return {"type": "pong", "nonce": nonce}
-            case kiosk.Leave():
+            case signaling.Leave():
                 return LEAVE
 
     follower = DocketFollower(read, client, docket)

@@ -29,6 +29,7 @@ from hearing.custody import calls, testcall
 from hearing.custody.testcall import Figures
 from hearing.db.models import Endpoint
 from hearing.errors import TestCallBusy
+from hearing.media import signaling
 from hearing.media.loopback import Loopback
 from hearing.media.signaling import SignalingError
 from hearing.web import language
@@ -143,11 +144,11 @@ class TestCallSession:
 
     async def handle(self, raw: str | bytes) -> Reply:
         match testcall.parse(raw):
-            case testcall.Ping(nonce=nonce):
+            case signaling.Ping(nonce=nonce):
                 return {"type": "pong", "nonce": nonce}
-            case testcall.Leave():
+            case signaling.Leave():
                 return LEAVE
-            case testcall.Offer(sdp=sdp):
+            case signaling.Offer(sdp=sdp):
                 if self.phase != "offer":
                     raise SignalingError("unexpected_message", "A test call takes one offer.")
                 return await self._start(sdp)

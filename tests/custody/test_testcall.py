@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from hearing.custody import testcall
 from hearing.custody.testcall import Figures, Grade, Reason, assess
-from hearing.media import health
+from hearing.media import health, signaling
 from hearing.media.signaling import SignalingError
 
 GOOD = Figures(rtt_ms=20.0, loss_percent=0.0, jitter_ms=5.0, width=1280, height=720, fps=25.0, audio_dbfs=-14.0)
@@ -143,9 +143,9 @@ def test_messages_are_read() -> None:
     assert testcall.parse(json.dumps(REPORT)) == testcall.Report(1280, 720, 24.5, -12.5)
     nothing = {**REPORT, "width": None, "height": None, "fps": None, "audio_dbfs": None}
     assert testcall.parse(json.dumps(nothing)) == testcall.Report(None, None, None, None)
-    assert testcall.parse('{"type": "ping", "nonce": 3}') == testcall.Ping(3)
-    assert testcall.parse('{"type": "leave"}') == testcall.Leave()
-    assert testcall.parse(json.dumps({"type": "offer", "sdp": "v=0\r\n"})) == testcall.Offer("v=0\r\n")
+    assert testcall.parse('{"type": "ping", "nonce": 3}') == signaling.Ping(3)
+    assert testcall.parse('{"type": "leave"}') == signaling.Leave()
+    assert testcall.parse(json.dumps({"type": "offer", "sdp": "v=0\r\n"})) == signaling.Offer("v=0\r\n")
 
 
 @pytest.mark.parametrize(
