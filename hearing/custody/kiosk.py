@@ -45,6 +45,7 @@ def kiosk_hearing(summary: Mapping[str, Any]) -> dict[str, Any]:
         "scheduled_end": end.isoformat(),
         "local_start": start.strftime("%H:%M"),
         "local_end": end.strftime("%H:%M"),
+        "court": summary["court"],
         "courtroom": summary["courtroom"],
         "facility": summary["facility"],
     }

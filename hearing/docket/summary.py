@@ -22,6 +22,7 @@ class HearingSummary(TypedDict):
     state: str
     start: datetime  # court-local, aware
     end: datetime
+    court: str
     courtroom: str
     facility: str
     detainee: str
@@ -37,6 +38,7 @@ def summarise(hearing: Hearing, tz: ZoneInfo) -> HearingSummary:
         "state": hearing.state.value,
         "start": hearing.scheduled_start.astimezone(tz),
         "end": hearing.scheduled_end.astimezone(tz),
+        "court": hearing.courtroom.court.name,
         "courtroom": hearing.courtroom.name,
         "facility": hearing.facility.name,
         "detainee": hearing.detainee_name,

@@ -455,7 +455,7 @@ TEXT: dict[str, dict[str, str]] = {
     "kiosk.title": {"en": "Court hearing", "da": "Retsmøde"},
     "kiosk.language": {"en": "Language", "da": "Sprog"},
     "kiosk.case": {"en": "Case {case}", "da": "Sag {case}"},
-    "kiosk.where": {"en": "{time} · {courtroom}", "da": "Kl. {time} · {courtroom}"},
+    "kiosk.where": {"en": "{time} · {court}, {courtroom}", "da": "Kl. {time} · {court}, {courtroom}"},
     "kiosk.state.none": {"en": "No hearing today", "da": "Intet retsmøde i dag"},
     "kiosk.detail.none": {
         "en": "There is no hearing on this screen today.",
@@ -463,8 +463,8 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "kiosk.state.waiting": {"en": "Waiting for the court", "da": "Venter på retten"},
     "kiosk.detail.waiting": {
-        "en": "The hearing starts at {time} in {courtroom}. The screen connects by itself when the court opens it.",
-        "da": "Retsmødet begynder kl. {time} i {courtroom}. Skærmen forbinder selv, når retten åbner.",
+        "en": "The hearing starts at {time} at {court}, {courtroom}. The screen connects by itself when the court opens it.",
+        "da": "Retsmødet begynder kl. {time} i {court}, {courtroom}. Skærmen forbinder selv, når retten åbner.",
     },
     "kiosk.state.connecting": {"en": "Connecting to the court …", "da": "Forbinder til retten …"},
     "kiosk.detail.connecting": {"en": "One moment.", "da": "Et øjeblik."},

@@ -40,6 +40,7 @@ def test_a_summary_is_the_hearing_in_the_courts_time(services: Services, court: 
         "state": "scheduled",
         "start": start,
         "end": start + timedelta(minutes=30),
+        "court": "Test Court",
         "courtroom": "Room B",
         "facility": "Facility A",
         "detainee": "Test Detainee",

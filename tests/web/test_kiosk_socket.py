@@ -86,6 +86,7 @@ def test_the_welcome_lists_the_days_hearings_at_the_devices_own_site_only(
             "scheduled_end",
             "local_start",
             "local_end",
+            "court",
             "courtroom",
             "facility",
         }

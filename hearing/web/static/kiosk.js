@@ -310,7 +310,7 @@ class Kiosk {
     const state = this.state();
     this.body.dataset.state = state;
     const hearing = this.shownHearing();
-    const values = hearing ? { time: hearing.local_start, courtroom: hearing.courtroom } : {};
+    const values = hearing ? { time: hearing.local_start, courtroom: hearing.courtroom, court: hearing.court } : {};
     this.el("headline").textContent = this.t(`kiosk.state.${state}`);
     this.el("detail").textContent = this.t(`kiosk.detail.${state}`, values);
     this.el("where").textContent = hearing
