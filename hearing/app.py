@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from hearing.config import Settings
-from hearing.custody.presence import EndpointPresence
+from hearing.custody.presence import EndpointPresence, TestCalls
 from hearing.errors import HearingError
 from hearing.live.registry import LiveHearings
 from hearing.live.watch import SocketWatch
@@ -101,7 +101,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     # Which kiosks (custody, booth) have their page open and answering.
     app.state.endpoint_presence = EndpointPresence()
     # Which endpoints have a test call running (one each).
-    app.state.test_calls = testcall.Busy()
+    app.state.test_calls = TestCalls()
     app.state.socket_watch = SocketWatch(standing_check(svc), interval=settings.socket_recheck_seconds)
     # Process-wide: aioice offers every interface unless told otherwise.
     aiortc_hooks.restrict_host_addresses(settings.media_address_list)

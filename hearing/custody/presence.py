@@ -11,10 +11,13 @@ last-seen time for everyone else. Pure: an injected monotonic clock.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
+
+from hearing.errors import TestCallBusy
 
 # Kiosks ping every 2 s: silent for longer than this is not answering.
 ANSWERING_SECONDS = 5.0
@@ -83,3 +86,27 @@ class EndpointPresence:
     def _changed(self, endpoint_id: int, online: bool) -> None:
         for callback in list(self._watchers):
             callback(endpoint_id, online)
+
+
+class TestCalls:
+    """The endpoints with a test call running, in this process: one each
+    (a second would halve what each measures). A kiosk on its test call is
+    off its own socket, yet there."""
+
+    __test__ = False  # not a pytest class, despite the name
+
+    def __init__(self) -> None:
+        self._running: set[int] = set()
+
+    def __contains__(self, endpoint_id: object) -> bool:
+        return endpoint_id in self._running
+
+    @contextlib.contextmanager
+    def holding(self, endpoint_id: int) -> Iterator[None]:
+        if endpoint_id in self._running:
+            raise TestCallBusy()
+        self._running.add(endpoint_id)
+        try:
+            yield
+        finally:
+            self._running.discard(endpoint_id)

@@ -39,6 +39,7 @@ from hearing.web.routing import (
     endpoint_presence,
     live_hearings,
     route,
+    running_test_calls,
     services,
     staff,
 )
@@ -69,6 +70,8 @@ def _status(request: Request, hearing: desk.DeskHearing) -> dict[str, Any]:
         "room": room.id if room is not None else None,
         "room_name": room.name if room is not None else None,
         "kiosk_online": endpoint_presence(request).online(room.id) if room is not None else None,
+        # Its page is on the test call (not on its own socket): it is there, and busy.
+        "kiosk_testing": room is not None and room.id in running_test_calls(request),
         "kiosk_connected": live is not None and seats.CUSTODY in live.connected,
         "test_call": hearing.test_call,
         "check_in": hearing.check_in,

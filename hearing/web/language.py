@@ -308,6 +308,7 @@ TEXT: dict[str, dict[str, str]] = {
     "custody.kiosk": {"en": "Kiosk", "da": "Kiosk"},
     "custody.kiosk.online": {"en": "answering", "da": "svarer"},
     "custody.kiosk.offline": {"en": "not answering", "da": "svarer ikke"},
+    "custody.kiosk.testing": {"en": "running a test call", "da": "kører prøveopkald"},
     "custody.kiosk.no_room": {"en": "no room assigned", "da": "intet rum tildelt"},
     "custody.link": {"en": "Video link", "da": "Videoforbindelse"},
     "custody.link.connected": {"en": "connected to the hearing", "da": "forbundet til retsmødet"},
@@ -409,6 +410,10 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "test_call.result": {"en": "Result", "da": "Resultat"},
     "test_call.done": {"en": "The test call is finished.", "da": "Prøveopkaldet er færdigt."},
+    "test_call.returning": {
+        "en": "The test call is finished. The screen returns to the waiting screen in a moment.",
+        "da": "Prøveopkaldet er færdigt. Skærmen vender om lidt tilbage til ventebilledet.",
+    },
     "test_call.grade.good": {"en": "Good: the connection is ready.", "da": "God: forbindelsen er klar."},
     "test_call.grade.poor": {
         "en": "Poor: the hearing can go on, but the connection is weak.",
@@ -463,7 +468,8 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "kiosk.state.waiting": {"en": "Waiting for the court", "da": "Venter på retten"},
     "kiosk.detail.waiting": {
-        "en": "The hearing starts at {time} at {court}, {courtroom}. The screen connects by itself when the court opens it.",
+        "en": "The hearing starts at {time} at {court}, {courtroom}. "
+        "The screen connects by itself when the court opens it.",
         "da": "Retsmødet begynder kl. {time} i {court}, {courtroom}. Skærmen forbinder selv, når retten åbner.",
     },
     "kiosk.state.connecting": {"en": "Connecting to the court …", "da": "Forbinder til retten …"},

@@ -27,7 +27,7 @@ from hearing.auth import devices, signin
 from hearing.auth.permissions import Permission, allowed
 from hearing.auth.roles import Role
 from hearing.clock import utcnow
-from hearing.custody.presence import EndpointPresence
+from hearing.custody.presence import EndpointPresence, TestCalls
 from hearing.errors import DeviceNotAuthorised, NotAuthenticated, PermissionDenied
 from hearing.live.registry import LiveHearings
 from hearing.services import Services
@@ -137,6 +137,11 @@ def live_hearings(connection: HTTPConnection) -> LiveHearings:
 def endpoint_presence(connection: HTTPConnection) -> EndpointPresence:
     presence: EndpointPresence = connection.app.state.endpoint_presence
     return presence
+
+
+def running_test_calls(connection: HTTPConnection) -> TestCalls:
+    running: TestCalls = connection.app.state.test_calls
+    return running
 
 
 def limit_guessing(request: Request) -> None:

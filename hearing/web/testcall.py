@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
@@ -28,13 +27,20 @@ from hearing.clock import utcnow
 from hearing.custody import calls, testcall
 from hearing.custody.testcall import Figures
 from hearing.db.models import Endpoint
-from hearing.errors import TestCallBusy
 from hearing.media import signaling
 from hearing.media.loopback import Loopback
 from hearing.media.signaling import SignalingError
 from hearing.web import language
 from hearing.web.pages import render
-from hearing.web.routing import Audience, DevicePrincipal, cookie_names, device, route, services
+from hearing.web.routing import (
+    Audience,
+    DevicePrincipal,
+    cookie_names,
+    device,
+    route,
+    running_test_calls,
+    services,
+)
 from hearing.web.sockets import LEAVE, ClientLoop, Reply, identity, socket_route, socket_watch
 
 logger = logging.getLogger(__name__)
@@ -80,32 +86,10 @@ async def test_call_page(request: Request) -> Response:
     return render(request, "kiosk_test_call.html", context)
 
 
-class Busy:
-    """The endpoints with a test call running, in this process."""
-
-    def __init__(self) -> None:
-        self._running: set[int] = set()
-
-    @contextlib.contextmanager
-    def holding(self, endpoint_id: int) -> Iterator[None]:
-        if endpoint_id in self._running:
-            raise TestCallBusy()
-        self._running.add(endpoint_id)
-        try:
-            yield
-        finally:
-            self._running.discard(endpoint_id)
-
-
-def busy(websocket: WebSocket) -> Busy:
-    running: Busy = websocket.app.state.test_calls
-    return running
-
-
 async def test_call_socket(websocket: WebSocket) -> None:
     principal: DevicePrincipal = websocket.state.principal
     await _may_test(websocket, principal)
-    with busy(websocket).holding(principal.endpoint_id):
+    with running_test_calls(websocket).holding(principal.endpoint_id):
         seconds = services(websocket).settings.test_call_seconds
         client = ClientLoop(
             websocket,

@@ -151,6 +151,7 @@ def test_the_console_shows_the_day_and_the_api_its_status(
         "room": None,
         "room_name": None,
         "kiosk_online": None,
+        "kiosk_testing": False,
         "kiosk_connected": False,
         "test_call": None,
         "check_in": None,

@@ -20,14 +20,17 @@ import time
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from hearing.audit.actions import Action
+from hearing.db.models import TestCall
 from hearing.docket.parties import EndpointKind
 from hearing.services import Services
 from tests.browser import LiveServer, assert_accessible, screenshot, sign_in
-from tests.conftest import Court_, enroll_device
+from tests.conftest import Court_, enroll_device, logged
 from tests.media.peers import Peer, PeerThread
 from tests.waiting import wait_until
-from tests.web.test_kiosk_browser import enrolled_kiosk, inbound, kiosk_state, wait_for_state
+from tests.web.test_kiosk_browser import enrolled_kiosk, inbound, kiosk_state, wait_for_state, where
 
 pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
 
@@ -153,3 +156,48 @@ def test_officer_kiosk_and_judge_hold_the_hearing_together(
         assert_accessible(judge)
         live.panel_closed(levels)
     assert kiosk_state(kiosk) == "in_session"
+
+
+@pytest.mark.timeout(120)
+def test_the_officer_runs_the_rooms_test_call_from_the_console(
+    browser,  # type: ignore[no-untyped-def]
+    live_server: LiveServer,
+    services: Services,
+    court: Court_,
+) -> None:
+    """The console asks the kiosk; the kiosk runs the loop through the
+    server by itself; the grade is recorded against the room and the console
+    shows it within a refresh, as do the judge's and the clerk's page."""
+    h = court.hearing_a
+    kiosk, kiosk_id = enrolled_kiosk(browser, live_server, services)
+    wait_for_state(kiosk, "waiting")
+    officer = browser.new_context(locale="da-DK", viewport=BENCH).new_page()
+    sign_in(officer, live_server, "custody-officer", court.secrets["custody_officer"])
+    card = officer.locator(f"[data-desk-hearing='{h}']")
+    card.get_by_label("Videorum").select_option(label="custody-a")
+    card.get_by_role("button", name="Gem rum").click()
+    card.locator("[data-role=kiosk]").filter(has_text="svarer").wait_for()
+    assert card.locator("[data-role=test-call]").inner_text() == "ingen endnu"
+
+    card.get_by_role("button", name="Kør prøveopkald").click()
+    card.get_by_role("status").filter(has_text="Kiosken er bedt om at køre et prøveopkald.").wait_for()
+    wait_until(lambda: where(kiosk) == "/device/test-call?auto=1")
+    card.locator("[data-role=kiosk]").filter(has_text="kører prøveopkald").wait_for()
+    # The loop runs its 8 s, then the kiosk's page says the grade in words.
+    card.locator("[data-role=test-call] .badge").wait_for(timeout=40_000)
+    badge = card.locator("[data-role=test-call]").inner_text()
+    assert badge.startswith("god, kl. "), badge  # good, on a loopback with fake devices
+    calls = services.unit_of_work(lambda db: [(c.endpoint_id, c.grade) for c in db.scalars(select(TestCall))])
+    assert calls == [(kiosk_id, "good")]
+    assert Action.ENDPOINT_TEST_CALL in [e.action for e in logged(services)]
+    screenshot(officer, "custody-side-console-test-call")
+    assert_accessible(officer)
+    # The result stays up a while; then the kiosk is back on its own page, answering, ready for the hearing.
+    wait_until(lambda: where(kiosk) == "/device", timeout=30)
+    wait_for_state(kiosk, "waiting")
+    card.locator("[data-role=kiosk]").filter(has_text="svarer").wait_for()
+
+    clerk = browser.new_context(locale="en-GB", viewport=BENCH).new_page()
+    sign_in(clerk, live_server, "clerk", court.secrets["clerk"])
+    clerk.goto(f"{live_server.url}/hearings/{h}")
+    assert clerk.locator("[data-role=test-call-summary] [data-grade]").get_attribute("data-grade") == "good"

@@ -42,6 +42,7 @@ function draw(status) {
   state.textContent = t(`state.${status.state}`);
   let kiosk;
   if (status.room === null) kiosk = badge(t("custody.kiosk.no_room"));
+  else if (status.kiosk_testing) kiosk = badge(t("custody.kiosk.testing"), "ok");
   else if (status.kiosk_online) kiosk = badge(t("custody.kiosk.online"), "ok");
   else kiosk = badge(t("custody.kiosk.offline"), "bad");
   part(root, "kiosk").replaceChildren(kiosk);

@@ -7,6 +7,9 @@
 
 const PING_MS = 2000; // the server gives up after 5 s of silence
 const SAMPLE_MS = 250;
+// Asked for by the officer's console (?auto=1): the result stays up this
+// long, then the kiosk goes back to its own page, to be ready for the hearing.
+const RETURN_MS = 15000;
 const FPS_WINDOW_MS = 3000; // the frame rate is the last three seconds'
 
 function waitForGathering(pc) {
@@ -109,6 +112,10 @@ class TestCall {
       this.result = message;
       this.show(message);
       this.finish();
+      if (this.root.dataset.auto === "true") {
+        this.status.textContent = this.t("test_call.returning");
+        setTimeout(() => location.assign("/device"), RETURN_MS);
+      }
     } else if (message.type === "error") {
       this.failure = message.error;
     }
