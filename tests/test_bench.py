@@ -205,3 +205,34 @@ def test_interruption_bench() -> None:
             count, *_, missing = row(output, f"{label:<34} {kind:<7}")
             assert int(count) == 2 and int(missing) == 0, (label, kind)
     assert "2 of each kind" in output and "4 of 4 returns kept it" in output
+
+
+# issue 11, the kiosk
+def test_kiosk_bench() -> None:
+    output = run_bench("kiosk_bench")
+    assert_in_order(
+        output,
+        [
+            "kiosk benchmark",
+            "rounds:",
+            "1. Ask to speak",
+            "2. the judge grants the floor",
+            "ask -> panel's floor (request and withdraw)",
+            "baseline: ping -> pong, same socket",
+            "grant click -> panel's floor, custody holds",
+            "grant click -> custody's tone heard at judge",
+            "ratio",
+            "targets",
+        ],
+    )
+    # Every ask, ping and grant was seen (the figures themselves are not looked at).
+    for label, rounds in (
+        ("ask -> panel's floor (request and withdraw)", 6),
+        ("ask -> the seat's own floor update", 6),
+        ("baseline: ping -> pong, same socket", 6),
+        ("grant click -> panel's floor, custody holds", 2),
+        ("grant click -> custody's tone heard at judge", 2),
+    ):
+        count, *_, missing = row(output, label)
+        assert int(count) == rounds and int(missing) == 0, (label, count, missing)
+    assert "the seat was refused" not in output
