@@ -21,32 +21,23 @@ import asyncio
 import http.client
 import json
 import multiprocessing
-import socket
 import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import bench_court  # bench/bench_court.py
 import quick  # bench/quick.py
 import uvicorn
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from websockets.asyncio.client import connect
 
-from hearing.actors import SYSTEM, Actor
 from hearing.app import create_app
-from hearing.auth import devices, signin, totp
-from hearing.auth.roles import Role
 from hearing.config import Settings
-from hearing.db.models import AuditEntry, Base, Court, Courtroom, CustodyFacility, Hearing, Participant, StaffUser
+from hearing.db.models import AuditEntry
 from hearing.docket.lifecycle import HearingState
-from hearing.docket.parties import Connection, EndpointKind, HearingKind, ParticipantRole
 from hearing.services import Services
-from hearing.speaker_order import presiding
-from hearing.speaker_order.commands import Command
-from hearing.web.routing import session_signer
 
 QUICK = {"seconds": 1.0}
 FLOOD = [
@@ -64,71 +55,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     quick.add_option(parser, QUICK)
     return quick.parse(parser, argv, QUICK)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def seed(settings: Settings) -> tuple[int, str, str]:
-    """A live hearing with its custody seat admitted: (hearing id, the
-    judge's session cookie, the kiosk's device token)."""
-    svc = Services.from_settings(settings, create_keys=True)
-    Base.metadata.create_all(svc.engine)
-
-    def court(db: Session) -> tuple[int, str, str]:
-        byret = Court(name="Byret")
-        db.add(byret)
-        db.flush()
-        room, facility = Courtroom(court_id=byret.id, name="Retssal 1"), CustodyFacility(name="Arresthuset")
-        db.add_all([room, facility])
-        db.flush()
-        judge = StaffUser(
-            username="judge",
-            display_name="Judge",
-            role=Role.JUDGE,
-            password_hash="-",  # noqa: S106 (never signs in: the bench starts its session)
-            totp_secret_enc=totp.encrypt_secret(svc.keys.totp_encryption, "judge", totp.new_secret()),
-            totp_confirmed=True,
-            courtroom_id=room.id,
-            failed_attempts=0,
-        )
-        db.add(judge)
-        now = datetime.now(UTC)
-        hearing = Hearing(
-            case_number="SS 1-1/2026",
-            kind=HearingKind.REMAND_EXTENSION,
-            courtroom_id=room.id,
-            facility_id=facility.id,
-            scheduled_start=now,
-            scheduled_end=now + timedelta(hours=1),
-            detainee_name="Detainee",
-            detainee_reference="REF",
-            state=HearingState.OPEN,
-        )
-        db.add(hearing)
-        db.flush()
-        for role, connection in (
-            (ParticipantRole.DETAINEE, Connection.CUSTODY),
-            (ParticipantRole.PROSECUTOR, Connection.COURTROOM),
-        ):
-            db.add(Participant(hearing_id=hearing.id, role=role, display_name=role.value, connection=connection))
-        db.flush()
-        token = devices.enroll(
-            db, svc.keys, SYSTEM, kind=EndpointKind.CUSTODY, name="kiosk", site="Arresthuset", now=now
-        ).token
-        presiding.act(
-            db, Actor("user", judge.id, "judge"), hearing.id, Command("admit", seat="custody"), courtroom_id=room.id
-        )
-        session = signin.start_session(db, judge, now)
-        return hearing.id, session, token
-
-    with svc:
-        hearing_id, session, token = svc.unit_of_work(court)
-        return hearing_id, session_signer(svc).sign(session.encode()).decode(), token
 
 
 def audit_entries(settings: Settings) -> int:
@@ -201,8 +127,9 @@ def row(label: str, times: Sequence[float]) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="flood-bench-") as tmp:
-        settings = Settings(data_dir=Path(tmp), port=free_port(), cookie_secure=False)
-        hearing_id, cookie, token = seed(settings)
+        settings = Settings(data_dir=Path(tmp), port=bench_court.free_port(), cookie_secure=False)
+        seeded = bench_court.seed(settings, state=HearingState.OPEN)
+        hearing_id, cookie, token = seeded.hearing_id, seeded.cookie, seeded.token
         server = multiprocessing.get_context("spawn").Process(target=serve, args=(settings,), daemon=True)
         server.start()
         try:

@@ -50,38 +50,31 @@ import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import av
+import bench_court  # bench/bench_court.py
 import numpy as np
 import quick  # bench/quick.py
 import uvicorn
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from machine_facts import print_machine  # bench/machine_facts.py
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from websockets.asyncio.client import ClientConnection, connect
 
-from hearing.actors import SYSTEM, Actor
 from hearing.app import create_app
 from hearing.audit.actions import Action
-from hearing.auth import devices, signin, totp
-from hearing.auth.roles import Role
 from hearing.config import Settings
-from hearing.db.models import AuditEntry, Base, Court, Courtroom, CustodyFacility, Hearing, Participant, StaffUser
+from hearing.db.models import AuditEntry
 from hearing.docket.lifecycle import HearingState
-from hearing.docket.parties import Connection, EndpointKind, HearingKind, ParticipantRole
 from hearing.media import aiortc_hooks
 from hearing.media.client import PING_SECONDS, MediaClient
 from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE
 from hearing.media.tracks import ToneTrack, to_mono
 from hearing.services import Services
-from hearing.speaker_order import presiding
 from hearing.speaker_order.commands import Command
 from hearing.web import csrf
-from hearing.web.routing import session_signer
 
 QUICK = {"rounds": 2}
 KINDS = ("abrupt", "silent")
@@ -101,81 +94,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=10, help="rounds of each kind of drop")
     quick.add_option(parser, QUICK)
     return quick.parse(parser, argv, QUICK)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@dataclasses.dataclass(frozen=True)
-class Seeded:
-    hearing_id: int
-    cookie: str  # the judge's signed session cookie
-    token: str  # the custody kiosk's device token
-
-
-def seed(settings: Settings) -> Seeded:
-    """A hearing in session at a court that pauses on a drop, its custody
-    seat admitted and holding the floor (so that the judge hears it)."""
-    svc = Services.from_settings(settings, create_keys=True)
-    Base.metadata.create_all(svc.engine)
-
-    def court(db: Session) -> tuple[int, str, str]:
-        byret = Court(name="Byret", pause_on_drop=True)
-        db.add(byret)
-        db.flush()
-        room, facility = Courtroom(court_id=byret.id, name="Retssal 1"), CustodyFacility(name="Arresthuset")
-        db.add_all([room, facility])
-        db.flush()
-        judge = StaffUser(
-            username="judge",
-            display_name="Judge",
-            role=Role.JUDGE,
-            password_hash="-",  # noqa: S106 (never signs in: the bench starts its session)
-            totp_secret_enc=totp.encrypt_secret(svc.keys.totp_encryption, "judge", totp.new_secret()),
-            totp_confirmed=True,
-            courtroom_id=room.id,
-            failed_attempts=0,
-        )
-        db.add(judge)
-        now = datetime.now(UTC)
-        hearing = Hearing(
-            case_number="SS 1-1/2026",
-            kind=HearingKind.REMAND_EXTENSION,
-            courtroom_id=room.id,
-            facility_id=facility.id,
-            scheduled_start=now,
-            scheduled_end=now + timedelta(hours=1),
-            detainee_name="Detainee",
-            detainee_reference="REF",
-            state=HearingState.IN_SESSION,
-        )
-        db.add(hearing)
-        db.flush()
-        for role, connection in (
-            (ParticipantRole.DETAINEE, Connection.CUSTODY),
-            (ParticipantRole.PROSECUTOR, Connection.COURTROOM),
-        ):
-            db.add(Participant(hearing_id=hearing.id, role=role, display_name=role.value, connection=connection))
-        db.flush()
-        token = devices.enroll(
-            db, svc.keys, SYSTEM, kind=EndpointKind.CUSTODY, name="kiosk", site="Arresthuset", now=now
-        ).token
-        actor = Actor("user", judge.id, "judge")
-        for command in (
-            Command("admit", seat="custody"),
-            Command("request", speaker="custody:detainee"),
-            Command("grant"),
-        ):
-            presiding.act(db, actor, hearing.id, command, courtroom_id=room.id)
-        return hearing.id, signin.start_session(db, judge, now), token
-
-    with svc:
-        hearing_id, session, token = svc.unit_of_work(court)
-        return Seeded(hearing_id, session_signer(svc).sign(session.encode()).decode(), token)
 
 
 def serve(settings: Settings) -> None:
@@ -426,7 +344,7 @@ async def one_round(
     return result, custody
 
 
-async def run(port: int, seeded: Seeded, settings: Settings, rounds: int) -> list[Round]:
+async def run(port: int, seeded: bench_court.Seeded, settings: Settings, rounds: int) -> list[Round]:
     base = f"ws://127.0.0.1:{port}/ws/hearings/{seeded.hearing_id}"
     cookie = {"Cookie": f"hearing_session={seeded.cookie}"}
     feed = Feed(f"{base}/panel", {**cookie, "Origin": f"http://127.0.0.1:{port}"})
@@ -511,9 +429,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         # Rounds reconnect the kiosk more often than a real one would: the
         # reconnect limit is raised so that it measures the drop, not the limit.
         settings = Settings(
-            data_dir=Path(tmp), port=free_port(), cookie_secure=False, socket_connections_per_minute=600
+            data_dir=Path(tmp), port=bench_court.free_port(), cookie_secure=False, socket_connections_per_minute=600
         )
-        seeded = seed(settings)
+        seeded = bench_court.seed(
+            settings,
+            state=HearingState.IN_SESSION,
+            # The custody seat admitted and holding the floor (so that the judge hears it).
+            commands=(
+                Command("admit", seat="custody"),
+                Command("request", speaker="custody:detainee"),
+                Command("grant"),
+            ),
+            pause_on_drop=True,
+        )
         server = multiprocessing.get_context("spawn").Process(target=serve, args=(settings,), daemon=True)
         server.start()
         try:

@@ -55,32 +55,23 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import bench_court  # bench/bench_court.py
 import quick  # bench/quick.py
 import uvicorn
 from interruption_bench import CUSTODY_TONE, JUDGE_TONE, Ear, Feed, Judge  # bench/interruption_bench.py
 from machine_facts import print_machine  # bench/machine_facts.py
-from sqlalchemy.orm import Session
 
-from hearing.actors import SYSTEM, Actor
 from hearing.app import create_app
-from hearing.auth import devices, signin, totp
-from hearing.auth.roles import Role
 from hearing.config import Settings
-from hearing.db.models import Base, Court, Courtroom, CustodyFacility, Hearing, Participant, StaffUser
 from hearing.docket.lifecycle import HearingState
-from hearing.docket.parties import Connection, EndpointKind, HearingKind, ParticipantRole
 from hearing.media.client import MediaClient
 from hearing.media.tracks import ToneTrack
 from hearing.routing.policy import FloorMode
-from hearing.services import Services
-from hearing.speaker_order import presiding
 from hearing.speaker_order.commands import Command
 from hearing.web import csrf
-from hearing.web.routing import session_signer
 
 QUICK = {"asks": 6, "grants": 2, "drops": 0}
 SPEAKER = "custody:detainee"
@@ -112,78 +103,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--drops", type=int, default=5, help="kiosk page reconnects in Chromium (0: none)")
     quick.add_option(parser, QUICK)
     return quick.parse(parser, argv, QUICK)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@dataclasses.dataclass(frozen=True)
-class Seeded:
-    hearing_id: int
-    cookie: str  # the judge's signed session cookie
-    token: str  # the custody kiosk's device token (also its page's device cookie)
-
-
-def seed(settings: Settings) -> Seeded:
-    """A hearing in session, controlled mode, its custody seat admitted and
-    nobody holding the floor; the court does not pause on a drop (the page's
-    return to "in session" is what part 3 times)."""
-    svc = Services.from_settings(settings, create_keys=True)
-    Base.metadata.create_all(svc.engine)
-
-    def court(db: Session) -> tuple[int, str, str]:
-        byret = Court(name="Byret", pause_on_drop=False)
-        db.add(byret)
-        db.flush()
-        room, facility = Courtroom(court_id=byret.id, name="Retssal 1"), CustodyFacility(name="Arresthuset")
-        db.add_all([room, facility])
-        db.flush()
-        judge = StaffUser(
-            username="judge",
-            display_name="Judge",
-            role=Role.JUDGE,
-            password_hash="-",  # noqa: S106 (never signs in: the bench starts its session)
-            totp_secret_enc=totp.encrypt_secret(svc.keys.totp_encryption, "judge", totp.new_secret()),
-            totp_confirmed=True,
-            courtroom_id=room.id,
-            failed_attempts=0,
-        )
-        db.add(judge)
-        now = datetime.now(UTC)
-        hearing = Hearing(
-            case_number="SS 1-1/2026",
-            kind=HearingKind.REMAND_EXTENSION,
-            courtroom_id=room.id,
-            facility_id=facility.id,
-            scheduled_start=now - timedelta(minutes=5),
-            scheduled_end=now + timedelta(hours=1),
-            detainee_name="Detainee",
-            detainee_reference="REF",
-            state=HearingState.IN_SESSION,
-        )
-        db.add(hearing)
-        db.flush()
-        for role, connection in (
-            (ParticipantRole.DETAINEE, Connection.CUSTODY),
-            (ParticipantRole.PROSECUTOR, Connection.COURTROOM),
-        ):
-            db.add(Participant(hearing_id=hearing.id, role=role, display_name=role.value, connection=connection))
-        db.flush()
-        token = devices.enroll(
-            db, svc.keys, SYSTEM, kind=EndpointKind.CUSTODY, name="kiosk", site="Arresthuset", now=now
-        ).token
-        actor = Actor("user", judge.id, "judge")
-        for command in (Command("mode", mode=FloorMode.CONTROLLED), Command("admit", seat="custody")):
-            presiding.act(db, actor, hearing.id, command, courtroom_id=room.id)
-        return hearing.id, signin.start_session(db, judge, now), token
-
-    with svc:
-        hearing_id, session, token = svc.unit_of_work(court)
-        return Seeded(hearing_id, session_signer(svc).sign(session.encode()).decode(), token)
 
 
 # ---------------------------------------------------------------- the server's process
@@ -409,7 +328,7 @@ PAGE_CONNECTED += " && window.kiosk.link.pc.connectionState === 'connected')"
 
 
 async def kiosk_page(
-    port: int, seeded: Seeded, feed: Feed, control: multiprocessing.connection.Connection, rounds: int
+    port: int, seeded: bench_court.Seeded, feed: Feed, control: multiprocessing.connection.Connection, rounds: int
 ) -> list[Drop]:
     from playwright.async_api import async_playwright  # only for this part: --quick runs without Chromium
 
@@ -471,7 +390,7 @@ class Results:
 
 
 async def run(
-    port: int, seeded: Seeded, control: multiprocessing.connection.Connection, args: argparse.Namespace
+    port: int, seeded: bench_court.Seeded, control: multiprocessing.connection.Connection, args: argparse.Namespace
 ) -> Results:
     base = f"ws://127.0.0.1:{port}/ws/hearings/{seeded.hearing_id}"
     cookie = {"Cookie": f"hearing_session={seeded.cookie}"}
@@ -567,9 +486,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(quick.NOTE)
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-") as tmp:
         settings = Settings(
-            data_dir=Path(tmp), port=free_port(), cookie_secure=False, socket_connections_per_minute=600
+            data_dir=Path(tmp), port=bench_court.free_port(), cookie_secure=False, socket_connections_per_minute=600
         )
-        seeded = seed(settings)
+        seeded = bench_court.seed(
+            settings,
+            state=HearingState.IN_SESSION,
+            commands=(Command("mode", mode=FloorMode.CONTROLLED), Command("admit", seat="custody")),
+            # The page's return to "in session" is what part 3 times.
+            pause_on_drop=False,
+        )
         ours, theirs = multiprocessing.get_context("spawn").Pipe()
         server = multiprocessing.get_context("spawn").Process(target=serve, args=(settings, theirs), daemon=True)
         server.start()
