@@ -98,8 +98,12 @@ class LoopClient:
         fps = None
         if recent:
             _, width, height = recent[-1]
-            span = max(recent[-1][0] - recent[0][0], 1e-3)
-            fps = round((len(recent) - 1) / span, 1) if len(recent) > 1 else 0.0
+            # Frames per second of the window (or of the time since the first
+            # frame, if shorter), not of the span between the frames in it: a
+            # lossy link releases frames in bursts, and three frames within 5 ms
+            # are not 400 fps.
+            window = min(FPS_WINDOW, now - (self.first_frame_at or recent[0][0]))
+            fps = round(len(recent) / window, 1) if window > 0.5 else None
         loudest = round(max(self.levels), 1) if self.levels else None
         return {"width": width, "height": height, "fps": fps, "audio_dbfs": loudest}
 

@@ -369,7 +369,9 @@ def test_a_booth_kiosk_turned_away_waits_for_the_console_and_has_no_ask_to_speak
     # The console's test call: never in the middle of a hearing; after it, the kiosk goes.
     assert on_server(live_server, lambda: presence.tell(endpoint, {"type": "test_call"}))
     time.sleep(0.5)
-    assert where(page) == "/device" and kiosk_state(page) == "in_session"
+    # Still on its own page, in the hearing (its link may be graded poor on a loaded machine: "reconnecting").
+    assert where(page) == "/device" and kiosk_state(page) in ("in_session", "reconnecting")
+    assert page.evaluate("window.kiosk.link !== null")
     bench.move("close")
     wait_for_state(page, "ended")
     assert on_server(live_server, lambda: presence.tell(endpoint, {"type": "test_call"}))
