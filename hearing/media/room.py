@@ -107,8 +107,9 @@ class Room:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._mixer = self._health = None
-        for seat in list(self.peers):
-            await self.leave(seat)
+        # Side by side: each close waits on its own transports, and the
+        # hearing's end waits for the slowest, not for the sum.
+        await asyncio.gather(*(self.leave(seat) for seat in list(self.peers)))
 
     # --- joining and leaving -------------------------------------------------
 

@@ -524,6 +524,10 @@ TEXT: dict[str, dict[str, str]] = {
         "da": "Samtalen bliver ikke optaget",
     },
     "kiosk.notice.muted": {"en": "The judge has muted your sound", "da": "Dommeren har slået din lyd fra"},
+    "kiosk.notice.poor": {
+        "en": "The connection is poor: the court is told, stay where you are",
+        "da": "Forbindelsen er dårlig: retten får besked, bliv hvor du er",
+    },
     "kiosk.notice.hidden_audio": {"en": "Your sound is hidden from: {who}", "da": "Din lyd er skjult for: {who}"},
     "kiosk.notice.hidden_video": {
         "en": "Your picture is hidden from: {who}",

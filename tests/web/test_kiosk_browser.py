@@ -43,7 +43,8 @@ def on_server(live_server: LiveServer, call: Callable[[], Any]) -> Any:
         result = call()
         return await result if inspect.isawaitable(result) else result
 
-    return asyncio.run_coroutine_threadsafe(run(), loop).result(15)
+    # Generous: closing a hearing's peers waits on their transports, slow on a loaded machine.
+    return asyncio.run_coroutine_threadsafe(run(), loop).result(60)
 
 
 class Bench:
@@ -321,9 +322,12 @@ def test_the_kiosk_takes_the_detainee_through_the_hearing(
         page.locator(".kiosk-notice-audio-only").wait_for(state="detached")
         poor = {"type": "health", "seat": "custody", "grade": "poor"}
         on_server(live_server, lambda: seat_channel.deliver(poor))
-        wait_for_state(page, "reconnecting", timeout=5)
+        # A poor link still carries the hearing: a notice, the state and the floor's button stay.
+        page.locator(".kiosk-notice-poor").wait_for(timeout=5000)
+        assert kiosk_state(page) == "in_session"
+        look(page, "poor")
         on_server(live_server, lambda: seat_channel.deliver({**poor, "grade": "good"}))
-        wait_for_state(page, "in_session")
+        page.locator(".kiosk-notice-poor").wait_for(state="detached")
 
         # The end.
         bench.move("close")
@@ -369,9 +373,7 @@ def test_a_booth_kiosk_turned_away_waits_for_the_console_and_has_no_ask_to_speak
     # The console's test call: never in the middle of a hearing; after it, the kiosk goes.
     assert on_server(live_server, lambda: presence.tell(endpoint, {"type": "test_call"}))
     time.sleep(0.5)
-    # Still on its own page, in the hearing (its link may be graded poor on a loaded machine: "reconnecting").
-    assert where(page) == "/device" and kiosk_state(page) in ("in_session", "reconnecting")
-    assert page.evaluate("window.kiosk.link !== null")
+    assert where(page) == "/device" and kiosk_state(page) == "in_session"
     bench.move("close")
     wait_for_state(page, "ended")
     assert on_server(live_server, lambda: presence.tell(endpoint, {"type": "test_call"}))

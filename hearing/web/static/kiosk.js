@@ -267,7 +267,9 @@ class Kiosk {
 
   state() {
     if (this.final) return this.final;
-    const reconnecting = !this.kioskUp || this.retry || ["poor", "bad"].includes(this.health);
+    // Reconnecting is a link that is down. A poor one still carries the
+    // hearing: it is a notice (below), and the detainee can still ask to speak.
+    const reconnecting = !this.kioskUp || this.retry;
     if (this.seatLast === "denied") return "denied";
     if (this.link && this.welcome) {
       if (reconnecting) return "reconnecting";
@@ -300,6 +302,7 @@ class Kiosk {
       const from = this.floor.hidden_from.filter((h) => h.medium === medium).map((h) => this.seatName(h.receiver));
       if (from.length) notes.push(["hidden", this.t(`kiosk.notice.hidden_${medium}`, { who: from.join(", ") })]);
     }
+    if (["poor", "bad"].includes(this.health)) notes.push(["poor", this.t("kiosk.notice.poor")]);
     if (this.audioOnly.has(this.seat) || this.audioOnly.has("courtroom")) {
       notes.push(["audio-only", this.t("kiosk.notice.audio_only")]);
     }
