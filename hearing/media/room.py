@@ -38,6 +38,11 @@ from hearing.routing.policy import MediaState, Route
 
 logger = logging.getLogger(__name__)
 
+# aiortc's close waits on each transport's goodbye; one that never comes
+# (a peer gone mid-handshake, a wedged sender) would hold a hearing's end,
+# or a seat's reconnect, forever. Past this it is let go, and said so.
+CLOSE_SECONDS = 5.0
+
 # Browsers start at this rate instead of 300 kbps (640x360 for about 30 s).
 # With it, and the page's contentHint "detail", Chromium 156 sends 1280x720
 # from the first frame; without the hint it starts at 960x540 for 4-7 s.
@@ -192,7 +197,10 @@ class Room:
         for track in (peer.receiver.audio, peer.receiver.picture, *(v.sink for v in peer.receiver.views)):
             if isinstance(track, MediaStreamTrack):
                 track.stop()
-        await peer.connection.close()
+        try:
+            await asyncio.wait_for(peer.connection.close(), CLOSE_SECONDS)
+        except TimeoutError:
+            logger.warning("%r: %s's connection did not close within %.0f s; let go", self, seat, CLOSE_SECONDS)
         logger.info("%r: %s left", self, seat)
 
     def _request_keyframe(self, peer: Peer, receiver: RTCRtpReceiver, ssrc: int) -> None:

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from hearing.docket.parties import ParticipantRole as R
+from hearing.media import room as room_module
 from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE
 from hearing.media.room import Room
 from hearing.routing.policy import MediaState
@@ -97,3 +98,31 @@ def test_an_excluded_participant_falls_silent_at_every_receiver_and_returns() ->
 
 def test_pcm_frames_are_20_ms() -> None:
     assert FRAME_SAMPLES / SAMPLE_RATE == 0.02
+
+
+@pytest.mark.timeout(60)
+def test_a_connection_that_never_closes_does_not_hold_the_room(monkeypatch: pytest.MonkeyPatch) -> None:
+    """aiortc's close waits for its transports' goodbye; one that never comes
+    must not hold a hearing's end (every peer's close is bounded)."""
+    monkeypatch.setattr(room_module, "CLOSE_SECONDS", 0.3)
+
+    async def scenario() -> None:
+        room, peers = await three_peers()
+        wedged = room.peers["detainee"].connection
+        real_close = wedged.close
+
+        async def never() -> None:
+            await asyncio.Event().wait()
+
+        wedged.close = never  # type: ignore[method-assign]
+        try:
+            started = time.monotonic()
+            await room.stop()
+            took = time.monotonic() - started
+            assert room.peers == {} and took < 3.0, took
+        finally:
+            await real_close()
+            for peer in peers.values():
+                await peer.close()
+
+    asyncio.run(scenario())
