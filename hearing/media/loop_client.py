@@ -26,15 +26,15 @@ from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSess
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from websockets.asyncio.client import ClientConnection, connect
 
+from hearing.media.client import MediaClientError
+
 PING_SECONDS = 2.0
 FPS_WINDOW = 3.0
 LEVEL_WINDOW = 0.25
 
 
-class LoopClientError(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
+# The server's refusals, as the hearing's own Python client reports them.
+LoopClientError = MediaClientError
 
 
 class LoopClient:
