@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from hearing.actors import Actor
 from hearing.audit.actions import Action
 from hearing.audit.log import append
+from hearing.custody import desk
 from hearing.custody.testcall import Figures, Grade, Reason
 from hearing.db.models import Endpoint, Hearing, TestCall
 from hearing.docket.parties import EndpointKind
@@ -100,11 +101,4 @@ def newest_for_hearing(db: Session, hearing: Hearing, tz: tzinfo = UTC) -> Shown
     the newest of any custody endpoint at the hearing's facility."""
     if hearing.custody_endpoint_id is not None:
         return newest(db, [hearing.custody_endpoint_id], tz)
-    rooms = db.scalars(
-        select(Endpoint.id).where(
-            Endpoint.facility_id == hearing.facility_id,
-            Endpoint.kind == EndpointKind.CUSTODY,
-            Endpoint.revoked_at.is_(None),
-        )
-    ).all()
-    return newest(db, list(rooms), tz)
+    return newest(db, [room.id for room in desk.rooms_of(db, hearing.facility_id)], tz)

@@ -17,13 +17,18 @@ import enum
 import math
 from typing import Any
 
+from hearing.media.health import (
+    GOOD_JITTER_MS,
+    GOOD_LOSS_PERCENT,
+    GOOD_RTT_MS,
+    POOR_JITTER_MS,
+    POOR_LOSS_PERCENT,
+    POOR_RTT_MS,
+)
 from hearing.media.signaling import Leave, Offer, Ping, SignalingError, envelope, ping_of, sdp_of
 
-# The network thresholds are connection health's (hearing/media/health.py),
-# which follow ITU-T G.114 and G.1010 for conversational media.
-GOOD_LOSS_PERCENT, POOR_LOSS_PERCENT = 1.0, 5.0
-GOOD_RTT_MS, POOR_RTT_MS = 300.0, 800.0
-GOOD_JITTER_MS, POOR_JITTER_MS = 30.0, 100.0
+# The network thresholds are connection health's (hearing/media/health.py:
+# GOOD_/POOR_LOSS_PERCENT, _RTT_MS, _JITTER_MS), imported above.
 # The picture: the court reads faces and documents at 720p; 360 lines is a
 # picture the hearing can go on with, anything less is not. Speech and faces
 # stay readable from 15 frames a second; below 10 the picture stutters. (Many
@@ -40,7 +45,6 @@ MAX_SIDE = 8192
 MAX_FPS = 240.0
 MIN_DBFS = -127.0
 MAX_MESSAGE_BYTES = 64 * 1024
-MAX_SDP_CHARS = 32 * 1024
 
 KEYS = ("rtt_ms", "loss_percent", "jitter_ms", "width", "height", "fps", "audio_dbfs")
 

@@ -208,9 +208,7 @@ class LiveHearing:
         every seat is told (the people recorded must be able to see it)."""
         self.recording = on
         self._reroute()
-        message = {"type": "recording", "recording": on}
-        self._tell_panels(message)
-        self._tell_seats(message)
+        self._tell_everyone({"type": "recording", "recording": on})
 
     def seat_lifecycle(self) -> Message:
         """What a seat is told of the lifecycle: the state, not the judge's
@@ -292,7 +290,7 @@ class LiveHearing:
         if self._links.forget(seat):
             # A new connection is judged afresh; the notice goes with this one.
             self._reroute()
-            self._tell(list(self._seats), {"type": "link", "seat": seat, "audio_only": False})
+            self._tell_everyone({"type": "link", "seat": seat, "audio_only": False})
         self._tell_presence()
         return True
 
@@ -318,7 +316,7 @@ class LiveHearing:
 
     def _tell_interruption(self, seat: str, since: float | None, paused: bool, **extra: object) -> None:
         message = {"type": "interruption", "seat": seat, "since": since, "paused": paused, **extra}
-        self._tell(list(self._seats), message)
+        self._tell_everyone(message)
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -420,7 +418,7 @@ class LiveHearing:
         if changed is not None:
             logger.info("%r: %s is %s", self, seat, "on audio only" if changed else "back on video")
             self._reroute()
-            self._tell(list(self._seats), {"type": "link", "seat": seat, "audio_only": changed})
+            self._tell_everyone({"type": "link", "seat": seat, "audio_only": changed})
 
     def _health_of(self, seat: str) -> Health | None:
         presence = self.presence.get(seat)
@@ -468,6 +466,10 @@ class LiveHearing:
             if channel is not None:
                 channel.deliver(message)
         self._tell_panels(message)
+
+    def _tell_everyone(self, message: Message) -> None:
+        """Every seat and every panel."""
+        self._tell(list(self._seats), message)
 
     def _tell_seats(self, message: Message) -> None:
         for channel in list(self._seats.values()):

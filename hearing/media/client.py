@@ -31,6 +31,16 @@ class MediaClientError(Exception):
         self.code = code
 
 
+def expected(message: dict[str, Any], kind: str) -> dict[str, Any]:
+    """The server's reply if it is the `kind` asked for; its refusal, or
+    anything else, raised as a MediaClientError."""
+    if message.get("type") == "error":
+        raise MediaClientError(str(message.get("error")), str(message.get("message")))
+    if message.get("type") != kind:
+        raise MediaClientError("unexpected_message", f"expected {kind}, got {message.get('type')}")
+    return message
+
+
 class MediaClient:
     def __init__(
         self,
@@ -122,12 +132,7 @@ class MediaClient:
         await self._replies.put({"type": "closed"})
 
     async def _expect(self, kind: str, timeout: float = 10.0) -> dict[str, Any]:
-        message = await asyncio.wait_for(self._replies.get(), timeout)
-        if message.get("type") == "error":
-            raise MediaClientError(str(message.get("error")), str(message.get("message")))
-        if message.get("type") != kind:
-            raise MediaClientError("unexpected_message", f"expected {kind}, got {message.get('type')}")
-        return message
+        return expected(await asyncio.wait_for(self._replies.get(), timeout), kind)
 
     async def _ping(self) -> None:
         # Ends with the socket: close() must not raise for a link that dropped.

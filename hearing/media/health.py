@@ -16,6 +16,12 @@ import dataclasses
 import enum
 
 INTERVAL_SECONDS = 2.0
+# Conversational media, after ITU-T G.114 and G.1010: up to 150 ms one way
+# and ~1 % loss is good; beyond 400 ms or 5 % it is bad. (The test call
+# grades its network figures by the same numbers: hearing/custody/testcall.py.)
+GOOD_LOSS_PERCENT, POOR_LOSS_PERCENT = 1.0, 5.0
+GOOD_RTT_MS, POOR_RTT_MS = 300.0, 800.0
+GOOD_JITTER_MS, POOR_JITTER_MS = 30.0, 100.0
 
 
 class Grade(enum.StrEnum):
@@ -41,14 +47,13 @@ class Health:
 
 
 def grade(*, received_packets: int, loss_percent: float, rtt_ms: float | None, jitter_ms: float) -> Grade:
-    """Thresholds from ITU-T G.114 and G.1010 for conversational media: up to
-    150 ms one way and ~1 % loss is good; beyond 400 ms or 5 % it is bad."""
+    """By the thresholds above."""
     if received_packets == 0:
         return Grade.GONE
     rtt = rtt_ms or 0.0
-    if loss_percent <= 1.0 and rtt <= 300 and jitter_ms <= 30:
+    if loss_percent <= GOOD_LOSS_PERCENT and rtt <= GOOD_RTT_MS and jitter_ms <= GOOD_JITTER_MS:
         return Grade.GOOD
-    if loss_percent <= 5.0 and rtt <= 800 and jitter_ms <= 100:
+    if loss_percent <= POOR_LOSS_PERCENT and rtt <= POOR_RTT_MS and jitter_ms <= POOR_JITTER_MS:
         return Grade.POOR
     return Grade.BAD
 

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import itertools
 import json
-import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -26,7 +25,9 @@ from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSess
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from websockets.asyncio.client import ClientConnection, connect
 
-from hearing.media.client import MediaClientError
+from hearing.media.client import MediaClientError, expected
+from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Pcm, rms_dbfs
+from hearing.media.tracks import to_mono
 
 PING_SECONDS = 2.0
 FPS_WINDOW = 3.0
@@ -122,12 +123,7 @@ class LoopClient:
                 return message
 
     async def _expect(self, kind: str, timeout: float) -> dict[str, Any]:
-        message = await self.next_message(timeout)
-        if message.get("type") == "error":
-            raise LoopClientError(str(message.get("error")), str(message.get("message")))
-        if message.get("type") != kind:
-            raise LoopClientError("unexpected_message", f"expected {kind}, got {message.get('type')}")
-        return message
+        return expected(await self.next_message(timeout), kind)
 
     async def _ping(self) -> None:
         with contextlib.suppress(Exception):
@@ -146,19 +142,16 @@ class LoopClient:
                     self.frames.append((now, frame.width, frame.height))
 
     async def _hear(self, track: MediaStreamTrack) -> None:
-        energy, samples = 0.0, 0
+        window: list[Pcm] = []
         with contextlib.suppress(MediaStreamError):
             while True:
                 frame = await track.recv()
                 if not isinstance(frame, av.AudioFrame):
                     continue
-                pcm = frame.to_ndarray().astype(np.float64).ravel() / 32768
-                energy += float(np.dot(pcm, pcm))
-                samples += pcm.size
-                if samples >= LEVEL_WINDOW * frame.sample_rate * len(frame.layout.channels):
-                    rms = math.sqrt(energy / samples)
-                    self.levels.append(max(-127.0, 20 * math.log10(rms)) if rms > 0 else -127.0)
-                    energy, samples = 0.0, 0
+                window.append(to_mono(frame))
+                if len(window) * FRAME_SAMPLES >= LEVEL_WINDOW * SAMPLE_RATE:
+                    self.levels.append(rms_dbfs(np.concatenate(window)))
+                    window = []
 
     async def close(self) -> None:
         for task in self._tasks:

@@ -134,10 +134,7 @@ DOCKET_SECONDS = 2.0
 async def kiosk_home(request: Request) -> Response:
     principal = device(request)
     hearings = await _today_at_site(request, principal)
-    # The kiosk speaks Danish until someone chooses otherwise on its screen:
-    # the kiosk browser's own Accept-Language says nothing about the detainee.
-    chosen = request.cookies.get(cookie_names(request).language)
-    lang = chosen if chosen in language.LANGUAGES else "da"
+    lang = language.kiosk_language(request)
     context = {
         "lang": lang,
         "t": language.translator(lang),

@@ -621,6 +621,14 @@ def language(connection: HTTPConnection) -> str:
     return "en"
 
 
+def kiosk_language(connection: HTTPConnection) -> str:
+    """A kiosk (and its test-call page) speaks Danish until someone chooses
+    otherwise on its screen: the kiosk browser's own Accept-Language says
+    nothing about the detainee."""
+    chosen = connection.cookies.get(cookie_names(connection).language)
+    return chosen if chosen in LANGUAGES else "da"
+
+
 def translator(lang: str) -> Callable[[str], str]:
     def t(key: str) -> str:
         return TEXT[key][lang]

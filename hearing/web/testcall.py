@@ -35,7 +35,6 @@ from hearing.web.pages import render
 from hearing.web.routing import (
     Audience,
     DevicePrincipal,
-    cookie_names,
     device,
     route,
     running_test_calls,
@@ -54,14 +53,6 @@ REPORT_SECONDS = 10.0
 TEXT_PREFIXES = ("test_call.",)
 
 
-def kiosk_language(request: Request) -> str:
-    """A kiosk speaks Danish until someone chooses otherwise on it (a
-    browser's Accept-Language on a locked-down kiosk says nothing of the
-    detainee)."""
-    chosen = request.cookies.get(cookie_names(request).language)
-    return chosen if chosen in language.LANGUAGES else "da"
-
-
 async def _may_test(request: Request | WebSocket, principal: DevicePrincipal) -> str:
     def check(db: Session) -> str:
         endpoint = db.get_one(Endpoint, principal.endpoint_id)
@@ -74,7 +65,7 @@ async def _may_test(request: Request | WebSocket, principal: DevicePrincipal) ->
 async def test_call_page(request: Request) -> Response:
     principal = device(request)
     name = await _may_test(request, principal)
-    lang = kiosk_language(request)
+    lang = language.kiosk_language(request)
     context = {
         "lang": lang,
         "t": language.translator(lang),

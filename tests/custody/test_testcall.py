@@ -167,7 +167,7 @@ def test_messages_are_read() -> None:
         (json.dumps({**REPORT, "audio_dbfs": -128}), "malformed_message"),
         (json.dumps({**REPORT, "audio_dbfs": "-12"}), "malformed_message"),
         ('{"type": "report", "fps": NaN}', "malformed_message"),
-        (json.dumps({"type": "offer", "sdp": "x" * (testcall.MAX_SDP_CHARS + 1)}), "malformed_message"),
+        (json.dumps({"type": "offer", "sdp": "x" * (signaling.MAX_SDP_CHARS + 1)}), "malformed_message"),
         (json.dumps({"type": "offer", "sdp": "hello"}), "bad_sdp"),
         (json.dumps({"type": "ping", "nonce": 2**53}), "malformed_message"),
         ("x" * (testcall.MAX_MESSAGE_BYTES + 1), "message_too_large"),
