@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 
-KINDS = frozenset({"user", "device", "system", "anonymous"})
+# "remote": a remote party (interpreter, counsel, prosecutor, witness) by
+# their participant id, once their one-time code has admitted them (issue 12).
+KINDS = frozenset({"user", "device", "system", "anonymous", "remote"})
 
 
 @dataclasses.dataclass(frozen=True)
 class Actor:
-    kind: str  # user | device | system | anonymous
+    kind: str  # user | device | system | anonymous | remote
     id: int | None = None
     role: str | None = None
 

@@ -73,6 +73,19 @@ class Settings:
     enrolment_code_hours: int = 72
     # issue 11: how long a test call loops the endpoint's media back, in seconds.
     test_call_seconds: float = 8.0
+    # issue 12, remote parties. A one-time code works from this many minutes
+    # before the hearing's scheduled start until its scheduled end.
+    remote_code_early_minutes: int = 30
+    # The external gateway (`hearing gateway`): its own listener, on the only
+    # interface facing outside; port 0 means no gateway. ICE host candidates
+    # for remote parties are offered on gateway_media_addresses only.
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 0
+    gateway_base_url: str = ""
+    gateway_media_addresses: str = "127.0.0.1"
+    # Code submissions a minute at the gateway: from one source address, and in all.
+    gateway_attempts_per_minute: int = 10
+    gateway_attempts_global_per_minute: int = 120
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -111,6 +124,17 @@ class Settings:
             raise ConfigurationError("enrolment_code_hours is 1-720")
         if not 1 <= self.test_call_seconds <= 60:
             raise ConfigurationError("test_call_seconds is 1-60")
+        if not 0 <= self.remote_code_early_minutes <= MAX_OPEN_EARLY_MINUTES:
+            raise ConfigurationError(f"remote_code_early_minutes is 0-{MAX_OPEN_EARLY_MINUTES}")
+        if not 0 <= self.gateway_port < 65536:
+            raise ConfigurationError(f"gateway_port out of range: {self.gateway_port}")
+        if self.gateway_attempts_per_minute < 1 or self.gateway_attempts_global_per_minute < 1:
+            raise ConfigurationError("gateway attempt limits must be at least 1")
+        try:
+            for address in self.gateway_media_address_list:
+                ipaddress.ip_address(address)
+        except ValueError as exc:
+            raise ConfigurationError(f"gateway_media_addresses: {exc}") from exc
         if self.max_body_bytes < 1024:
             raise ConfigurationError("max_body_bytes must be at least 1024")
         try:
@@ -119,6 +143,8 @@ class Settings:
             raise ConfigurationError(f"unknown time zone: {self.court_timezone}") from exc
         if not self.base_url:
             object.__setattr__(self, "base_url", f"http://{self.host}:{self.port}")
+        if not self.gateway_base_url:
+            object.__setattr__(self, "gateway_base_url", f"http://{self.gateway_host}:{self.gateway_port or 8443}")
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -127,6 +153,10 @@ class Settings:
     @property
     def media_address_list(self) -> list[str]:
         return [a.strip() for a in self.media_addresses.split(",")]
+
+    @property
+    def gateway_media_address_list(self) -> list[str]:
+        return [a.strip() for a in self.gateway_media_addresses.split(",")]
 
     @property
     def trusted_proxy_list(self) -> list[str]:

@@ -209,3 +209,34 @@ class TestCallBusy(Conflict):
     code = "test_call_busy"
     default_message = "A test call of this endpoint is already running."
     __test__ = False  # not a pytest class, despite the name
+
+
+# --- remote parties by one-time code (issue 12) ------------------------------------
+
+
+class CodeRejected(AuthenticationFailed):
+    # One answer for every cause: an unknown invitation, a wrong, used,
+    # revoked, locked or out-of-window code, a wrong TOTP, another hearing's
+    # code. It never says which part was wrong, nor whether the hearing exists.
+    code = "code_rejected"
+    default_message = (
+        "The code could not be used. Check the code and the time of the hearing, or ask the court for a new code."
+    )
+
+
+class RemoteSessionEnded(NotAuthenticated):
+    code = "remote_session_ended"
+    default_message = "Your access to the hearing has ended. Use the code in your invitation, or ask the court."
+
+
+class CodeUnchanged(Conflict):
+    # Revoking a code that is already dead, re-issuing for a party who has
+    # taken their seat, and the like.
+    code = "code_unchanged"
+    default_message = "The code is already used, revoked or locked."
+
+
+class NotRemote(InvalidInput):
+    # Codes are for parties who join from outside; the others have devices or sessions.
+    code = "not_remote"
+    default_message = "Only a remote party is given a one-time code."

@@ -67,3 +67,20 @@ class Action(enum.StrEnum):
     COURT_PAUSE_ON_DROP_SET = "court.pause_on_drop_set"
     # issue 11, the test call
     ENDPOINT_TEST_CALL = "endpoint.test_call"
+    # issue 12: remote parties by one-time code, the court's register of
+    # interpreters, and interpretation that follows the floor.
+    REMOTE_PARTY_ADDED = "remote.party_added"
+    REMOTE_PARTY_REMOVED = "remote.party_removed"
+    REMOTE_CODE_ISSUED = "remote.code_issued"
+    REMOTE_CODE_REVOKED = "remote.code_revoked"
+    REMOTE_CODE_USED = "remote.code_used"
+    REMOTE_CODE_FAILED = "remote.code_failed"
+    REMOTE_CODE_LOCKED = "remote.code_locked"
+    # Failures against no known invitation: counted per window, not one entry each.
+    REMOTE_CODE_UNKNOWN = "remote.code_unknown_counted"
+    REMOTE_TOTP_REQUIRED_SET = "remote.totp_required_set"
+    INTERPRETER_REGISTERED = "interpreter.registered"
+    INTERPRETER_TOTP_ENROLLED = "interpreter.totp_enrolled"
+    INTERPRETATION_SET = "interpretation.set"
+    # The direction of simultaneous interpretation turned with the floor.
+    INTERPRETATION_DIRECTION = "interpretation.direction"

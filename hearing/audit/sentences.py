@@ -675,3 +675,121 @@ PLACEHOLDERS.update(
         "pause_setting": lambda p: p.word(PAUSE_SETTINGS, "pause_on_drop"),
     }
 )
+
+
+# issue 12: remote parties by one-time code, the register of interpreters,
+# and interpretation that follows the floor.
+ACTORS["remote"] = {"en": "remote party #{id}", "da": "fjerndeltager #{id}"}
+SENTENCES.update(
+    {
+        Action.REMOTE_PARTY_ADDED: {
+            "en": "{actor} added {party} to the hearing as a remote party ({seat})",
+            "da": "{actor} tilføjede {party} til retsmødet som fjerndeltager ({seat})",
+        },
+        Action.REMOTE_PARTY_REMOVED: {
+            "en": "{actor} removed the remote party at {seat} from the hearing",
+            "da": "{actor} fjernede fjerndeltageren på {seat} fra retsmødet",
+        },
+        Action.REMOTE_CODE_ISSUED: {
+            "en": "{actor} issued a one-time code for {seat}{reissued}, valid {when}",
+            "da": "{actor} udstedte en engangskode til {seat}{reissued}, gyldig {when}",
+        },
+        Action.REMOTE_CODE_REVOKED: {
+            "en": "{actor} revoked the one-time code for {seat}",
+            "da": "{actor} tilbagekaldte engangskoden til {seat}",
+        },
+        Action.REMOTE_CODE_USED: {
+            "en": "{actor} used the one-time code for {seat} and waits in the lobby",
+            "da": "{actor} brugte engangskoden til {seat} og venter i venteværelset",
+        },
+        Action.REMOTE_CODE_FAILED: {
+            "en": "{actor} failed to use the one-time code for {seat} ({code_failure}; attempt {attempts})",
+            "da": "{actor} kunne ikke bruge engangskoden til {seat} ({code_failure}; forsøg {attempts})",
+        },
+        Action.REMOTE_CODE_LOCKED: {
+            "en": "The one-time code for {seat} was locked after {attempts} failed attempts",
+            "da": "Engangskoden til {seat} blev spærret efter {attempts} mislykkede forsøg",
+        },
+        Action.REMOTE_CODE_UNKNOWN: {
+            "en": "{actor}: {repeated} attempts with an unknown invitation at the gateway, from {sources} addresses",
+            "da": "{actor}: {repeated} forsøg med en ukendt invitation ved gatewayen, fra {sources} adresser",
+        },
+        Action.REMOTE_TOTP_REQUIRED_SET: {
+            "en": "{actor} set whether registered interpreters need their authenticator: {totp_setting}",
+            "da": "{actor} indstillede, om registrerede tolke skal bruge deres godkendelsesapp: {totp_setting}",
+        },
+        Action.INTERPRETER_REGISTERED: {
+            "en": "{actor} registered the interpreter {name} ({languages})",
+            "da": "{actor} registrerede tolken {name} ({languages})",
+        },
+        Action.INTERPRETER_TOTP_ENROLLED: {
+            "en": "{actor} set up an authenticator for the registered interpreter {name}",
+            "da": "{actor} opsatte en godkendelsesapp for den registrerede tolk {name}",
+        },
+        Action.INTERPRETATION_SET: {
+            "en": "{actor} set the interpretation to {interpretation}{for_whom}",
+            "da": "{actor} satte tolkningen til {interpretation}{for_whom}",
+        },
+        Action.INTERPRETATION_DIRECTION: {
+            "en": "{actor} recorded that the interpretation now goes {direction}",
+            "da": "{actor} registrerede, at tolkningen nu går {direction}",
+        },
+    }
+)
+INTERPRETATIONS: Words = {
+    "none": {"en": "none", "da": "ingen"},
+    "consecutive": {"en": "consecutive", "da": "konsekutiv"},
+    "simultaneous": {"en": "simultaneous (whispered)", "da": "simultan (hvisket)"},
+}
+DIRECTIONS: Words = {
+    # The court speaks; the interpreter speaks into the ears of those who need it.
+    "to_party": {"en": "to those who need it", "da": "til dem, der har brug for den"},
+    # The one who needs interpretation holds the floor; the court hears the rendition.
+    "to_court": {"en": "to the court", "da": "til retten"},
+    "everyone": {"en": "to everyone", "da": "til alle"},
+    "none": {"en": "nowhere", "da": "ingen steder"},
+}
+CODE_FAILURES: Words = {
+    "wrong_code": {"en": "wrong code", "da": "forkert kode"},
+    "outside_window": {"en": "outside its time window", "da": "uden for tidsrummet"},
+    "used": {"en": "already used", "da": "allerede brugt"},
+    "revoked": {"en": "revoked", "da": "tilbagekaldt"},
+    "locked": {"en": "locked", "da": "spærret"},
+    "wrong_totp": {"en": "wrong authenticator code", "da": "forkert kode fra godkendelsesappen"},
+    "hearing_ended": {"en": "the hearing has ended", "da": "retsmødet er afsluttet"},
+}
+FRAGMENTS.update(
+    {
+        "reissued": {"en": " (a new code in place of the old)", "da": " (en ny kode i stedet for den gamle)"},
+    }
+)
+
+
+def _party(p: _Payload) -> str:
+    role = p.word(PEOPLE, "role")
+    language = p.payload.get("language")
+    return f"{role} ({language})" if isinstance(language, str) and language else role
+
+
+def _for_whom(p: _Payload) -> str:
+    needs = p.payload.get("needs")
+    if not isinstance(needs, list) or not needs:
+        return ""
+    listed = [seat(n if isinstance(n, str) else json.dumps(n), p.lang) for n in needs]
+    return " for " + format_list(listed, locale=LOCALES[p.lang])
+
+
+PLACEHOLDERS.update(
+    {
+        "party": _party,
+        "reissued": lambda p: p.flag("reissued", "reissued"),
+        "attempts": _as_written("attempts"),
+        "sources": _as_written("sources"),
+        "languages": _as_written("languages"),
+        "code_failure": lambda p: p.word(CODE_FAILURES, "reason"),
+        "interpretation": lambda p: p.word(INTERPRETATIONS, "mode"),
+        "direction": lambda p: p.word(DIRECTIONS, "direction"),
+        "for_whom": _for_whom,
+        "totp_setting": lambda p: p.word(PAUSE_SETTINGS, "require_totp"),
+    }
+)

@@ -30,6 +30,9 @@ class KeyRing:
         self.device_token = self.derive(b"hearing/device-token")
         self.totp_encryption = self.derive(b"hearing/totp-secret")
         self.enrolment_code = self.derive(b"hearing/enrolment-code")
+        # issue 12: remote parties' one-time codes and the sessions they open.
+        self.remote_code = self.derive(b"hearing/remote-code")
+        self.remote_session = self.derive(b"hearing/remote-session")
 
     def derive(self, purpose: bytes) -> bytes:
         return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose).derive(self._master)

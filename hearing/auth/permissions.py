@@ -21,6 +21,9 @@ class Permission(enum.StrEnum):
     # The custody desk: the facility's console, checking the detainee in,
     # assigning the hearing room, asking its kiosk for a test call.
     KEEP_CUSTODY = "keep_custody"
+    # issue 12: adding remote parties to a hearing, issuing and revoking their
+    # one-time codes, keeping the court's register of interpreters.
+    INVITE_REMOTE = "invite_remote"
 
 
 P = Permission
@@ -28,7 +31,7 @@ P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # The judge conducts; booking is the clerk's job.
     Role.JUDGE: frozenset({P.VIEW_HEARINGS, P.CONDUCT_HEARING}),
-    Role.CLERK: frozenset({P.VIEW_HEARINGS, P.BOOK_HEARINGS}),
+    Role.CLERK: frozenset({P.VIEW_HEARINGS, P.BOOK_HEARINGS, P.INVITE_REMOTE}),
     Role.CUSTODY_OFFICER: frozenset({P.VIEW_HEARINGS, P.KEEP_CUSTODY}),
     # Auditors read the log, not the live docket.
     Role.AUDITOR: frozenset({P.READ_AUDIT}),

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     true,
 )
 from sqlalchemy.engine import Connection as DBConnection
@@ -186,6 +187,8 @@ class Hearing(Base):
     # The custody facility's hearing room (its kiosk) the officer assigned:
     # then only that endpoint takes the custody seat. None: any kiosk there.
     custody_endpoint_id: Mapped[int | None] = mapped_column(ForeignKey("endpoint.id"))
+    # issue 12: a registered interpreter joins with code + TOTP, not the code alone.
+    require_totp: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -207,8 +210,84 @@ class Participant(Base):
     endpoint_id: Mapped[int | None] = mapped_column(ForeignKey("endpoint.id"))
     joined_at: Mapped[datetime | None]
     left_at: Mapped[datetime | None]
+    # issue 12, a remote party: how the court reaches them (for the invitation),
+    # the language an interpreter interprets, and the court's register entry.
+    contact: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    language: Mapped[str | None] = mapped_column(String(64))
+    registered_interpreter_id: Mapped[int | None] = mapped_column(ForeignKey("registered_interpreter.id"))
 
     hearing: Mapped[Hearing] = relationship(back_populates="participants")
+    registered_interpreter: Mapped[RegisteredInterpreter | None] = relationship()
+
+
+class RegisteredInterpreter(Base):
+    """An interpreter on the court's register, who may enroll a TOTP
+    authenticator: a hearing can then ask for the code and the TOTP."""
+
+    __tablename__ = "registered_interpreter"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    languages: Mapped[str] = mapped_column(String(200), default="")
+    # AES-GCM encrypted under the TOTP key (as staff secrets are), never plain.
+    totp_secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary(128))
+    totp_confirmed: Mapped[bool] = mapped_column(default=False)
+    # The last accepted TOTP time step: a code is accepted only once.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[datetime | None]
+
+
+class OneTimeCode(Base):
+    """A remote party's one-time code for one hearing: only its keyed hash.
+
+    `invitation` is the public half (in the join address); the code is the
+    secret half. Admission uses it once (`used_at`, set by one conditional
+    update); a code is dead once used, revoked, locked or out of its window."""
+
+    __tablename__ = "one_time_code"
+    __table_args__ = (
+        CheckConstraint("valid_until > valid_from", name="window"),
+        CheckConstraint("failed_attempts >= 0", name="attempts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation: Mapped[str] = mapped_column(String(32), unique=True)
+    hearing_id: Mapped[int] = mapped_column(ForeignKey("hearing.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    valid_from: Mapped[datetime]
+    valid_until: Mapped[datetime]
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+    locked_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    participant: Mapped[Participant] = relationship()
+
+
+class RemoteSession(Base):
+    """What a used code opened: the remote party's browser session for that
+    hearing (a reconnect uses it, never the code again). `verified_at` is
+    set once every factor the hearing asks for has passed."""
+
+    __tablename__ = "remote_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SHA-256 of a 256-bit random token; the token itself is only in the cookie.
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    code_id: Mapped[int] = mapped_column(ForeignKey("one_time_code.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id"), index=True)
+    hearing_id: Mapped[int] = mapped_column(ForeignKey("hearing.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    verified_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+
+    participant: Mapped[Participant] = relationship()
 
 
 class CheckIn(Base):

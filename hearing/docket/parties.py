@@ -18,6 +18,7 @@ class ParticipantRole(enum.StrEnum):
     INTERPRETER = "interpreter"
     CUSTODY_OFFICER = "custody_officer"
     OBSERVER = "observer"
+    WITNESS = "witness"  # issue 12: heard remotely, by one-time code
 
 
 class Connection(enum.StrEnum):

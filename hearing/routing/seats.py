@@ -43,6 +43,7 @@ REMOTE_KINDS: dict[ParticipantRole, str] = {
     R.OBSERVER: "observer",
     R.CUSTODY_OFFICER: "officer",
     R.JUDGE: "judge",
+    R.WITNESS: "witness",
 }
 # Roles that may ask to speak; an observer only follows.
 SPEAKING_ROLES = frozenset(set(R) - {R.JUDGE, R.OBSERVER})

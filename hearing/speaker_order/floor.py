@@ -131,6 +131,33 @@ class Floor:
         if speaker.seat not in self.admitted:
             raise FloorError("not_admitted", "That participant is still waiting in the lobby.")
 
+    # --- seats added and removed while the floor exists ------------------------------
+
+    def with_seat(self, seat: str, role: ParticipantRole, speakers: Sequence[ParticipantRole]) -> Floor:
+        """A party the docket gained after the floor began (a remote party
+        the clerk invites late): their seat waits in the lobby."""
+        if seat in self.seat_roles:
+            raise FloorError("seat_exists", "That seat is already in the hearing.")
+        added = tuple(Speaker(f"{seat}:{r.value}", seat, r) for r in speakers)
+        return self._changed(seats=tuple(sorted((*self.seats, (seat, role)))), speakers=(*self.speakers, *added))
+
+    def without_seat(self, seat: str) -> Floor:
+        """A party the docket lost (a remote party removed): their seat and
+        everything of it go."""
+        self._not_judge(seat, "removed")
+        mine = {s.name for s in self.speakers if s.seat == seat}
+        return self._changed(
+            seats=tuple((s, r) for s, r in self.seats if s != seat),
+            speakers=tuple(s for s in self.speakers if s.seat != seat),
+            holder=None if self.holder in mine else self.holder,
+            kept_live=self.kept_live - mine,
+            queue=tuple(r for r in self.queue if r.speaker not in mine),
+            muted=self.muted - {seat},
+            hidden=frozenset(h for h in self.hidden if seat not in (h.source, h.receiver)),
+            admitted=self.admitted - {seat},
+            consultation=self.consultation - {seat},
+        )
+
     # --- the lobby -------------------------------------------------------------------
 
     def admit(self, seat: str) -> Floor:

@@ -68,6 +68,36 @@ def follow_consultation(
     return after.consultation if begins else before.consultation
 
 
+def seat_added(db: Session, hearing: Hearing, seat: str) -> Floor | None:
+    """The docket gained a party whose seat is `seat` (issue 12: a remote
+    party): a stored floor gains the seat, waiting in the lobby. None when
+    no floor is stored yet (the first floor is made from the docket). The
+    caller holds the hearing row and audits."""
+    record = db.get(FloorRecord, hearing.id)
+    if record is None:
+        return None
+    before = Floor.from_json(json.loads(record.state))
+    if seat in before.seat_roles:
+        return None
+    added = seating(hearing)[seat]
+    after = before.with_seat(seat, added.role, added.speakers)
+    _save(db, hearing.id, after)
+    return after
+
+
+def seat_removed(db: Session, hearing: Hearing, seat: str) -> Floor | None:
+    """The docket lost the party at `seat`: a stored floor loses the seat."""
+    record = db.get(FloorRecord, hearing.id)
+    if record is None:
+        return None
+    before = Floor.from_json(json.loads(record.state))
+    if seat not in before.seat_roles:
+        return None
+    after = before.without_seat(seat)
+    _save(db, hearing.id, after)
+    return after
+
+
 def send_to_lobby(db: Session, hearing: Hearing, seat: str) -> Floor | None:
     """A seat that was gone too long waits to be admitted again (plan B,
     hearing/docket/interruptions.py): the new floor, or None if it was not

@@ -164,6 +164,43 @@ REALISTIC.update(
     }
 )
 
+# issue 12: remote parties, the register of interpreters, interpretation.
+CLERK = Who("user", 6, "clerk", "Clerk Berg")
+INTERPRETER = Who("remote", 12, "interpreter", None)
+WINDOW = {"start": "2026-12-01T08:00:00+00:00", "end": "2026-12-01T09:00:00+00:00"}
+REALISTIC.update(
+    {
+        Action.REMOTE_PARTY_ADDED: (
+            CLERK,
+            {"participant_id": 12, "role": "interpreter", "seat": "interpreter-12", "language": "arabisk"},
+        ),
+        Action.REMOTE_PARTY_REMOVED: (CLERK, {"participant_id": 12, "seat": "interpreter-12"}),
+        Action.REMOTE_CODE_ISSUED: (
+            CLERK,
+            {"participant_id": 12, "seat": "interpreter-12", "code_id": 3, "reissued": True, **WINDOW},
+        ),
+        Action.REMOTE_CODE_REVOKED: (CLERK, {"participant_id": 12, "seat": "interpreter-12", "code_id": 3}),
+        Action.REMOTE_CODE_USED: (INTERPRETER, {"participant_id": 12, "seat": "interpreter-12", "code_id": 3}),
+        Action.REMOTE_CODE_FAILED: (
+            ANONYMOUS_ACTOR := Who("anonymous", None, None),
+            {"code_id": 3, "seat": "interpreter-12", "attempts": 2, "reason": "wrong_code"},
+        ),
+        Action.REMOTE_CODE_LOCKED: (ANONYMOUS_ACTOR, {"code_id": 3, "seat": "interpreter-12", "attempts": 5}),
+        Action.REMOTE_CODE_UNKNOWN: (SYSTEM_ACTOR, {"repeated": 40, "sources": 3, "window_seconds": 60}),
+        Action.REMOTE_TOTP_REQUIRED_SET: (CLERK, {"hearing_id": 4, "require_totp": True}),
+        Action.INTERPRETER_REGISTERED: (
+            CLERK,
+            {"registered_interpreter_id": 2, "name": "Samira Haddad", "languages": "arabisk, fransk"},
+        ),
+        Action.INTERPRETER_TOTP_ENROLLED: (CLERK, {"registered_interpreter_id": 2, "name": "Samira Haddad"}),
+        Action.INTERPRETATION_SET: (
+            JUDGE,
+            {"version": 9, "mode": "simultaneous", "needs": ["custody", "counsel-14"]},
+        ),
+        Action.INTERPRETATION_DIRECTION: (SYSTEM_ACTOR, {"version": 10, "direction": "to_court"}),
+    }
+)
+
 # What each renders to, in both languages: the words an auditor reads.
 EXPECTED: dict[Action, tuple[str, str]] = {
     Action.HEARING_BOOKED: (

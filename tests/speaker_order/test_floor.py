@@ -294,3 +294,34 @@ def test_seat_floors_keep_the_invariants_and_survive_storage(actions: list[tuple
         assert not any(r.hears(seat) for seat in floor.lobby for r in media.values())
         for seat in floor.consultation:  # the court never hears a consultation
             assert not any(r.hears(seat) for name, r in media.items() if name not in floor.consultation)
+
+
+# --- issue 12: seats added and removed while the floor exists ---------------------------
+
+
+def test_a_seat_added_late_waits_in_the_lobby_and_can_ask_to_speak_once_admitted() -> None:
+    floor = Floor.for_seating(seats.seating([], detainee_name="A"))
+    added = floor.with_seat("interpreter-9", R.INTERPRETER, [R.INTERPRETER])
+    assert added.version == floor.version + 1
+    assert "interpreter-9" in added.lobby
+    with pytest.raises(FloorError) as refused:
+        added.request("interpreter-9:interpreter")
+    assert refused.value.code == "not_admitted"
+    asked = added.admit("interpreter-9").request("interpreter-9:interpreter")
+    assert asked.queue[0].priority
+    with pytest.raises(FloorError) as again:
+        added.with_seat("interpreter-9", R.INTERPRETER, [])
+    assert again.value.code == "seat_exists"
+
+
+def test_a_seat_removed_takes_everything_of_it_along() -> None:
+    floor = Floor.for_seating(seats.seating([], detainee_name="A"))
+    floor = floor.with_seat("counsel-3", R.DEFENCE_COUNSEL, [R.DEFENCE_COUNSEL])
+    floor = floor.admit("counsel-3").admit("custody").grant("counsel-3:defence_counsel").mute("counsel-3")
+    floor = floor.hide("counsel-3", "custody", Medium.VIDEO)
+    gone = floor.without_seat("counsel-3")
+    assert "counsel-3" not in gone.seat_roles
+    assert gone.holder is None and not gone.muted and not gone.hidden
+    assert all(s.seat != "counsel-3" for s in gone.speakers)
+    with pytest.raises(FloorError):
+        gone.without_seat("judge")
