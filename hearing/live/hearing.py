@@ -58,6 +58,8 @@ def compose(
         muted=floor.muted,
         hidden=floor.hidden,
         lobby=floor.lobby,
+        # The bench sees who waits in the lobby, to decide whether to admit them.
+        lobby_viewers=frozenset({seats.JUDGE}) & frozenset(floor.seat_roles),
         consultation=floor.consultation,
         interpretation=interpretation,
         needs_interpretation=needs_interpretation,

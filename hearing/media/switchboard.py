@@ -233,7 +233,9 @@ class Switchboard:
     def _choose_pictures(self) -> None:
         for receiver in self.receivers.values():
             sending = self._sending(receiver)
-            choice = self._main_picture(sending) if receiver.picture is not None else None
+            # Who waits in the lobby is seen in a view of their own, never as the main picture.
+            main = [s for s in sending if s not in self._state.lobby]
+            choice = self._main_picture(main) if receiver.picture is not None else None
             changed = choice != receiver.showing
             if changed:
                 receiver.showing = choice

@@ -22,8 +22,9 @@ The rules, in the order they apply:
    receivers; screening hides a source's picture from chosen receivers.
 6. Simultaneous interpretation: the interpreter is heard only by those who
    need interpretation, who hear everyone else ducked under the interpreter.
-7. The lobby: a seat waiting to be admitted by the judge is neither heard
-   nor seen by anyone, and receives nothing, until it is admitted.
+7. The lobby: a seat waiting to be admitted by the judge is heard by no one
+   and receives nothing until it is admitted; only the lobby's viewers (the
+   bench, which decides whom to admit) see its picture, and never hear it.
 8. Audio only (plan B): a seat whose link cannot carry video any more (its
    video stopped, or its bandwidth collapsed, while its sound still arrives)
    is on audio only: its video is sent to no one (nor recorded) and it is
@@ -86,6 +87,7 @@ class MediaState:
     needs_interpretation: frozenset[str] = frozenset()
     recording: bool = False
     lobby: frozenset[str] = frozenset()
+    lobby_viewers: frozenset[str] = frozenset()
     audio_only: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
@@ -98,6 +100,7 @@ class MediaState:
             ("consultation", self.consultation),
             ("needs interpretation", self.needs_interpretation),
             ("lobby", self.lobby),
+            ("lobby viewers", self.lobby_viewers),
             ("audio only", self.audio_only),
         ):
             if not group <= known:
@@ -154,7 +157,7 @@ def route(state: MediaState) -> dict[str, Route]:
 def unseen(state: MediaState, source: str, receiver: str) -> Unseen | None:
     """Why `receiver` is not sent `source`'s picture, or None if its route
     lists it (rules 2, 5, 7 and 8). Said on the receiver's screen in words."""
-    if receiver in state.lobby or source in state.lobby:
+    if receiver in state.lobby or (source in state.lobby and receiver not in state.lobby_viewers):
         return Unseen.LOBBY
     if _separated(state, source, receiver):
         return Unseen.CONSULTATION
@@ -180,6 +183,11 @@ def _route_for(state: MediaState, receiver: str) -> Route:
     if receiver in state.lobby:
         return Route(receiver, (), ())
     for source in sorted(state.roles):
+        if source in state.lobby and receiver in state.lobby_viewers and source != receiver:
+            # The bench sees who waits, to decide; nobody hears them yet.
+            if unseen(state, source, receiver) is None:
+                video.append(source)
+            continue
         if source == receiver or source in state.lobby or _separated(state, source, receiver):
             continue
         if (

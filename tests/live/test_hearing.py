@@ -197,11 +197,13 @@ def test_a_seat_is_told_whose_picture_it_gets_and_why_not() -> None:
         live.attach(Receiver("judge", picture=Sink(), views=views))
         live._tell_pictures("judge")  # noqa: SLF001 (what negotiate() does once a peer has joined)
         told = judge.of("pictures")[-1]
-        assert told["main"] == {"source": "courtroom", "shown": True}  # custody waits in the lobby
+        # Custody waits in the lobby: never the main picture, but the bench,
+        # which decides whom to admit, sees it in its own view.
+        assert told["main"] == {"source": "courtroom", "shown": True}
         assert told["views"] == {
-            "custody": {"source": "custody", "shown": False, "reason": "lobby"},
+            "custody": {"source": "custody", "shown": True},
             "courtroom": {"source": "courtroom", "shown": True},
-            "interpreter-4": {"source": "interpreter-4", "shown": False, "reason": "lobby"},
+            "interpreter-4": {"source": "interpreter-4", "shown": False, "reason": "no_picture"},
         }
         live.follow(live.floor.admit("custody").admit("interpreter-4"))
         told = judge.of("pictures")[-1]

@@ -105,6 +105,20 @@ def test_the_lobby_neither_hears_nor_is_heard() -> None:
     assert routes["detainee"].hears("judge") and "prosecutor" in routes["detainee"].video
 
 
+def test_only_the_lobby_viewers_see_who_waits_and_nobody_hears_them() -> None:
+    state = MediaState(ROLES, lobby=frozenset({"interpreter"}), lobby_viewers=frozenset({"judge"}), recording=True)
+    routes = route(state)
+    assert "interpreter" in routes["judge"].video and not routes["judge"].hears("interpreter")
+    assert unseen(state, "interpreter", "judge") is None
+    assert all("interpreter" not in r.video for seat, r in routes.items() if seat != "judge")
+    assert unseen(state, "interpreter", "prosecutor") is Unseen.LOBBY
+    assert routes["interpreter"].video == () and routes["interpreter"].audio == ()
+    on_audio = MediaState(
+        ROLES, lobby=frozenset({"interpreter"}), lobby_viewers=frozenset({"judge"}), audio_only=frozenset({"judge"})
+    )
+    assert "interpreter" not in route(on_audio)["judge"].video
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
@@ -150,6 +164,8 @@ def states(draw: st.DrawFn) -> MediaState:
         needs_interpretation=draw(st.frozensets(names)),
         recording=draw(st.booleans()),
         lobby=draw(st.frozensets(others, max_size=2)),
+        lobby_viewers=draw(st.sampled_from([frozenset(), frozenset({"judge"})])),
+        audio_only=draw(st.frozensets(names, max_size=2)),
     )
 
 
@@ -160,7 +176,9 @@ def test_invariants_hold_for_any_state(state: MediaState) -> None:
     for receiver, r in routes.items():
         sources = {f.source for f in r.audio} | set(r.video)
         assert receiver not in sources  # never oneself
-        assert not sources & state.lobby  # the lobby is neither heard nor seen
+        assert not {f.source for f in r.audio} & state.lobby  # the lobby is never heard
+        if receiver not in state.lobby_viewers:
+            assert not sources & state.lobby  # and seen only by its viewers
         if receiver in state.lobby:
             assert not sources  # and hears and sees nothing
             continue
@@ -204,4 +222,4 @@ def test_a_picture_is_unseen_exactly_when_the_route_leaves_it_out_and_says_why(s
             elif why is Unseen.SCREENED:
                 assert Hidden(source, receiver, Medium.VIDEO) in state.hidden
             elif why is Unseen.LOBBY:
-                assert {source, receiver} & state.lobby
+                assert receiver in state.lobby or (source in state.lobby and receiver not in state.lobby_viewers)

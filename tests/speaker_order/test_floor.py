@@ -181,7 +181,10 @@ def hearing_floor(docket: list[seats.Party] = DOCKET) -> Floor:
 def test_the_custody_endpoint_waits_in_the_lobby_until_admitted() -> None:
     floor = hearing_floor()
     assert floor.lobby == {"custody"} and floor.admitted == {"judge", "courtroom"}
-    assert not any(r.hears("custody") or "custody" in r.video for r in route(compose(floor)).values())
+    routes = route(compose(floor))
+    assert not any(r.hears("custody") for r in routes.values())
+    # Only the bench sees who waits, to decide whether to admit them.
+    assert [seat for seat, r in routes.items() if "custody" in r.video] == ["judge"]
     for refused in (lambda f: f.request("custody:detainee"), lambda f: f.grant("custody:detainee")):
         with pytest.raises(FloorError) as info:
             refused(floor)
