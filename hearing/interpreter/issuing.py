@@ -316,7 +316,7 @@ def add_remote_party(
     return party
 
 
-def remove_remote_party(db: Session, actor: Actor, hearing_id: int, participant_id: int, *, now: datetime) -> None:
+def remove_remote_party(db: Session, actor: Actor, hearing_id: int, participant_id: int) -> None:
     """The party leaves the docket: their codes and sessions go with them
     (the audit log keeps what happened), their seat leaves the floor."""
     authorise(db, actor)

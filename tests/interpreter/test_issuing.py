@@ -440,8 +440,8 @@ def test_bad_requests_change_nothing(services: Services, court: Court_, party: i
             ),
         ),
         (CodeUnchanged, lambda db: issuing.revoke_code(db, SYSTEM, court.hearing_a, party, now=now)),
-        (NotFound, lambda db: issuing.remove_remote_party(db, SYSTEM, court.hearing_a, detainee + 10_000, now=now)),
-        (NotRemote, lambda db: issuing.remove_remote_party(db, SYSTEM, court.hearing_a, detainee, now=now)),
+        (NotFound, lambda db: issuing.remove_remote_party(db, SYSTEM, court.hearing_a, detainee + 10_000)),
+        (NotRemote, lambda db: issuing.remove_remote_party(db, SYSTEM, court.hearing_a, detainee)),
         (InvalidInput, lambda db: issuing.set_require_totp(db, SYSTEM, court.hearing_a, False)),
         (TotpNotEnrolled, lambda db: issuing.set_require_totp(db, SYSTEM, court.hearing_a, True)),
     ]
@@ -545,7 +545,7 @@ def test_totp_required_but_not_enrolled_is_refused_to_the_clerk_not_at_the_door(
     with pytest.raises(TotpNotEnrolled):
         services.unit_of_work(lambda db: issuing.set_require_totp(db, SYSTEM, court.hearing_a, True))
     registered, _secret = enrolled_interpreter(services, court, now)
-    services.unit_of_work(lambda db: issuing.remove_remote_party(db, SYSTEM, court.hearing_a, party, now=now))
+    services.unit_of_work(lambda db: issuing.remove_remote_party(db, SYSTEM, court.hearing_a, party))
     services.unit_of_work(lambda db: issuing.set_require_totp(db, SYSTEM, court.hearing_a, True))
     # Once it is required, an interpreter without an authenticator is not added...
     with pytest.raises(TotpNotEnrolled):
