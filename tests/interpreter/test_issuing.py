@@ -371,7 +371,7 @@ def test_adding_and_removing_a_party_changes_the_floor_and_audits(services: Serv
     issued = issue(services, court, court.hearing_a, party, now)
     redeemed = redeem(services, issued.invitation, issued.code, now)
     assert isinstance(redeemed, Redeemed)
-    services.unit_of_work(lambda db: issuing.remove_remote_party(db, clerk(court), court.hearing_a, party, now=now))
+    services.unit_of_work(lambda db: issuing.remove_remote_party(db, clerk(court), court.hearing_a, party))
     assert seat not in services.unit_of_work(floor_seats)
     assert services.unit_of_work(lambda db: db.get(Participant, party)) is None
     assert services.unit_of_work(lambda db: issuing.load_session(db, services.keys, redeemed.token, now=now)) is None
