@@ -164,7 +164,7 @@ def authorise(db: Session, actor: Actor) -> None:
     raise PermissionDenied("Only the court's clerks invite remote parties.")
 
 
-def _hearing(db: Session, hearing_id: int, *, lock: bool = False) -> Hearing:
+def find_hearing(db: Session, hearing_id: int, *, lock: bool = False) -> Hearing:
     if not 0 < hearing_id <= MAX_ID:
         raise HearingNotFound()
     query = select(Hearing).where(Hearing.id == hearing_id)
@@ -273,7 +273,7 @@ def add_remote_party(
         )
     name = free_text(name, field="name", limit=NAME_MAX)
     contact = free_text(contact, field="contact", limit=CONTACT_MAX, required=False)
-    hearing = _hearing(db, hearing_id, lock=True)
+    hearing = find_hearing(db, hearing_id, lock=True)
     _not_ended(hearing)
     language = free_text(language or "", field="language", limit=LANGUAGE_MAX, required=False) or None
     registered: RegisteredInterpreter | None = None
@@ -321,7 +321,7 @@ def remove_remote_party(db: Session, actor: Actor, hearing_id: int, participant_
     """The party leaves the docket: their codes and sessions go with them
     (the audit log keeps what happened), their seat leaves the floor."""
     authorise(db, actor)
-    hearing = _hearing(db, hearing_id, lock=True)
+    hearing = find_hearing(db, hearing_id, lock=True)
     _not_ended(hearing)
     party = _party(db, hearing, participant_id)
     seat = seat_of(party)
@@ -347,7 +347,7 @@ def issue_code(
     clerk's second click does not throw the interpreter out; a lost browser
     gets a new code)."""
     authorise(db, actor)
-    hearing = _hearing(db, hearing_id, lock=True)
+    hearing = find_hearing(db, hearing_id, lock=True)
     _not_ended(hearing)
     party = _party(db, hearing, participant_id)
     require_enrolled(db, hearing, party)
@@ -411,7 +411,7 @@ def revoke_code(db: Session, actor: Actor, hearing_id: int, participant_id: int,
     locked or past its window is CodeUnchanged: to take an admitted party
     out, remove them (or the judge turns them away)."""
     authorise(db, actor)
-    hearing = _hearing(db, hearing_id, lock=True)
+    hearing = find_hearing(db, hearing_id, lock=True)
     _not_ended(hearing)
     party = _party(db, hearing, participant_id)
     row = _newest_code(db, party.id)
@@ -431,7 +431,7 @@ def revoke_code(db: Session, actor: Actor, hearing_id: int, participant_id: int,
 
 def remote_parties(db: Session, hearing_id: int, *, now: datetime) -> list[RemoteParty]:
     """The hearing's remote parties, each with the state of their newest code."""
-    hearing = _hearing(db, hearing_id)
+    hearing = find_hearing(db, hearing_id)
     live = hearing.state in LIVE_STATES
     listed = []
     for party in hearing.participants:
@@ -463,7 +463,7 @@ def set_require_totp(db: Session, actor: Actor, hearing_id: int, on: bool) -> No
     Turning it on while an interpreter party has no confirmed authenticator
     is TotpNotEnrolled: the court would otherwise find out at the hearing."""
     authorise(db, actor)
-    hearing = _hearing(db, hearing_id, lock=True)
+    hearing = find_hearing(db, hearing_id, lock=True)
     _not_ended(hearing)
     if hearing.require_totp == on:
         raise InvalidInput(f"The hearing already {'requires' if on else 'does not require'} TOTP.", field="on")
