@@ -192,6 +192,14 @@ def _party(db: Session, hearing: Hearing, participant_id: int) -> Participant:
     return party
 
 
+def language_of(hearing: Hearing, party: Participant) -> str | None:
+    """The party's language; for the interpreter the booking made
+    ("Interpreter (arabisk)"), the booking's."""
+    if party.language is None and party.role is R.INTERPRETER:
+        return hearing.interpreter_language
+    return party.language
+
+
 def seat_of(party: Participant) -> str:
     return seats.remote_seat(seats.Party(party.id, party.role, party.connection, party.display_name))
 
@@ -444,7 +452,7 @@ def remote_parties(db: Session, hearing_id: int, *, now: datetime) -> list[Remot
                 participant_id=party.id,
                 role=party.role,
                 name=party.display_name,
-                language=party.language,
+                language=language_of(hearing, party),
                 contact=party.contact,
                 seat=seat_of(party),
                 code_state=codes.state(standing, now, hearing_live=live),
@@ -676,7 +684,7 @@ def load_session(
     opened = _open(db, _session(db, keys, token), now)
     if opened is None:
         return None
-    session, _hearing_row = opened
+    session, hearing = opened
     if verified_only and session.verified_at is None:
         return None
     party = db.get_one(Participant, session.participant_id)
@@ -687,7 +695,7 @@ def load_session(
         seat=seat_of(party),
         role=party.role,
         name=party.display_name,
-        language=party.language,
+        language=language_of(hearing, party),
         verified=session.verified_at is not None,
     )
 
@@ -760,7 +768,7 @@ def invitation_facts(
         court=hearing.courtroom.court.name,
         role=party.role,
         name=party.display_name,
-        language=party.language,
+        language=language_of(hearing, party),
         start=hearing.scheduled_start,
         end=hearing.scheduled_end,
         valid_from=issued.valid_from,
