@@ -128,6 +128,12 @@ def test_before_and_after_its_window_a_code_is_rejected(services: Services, cour
     # The right code at the wrong time is not guessing: it does not count towards the lock.
     assert code_row(services, issued.code_id).failed_attempts == 0
     assert isinstance(redeem(services, issued.invitation, issued.code, issued.valid_from), Redeemed)
+    assert redeem(services, issued.invitation, issued.code, issued.valid_from) == Rejected("used", known=True)
+    failed = [e for e in logged(services) if e.action == Action.REMOTE_CODE_FAILED]
+    assert [(e.actor_kind, e.hearing_id, e.payload) for e in failed] == [
+        ("anonymous", court.hearing_a, {"code_id": issued.code_id, "seat": issued.seat, "attempts": n, "reason": r})
+        for n, r in ((0, "outside_window"), (0, "outside_window"), (1, "used"))
+    ]
 
 
 def test_a_hearing_running_late_keeps_its_codes_a_while_and_a_final_state_ends_them(
