@@ -203,10 +203,12 @@ class LiveHearing:
             return False
         self.floor = floor
         self._traced("followed")
-        self._reroute()
+        self._reroute(tell_interpretation=False)
         for seat, channel in list(self._seats.items()):
             channel.deliver(floor.public_view(seat))
         self._tell_panels({"type": "floor", "version": floor.version, "floor": floor.to_json()})
+        # After the floor it follows from: a page reads the news in order.
+        self._tell_interpretation()
         return True
 
     def lifecycle_moved(self, state: HearingState) -> None:
@@ -249,12 +251,13 @@ class LiveHearing:
         the judge and the clerk see it on their panels at once."""
         self._tell_panels({"type": "check_in", "check_in": info})
 
-    def _reroute(self) -> None:
+    def _reroute(self, *, tell_interpretation: bool = True) -> None:
         self.room.reroute(self.media_state())
         self._traced("rerouted")
         for seat in list(self.room.board.receivers):
             self._tell_pictures(seat)
-        self._tell_interpretation()
+        if tell_interpretation:
+            self._tell_interpretation()
 
     # --- interpretation: who hears whom, told in words on every page ---------------
 
