@@ -657,6 +657,10 @@ TEXT.update(
             "da": "Ingen hører tolken lige nu.",
         },
         "panel.interpretation.recorder": {"en": "the recording", "da": "optagelsen"},
+        # The witness role came with issue 12's foundation; a page naming one needs its words.
+        "role.witness": {"en": "Witness", "da": "Vidne"},
+        "seat.witness": {"en": "Witness (remote)", "da": "Vidne (fjern)"},
+        "kiosk.seat.witness": {"en": "the witness", "da": "vidnet"},
         # The kiosk: the detainee is told how the interpreter is heard, in words.
         "kiosk.interpretation.everyone": {
             "en": "Interpretation: the interpreter speaks after each speaker, for everyone",
