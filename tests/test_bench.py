@@ -236,3 +236,29 @@ def test_kiosk_bench() -> None:
         count, *_, missing = row(output, label)
         assert int(count) == rounds and int(missing) == 0, (label, count, missing)
     assert "the seat was refused" not in output
+
+
+# issue 12, interp: interpretation that follows the floor, and the CPU per remote party
+def test_interpretation_bench() -> None:
+    output = run_bench("interpretation_bench")
+    assert_in_order(
+        output,
+        [
+            "interpretation benchmark",
+            "rounds:",
+            "1. the direction follows the floor",
+            "2. server CPU with remote parties",
+            "direction turned at both receivers",
+            "grant: interpreter appears at the court",
+            "take-back: interpreter gone at the court",
+            "server CPU, cores",
+            "4 remote parties",
+        ],
+    )
+    # Every switch turned at both receivers, and every configuration was
+    # measured (the figures themselves are not looked at).
+    count, *_, missing = row(output, "direction turned at both receivers")
+    assert int(count) == 2 and int(missing) == 0, (count, missing)
+    for parties in (0, 1, 2, 4):
+        runs = row(output, f"  {parties} remote parties")[0]
+        assert int(runs) == 1, (parties, runs)

@@ -1,9 +1,9 @@
 """One hearing in progress: the room, the floor it follows, who is connected.
 
-Inputs arrive after each commit (a floor, the lifecycle moving, the recorder
-starting, an interpretation mode) and each one recomposes the media state
-from *all* of them, so a floor command can never undo the recording flag or
-the interpretation mode. Outputs go through channels: one per seat's
+Inputs arrive after each commit (a floor, with its interpretation mode; the
+lifecycle moving; the recorder starting) and each one recomposes the media
+state from *all* of them, so a floor command can never undo the recording
+flag. Outputs go through channels: one per seat's
 connection, one per open panel; a channel never blocks the sender.
 """
 
@@ -25,7 +25,7 @@ from hearing.media.mixer import Level
 from hearing.media.room import Room
 from hearing.media.switchboard import Receiver
 from hearing.routing import seats
-from hearing.routing.policy import Interpretation, MediaState, unseen
+from hearing.routing.policy import MediaState, Route, unseen
 from hearing.speaker_order.floor import Floor
 
 logger = logging.getLogger(__name__)
@@ -40,14 +40,7 @@ RECONNECT_SECONDS = 60.0  # a seat back within this is a reconnect, with the sam
 Trace = Callable[[int, str, int], None]
 
 
-def compose(
-    floor: Floor,
-    *,
-    recording: bool = False,
-    interpretation: Interpretation = Interpretation.NONE,
-    needs_interpretation: frozenset[str] = frozenset(),
-    audio_only: frozenset[str] = frozenset(),
-) -> MediaState:
+def compose(floor: Floor, *, recording: bool = False, audio_only: frozenset[str] = frozenset()) -> MediaState:
     """The routing's whole input, from everything it depends on: composed
     here and nowhere else (tests/test_code_quality.py checks)."""
     return MediaState(
@@ -61,13 +54,32 @@ def compose(
         # The bench sees who waits in the lobby, to decide whether to admit them.
         lobby_viewers=frozenset({seats.JUDGE}) & frozenset(floor.seat_roles),
         consultation=floor.consultation,
-        interpretation=interpretation,
-        needs_interpretation=needs_interpretation,
+        # The judge's interpretation mode is the floor's: a floor command sets
+        # it, and the direction follows the floor holder (routing rule 6).
+        interpretation=floor.interpretation,
+        needs_interpretation=floor.needs_interpretation,
         recording=recording,
         # Only seats the floor knows: a seat's link may be judged before a
         # newer floor without it arrives.
         audio_only=audio_only & frozenset(floor.seat_roles),
     )
+
+
+def heard_by(routes: dict[str, Route], seats_: frozenset[str] | set[str]) -> dict[str, list[str]]:
+    """Per seat, whose route hears it now (the recorder's too, when it runs)."""
+    return {seat: sorted(r for r, route in routes.items() if route.hears(seat)) for seat in sorted(seats_)}
+
+
+def interpretation_of(floor: Floor, routes: dict[str, Route] | None = None) -> Message:
+    """How the interpreter is heard, and who hears each seat now (issue 12).
+    Without routes (a hearing not live in this process): nobody hears anyone."""
+    return {
+        "type": "interpretation",
+        "mode": floor.interpretation.value,
+        "direction": floor.direction.value,
+        "needs": sorted(floor.needs_interpretation),
+        "heard_by": heard_by(routes or {}, set(floor.seat_roles)),
+    }
 
 
 def lifecycle_of(state: HearingState) -> Message:
@@ -80,7 +92,7 @@ def snapshot(
     *,
     seats: dict[str, Any] | None = None,
     recording: bool = False,
-    interpretation: Interpretation = Interpretation.NONE,
+    interpretation: Message | None = None,
     audio_only: frozenset[str] = frozenset(),
     interruptions: dict[str, Any] | None = None,
 ) -> Message:
@@ -93,7 +105,8 @@ def snapshot(
         **lifecycle_of(lifecycle),
         "seats": seats or {},
         "recording": recording,
-        "interpretation": interpretation.value,
+        # The interpretation message's fields (issue 12), without its type.
+        "interpretation": {k: v for k, v in (interpretation or interpretation_of(floor)).items() if k != "type"},
         "audio_only": sorted(audio_only),
         "interruptions": interruptions or {},
     }
@@ -136,8 +149,6 @@ class LiveHearing:
         self.floor = floor
         self.lifecycle = lifecycle
         self.recording = False
-        self.interpretation = Interpretation.NONE
-        self.needs_interpretation: frozenset[str] = frozenset()
         self.presence: dict[str, Presence] = {}
         self._clock = clock
         self._wall = wall
@@ -149,6 +160,10 @@ class LiveHearing:
         self._seats: dict[str, Channel] = {}
         self._panels: set[Channel] = set()
         self._pictures_told: dict[str, Message] = {}
+        # What each seat, and the panels, were last told of the
+        # interpretation: told again only when it changes.
+        self._interpretation_told: dict[str, Message] = {}
+        self._interpretation_panels: Message | None = None
         # Per seat, not per connection: reconnecting does not refill it.
         self._pacing: dict[str, TokenBucket] = {}
         self.room = Room(
@@ -173,13 +188,7 @@ class LiveHearing:
     # --- what the routing follows -------------------------------------------------
 
     def media_state(self) -> MediaState:
-        return compose(
-            self.floor,
-            recording=self.recording,
-            interpretation=self.interpretation,
-            needs_interpretation=self.needs_interpretation,
-            audio_only=self._links.audio_only,
-        )
+        return compose(self.floor, recording=self.recording, audio_only=self._links.audio_only)
 
     @property
     def audio_only(self) -> frozenset[str]:
@@ -194,10 +203,12 @@ class LiveHearing:
             return False
         self.floor = floor
         self._traced("followed")
-        self._reroute()
+        self._reroute(tell_interpretation=False)
         for seat, channel in list(self._seats.items()):
             channel.deliver(floor.public_view(seat))
         self._tell_panels({"type": "floor", "version": floor.version, "floor": floor.to_json()})
+        # After the floor it follows from: a page reads the news in order.
+        self._tell_interpretation()
         return True
 
     def lifecycle_moved(self, state: HearingState) -> None:
@@ -231,24 +242,48 @@ class LiveHearing:
             "speakers": [s.name for s in self.floor.speakers if s.seat == seat],
             # The views it may pin (an interpreter's seat, when there is one).
             "seats": sorted(self.floor.seat_roles),
+            # The interpretation message's fields, as the seat would be told them.
+            "interpretation": {k: v for k, v in self._interpretation_for(seat).items() if k != "type"},
         }
-
-    def set_interpretation(self, mode: Interpretation, needs: frozenset[str] = frozenset()) -> None:
-        """How the interpreter is heard, and by whom (simultaneous mode)."""
-        self.interpretation, self.needs_interpretation = mode, needs
-        self._reroute()
-        self._tell_panels({"type": "interpretation", "mode": mode.value, "needs": sorted(needs)})
 
     def checked_in(self, info: Message) -> None:
         """The custody officer's check-in changed (hearing/custody/desk.py):
         the judge and the clerk see it on their panels at once."""
         self._tell_panels({"type": "check_in", "check_in": info})
 
-    def _reroute(self) -> None:
+    def _reroute(self, *, tell_interpretation: bool = True) -> None:
         self.room.reroute(self.media_state())
         self._traced("rerouted")
         for seat in list(self.room.board.receivers):
             self._tell_pictures(seat)
+        if tell_interpretation:
+            self._tell_interpretation()
+
+    # --- interpretation: who hears whom, told in words on every page ---------------
+
+    def interpretation(self) -> Message:
+        """The mode, its direction, who needs it, and who hears each seat now."""
+        return interpretation_of(self.floor, self.room.routes)
+
+    def _interpretation_for(self, seat: str, whole: Message | None = None) -> Message:
+        """What a seat is told: who hears *it*; never who else hears whom (a
+        selective mute would show)."""
+        message = whole if whole is not None else self.interpretation()
+        return {**message, "heard_by": {seat: message["heard_by"].get(seat, [])}}
+
+    def _tell_interpretation(self) -> None:
+        """Every seat and every panel, when what it would be told changes: the
+        mode, the direction (a floor change can turn it), who needs it, or
+        who hears the seat."""
+        whole = self.interpretation()
+        for seat, channel in list(self._seats.items()):
+            message = self._interpretation_for(seat, whole)
+            if self._interpretation_told.get(seat) != message:
+                self._interpretation_told[seat] = message
+                channel.deliver(message)
+        if whole != self._interpretation_panels:
+            self._interpretation_panels = whole
+            self._tell_panels(whole)
 
     # --- the seats ------------------------------------------------------------------
 
@@ -275,6 +310,8 @@ class LiveHearing:
         now = self._clock()
         presence = self.presence.setdefault(seat, Presence())
         presence.connected, presence.joined_at, presence.last_seen = True, now, now
+        # Its welcome (sent next, by the caller) says how it stands now.
+        self._interpretation_told[seat] = self._interpretation_for(seat)
         self._tell_presence()
 
     async def seat_disconnected(self, seat: str, channel: Channel) -> bool:
@@ -288,6 +325,7 @@ class LiveHearing:
         presence = self.presence[seat]
         presence.connected, presence.left_at = False, self._clock()
         self._pictures_told.pop(seat, None)
+        self._interpretation_told.pop(seat, None)
         await self.room.leave(seat)
         if self._links.forget(seat):
             # A new connection is judged afresh; the notice goes with this one.
@@ -375,7 +413,7 @@ class LiveHearing:
             self.lifecycle,
             seats=self.seat_presence(),
             recording=self.recording,
-            interpretation=self.interpretation,
+            interpretation=self.interpretation(),
             audio_only=self.audio_only,
             interruptions=self.interruptions.to_json(),
         )

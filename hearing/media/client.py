@@ -64,7 +64,8 @@ class MediaClient:
         self.tracks: list[MediaStreamTrack] = []
         self.views: list[str] = []
         # Reports the server pushes (the newest 500): health, levels, plan B's
-        # link and interruption notices, the hearing's lifecycle.
+        # link and interruption notices, the hearing's lifecycle, who hears
+        # this seat and how the interpreter is heard (issue 12).
         self.events: deque[dict[str, Any]] = deque(maxlen=500)
         self._socket: ClientConnection | None = None
         self._pinger: asyncio.Task[None] | None = None
@@ -122,7 +123,7 @@ class MediaClient:
             async for raw in self._socket:
                 message = json.loads(raw)
                 kind = message.get("type")
-                if kind in ("health", "level", "link", "interruption", "hearing"):
+                if kind in ("health", "level", "link", "interruption", "hearing", "interpretation"):
                     self.events.append(message)
                 elif kind == "floor":
                     if message["version"] >= self.floor.get("version", -1):

@@ -17,11 +17,26 @@ The rules, in the order they apply:
    the judge, the floor holder, those the judge keeps live, and the
    interpreter. The judge is always live and cannot be muted.
 4. The interpreter hears every party the judge has not muted, whatever the
-   mode: interpreting needs every word, not only the floor's.
+   floor mode and the interpretation mode, undimmed: interpreting needs
+   every word, not only the floor's. Never a private consultation they are
+   not part of (rule 2 comes first).
 5. Selective mute hides one source's sound and/or picture from chosen
    receivers; screening hides a source's picture from chosen receivers.
-6. Simultaneous interpretation: the interpreter is heard only by those who
-   need interpretation, who hear everyone else ducked under the interpreter.
+6. Interpretation (the judge's choice of mode, kept on the floor):
+   - *consecutive*: the interpreter takes the floor after each speaker and
+     is heard by everyone, like any party (direction `everyone`);
+   - *simultaneous* (whispered): the interpreter speaks while the original
+     goes on, and its direction follows the floor (`direction()`), with no
+     one switching it. While the court speaks (`to_party`), the interpreter
+     is heard only by those who need interpretation, and they hear everyone
+     else ducked (DUCKED_GAIN) under it. When the floor holder's seat needs
+     interpretation and is not muted, it turns (`to_court`): the
+     interpreter is heard by everyone outside those who need it, and they
+     hear those who need it ducked under the rendition; those who need it
+     no longer hear the interpreter. Inside a private consultation its
+     members talk among themselves: nobody is ducked, and an interpreter
+     who confers is heard by every member.
+   The recorder keeps both voices at full level in every mode.
 7. The lobby: a seat waiting to be admitted by the judge is heard by no one
    and receives nothing until it is admitted; only the lobby's viewers (the
    bench, which decides whom to admit) see its picture, and never hear it.
@@ -55,6 +70,15 @@ class Interpretation(enum.StrEnum):
     NONE = "none"
     CONSECUTIVE = "consecutive"
     SIMULTANEOUS = "simultaneous"
+
+
+class Direction(enum.StrEnum):
+    """Where the interpreter's voice goes now (rule 6)."""
+
+    NONE = "none"  # no interpretation
+    EVERYONE = "everyone"  # consecutive: heard like any party
+    TO_PARTY = "to_party"  # simultaneous, the court speaks: into the ears of those who need it
+    TO_COURT = "to_court"  # simultaneous, one who needs it holds the floor: to everyone else
 
 
 class Medium(enum.StrEnum):
@@ -112,6 +136,8 @@ class MediaState:
                 raise ValueError(f"hidden: unknown participant in {item}")
         if any(self.roles[p] is ParticipantRole.JUDGE for p in self.consultation | self.muted | self.lobby):
             raise ValueError("the judge can be neither muted, nor in a private consultation, nor in the lobby")
+        if any(self.roles[p] is ParticipantRole.INTERPRETER for p in self.needs_interpretation):
+            raise ValueError("an interpreter does not need interpretation")
 
     def is_live(self, source: str) -> bool:
         role = self.roles[source]
@@ -209,14 +235,46 @@ def _route_for(state: MediaState, receiver: str) -> Route:
     return Route(receiver, tuple(audio), tuple(video))
 
 
+def direction(state: MediaState) -> Direction:
+    """Where the interpreter's voice goes now (rule 6)."""
+    return direction_of(state.interpretation, state.needs_interpretation, floor=state.floor, muted=state.muted)
+
+
+def direction_of(
+    mode: Interpretation, needs: frozenset[str], *, floor: str | None, muted: frozenset[str] = frozenset()
+) -> Direction:
+    """The same rule for whoever holds only the floor's fields (the floor
+    itself, which audits each turn). Only the holder turns it, not a seat the
+    judge keeps live: one interpreter has one voice, and renders whoever has
+    the word; a kept-live party answers briefly while the holder still
+    speaks. A holder the judge has muted is heard by no one, interpreter
+    included, so the court's words go on being rendered to them."""
+    if mode is Interpretation.NONE:
+        return Direction.NONE
+    if mode is Interpretation.CONSECUTIVE:
+        return Direction.EVERYONE
+    if floor is not None and floor in needs and floor not in muted:
+        return Direction.TO_COURT
+    return Direction.TO_PARTY
+
+
 def _gain(state: MediaState, source: str, receiver: str) -> float:
-    if state.interpretation is not Interpretation.SIMULTANEOUS:
-        return 1.0
+    if state.interpretation is not Interpretation.SIMULTANEOUS or receiver == RECORDER:
+        return 1.0  # the record keeps both voices, at full level
+    if receiver in state.consultation:
+        return 1.0  # a conversation among its members: nobody is ducked
+    if state.roles[receiver] is ParticipantRole.INTERPRETER:
+        return 1.0  # every word, undimmed (rule 4)
     interpreter = state.roles[source] is ParticipantRole.INTERPRETER
-    if receiver in state.needs_interpretation:
-        return 1.0 if interpreter else DUCKED_GAIN
-    if interpreter and receiver != RECORDER:
-        # In simultaneous mode the interpreter speaks into the ears of those
-        # who need it; the court hears the original. The record keeps both.
-        return 0.0
-    return 1.0
+    needs = receiver in state.needs_interpretation
+    if direction(state) is Direction.TO_PARTY:
+        # The court speaks: the interpreter speaks into the ears of those who
+        # need it, over the court ducked; the court hears the original.
+        if needs:
+            return 1.0 if interpreter else DUCKED_GAIN
+        return 0.0 if interpreter else 1.0
+    # One who needs interpretation speaks: the court hears the rendition over
+    # the speaker ducked; those who need it hear the court, not the rendition.
+    if needs:
+        return 0.0 if interpreter else 1.0
+    return DUCKED_GAIN if source in state.needs_interpretation else 1.0

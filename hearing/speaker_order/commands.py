@@ -13,10 +13,11 @@ from typing import Any, TypeVar
 
 from hearing.audit.actions import Action
 from hearing.errors import InvalidInput
-from hearing.routing.policy import FloorMode, Medium
+from hearing.routing.policy import FloorMode, Interpretation, Medium
 from hearing.speaker_order.floor import Floor, FloorError
 
 MAX_NAME_CHARS = 64
+MAX_NEEDS = 8  # seats that may need interpretation at once: far more than any hearing has
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Command:
     mode: FloorMode | None = None
     position: int | None = None
     keep_previous: bool = False
+    interpretation: Interpretation | None = None  # sent as "mode" in an "interpretation" command
+    needs: frozenset[str] | None = None  # seats; None: the floor's default (the detainee's)
     version: int | None = None  # the state the sender saw; a stale click is refused
 
     def __post_init__(self) -> None:
@@ -40,8 +43,12 @@ class Command:
     def rule(self) -> Rule:
         return COMMANDS[self.action]
 
-    def details(self) -> dict[str, Any]:
-        """What the audit entry records besides the action."""
+    def details(self, after: Floor | None = None) -> dict[str, Any]:
+        """What the audit entry records besides the action (and the version).
+        `after`: the floor the command made, where it says more than the
+        command (the seats that need interpretation, defaults applied)."""
+        if self.rule.records is not None and after is not None:
+            return self.rule.records(self, after)
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         del fields["action"], fields["version"]
         # StrEnum values are str already: JSON writes them as their values.
@@ -68,6 +75,7 @@ class Rule:
     optional: frozenset[str] = frozenset()
     senders: frozenset[Sender] = frozenset({Sender.JUDGE})
     turns_away: bool = False  # the caller closes the seat's connection after the commit
+    records: Callable[[Command, Floor], dict[str, Any]] | None = None  # the audit payload, if not the fields
 
 
 def _rule(fields: str, audit: Action, run: Run, **options: Any) -> Rule:
@@ -112,6 +120,15 @@ COMMANDS: dict[str, Rule] = {
         Action.FLOOR_UNHIDDEN,
         lambda f, c, _: f.unhide(_given(c.source), _given(c.receiver), _given(c.medium)),
     ),
+    # issue 12, interp: the judge's choice of interpretation ("mode" is an
+    # Interpretation here; "needs" only with simultaneous).
+    "interpretation": _rule(
+        "mode needs",
+        Action.INTERPRETATION_SET,
+        lambda f, c, _: f.interpret(_given(c.interpretation), c.needs),
+        optional=frozenset({"needs"}),
+        records=lambda c, f: {"mode": f.interpretation.value, "needs": sorted(f.needs_interpretation)},
+    ),
 }
 
 
@@ -129,7 +146,7 @@ def _int(body: Mapping[str, Any], key: str) -> int:
     return value
 
 
-E = TypeVar("E", FloorMode, Medium)
+E = TypeVar("E", FloorMode, Medium, Interpretation)
 T = TypeVar("T")
 
 
@@ -139,6 +156,18 @@ def _choice(body: Mapping[str, Any], key: str, kind: type[E]) -> E:
     except ValueError:
         choices = ", ".join(m.value for m in kind)
         raise InvalidInput(f"'{key}' must be one of: {choices}.", field=key) from None
+
+
+def _seats(body: Mapping[str, Any], key: str) -> frozenset[str] | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > MAX_NEEDS:
+        raise InvalidInput(f"'{key}' must be a list of at most {MAX_NEEDS} seats.", field=key)
+    names = [_name({key: item}, key) for item in value]
+    if len(set(names)) != len(names):
+        raise InvalidInput(f"'{key}' names a seat twice.", field=key)
+    return frozenset(names)
 
 
 def parse(body: object) -> Command:
@@ -164,6 +193,7 @@ def parse(body: object) -> Command:
             return None
         return _name(body, key)
 
+    interpreting = action == "interpretation"
     return Command(
         action,
         speaker=name("speaker"),
@@ -171,7 +201,9 @@ def parse(body: object) -> Command:
         source=name("source"),
         receiver=name("receiver"),
         medium=_choice(body, "medium", Medium) if "medium" in allowed else None,
-        mode=_choice(body, "mode", FloorMode) if "mode" in allowed else None,
+        mode=_choice(body, "mode", FloorMode) if "mode" in allowed and not interpreting else None,
+        interpretation=_choice(body, "mode", Interpretation) if interpreting else None,
+        needs=_seats(body, "needs") if "needs" in allowed else None,
         position=_int(body, "position") if "position" in allowed else None,
         keep_previous=keep,
         version=version,

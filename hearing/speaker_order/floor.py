@@ -27,7 +27,7 @@ from typing import Any
 
 from hearing.docket.parties import ParticipantRole
 from hearing.errors import Conflict, InvalidInput
-from hearing.routing.policy import FloorMode, Hidden, Medium
+from hearing.routing.policy import Direction, FloorMode, Hidden, Interpretation, Medium, direction_of
 from hearing.routing.seats import Seating
 
 J = ParticipantRole.JUDGE
@@ -67,6 +67,11 @@ class Floor:
     hidden: frozenset[Hidden] = frozenset()  # seats
     admitted: frozenset[str] = frozenset()  # seats let in from the lobby
     consultation: frozenset[str] = frozenset()  # seats conferring in private, cut off from the court
+    # How the interpreter is heard, and (simultaneous) whose seats need it:
+    # on the floor, so that one transaction changes it, audits it, and turns
+    # its direction with the floor (issue 12).
+    interpretation: Interpretation = Interpretation.NONE
+    needs_interpretation: frozenset[str] = frozenset()  # seats
 
     @classmethod
     def for_parties(cls, roles: Mapping[str, ParticipantRole]) -> Floor:
@@ -156,6 +161,7 @@ class Floor:
             hidden=frozenset(h for h in self.hidden if seat not in (h.source, h.receiver)),
             admitted=self.admitted - {seat},
             consultation=self.consultation - {seat},
+            needs_interpretation=self.needs_interpretation - {seat},
         )
 
     # --- the lobby -------------------------------------------------------------------
@@ -312,6 +318,44 @@ class Floor:
             raise FloorError("not_hidden", "Not hidden.")
         return self._changed(hidden=self.hidden - {item})
 
+    # --- interpretation ----------------------------------------------------------------
+
+    def interpret(self, mode: Interpretation, needs: frozenset[str] | None = None) -> Floor:
+        """The judge's choice of interpretation. Simultaneous interpretation
+        goes to those who need it: by default the detainee's seat; the judge
+        may add counsel's own seat (the booth, remote counsel) or others."""
+        if mode is not Interpretation.SIMULTANEOUS:
+            if needs is not None:
+                raise FloorError(
+                    "needs_without_simultaneous",
+                    "Only simultaneous interpretation goes to chosen participants; the others are heard by all.",
+                )
+            needs = frozenset()
+        else:
+            if not any(role is ParticipantRole.INTERPRETER for _, role in self.seats):
+                raise FloorError(
+                    "no_interpreter_seat",
+                    "Simultaneous interpretation needs an interpreter connected on a seat of their own.",
+                )
+            if needs is None:
+                needs = frozenset(seat for seat, role in self.seats if role is ParticipantRole.DETAINEE)
+            for seat in sorted(needs):
+                role = self._seat(seat, "needs")
+                if role is J:
+                    raise FloorError("judge_not_affected", "The court hears the original; it needs no interpretation.")
+                if role is ParticipantRole.INTERPRETER:
+                    raise FloorError("interpreter_in_needs", "The interpreter does not need interpretation.")
+            if not needs:
+                raise FloorError("needs_nobody", "Name who needs the interpretation.")
+        if mode is self.interpretation and needs == self.needs_interpretation:
+            raise FloorError("interpretation_unchanged", "The interpretation is already set so.")
+        return self._changed(interpretation=mode, needs_interpretation=needs)
+
+    @property
+    def direction(self) -> Direction:
+        """Where the interpreter's voice goes now: it follows the floor."""
+        return direction_of(self.interpretation, self.needs_interpretation, floor=self.holder_seat, muted=self.muted)
+
     # --- what the media follows ------------------------------------------------------------
 
     @property
@@ -342,6 +386,9 @@ class Floor:
             ),
             "admitted": sorted(self.admitted),
             "consultation": sorted(self.consultation),
+            "interpretation": self.interpretation.value,
+            "needs_interpretation": sorted(self.needs_interpretation),
+            "direction": self.direction.value,  # derived: shown, never read back
         }
 
     @classmethod
@@ -358,6 +405,9 @@ class Floor:
             hidden=frozenset(Hidden(h["source"], h["receiver"], Medium(h["medium"])) for h in data["hidden"]),
             admitted=frozenset(data["admitted"]),
             consultation=frozenset(data.get("consultation", ())),
+            # Floors stored before issue 12 have neither.
+            interpretation=Interpretation(data.get("interpretation", Interpretation.NONE.value)),
+            needs_interpretation=frozenset(data.get("needs_interpretation", ())),
         )
 
     def dumps(self) -> str:
@@ -382,4 +432,9 @@ class Floor:
             "queued": [r.speaker for r in self.queue if r.speaker in mine],
             "consultation": seat in self.consultation,
             "hidden_from": hidden_from,
+            # Every seat knows how the interpreter is heard now, and whether
+            # this seat is one of those who need it.
+            "interpretation": self.interpretation.value,
+            "direction": self.direction.value,
+            "needs_interpretation": seat in self.needs_interpretation,
         }

@@ -13,7 +13,8 @@ import json
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hearing.actors import Actor
+from hearing.actors import SYSTEM, Actor
+from hearing.audit.actions import Action
 from hearing.audit.log import append
 from hearing.clock import utcnow
 from hearing.db.models import FloorRecord, Hearing
@@ -47,6 +48,21 @@ def _save(db: Session, hearing_id: int, floor: Floor) -> None:
         record = FloorRecord(hearing_id=hearing_id, version=0, state="")
         db.add(record)
     record.version, record.state, record.updated_at = floor.version, floor.dumps(), utcnow()
+
+
+def direction_turned(db: Session, hearing_id: int, before: Floor, after: Floor) -> None:
+    """The interpretation's direction follows the floor, with no one
+    switching it: when a change of the floor turns it, the log says so, in
+    the same transaction, as the system's entry."""
+    if after.direction is not before.direction:
+        append(
+            db,
+            SYSTEM,
+            Action.INTERPRETATION_DIRECTION,
+            hearing_id=hearing_id,
+            version=after.version,
+            direction=after.direction.value,
+        )
 
 
 def follow_consultation(
@@ -95,6 +111,7 @@ def seat_removed(db: Session, hearing: Hearing, seat: str) -> Floor | None:
         return None
     after = before.without_seat(seat)
     _save(db, hearing.id, after)
+    direction_turned(db, hearing.id, before, after)
     return after
 
 
@@ -107,6 +124,7 @@ def send_to_lobby(db: Session, hearing: Hearing, seat: str) -> Floor | None:
         return None
     after = before.back_to_lobby(seat)
     _save(db, hearing.id, after)
+    direction_turned(db, hearing.id, before, after)
     return after
 
 
@@ -144,5 +162,6 @@ def act(
     after = commands.execute(before, command, connected)
     if after is not before:
         _save(db, hearing_id, after)
-    append(db, actor, command.rule.audit, hearing_id=hearing_id, version=after.version, **command.details())
+    append(db, actor, command.rule.audit, hearing_id=hearing_id, version=after.version, **command.details(after))
+    direction_turned(db, hearing_id, before, after)
     return after

@@ -609,6 +609,82 @@ TEXT.update(
     }
 )
 
+# issue 12, interp: the interpretation mode and its direction, on the judge's panel and the kiosk.
+TEXT.update(
+    {
+        "panel.interpretation": {"en": "Interpretation", "da": "Tolkning"},
+        "panel.interpretation.mode.none": {"en": "No interpretation", "da": "Ingen tolkning"},
+        "panel.interpretation.mode.consecutive": {
+            "en": "Consecutive: the interpreter speaks after each speaker, to everyone",
+            "da": "Konsekutiv: tolken taler efter hver taler, til alle",
+        },
+        "panel.interpretation.mode.simultaneous": {
+            "en": "Simultaneous (whispered): follows the floor",
+            "da": "Simultan (hvisket): følger ordet",
+        },
+        "panel.interpretation.counsel": {
+            "en": "Counsel also needs interpretation",
+            "da": "Forsvareren har også brug for tolkning",
+        },
+        "panel.interpretation.no_seat": {
+            "en": "Simultaneous interpretation needs an interpreter connected on a seat of their own.",
+            "da": "Simultantolkning kræver en tolk, der er forbundet på sin egen plads.",
+        },
+        "panel.interpretation.state.none": {"en": "No interpretation", "da": "Ingen tolkning"},
+        "panel.interpretation.state.everyone": {
+            "en": "Consecutive interpretation — everyone hears the interpreter",
+            "da": "Konsekutiv tolkning — alle hører tolken",
+        },
+        "panel.interpretation.state.to_party": {
+            "en": "Simultaneous interpretation — now to the detainee",
+            "da": "Simultantolkning — nu til sigtede",
+        },
+        "panel.interpretation.state.to_party_counsel": {
+            "en": "Simultaneous interpretation — now to the detainee and counsel",
+            "da": "Simultantolkning — nu til sigtede og forsvareren",
+        },
+        "panel.interpretation.state.to_party_others": {
+            "en": "Simultaneous interpretation — now to those who need it",
+            "da": "Simultantolkning — nu til dem, der har brug for den",
+        },
+        "panel.interpretation.state.to_court": {
+            "en": "Simultaneous interpretation — now to the court",
+            "da": "Simultantolkning — nu til retten",
+        },
+        "panel.interpretation.heard_by": {"en": "The interpreter is heard by: {who}", "da": "Tolken høres af: {who}"},
+        "panel.interpretation.heard_by_nobody": {
+            "en": "Nobody hears the interpreter now.",
+            "da": "Ingen hører tolken lige nu.",
+        },
+        "panel.interpretation.recorder": {"en": "the recording", "da": "optagelsen"},
+        # The witness role came with issue 12's foundation; a page naming one needs its words.
+        "role.witness": {"en": "Witness", "da": "Vidne"},
+        "seat.witness": {"en": "Witness (remote)", "da": "Vidne (fjern)"},
+        "kiosk.seat.witness": {"en": "the witness", "da": "vidnet"},
+        # The kiosk: the detainee is told how the interpreter is heard, in words.
+        "kiosk.interpretation.everyone": {
+            "en": "Interpretation: the interpreter speaks after each speaker, for everyone",
+            "da": "Tolkning: tolken taler efter hver taler, for alle",
+        },
+        "kiosk.interpretation.to_you": {
+            "en": "Interpretation: the interpreter speaks to you, over the court",
+            "da": "Tolkning: tolken taler til dig, hen over retten",
+        },
+        "kiosk.interpretation.from_you": {
+            "en": "Interpretation: you have the floor — the interpreter speaks your words to the court",
+            "da": "Tolkning: du har ordet — tolken siger dine ord til retten",
+        },
+        "kiosk.interpretation.to_party": {
+            "en": "Simultaneous interpretation — now to the detainee",
+            "da": "Simultantolkning — nu til sigtede",
+        },
+        "kiosk.interpretation.to_court": {
+            "en": "Simultaneous interpretation — now to the court",
+            "da": "Simultantolkning — nu til retten",
+        },
+    }
+)
+
 
 def language(connection: HTTPConnection) -> str:
     chosen = connection.cookies.get(cookie_names(connection).language)

@@ -942,6 +942,10 @@ def _custody_view(version: int, *, admitted: bool = True, queued: list[str] | No
         "queued": queued or [],
         "consultation": False,
         "hidden_from": [],
+        # issue 12, interp: how the interpreter is heard, on every seat's view
+        "interpretation": "none",
+        "direction": "none",
+        "needs_interpretation": False,
     }
 
 
@@ -1244,6 +1248,100 @@ def _court_pause_on_drop_set(env: Env) -> list[Logged]:
     assert [shape(e) for e in new] == [operator(Action.COURT_PAUSE_ON_DROP_SET)]
     assert new[0].payload == {"site_id": env.court.court_id, "name": "Test Court", "pause_on_drop": False}
     return new
+
+
+# --- issue 12, interp: interpretation set by the judge, its direction following the floor ---
+# (Registered before the parametrized test below: a scenario registered after it is never run.)
+
+
+def _with_remote_interpreter(env: Env) -> str:
+    """Hearing A with a remote interpreter booked (set up in the database: the
+    clerk's remote-party service audits its own entries in its scenarios)."""
+    from hearing.db.models import Participant
+    from hearing.docket.parties import Connection, ParticipantRole
+
+    def book(db: Any) -> int:
+        party = Participant(
+            hearing_id=env.court.hearing_a,
+            role=ParticipantRole.INTERPRETER,
+            display_name="Test Interpreter",
+            connection=Connection.REMOTE,
+        )
+        db.add(party)
+        db.flush()
+        return int(party.id)
+
+    return f"interpreter-{env.services.unit_of_work(book)}"
+
+
+def _system(action: Action, hearing: int) -> Shape:
+    return (action.value, hearing, "system", None)
+
+
+def _interpretation_scenario(
+    action: Action,
+    variant: str,
+    setup: list[dict[str, Any]],
+    chosen: dict[str, Any],
+    payloads: list[dict[str, Any]],
+    first: Action,
+) -> None:
+    @scenario(action, variant)
+    def run(env: Env) -> list[Logged]:
+        _with_remote_interpreter(env)
+        hearing, token = _judge_at_live_hearing(env, *setup)
+        judge = env.court.users["judge"]
+        responses: list[Any] = []
+        new = env.appended(lambda: responses.append(env.floor_command(hearing, chosen, token)))
+        _status(responses[0], 200)
+        # The judge's command, then the system's note that the direction turned, in its transaction.
+        assert [shape(e) for e in new] == [
+            user(first, judge, hearing),
+            _system(Action.INTERPRETATION_DIRECTION, hearing),
+        ]
+        assert [e.payload for e in new] == payloads
+        return new
+
+
+SIMULTANEOUS = {"action": "interpretation", "mode": "simultaneous"}
+for _row in (
+    (
+        Action.INTERPRETATION_SET,
+        "consecutive",
+        [],
+        {"action": "interpretation", "mode": "consecutive"},
+        [{"version": 1, "mode": "consecutive", "needs": []}, {"version": 1, "direction": "everyone"}],
+        Action.INTERPRETATION_SET,
+    ),
+    (
+        Action.INTERPRETATION_SET,
+        "simultaneous-for-the-detainee-and-counsel-in-the-booth",
+        [],
+        {**SIMULTANEOUS, "needs": ["custody", "booth"]},
+        [
+            {"version": 1, "mode": "simultaneous", "needs": ["booth", "custody"]},
+            {"version": 1, "direction": "to_party"},
+        ],
+        Action.INTERPRETATION_SET,
+    ),
+    (
+        Action.INTERPRETATION_DIRECTION,
+        "the-detainee-given-the-floor",
+        [ADMIT_CUSTODY, SIMULTANEOUS],
+        {"action": "grant", "speaker": DETAINEE},
+        [{"version": 3, "speaker": DETAINEE}, {"version": 3, "direction": "to_court"}],
+        Action.FLOOR_GRANTED,
+    ),
+    (
+        Action.INTERPRETATION_DIRECTION,
+        "the-floor-taken-back",
+        [ADMIT_CUSTODY, SIMULTANEOUS, {"action": "grant", "speaker": DETAINEE}],
+        {"action": "take_back"},
+        [{"version": 4}, {"version": 4, "direction": "to_party"}],
+        Action.FLOOR_TAKEN_BACK,
+    ),
+):
+    _interpretation_scenario(*_row)
 
 
 @pytest.mark.parametrize("scenario_id", list(SCENARIOS))
@@ -1714,6 +1812,52 @@ def _custody_withdraws_nothing(env: Env) -> Recorded:
 
 def _status(response: Any, expected: int) -> None:
     assert response.status_code == expected, response.text[:500]
+
+
+# issue 12, interp: refused interpretation commands change nothing.
+@refusal("interpretation-refused")
+def _interpretation_refused(env: Env) -> Callable[[], None]:
+    interpreter = _with_remote_interpreter(env)
+    hearing, token = _judge_at_live_hearing(env, SIMULTANEOUS)
+    refused = [
+        (SIMULTANEOUS, 409, "interpretation_unchanged"),
+        ({"action": "interpretation", "mode": "consecutive", "needs": ["custody"]}, 409, "needs_without_simultaneous"),
+        ({**SIMULTANEOUS, "needs": ["judge"]}, 409, "judge_not_affected"),
+        ({**SIMULTANEOUS, "needs": ["courtroom"]}, 409, "judge_not_affected"),
+        ({**SIMULTANEOUS, "needs": [interpreter]}, 409, "interpreter_in_needs"),
+        ({**SIMULTANEOUS, "needs": []}, 409, "needs_nobody"),
+        ({**SIMULTANEOUS, "needs": ["gallery"]}, 400, "invalid_input"),
+        ({**SIMULTANEOUS, "needs": ["custody", "custody"]}, 400, "invalid_input"),
+        ({**SIMULTANEOUS, "needs": "custody"}, 400, "invalid_input"),
+        ({**SIMULTANEOUS, "needs": ["x" * 5000]}, 400, "invalid_input"),  # oversized: over the 2 KiB
+        ({"action": "interpretation", "mode": "whispered"}, 400, "invalid_input"),
+        ({"action": "interpretation"}, 400, "invalid_input"),
+    ]
+
+    def run() -> None:
+        for body, status, error in refused:
+            _refused_command(env, hearing, body, token, status, error)
+
+    return run
+
+
+@refusal("interpretation-without-an-interpreters-seat")
+def _interpretation_without_interpreter(env: Env) -> Callable[[], None]:
+    hearing, token = _judge_at_live_hearing(env)
+    return lambda: _refused_command(env, hearing, SIMULTANEOUS, token, 409, "no_interpreter_seat")
+
+
+@refusal("interpretation-by-a-clerk")
+def _interpretation_by_clerk(env: Env) -> Recorded:
+    hearing = env.court.hearing_a
+    env.open_hearing(hearing)
+    clerk = env.sign_in_as("clerk")
+    token = csrf_token(env.client)
+    body = {"action": "interpretation", "mode": "consecutive"}
+    return Recorded(
+        lambda: _refused_command(env, hearing, body, token, 403, "permission_denied"),
+        [_denied("user", clerk, "POST", f"/hearings/{hearing}/floor", hearing)],
+    )
 
 
 @pytest.mark.parametrize("name", list(REFUSALS))

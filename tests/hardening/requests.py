@@ -136,7 +136,10 @@ FLOOR_VALUES: dict[str, list[Any]] = {
     "position": [0, 1, 3],
     "keep_previous": [True, False],
     "version": [0, 1, 2],
+    # issue 12, interp: the interpretation command's (its "mode" is an interpretation mode)
+    "needs": [["custody"], ["custody", "booth"], []],
 }
+FLOOR_VALUES["mode"] += ["none", "consecutive", "simultaneous"]
 
 
 @st.composite

@@ -22,7 +22,7 @@ from hearing.media.mixer import FRAME_SAMPLES, Level, Pcm
 from hearing.media.switchboard import Receiver, Sender, View
 from hearing.media.vp8 import EncodedFrame
 from hearing.routing import seats
-from hearing.routing.policy import RECORDER, Interpretation
+from hearing.routing.policy import RECORDER, FloorMode, Interpretation
 from hearing.speaker_order.floor import Floor
 
 DOCKET = [
@@ -92,12 +92,12 @@ def connect_senders(live: LiveHearing) -> None:
         live.room.board.connect(Sender(seat))
 
 
-def test_a_floor_command_does_not_undo_the_recording_or_the_interpretation_mode() -> None:
+def test_a_floor_command_does_not_undo_the_recording_and_the_interpretation_is_the_floors() -> None:
     live = live_hearing()
     live.set_recording(True)
-    live.set_interpretation(Interpretation.SIMULTANEOUS, frozenset({"custody"}))
     live.follow(live.floor.admit("custody"))
     live.follow(live.floor.admit("interpreter-4"))
+    live.follow(live.floor.interpret(Interpretation.SIMULTANEOUS))
     state = live.media_state()
     assert state.recording and state.interpretation is Interpretation.SIMULTANEOUS
     assert state.needs_interpretation == {"custody"}
@@ -105,8 +105,59 @@ def test_a_floor_command_does_not_undo_the_recording_or_the_interpretation_mode(
     # The court hears the original; the detainee hears the interpreter over the ducked court.
     assert not live.room.routes["judge"].hears("interpreter-4")
     assert live.room.routes["custody"].hears("interpreter-4")
+    live.follow(live.floor.request("courtroom:prosecutor"))
     live.set_recording(False)
     assert RECORDER not in live.room.routes and live.media_state().interpretation is Interpretation.SIMULTANEOUS
+
+
+def test_every_seat_and_panel_is_told_the_interpretation_when_it_changes_and_only_then() -> None:
+    async def scenario() -> None:
+        live = live_hearing()
+        custody, interpreter, panel = Channel(), Channel(), Channel()
+        for seat in ("custody", "interpreter-4"):
+            live.follow(live.floor.admit(seat))
+        await live.seat_connected("custody", custody)
+        await live.seat_connected("interpreter-4", interpreter)
+        live.panel_opened(panel)
+        welcome = live.welcome("custody")["interpretation"]
+        assert welcome == {
+            "mode": "none",
+            "direction": "none",
+            "needs": [],
+            "heard_by": {"custody": welcome["heard_by"]["custody"]},
+        }
+        assert welcome["heard_by"]["custody"] == ["courtroom", "interpreter-4", "judge"]
+
+        live.follow(live.floor.set_mode(FloorMode.CONTROLLED))  # custody falls silent to the court
+        told = custody.of("interpretation")
+        assert told[-1]["heard_by"] == {"custody": ["interpreter-4"]}  # the interpreter hears every party
+        live.follow(live.floor.interpret(Interpretation.SIMULTANEOUS))
+        told = custody.of("interpretation")[-1]
+        assert (told["mode"], told["direction"], told["needs"]) == ("simultaneous", "to_party", ["custody"])
+        assert interpreter.of("interpretation")[-1]["heard_by"] == {"interpreter-4": ["custody"]}
+        whole = panel.of("interpretation")[-1]
+        assert whole["heard_by"]["interpreter-4"] == ["custody"] and whole["heard_by"]["custody"] == ["interpreter-4"]
+
+        # The detainee is given the floor: the direction turns, without anyone switching it.
+        count = len(custody.of("interpretation")), len(panel.of("interpretation"))
+        live.follow(live.floor.grant("custody:detainee"))
+        told = custody.of("interpretation")[-1]
+        assert told["direction"] == "to_court" and told["heard_by"] == {
+            "custody": ["courtroom", "interpreter-4", "judge"]
+        }
+        assert interpreter.of("interpretation")[-1]["heard_by"] == {"interpreter-4": ["courtroom", "judge"]}
+        assert panel.of("interpretation")[-1]["direction"] == "to_court"
+        assert (len(custody.of("interpretation")), len(panel.of("interpretation"))) == (count[0] + 1, count[1] + 1)
+        # A floor change that changes nothing of it tells nobody again.
+        live.follow(live.floor.request("courtroom:prosecutor"))
+        assert (len(custody.of("interpretation")), len(panel.of("interpretation"))) == (count[0] + 1, count[1] + 1)
+        # The recorder starting changes who hears each seat: told.
+        live.set_recording(True)
+        assert custody.of("interpretation")[-1]["heard_by"]["custody"][-1] == RECORDER
+        snapshot = live.snapshot()["interpretation"]
+        assert snapshot["direction"] == "to_court" and set(snapshot["heard_by"]) == set(live.floor.seat_roles)
+
+    asyncio.run(scenario())
 
 
 def test_an_older_floor_is_never_followed_and_news_reaches_seats_and_panels() -> None:

@@ -11,7 +11,7 @@ from hearing.docket.parties import ParticipantRole as R
 from hearing.errors import HearingError
 from hearing.live.hearing import compose
 from hearing.routing import seats
-from hearing.routing.policy import FloorMode, Medium, route
+from hearing.routing.policy import Direction, FloorMode, Interpretation, Medium, direction, route
 from hearing.speaker_order.floor import Floor, FloorError
 
 ROLES = {
@@ -244,6 +244,9 @@ def test_an_endpoint_is_told_only_about_its_own_seat() -> None:
         "queued": ["custody:detainee"],
         "consultation": False,
         "hidden_from": [],
+        "interpretation": "none",
+        "direction": "none",
+        "needs_interpretation": False,
     }
     full = hearing_floor(FULL_DOCKET)
     hidden = full.hide("custody", "courtroom", Medium.VIDEO).hide("custody", "judge", Medium.AUDIO)
@@ -273,6 +276,11 @@ SEAT_ACTIONS = st.one_of(
     st.tuples(st.just("hide"), st.sampled_from(SEAT_NAMES), st.sampled_from(SEAT_NAMES), st.sampled_from(list(Medium))),
     st.tuples(st.just("begin_consultation"), st.frozensets(st.sampled_from(SEAT_NAMES), min_size=1)),
     st.tuples(st.just("end_consultation")),
+    st.tuples(
+        st.just("interpret"),
+        st.sampled_from(list(Interpretation)),
+        st.none() | st.frozensets(st.sampled_from(SEAT_NAMES)),
+    ),
 )
 
 
@@ -297,6 +305,8 @@ def test_seat_floors_keep_the_invariants_and_survive_storage(actions: list[tuple
         assert not any(r.hears(seat) for seat in floor.lobby for r in media.values())
         for seat in floor.consultation:  # the court never hears a consultation
             assert not any(r.hears(seat) for name, r in media.items() if name not in floor.consultation)
+        # The floor's direction is the routing's: the one the audit log records is the one applied.
+        assert floor.direction is direction(compose(floor))
 
 
 # --- issue 12: seats added and removed while the floor exists ---------------------------
@@ -328,3 +338,96 @@ def test_a_seat_removed_takes_everything_of_it_along() -> None:
     assert all(s.seat != "counsel-3" for s in gone.speakers)
     with pytest.raises(FloorError):
         gone.without_seat("judge")
+
+
+# --- issue 12: interpretation on the floor ----------------------------------------------
+
+REMOTE_COUNSEL = [
+    seats.Party(1, R.DETAINEE, C.CUSTODY, "Detainee"),
+    seats.Party(2, R.PROSECUTOR, C.REMOTE, "Prosecutor"),
+    seats.Party(3, R.DEFENCE_COUNSEL, C.REMOTE, "Counsel"),
+    seats.Party(4, R.INTERPRETER, C.REMOTE, "Interpreter"),
+]
+
+
+def interpreted() -> Floor:
+    floor = hearing_floor(REMOTE_COUNSEL)
+    for seat in sorted(floor.lobby):
+        floor = floor.admit(seat)
+    return floor.set_mode(FloorMode.CONTROLLED)
+
+
+def test_simultaneous_interpretation_goes_to_the_detainee_by_default_and_turns_with_the_floor() -> None:
+    floor = interpreted().interpret(Interpretation.SIMULTANEOUS)
+    assert floor.needs_interpretation == {"custody"} and floor.direction is Direction.TO_PARTY
+    routes = route(compose(floor))
+    assert routes["custody"].hears("interpreter-4") and not routes["prosecutor-2"].hears("interpreter-4")
+    granted = floor.grant("custody:detainee")
+    assert granted.direction is Direction.TO_COURT
+    routes = route(compose(granted))
+    assert not routes["custody"].hears("interpreter-4") and routes["prosecutor-2"].hears("interpreter-4")
+    assert granted.take_back().direction is Direction.TO_PARTY
+    assert granted.mute("custody").direction is Direction.TO_PARTY  # muted: nothing to render to the court
+    # Counsel needs it too: the rendition of the court goes to both.
+    both = floor.interpret(Interpretation.SIMULTANEOUS, frozenset({"custody", "counsel-3"}))
+    routes = route(compose(both))
+    assert routes["counsel-3"].hears("interpreter-4") and not routes["judge"].hears("interpreter-4")
+    assert both.grant("counsel-3:defence_counsel").direction is Direction.TO_COURT
+    assert floor.interpret(Interpretation.CONSECUTIVE).direction is Direction.EVERYONE
+    assert floor.interpret(Interpretation.NONE).direction is Direction.NONE
+
+
+@pytest.mark.parametrize(
+    ("mode", "needs", "code"),
+    [
+        (Interpretation.NONE, None, "interpretation_unchanged"),
+        (Interpretation.CONSECUTIVE, frozenset({"custody"}), "needs_without_simultaneous"),
+        (Interpretation.NONE, frozenset(), "needs_without_simultaneous"),
+        (Interpretation.SIMULTANEOUS, frozenset({"judge"}), "judge_not_affected"),
+        (Interpretation.SIMULTANEOUS, frozenset({"courtroom", "custody"}), "judge_not_affected"),
+        (Interpretation.SIMULTANEOUS, frozenset({"interpreter-4"}), "interpreter_in_needs"),
+        (Interpretation.SIMULTANEOUS, frozenset(), "needs_nobody"),
+    ],
+)
+def test_refused_interpretation_has_stable_codes(mode: Interpretation, needs: frozenset[str] | None, code: str) -> None:
+    with pytest.raises(FloorError) as info:
+        interpreted().interpret(mode, needs)
+    assert info.value.code == code
+
+
+def test_interpretation_refusals_that_depend_on_the_state() -> None:
+    with pytest.raises(FloorError) as info:
+        hearing_floor().interpret(Interpretation.SIMULTANEOUS)  # no interpreter has a seat
+    assert info.value.code == "no_interpreter_seat"
+    floor = interpreted().interpret(Interpretation.SIMULTANEOUS)
+    with pytest.raises(FloorError) as info:
+        floor.interpret(Interpretation.SIMULTANEOUS, frozenset({"custody"}))
+    assert info.value.code == "interpretation_unchanged"
+    with pytest.raises(HearingError) as unknown:
+        floor.interpret(Interpretation.SIMULTANEOUS, frozenset({"gallery"}))
+    assert unknown.value.code == "invalid_input"
+    # Consecutive needs no interpreter's seat: the interpreter may sit in the courtroom.
+    assert hearing_floor().interpret(Interpretation.CONSECUTIVE).interpretation is Interpretation.CONSECUTIVE
+
+
+def test_interpretation_is_stored_shown_and_read_from_older_rows() -> None:
+    floor = interpreted().interpret(Interpretation.SIMULTANEOUS, frozenset({"custody", "counsel-3"}))
+    data = floor.to_json()
+    assert (data["interpretation"], data["needs_interpretation"], data["direction"]) == (
+        "simultaneous",
+        ["counsel-3", "custody"],
+        "to_party",
+    )
+    assert Floor.from_json(json.loads(floor.dumps())) == floor
+    older = {k: v for k, v in data.items() if k not in ("interpretation", "needs_interpretation", "direction")}
+    read = Floor.from_json(older)
+    assert read.interpretation is Interpretation.NONE and read.needs_interpretation == frozenset()
+    view = floor.grant("custody:detainee").public_view("custody")
+    assert (view["interpretation"], view["direction"], view["needs_interpretation"]) == (
+        "simultaneous",
+        "to_court",
+        True,
+    )
+    assert floor.public_view("prosecutor-2")["needs_interpretation"] is False
+    # A seat removed no longer needs it.
+    assert floor.without_seat("counsel-3").needs_interpretation == {"custody"}

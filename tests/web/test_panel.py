@@ -180,6 +180,8 @@ def test_two_panels_see_the_same_versions_and_a_custody_request_arrives(
                 login_as(client, services, court.users["judge"])
                 assert command(client, h, {"action": "admit", "seat": "custody"}).status_code == 200
                 assert custody.receive_json() == {**welcome["floor"], "version": 1, "admitted": True}
+                # Let in, it is heard: who hears it is news (issue 12).
+                assert custody.receive_json()["heard_by"] == {"custody": ["courtroom", "judge"]}
                 custody.send_json({"type": "request", "speaker": "custody:detainee"})
                 assert custody.receive_json()["queued"] == ["custody:detainee"]
                 for feed in (judge_feed, clerk_feed):
@@ -271,6 +273,7 @@ def test_a_private_consultation_cuts_the_custody_facility_off_until_it_ends(
         login_as(client, services, court.users["judge"])
         assert command(client, h, {"action": "admit", "seat": "custody"}).status_code == 200
         assert custody.receive_json()["admitted"] is True
+        assert custody.receive_json()["type"] == "interpretation"  # who hears it now (issue 12)
         room = client.app.state.live_hearings.get(h).room
         assert room.routes["judge"].hears("custody") and room.routes["custody"].hears("judge")
         token = csrf_token(client, f"/hearings/{h}")
@@ -284,6 +287,7 @@ def test_a_private_consultation_cuts_the_custody_facility_off_until_it_ends(
         # The seat is told the lifecycle too (its screen says so), without the judge's transitions.
         assert custody.receive_json() == {"type": "hearing", "hearing_state": "in_session"}
         assert custody.receive_json()["consultation"] is True
+        assert custody.receive_json()["heard_by"] == {"custody": []}  # nobody in the court
         assert custody.receive_json() == {"type": "hearing", "hearing_state": "consultation"}
         assert not any(r.hears("custody") or "custody" in r.video for s, r in room.routes.items() if s != "custody")
         assert room.routes["custody"].audio == () and room.routes["custody"].video == ()
@@ -291,6 +295,7 @@ def test_a_private_consultation_cuts_the_custody_facility_off_until_it_ends(
             f"/hearings/{h}/transition", data={"csrf_token": token, "action": "end_consultation"}, headers=headers
         )
         assert custody.receive_json()["consultation"] is False
+        assert custody.receive_json()["heard_by"] == {"custody": ["courtroom", "judge"]}
         assert custody.receive_json() == {"type": "hearing", "hearing_state": "in_session"}
         assert room.routes["judge"].hears("custody") and room.routes["custody"].hears("judge")
         custody.send_json({"type": "leave"})

@@ -298,6 +298,8 @@ class Kiosk {
     if (this.recording && consulting) notes.push(["not-recorded", this.t("kiosk.notice.not_recorded")]);
     else if (this.recording) notes.push(["recording", this.t("kiosk.notice.recording")]);
     if (this.floor.muted) notes.push(["muted", this.t("kiosk.notice.muted")]);
+    const interpretation = this.interpretation();
+    if (interpretation) notes.push(["interpretation", interpretation]);
     for (const medium of ["audio", "video"]) {
       const from = this.floor.hidden_from.filter((h) => h.medium === medium).map((h) => this.seatName(h.receiver));
       if (from.length) notes.push(["hidden", this.t(`kiosk.notice.hidden_${medium}`, { who: from.join(", ") })]);
@@ -307,6 +309,20 @@ class Kiosk {
       notes.push(["audio-only", this.t("kiosk.notice.audio_only")]);
     }
     return notes;
+  }
+
+  // issue 12: how the interpreter is heard now, in words. The floor view says
+  // the mode, its direction (which follows the floor by itself) and whether
+  // this seat is one of those who need interpretation.
+  interpretation() {
+    const mode = this.floor.interpretation;
+    if (mode === "consecutive") return this.t("kiosk.interpretation.everyone");
+    if (mode !== "simultaneous") return null;
+    const direction = this.floor.direction === "to_court" ? "to_court" : "to_party";
+    if (this.floor.needs_interpretation && direction === "to_party") return this.t("kiosk.interpretation.to_you");
+    // "holder" is this seat's own speaker holding the floor, or null.
+    if (this.floor.needs_interpretation && this.floor.holder) return this.t("kiosk.interpretation.from_you");
+    return this.t(`kiosk.interpretation.${direction}`);
   }
 
   draw() {
