@@ -28,7 +28,7 @@ from hearing.speaker_order.floor import Floor
 
 def seating(hearing: Hearing) -> seats.Seating:
     """The hearing's seats, from who its docket says takes part and where from."""
-    parties = [seats.Party(p.id, p.role, p.connection, p.display_name) for p in hearing.participants]
+    parties = [seats.Party(p.id, p.role, p.connection, p.display_name, p.language) for p in hearing.participants]
     return seats.seating(parties, detainee_name=hearing.detainee_name)
 
 

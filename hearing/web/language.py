@@ -610,6 +610,31 @@ TEXT.update(
 )
 
 
+# issue 12, pages: the judge's lobby cards, the clerk's remote parties, the register of interpreters.
+TEXT.update(
+    {
+        "role.witness": {"da": "Vidne", "en": "Witness"},
+        "seat.witness": {"da": "Vidne (fjern)", "en": "Witness (remote)"},
+        "media.source.witness": {"da": "Vidne", "en": "Witness"},
+        "panel.lobby.announce": {"da": "{who} venter i venteværelset.", "en": "{who} is waiting in the lobby."},
+        "panel.lobby.is_waiting": {"da": "{who} venter", "en": "{who} is waiting"},
+        "panel.lobby.language": {"da": "Sprog", "en": "Language"},
+        "panel.lobby.picture": {"da": "Billede af {who}", "en": "Picture of {who}"},
+        "panel.lobby.no_link": {
+            "da": "Tilslut videoforbindelsen for at se billedet",
+            "en": "Join the video link to see the picture",
+        },
+        "panel.lobby.no_picture": {"da": "Intet billede endnu", "en": "No picture yet"},
+        "panel.lobby.deny_question": {
+            "da": "Afvis {who}? Forbindelsen lukkes.",
+            "en": "Turn {who} away? Their connection is closed.",
+        },
+        "panel.lobby.deny_yes": {"da": "Ja, afvis", "en": "Yes, turn away"},
+        "panel.lobby.deny_no": {"da": "Fortryd", "en": "Cancel"},
+    }
+)
+
+
 def language(connection: HTTPConnection) -> str:
     chosen = connection.cookies.get(cookie_names(connection).language)
     if chosen in LANGUAGES:
