@@ -25,6 +25,7 @@ import hmac
 import secrets
 from datetime import datetime
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
@@ -49,7 +50,7 @@ from hearing.errors import (
     TotpNotEnrolled,
 )
 from hearing.fields import MAX_ID, free_text
-from hearing.interpreter import codes, otp
+from hearing.interpreter import codes, invitation, otp
 from hearing.interpreter.codes import LATE_GRACE, MAX_FAILURES, CodeStanding, Verdict
 from hearing.routing import seats
 from hearing.speaker_order import presiding
@@ -742,3 +743,32 @@ def verify_totp(db: Session, keys: KeyRing, interpreter: RegisteredInterpreter, 
     )
     db.expire(interpreter)
     return _rowcount(taken) == 1
+
+
+# --- the invitation ------------------------------------------------------------------
+
+
+def invitation_facts(
+    db: Session, issued: Issued, *, gateway_base_url: str, tz: ZoneInfo, now: datetime
+) -> invitation.InvitationFacts:
+    """What the invitation for a code just issued says (hearing/interpreter/invitation.py)."""
+    row = db.get_one(OneTimeCode, issued.code_id)
+    hearing = db.get_one(Hearing, row.hearing_id)
+    party = db.get_one(Participant, row.participant_id)
+    return invitation.InvitationFacts(
+        case_number=hearing.case_number,
+        court=hearing.courtroom.court.name,
+        role=party.role,
+        name=party.display_name,
+        language=party.language,
+        start=hearing.scheduled_start,
+        end=hearing.scheduled_end,
+        valid_from=issued.valid_from,
+        join_url=invitation.join_url(gateway_base_url, issued.invitation),
+        code=issued.code,
+        tz=tz,
+        hearing_id=hearing.id,
+        participant_id=party.id,
+        code_id=row.id,
+        issued_at=now,
+    )
