@@ -75,7 +75,7 @@ def seat_added(db: Session, hearing: Hearing, seat: str) -> Floor | None:
     caller holds the hearing row and audits."""
     record = db.get(FloorRecord, hearing.id)
     if record is None:
-        return None
+        return _first_stored(db, hearing, seat, added=True)
     before = Floor.from_json(json.loads(record.state))
     if seat in before.seat_roles:
         return None
@@ -89,11 +89,28 @@ def seat_removed(db: Session, hearing: Hearing, seat: str) -> Floor | None:
     """The docket lost the party at `seat`: a stored floor loses the seat."""
     record = db.get(FloorRecord, hearing.id)
     if record is None:
-        return None
+        return _first_stored(db, hearing, seat, added=False)
     before = Floor.from_json(json.loads(record.state))
     if seat not in before.seat_roles:
         return None
     after = before.without_seat(seat)
+    _save(db, hearing.id, after)
+    return after
+
+
+def _first_stored(db: Session, hearing: Hearing, seat: str, *, added: bool) -> Floor | None:
+    """No floor is stored yet, and the docket (which makes the first floor)
+    has just gained or lost the party at `seat`. A hearing not in progress
+    has nothing else to tell: None. A live one may have a floor in memory,
+    made from the docket before the change, at version 0, which a fresh
+    floor at version 0 would never replace (issue 12, pages): the floor is
+    stored now, with the change as a version of its own."""
+    if hearing.state not in LIVE_STATES:
+        return None
+    fresh = Floor.for_seating(seating(hearing))
+    if (seat in fresh.seat_roles) is not added:
+        return None
+    after = Floor.from_json({**fresh.to_json(), "version": fresh.version + 1})
     _save(db, hearing.id, after)
     return after
 
