@@ -625,6 +625,10 @@ TEXT.update(
             "en": "Join the video link to see the picture",
         },
         "panel.lobby.no_picture": {"da": "Intet billede endnu", "en": "No picture yet"},
+        "panel.lobby.no_media": {
+            "da": "Billedet vises på dommerens videoforbindelse",
+            "en": "The picture is shown on the judge's video link",
+        },
         "panel.lobby.deny_question": {
             "da": "Afvis {who}? Forbindelsen lukkes.",
             "en": "Turn {who} away? Their connection is closed.",

@@ -61,6 +61,7 @@ class Chime {
 // language switch rebuilds the panel (and these cards), not an arrival.
 const chime = new Chime();
 const announced = new Set();
+window.hearingChime = chime; // for diagnostics and the browser tests
 
 export class Lobby {
   // section: the panel's lobby section; t(key): the panel's words;
@@ -137,7 +138,9 @@ export class Lobby {
     }
     // Said once, by the live region; the card keeps saying "… is waiting".
     this.announcer.textContent = words.join(" ");
-    chime.ring();
+    // The bell is for whoever decides (the judge); the clerk following the
+    // panel sees and is told, without a sound in the office.
+    if (this.canAct) chime.ring();
     this.section.dataset.chimes = String(chime.rung); // for the browser tests
   }
 
@@ -233,7 +236,9 @@ export class Lobby {
       const picture = linked && media.pictures && media.pictures.views ? media.pictures.views[card.seat] : null;
       const shown = Boolean(linked && card.video.srcObject && picture && picture.shown);
       card.overlay.hidden = shown;
-      card.overlay.textContent = shown ? "" : this.t(linked ? "panel.lobby.no_picture" : "panel.lobby.no_link");
+      // Only the judge's page has a video link to join; elsewhere, say where the picture is.
+      const why = linked ? "panel.lobby.no_picture" : media ? "panel.lobby.no_link" : "panel.lobby.no_media";
+      card.overlay.textContent = shown ? "" : this.t(why);
       card.item.dataset.picture = shown ? "shown" : "none";
     }
   }
