@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from hearing.actors import Actor
 from hearing.audit.log import append
 from hearing.clock import utcnow
-from hearing.db.models import FloorRecord, Hearing
+from hearing.db.models import FloorRecord, Hearing, Participant
 from hearing.docket.lifecycle import LIVE_STATES
 from hearing.docket.parties import ParticipantRole
 from hearing.errors import HearingNotFound, HearingNotOpen, PermissionDenied
@@ -28,8 +28,19 @@ from hearing.speaker_order.floor import Floor
 
 def seating(hearing: Hearing) -> seats.Seating:
     """The hearing's seats, from who its docket says takes part and where from."""
-    parties = [seats.Party(p.id, p.role, p.connection, p.display_name, p.language) for p in hearing.participants]
+    parties = [
+        seats.Party(p.id, p.role, p.connection, p.display_name, _language(hearing, p)) for p in hearing.participants
+    ]
     return seats.seating(parties, detainee_name=hearing.detainee_name)
+
+
+def _language(hearing: Hearing, party: Participant) -> str | None:
+    # The interpreter the booking made ("Interpreter (arabisk)") has the
+    # booking's language, as interpreter/issuing.language_of says (which
+    # imports this module, hence not imported from there).
+    if party.language is None and party.role is ParticipantRole.INTERPRETER:
+        return hearing.interpreter_language
+    return party.language
 
 
 def current(db: Session, hearing: Hearing) -> Floor:

@@ -333,3 +333,31 @@ def next_floor(panel: Any) -> dict[str, Any]:
 def test_every_route_here_is_the_clerks() -> None:
     for route in ROUTES:
         assert route.permission is not None and route.permission.value == "invite_remote", route.path
+
+
+def test_the_booked_interpreter_is_listed_with_the_bookings_language(
+    clerk: TestClient, services: Services, court: Court_
+) -> None:
+    """The booking's "Interpreter (arabisk) — remote" is a remote party the
+    clerk can issue a code to, and the panel (its lobby card) says the
+    booking's language."""
+    h = court.hearing_a
+
+    def book(db: Any) -> int:
+        db.get_one(Hearing, h).interpreter_language = "arabisk"
+        party = Participant(
+            hearing_id=h, role=ParticipantRole.INTERPRETER, display_name="Interpreter", connection=Connection.REMOTE
+        )
+        db.add(party)
+        db.flush()
+        return int(party.id)
+
+    party = services.unit_of_work(book)
+    row = re.search(rf'<tr data-party="{party}">(.*?)</tr>', page_of(clerk, h), re.S)
+    assert row and "arabisk" in row.group(1) and "No code yet" in row.group(1)
+    snapshot = clerk.get(f"/hearings/{h}/floor", headers={"Accept": "application/json"}).json()
+    assert snapshot["people"][f"interpreter-{party}"] == [
+        {"role": "interpreter", "name": "Interpreter", "language": "arabisk"}
+    ]
+    _, shown = issue(clerk, h, party)
+    assert "tolk (arabisk)" in shown.text and "interpreter (arabisk)" in shown.text

@@ -272,6 +272,17 @@ def test_the_judge_sees_who_waits_hears_the_chime_and_admits_them(
             card.wait_for()
             assert "Witness (remote)" in card.locator(".lobby-what").inner_text()
             assert judge.evaluate("window.hearingChime.rung") == 2
+            # The clerk follows the panel: the card, said and highlighted, without a sound or the buttons.
+            clerk.get_by_role("link", name="Tilbage til retsmødet").click()
+            clerks = lobby_card(clerk, witness)
+            clerks.locator("[data-role=lobby-waiting]").filter(has_text="Vera Vidne venter").wait_for()
+            assert (
+                clerks.locator("[data-role=lobby-overlay]").inner_text()
+                == "Billedet vises på dommerens videoforbindelse"
+            )
+            assert clerks.get_by_role("button").count() == 0
+            assert clerk.evaluate("window.hearingChime.rung") == 0
+            assert_accessible(clerk)
             card.get_by_role("button", name="Turn away: Witness (remote) — Vera Vidne").click()
             question = card.locator("[data-role=lobby-confirm]")
             question.wait_for()
