@@ -79,9 +79,5 @@ def take(connection: HTTPConnection, *, page: str, session_id: int) -> dict[str,
     return secret
 
 
-def held(connection: HTTPConnection) -> bool:
-    return bool(connection.cookies.get(_name(connection)))
-
-
 def forget(connection: HTTPConnection, response: Response) -> None:
     delete_cookie(connection, response, _name(connection))

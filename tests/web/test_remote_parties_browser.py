@@ -200,6 +200,8 @@ def test_the_judge_sees_who_waits_hears_the_chime_and_admits_them(
     url = f"ws://127.0.0.1:{live_server.settings.port}{remote_seat.PATH}"
 
     judge = browser.new_context(locale="en-GB", viewport=BENCH).new_page()
+    errors: list[str] = []
+    judge.on("pageerror", lambda error: errors.append(str(error)))
     sign_in(judge, live_server, "judge", court.secrets["judge"])
     judge.goto(f"{live_server.url}/hearings/{h}")
     judge.get_by_role("button", name="Join the video link").click()
@@ -299,3 +301,5 @@ def test_the_judge_sees_who_waits_hears_the_chime_and_admits_them(
             wait_until(lambda: witness not in live.connected)
             assert thread.peer.client is not None
         assert "lobby.denied" in [e.action for e in logged(services)]
+    assert judge.evaluate("window.hearingMedia.state") == "connected"
+    assert errors == []

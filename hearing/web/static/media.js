@@ -35,9 +35,14 @@ class MediaPanel {
     // lobby cards; and who waits in the lobby (the panel says, "hearing:lobby").
     this.streams = {};
     this.waiting = [];
+    this.seats = null; // the hearing's seats, as the panel's feed last said (null: not yet)
     window.hearingMedia = this; // for the lobby cards, diagnostics and the browser tests
     window.addEventListener("hearing:language", (event) => this.relabel(event.detail));
     window.addEventListener("hearing:lobby", (event) => this.lobbyChanged(event.detail.waiting));
+    window.addEventListener("hearing:feed", (event) => {
+      const floor = event.detail.floor;
+      if (floor && floor.seats) this.seats = Object.keys(floor.seats);
+    });
   }
 
   streamFor(view) {
@@ -48,7 +53,9 @@ class MediaPanel {
   // wait first (their card needs the picture), as many as an offer takes.
   chooseViews(seats) {
     const fixed = this.views.map((video) => video.dataset.view);
-    const others = seats.filter((seat) => remote(seat) && !fixed.includes(seat));
+    // A seat the hearing no longer has (a party removed) is not offered: the server would refuse the offer.
+    const known = (seat) => !this.seats || this.seats.includes(seat);
+    const others = seats.filter((seat) => remote(seat) && !fixed.includes(seat) && known(seat));
     others.sort((a, b) => Number(this.waiting.includes(b)) - Number(this.waiting.includes(a)));
     return [...fixed, ...others].slice(0, MAX_VIEWS);
   }
@@ -134,6 +141,8 @@ class MediaPanel {
       window.dispatchEvent(new CustomEvent("hearing:pictures"));
     } else if (message.type === "error") {
       this.status.textContent = message.message;
+      // A pinned seat left the hearing as the link offered again: offer the page's own tiles.
+      if (message.error === "unknown_seat" && this.link) this.link.repin(this.views.map((video) => video.dataset.view));
     }
   }
 
