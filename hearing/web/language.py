@@ -644,6 +644,10 @@ TEXT.update(
             "code. The judge admits them from the lobby.",
         },
         "remote.none": {"da": "Ingen fjerndeltagere endnu.", "en": "No remote parties yet."},
+        "remote.ended": {
+            "da": "Retsmødet er slut: fjerndeltagerne kan ikke længere ændres.",
+            "en": "The hearing has ended: its remote parties can no longer be changed.",
+        },
         "remote.col.role": {"da": "Rolle", "en": "Role"},
         "remote.col.name": {"da": "Navn", "en": "Name"},
         "remote.col.language": {"da": "Sprog", "en": "Language"},

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from hearing.db.models import Hearing
+from hearing.docket.lifecycle import FINAL_STATES
 from hearing.docket.parties import ParticipantRole
 from hearing.interpreter import issuing, register
 
@@ -51,4 +52,6 @@ def section(db: Session, hearing: Hearing, tz: ZoneInfo, now: datetime) -> dict[
         "register": [e for e in entries.values() if not e.disabled],
         "require_totp": hearing.require_totp,
         "language": hearing.interpreter_language or "",
+        # An ended hearing's parties are a record: listed, no longer changed.
+        "ended": hearing.state in FINAL_STATES,
     }

@@ -361,3 +361,21 @@ def test_the_booked_interpreter_is_listed_with_the_bookings_language(
     ]
     _, shown = issue(clerk, h, party)
     assert "tolk (arabisk)" in shown.text and "interpreter (arabisk)" in shown.text
+
+
+def test_an_ended_hearings_parties_are_listed_and_no_longer_changed(
+    clerk: TestClient, services: Services, court: Court_
+) -> None:
+    h = court.hearing_a
+    add_interpreter(clerk, h)
+    party = the_party(services, h)
+    open_hearing(services, h, HearingState.CLOSED)
+    page = page_of(clerk, h)
+    assert "Amira Haddad" in page and "can no longer be changed" in page and "remote-add" not in page
+    before = changes(services)
+    for action in ("code", "revoke", "remove"):
+        response = post(clerk, f"/hearings/{h}/remote/{party}/{action}")
+        assert response.status_code == 409 and "hearing_ended" in response.text, action
+    refused = add_interpreter(clerk, h)
+    assert refused.status_code == 409 and "hearing_ended" in refused.text
+    assert changes(services) == before
