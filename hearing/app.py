@@ -23,7 +23,7 @@ from hearing.live.registry import LiveHearings
 from hearing.live.watch import SocketWatch
 from hearing.media import aiortc_hooks
 from hearing.services import Services
-from hearing.web import audit, custody, devices, hearings, media, panel, staff, testcall
+from hearing.web import audit, custody, devices, hearings, media, panel, remote_parties, staff, testcall
 from hearing.web.errors import domain_error, http_error, server_error
 from hearing.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from hearing.web.ratelimit import SlidingWindow
@@ -47,6 +47,7 @@ def routes() -> list[BaseRoute]:
         *panel.ROUTES,
         *custody.ROUTES,
         *testcall.ROUTES,
+        *remote_parties.ROUTES,  # issue 12, pages
         route("/healthz", healthz, audience=Audience.PUBLIC),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]

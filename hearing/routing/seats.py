@@ -57,6 +57,7 @@ class Party:
     role: ParticipantRole
     connection: Connection
     name: str
+    language: str | None = None  # the language an interpreter interprets (issue 12)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,8 +105,16 @@ class Seating:
         return frozenset(s.id for s in self.seats if s.confers)
 
     def people(self) -> dict[str, list[dict[str, str]]]:
-        """Who sits at each seat, for the panel."""
-        return {s.id: [{"role": p.role.value, "name": p.name} for p in s.people] for s in self.seats if s.people}
+        """Who sits at each seat, for the panel (with an interpreter's language:
+        the lobby card says it)."""
+        return {s.id: [_person(p) for p in s.people] for s in self.seats if s.people}
+
+
+def _person(party: Party) -> dict[str, str]:
+    person = {"role": party.role.value, "name": party.name}
+    if party.language:
+        person["language"] = party.language
+    return person
 
 
 def remote_seat(party: Party) -> str:

@@ -17,7 +17,7 @@ from hearing.actors import SYSTEM, Actor
 from hearing.audit.actions import Action
 from hearing.audit.log import append
 from hearing.clock import utcnow
-from hearing.db.models import FloorRecord, Hearing
+from hearing.db.models import FloorRecord, Hearing, Participant
 from hearing.docket.lifecycle import LIVE_STATES
 from hearing.docket.parties import ParticipantRole
 from hearing.errors import HearingNotFound, HearingNotOpen, PermissionDenied
@@ -29,8 +29,19 @@ from hearing.speaker_order.floor import Floor
 
 def seating(hearing: Hearing) -> seats.Seating:
     """The hearing's seats, from who its docket says takes part and where from."""
-    parties = [seats.Party(p.id, p.role, p.connection, p.display_name) for p in hearing.participants]
+    parties = [
+        seats.Party(p.id, p.role, p.connection, p.display_name, _language(hearing, p)) for p in hearing.participants
+    ]
     return seats.seating(parties, detainee_name=hearing.detainee_name)
+
+
+def _language(hearing: Hearing, party: Participant) -> str | None:
+    # The interpreter the booking made ("Interpreter (arabisk)") has the
+    # booking's language, as interpreter/issuing.language_of says (which
+    # imports this module, hence not imported from there).
+    if party.language is None and party.role is ParticipantRole.INTERPRETER:
+        return hearing.interpreter_language
+    return party.language
 
 
 def current(db: Session, hearing: Hearing) -> Floor:
@@ -91,7 +102,7 @@ def seat_added(db: Session, hearing: Hearing, seat: str) -> Floor | None:
     caller holds the hearing row and audits."""
     record = db.get(FloorRecord, hearing.id)
     if record is None:
-        return None
+        return _first_stored(db, hearing, seat, added=True)
     before = Floor.from_json(json.loads(record.state))
     if seat in before.seat_roles:
         return None
@@ -105,13 +116,30 @@ def seat_removed(db: Session, hearing: Hearing, seat: str) -> Floor | None:
     """The docket lost the party at `seat`: a stored floor loses the seat."""
     record = db.get(FloorRecord, hearing.id)
     if record is None:
-        return None
+        return _first_stored(db, hearing, seat, added=False)
     before = Floor.from_json(json.loads(record.state))
     if seat not in before.seat_roles:
         return None
     after = before.without_seat(seat)
     _save(db, hearing.id, after)
     direction_turned(db, hearing.id, before, after)
+    return after
+
+
+def _first_stored(db: Session, hearing: Hearing, seat: str, *, added: bool) -> Floor | None:
+    """No floor is stored yet, and the docket (which makes the first floor)
+    has just gained or lost the party at `seat`. A hearing not in progress
+    has nothing else to tell: None. A live one may have a floor in memory,
+    made from the docket before the change, at version 0, which a fresh
+    floor at version 0 would never replace (issue 12, pages): the floor is
+    stored now, with the change as a version of its own."""
+    if hearing.state not in LIVE_STATES:
+        return None
+    fresh = Floor.for_seating(seating(hearing))
+    if (seat in fresh.seat_roles) is not added:
+        return None
+    after = Floor.from_json({**fresh.to_json(), "version": fresh.version + 1})
+    _save(db, hearing.id, after)
     return after
 
 

@@ -21,7 +21,7 @@ from hearing.docket.summary import HearingSummary, summarise
 from hearing.errors import InvalidInput, NotFound, ScheduleConflict
 from hearing.speaker_order import presiding
 from hearing.speaker_order.floor import Floor
-from hearing.web import language
+from hearing.web import language, remote_view
 from hearing.web.errors import wants_json
 from hearing.web.pages import read_form, render
 from hearing.web.routing import Audience, live_hearings, route, services, staff
@@ -108,6 +108,10 @@ async def hearing_page(request: Request) -> Response:
             "interpreter_seat": bool(presiding.interpreter_seats(presiding.current(db, h))),
             # issue 11: the custody room's newest test call, for the clerk and the judge.
             "test_call": calls.newest_for_hearing(db, h, svc.settings.timezone),
+            # issue 12, pages: the clerk's remote parties.
+            "remote": remote_view.section(db, h, svc.settings.timezone, utcnow())
+            if principal.can(Permission.INVITE_REMOTE)
+            else None,
         }
 
     lang = language.language(request)

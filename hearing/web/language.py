@@ -686,6 +686,208 @@ TEXT.update(
 )
 
 
+# issue 12, pages: the judge's lobby cards, the clerk's remote parties, the register of interpreters.
+TEXT.update(
+    {
+        "role.witness": {"da": "Vidne", "en": "Witness"},
+        "seat.witness": {"da": "Vidne (fjern)", "en": "Witness (remote)"},
+        "media.source.witness": {"da": "Vidne", "en": "Witness"},
+        "panel.lobby.announce": {"da": "{who} venter i venteværelset.", "en": "{who} is waiting in the lobby."},
+        "panel.lobby.is_waiting": {"da": "{who} venter", "en": "{who} is waiting"},
+        "panel.lobby.language": {"da": "Sprog", "en": "Language"},
+        "panel.lobby.picture": {"da": "Billede af {who}", "en": "Picture of {who}"},
+        "panel.lobby.no_link": {
+            "da": "Tilslut videoforbindelsen for at se billedet",
+            "en": "Join the video link to see the picture",
+        },
+        "panel.lobby.no_picture": {"da": "Intet billede endnu", "en": "No picture yet"},
+        "panel.lobby.no_media": {
+            "da": "Billedet vises på dommerens videoforbindelse",
+            "en": "The picture is shown on the judge's video link",
+        },
+        "panel.lobby.deny_question": {
+            "da": "Afvis {who}? Forbindelsen lukkes.",
+            "en": "Turn {who} away? Their connection is closed.",
+        },
+        "panel.lobby.deny_yes": {"da": "Ja, afvis", "en": "Yes, turn away"},
+        "panel.lobby.deny_no": {"da": "Fortryd", "en": "Cancel"},
+        # the clerk's remote parties (on the hearing's page)
+        "remote.title": {"da": "Fjerndeltagere", "en": "Remote parties"},
+        "remote.help": {
+            "da": "Tolke, forsvarere, anklagere og vidner, der deltager udefra med en engangskode. Dommeren lukker "
+            "dem ind fra venteværelset.",
+            "en": "Interpreters, defence counsel, prosecutors and witnesses who join from outside with a one-time "
+            "code. The judge admits them from the lobby.",
+        },
+        "remote.none": {"da": "Ingen fjerndeltagere endnu.", "en": "No remote parties yet."},
+        "remote.ended": {
+            "da": "Retsmødet er slut: fjerndeltagerne kan ikke længere ændres.",
+            "en": "The hearing has ended: its remote parties can no longer be changed.",
+        },
+        "remote.col.role": {"da": "Rolle", "en": "Role"},
+        "remote.col.name": {"da": "Navn", "en": "Name"},
+        "remote.col.language": {"da": "Sprog", "en": "Language"},
+        "remote.col.contact": {"da": "Kontakt", "en": "Contact"},
+        "remote.col.code": {"da": "Kode", "en": "Code"},
+        "remote.col.actions": {"da": "Handlinger", "en": "Actions"},
+        "remote.registered": {"da": "I tolkeregistret", "en": "On the register"},
+        "remote.state.none": {"da": "Ingen kode endnu", "en": "No code yet"},
+        "remote.state.live": {"da": "Gyldig fra {start} til {end}", "en": "Live from {start} until {end}"},
+        "remote.state.used": {"da": "Brugt", "en": "Used"},
+        "remote.state.revoked": {"da": "Tilbagekaldt", "en": "Revoked"},
+        "remote.state.locked": {
+            "da": "Spærret efter for mange forkerte forsøg",
+            "en": "Locked after too many failed attempts",
+        },
+        "remote.state.expired": {"da": "Udløbet", "en": "Expired"},
+        "remote.issue": {"da": "Udsted kode", "en": "Issue code"},
+        "remote.reissue": {"da": "Udsted ny kode", "en": "Re-issue code"},
+        "remote.reissue_help": {
+            "da": "En ny kode gør den tidligere ugyldig med det samme.",
+            "en": "A new code stops the earlier one working at once.",
+        },
+        "remote.revoke": {"da": "Tilbagekald koden …", "en": "Revoke the code …"},
+        "remote.revoke.question": {
+            "da": "Tilbagekald koden til {name}? Den holder op med at virke med det samme.",
+            "en": "Revoke {name}'s code? It stops working at once.",
+        },
+        "remote.revoke.yes": {"da": "Ja, tilbagekald koden", "en": "Yes, revoke the code"},
+        "remote.remove": {"da": "Fjern deltageren …", "en": "Remove the party …"},
+        "remote.remove.question": {
+            "da": "Fjern {name} fra retsmødet? Koden og en åben forbindelse ophører.",
+            "en": "Remove {name} from the hearing? Their code and any open connection end.",
+        },
+        "remote.remove.yes": {"da": "Ja, fjern deltageren", "en": "Yes, remove the party"},
+        "remote.ics": {"da": "Hent kalenderfilen (.ics)", "en": "Download the calendar file (.ics)"},
+        "remote.ics_help": {
+            "da": "Kalenderfilen indeholder ikke koden.",
+            "en": "The calendar file does not contain the code.",
+        },
+        "remote.totp.state_on": {
+            "da": "Registrerede tolke skal bruge deres godkendelsesapp (kode + TOTP).",
+            "en": "Registered interpreters must use their authenticator (code + TOTP).",
+        },
+        "remote.totp.state_off": {
+            "da": "Registrerede tolke skal ikke bruge deres godkendelsesapp: koden er nok.",
+            "en": "Registered interpreters do not need their authenticator: the code is enough.",
+        },
+        "remote.totp.turn_on": {
+            "da": "Kræv registrerede tolkes godkendelsesapp",
+            "en": "Require the authenticator of registered interpreters",
+        },
+        "remote.totp.turn_off": {
+            "da": "Kræv ikke længere godkendelsesappen",
+            "en": "Stop requiring the authenticator",
+        },
+        "remote.add_title": {"da": "Tilføj en fjerndeltager", "en": "Add a remote party"},
+        "remote.add": {"da": "Tilføj", "en": "Add"},
+        "remote.back": {"da": "Tilbage til retsmødet", "en": "Back to the hearing"},
+        "remote.field.role": {"da": "Rolle", "en": "Role"},
+        "remote.field.name": {"da": "Navn", "en": "Name"},
+        "remote.field.name_help": {
+            "da": "Vælges en tolk fra registret, kan navnet stå tomt.",
+            "en": "With an interpreter chosen from the register, the name may be left empty.",
+        },
+        "remote.field.language": {"da": "Sprog (tolke)", "en": "Language (interpreters)"},
+        "remote.field.language_help": {
+            "da": "Det sprog, tolken tolker; kun for tolke.",
+            "en": "The language the interpreter interprets; for interpreters only.",
+        },
+        "remote.field.contact": {"da": "Kontakt", "en": "Contact"},
+        "remote.field.contact_help": {
+            "da": "E-mail eller telefon, som invitationen sendes til.",
+            "en": "E-mail or telephone the invitation is sent to.",
+        },
+        "remote.field.registered": {
+            "da": "Tolk fra registret (valgfrit)",
+            "en": "Interpreter from the register (optional)",
+        },
+        "remote.field.registered_none": {"da": "— ingen —", "en": "— none —"},
+        "remote.field.registered_help": {
+            "da": "En registreret tolk kan logge ind med sin godkendelsesapp.",
+            "en": "A registered interpreter can sign in with their authenticator.",
+        },
+        # the code, shown once
+        "remote.code.title": {"da": "Engangskode", "en": "One-time code"},
+        "remote.code.once": {
+            "da": "Koden vises kun denne ene gang. Den gemmes ingen steder og kan ikke vises igen.",
+            "en": "The code is shown this once only. It is not kept anywhere and cannot be shown again.",
+        },
+        "remote.code.once_help": {
+            "da": "Send invitationen nu. Genindlæser du siden, er koden væk; er den gået tabt, så udsted en ny "
+            "(den gamle holder da op med at virke).",
+            "en": "Send the invitation now. Reloading this page will not show the code again; if it is lost, "
+            "re-issue it (the old one then stops working).",
+        },
+        "remote.code.label": {"da": "Koden", "en": "The code"},
+        "remote.code.letter": {"da": "Invitationen (dansk og engelsk)", "en": "The invitation (Danish and English)"},
+        "remote.code.letter_help": {
+            "da": "Klar til at sende, med adressen, koden og tidspunktet.",
+            "en": "Ready to send, with the address, the code and the time.",
+        },
+        "remote.code.copy": {"da": "Kopiér invitationen", "en": "Copy the invitation"},
+        "remote.code.copied": {"da": "Kopieret.", "en": "Copied."},
+        "remote.code.gone": {
+            "da": "Koden er blevet vist og er væk: den kan ikke vises igen.",
+            "en": "The code has been shown and is gone: it cannot be shown again.",
+        },
+        "remote.code.gone_help": {
+            "da": "Er den gået tabt, så udsted en ny kode fra retsmødets side; den tidligere holder da op med "
+            "at virke.",
+            "en": "If it was lost, re-issue the code from the hearing's page; the earlier one then stops working.",
+        },
+        # the register of interpreters
+        "nav.interpreters": {"da": "Tolkeregister", "en": "Interpreters"},
+        "remote.register.title": {"da": "Tolkeregistret", "en": "The register of interpreters"},
+        "remote.register.help": {
+            "da": "Tolke, retten ofte bruger. En registreret tolk kan tilknytte en godkendelsesapp, så et retsmøde "
+            "kan kræve både kode og app.",
+            "en": "Interpreters the court often works with. A registered interpreter can enrol an authenticator "
+            "app, so that a hearing can require both the code and the app.",
+        },
+        "remote.register.none": {"da": "Registret er tomt.", "en": "The register is empty."},
+        "remote.register.languages": {"da": "Sprog", "en": "Languages"},
+        "remote.register.languages_help": {
+            "da": "Adskilt med komma, fx arabisk, fransk.",
+            "en": "Separated by commas, e.g. arabisk, fransk.",
+        },
+        "remote.register.totp": {"da": "Godkendelsesapp", "en": "Authenticator"},
+        "remote.register.totp.none": {"da": "ingen bekræftet", "en": "none confirmed"},
+        "remote.register.totp.confirmed": {"da": "bekræftet", "en": "confirmed"},
+        "remote.register.off": {"da": "ikke længere i registret", "en": "no longer on the register"},
+        "remote.register.add": {"da": "Tilføj en tolk", "en": "Add an interpreter"},
+        "remote.register.back": {"da": "Tilbage til tolkeregistret", "en": "Back to the register"},
+        "remote.register.totp.enrol": {"da": "Tilknyt godkendelsesapp", "en": "Enrol an authenticator"},
+        "remote.register.totp.replace": {"da": "Ny godkendelsesapp …", "en": "New authenticator …"},
+        "remote.register.totp.replace_question": {
+            "da": "Giv {name} en ny godkendelsesapp? Den nuværende holder op med at virke med det samme.",
+            "en": "Give {name} a new authenticator? The current one stops working at once.",
+        },
+        "remote.register.totp.replace_yes": {"da": "Ja, ny godkendelsesapp", "en": "Yes, a new authenticator"},
+        "remote.register.totp.title": {"da": "Godkendelsesapp", "en": "Authenticator"},
+        "remote.register.totp.help": {
+            "da": "Tolken scanner QR-koden med sin godkendelsesapp og læser den første kode op; skriv den her.",
+            "en": "The interpreter scans the QR code with their authenticator app and reads out the first code; "
+            "type it here.",
+        },
+        "remote.register.totp.qr": {
+            "da": "QR-kode til tolkens godkendelsesapp",
+            "en": "QR code for the interpreter's authenticator app",
+        },
+        "remote.register.totp.code": {"da": "Første kode fra appen", "en": "First code from the app"},
+        "remote.register.totp.confirm": {"da": "Bekræft", "en": "Confirm"},
+        "remote.register.totp.done": {
+            "da": "{name}s godkendelsesapp er bekræftet.",
+            "en": "{name}'s authenticator is confirmed.",
+        },
+        "remote.register.totp.not_begun": {
+            "da": "Ingen tilknytning er i gang. Start den fra tolkeregistret.",
+            "en": "No enrolment is under way. Begin it from the register.",
+        },
+    }
+)
+
+
 def language(connection: HTTPConnection) -> str:
     chosen = connection.cookies.get(cookie_names(connection).language)
     if chosen in LANGUAGES:

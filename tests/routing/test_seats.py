@@ -60,6 +60,13 @@ def test_each_remote_participant_has_a_seat_of_their_own() -> None:
         plan["interpreter-99"]
 
 
+def test_the_panel_is_told_an_interpreters_language() -> None:
+    """issue 12: the lobby card says the language an interpreter interprets."""
+    plan = seating([Party(7, R.INTERPRETER, C.REMOTE, "Amira Haddad", "arabisk"), Party(8, R.WITNESS, C.REMOTE, "W")])
+    assert plan.people()["interpreter-7"] == [{"role": "interpreter", "name": "Amira Haddad", "language": "arabisk"}]
+    assert plan.people()["witness-8"] == [{"role": "witness", "name": "W"}]  # no language: none said
+
+
 def test_seat_ids_stay_names_that_speakers_can_be_built_from() -> None:
     for bad in ("", "a:b", "x" * 33):
         with pytest.raises(ValueError):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy.orm import Session
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
@@ -14,7 +15,9 @@ from hearing.audit.actions import Action
 from hearing.audit.log import append
 from hearing.auth.permissions import ROLE_PERMISSIONS, Permission
 from hearing.auth.roles import Role
-from hearing.docket.parties import EndpointKind
+from hearing.clock import utcnow
+from hearing.docket.parties import EndpointKind, ParticipantRole
+from hearing.interpreter import issuing, register
 from hearing.services import Services
 from hearing.web.ratelimit import SlidingWindow
 from hearing.web.routing import Audience, GuardedRoute, GuardedWebSocketRoute
@@ -79,10 +82,13 @@ def test_route_by_role_matrix(client: TestClient, services: Services, court: Cou
     creds = site_a_devices(services)
     # Something in the audit log, so that the auditor's pages have rows to render.
     services.unit_of_work(lambda db: append(db, SYSTEM, Action.HEARING_OPENED, hearing_id=court.hearing_a))
+    ids = remote_ids(services, court)
     failures = []
     checked = 0
     for route, method in app_routes(client):
         path = route.path.replace("{hearing_id:id}", str(court.hearing_a))
+        for name, value in ids.items():
+            path = path.replace(f"{{{name}:id}}", str(value))
         public_outcomes = set()
         for caller in CALLERS:
             client.cookies.clear()
@@ -111,6 +117,19 @@ def test_route_by_role_matrix(client: TestClient, services: Services, court: Cou
                 failures.append(f"{method} {path} as {caller}: expected {want}, got {got} ({response.status_code})")
     assert not failures, "\n".join(failures)
     assert checked >= 13 * len(CALLERS)
+
+
+def remote_ids(services: Services, court: Court_) -> dict[str, int]:
+    """issue 12, pages: a remote party of hearing A with a code, and an
+    interpreter on the register, for the clerk's routes that name them."""
+
+    def add(db: Session) -> dict[str, int]:
+        party = issuing.add_remote_party(db, SYSTEM, court.hearing_a, ParticipantRole.WITNESS, "Vidne")
+        issuing.issue_code(db, services.keys, SYSTEM, court.hearing_a, party.id, now=utcnow(), early_minutes=30)
+        entry = register.register(db, SYSTEM, name="Tolk", languages="arabisk", now=utcnow())
+        return {"participant_id": party.id, "interpreter_id": entry.id}
+
+    return services.unit_of_work(add)
 
 
 def _outcome(response) -> str:

@@ -7,6 +7,14 @@
 
 import { MediaLink, camera } from "/static/media_link.js";
 
+// What one offer may pin (hearing/media/signaling.py MAX_VIEWS).
+const MAX_VIEWS = 4;
+
+// A remote party's seat ("interpreter-12"): pinned for the lobby card (lobby.js).
+function remote(seat) {
+  return seat.includes("-");
+}
+
 class MediaPanel {
   constructor(root) {
     this.root = root;
@@ -23,7 +31,51 @@ class MediaPanel {
     this.button.addEventListener("click", () => (this.pc ? this.leave() : this.join()));
     this.state = "idle";
     this.pictures = null; // what the server last said each tile shows
+    // issue 12: each view's stream by source, for the tiles above and the
+    // lobby cards; and who waits in the lobby (the panel says, "hearing:lobby").
+    this.streams = {};
+    this.waiting = [];
+    this.seats = null; // the hearing's seats, as the panel's feed last said (null: not yet)
+    window.hearingMedia = this; // for the lobby cards, diagnostics and the browser tests
     window.addEventListener("hearing:language", (event) => this.relabel(event.detail));
+    window.addEventListener("hearing:lobby", (event) => this.lobbyChanged(event.detail.waiting));
+    window.addEventListener("hearing:feed", (event) => {
+      const floor = event.detail.floor;
+      if (floor && floor.seats) this.seats = Object.keys(floor.seats);
+    });
+  }
+
+  streamFor(view) {
+    return this.streams[view] || null;
+  }
+
+  // The views to pin: the page's tiles, then the remote seats, those who
+  // wait first (their card needs the picture), as many as an offer takes.
+  chooseViews(seats) {
+    const fixed = this.views.map((video) => video.dataset.view);
+    // A seat the hearing no longer has (a party removed) is not offered: the server would refuse the offer.
+    const known = (seat) => !this.seats || this.seats.includes(seat);
+    const others = seats.filter((seat) => remote(seat) && !fixed.includes(seat) && known(seat));
+    others.sort((a, b) => Number(this.waiting.includes(b)) - Number(this.waiting.includes(a)));
+    return [...fixed, ...others].slice(0, MAX_VIEWS);
+  }
+
+  // Someone waits whose picture this link does not carry (a party added
+  // after it was made, or one more than fitted): the link pins it again.
+  lobbyChanged(waiting) {
+    this.waiting = waiting;
+    if (!this.link || !this.link.pc || this.state !== "connected") return;
+    const pinned = this.link.pending || this.link.views;
+    const missing = waiting.filter((seat) => remote(seat) && !pinned.includes(seat));
+    if (!missing.length) return;
+    const seats = [...new Set([...missing, ...pinned])];
+    this.link.repin(this.chooseViews(seats));
+  }
+
+  resetStreams() {
+    for (const video of [this.remote, ...this.views]) video.srcObject = null;
+    this.streams = {};
+    window.dispatchEvent(new CustomEvent("hearing:view", { detail: { seat: null } }));
   }
 
   t(key) {
@@ -50,25 +102,32 @@ class MediaPanel {
     try {
       const stream = await camera();
       this.local.srcObject = stream;
-      const views = this.views.map((video) => video.dataset.view);
       this.link = new MediaLink({
         hearing: this.hearing,
         stream,
-        views: () => views,
+        views: (welcome) => this.chooseViews(welcome.seats || []),
         onTrack: (track, view) => {
-          const target = view ? this.views[views.indexOf(view)] : this.remote;
-          if (!target.srcObject) target.srcObject = new MediaStream();
-          target.srcObject.addTrack(track);
+          if (!view) {
+            if (!this.remote.srcObject) this.remote.srcObject = new MediaStream();
+            this.remote.srcObject.addTrack(track);
+            return;
+          }
+          const stream = (this.streams[view] = this.streams[view] || new MediaStream());
+          stream.addTrack(track);
+          const tile = this.views.find((video) => video.dataset.view === view);
+          if (tile && tile.srcObject !== stream) tile.srcObject = stream;
+          window.dispatchEvent(new CustomEvent("hearing:view", { detail: { seat: view } }));
         },
+        onReset: () => this.resetStreams(),
         onAnswer: () => {
           this.button.disabled = false;
           this.say("connected");
+          this.lobbyChanged(this.waiting); // someone may wait who did not fit
         },
         onMessage: (message) => this.receive(message),
         onClose: (code, last) => this.closed(last),
       });
       this.link.open();
-      window.hearingMedia = this; // for diagnostics and the browser tests
     } catch (error) {
       this.say("failed", ` (${error.name})`);
       this.button.disabled = false;
@@ -79,8 +138,11 @@ class MediaPanel {
     if (message.type === "pictures") {
       this.pictures = message;
       this.drawPictures();
+      window.dispatchEvent(new CustomEvent("hearing:pictures"));
     } else if (message.type === "error") {
       this.status.textContent = message.message;
+      // A pinned seat left the hearing as the link offered again: offer the page's own tiles.
+      if (message.error === "unknown_seat" && this.link) this.link.repin(this.views.map((video) => video.dataset.view));
     }
   }
 
@@ -142,6 +204,8 @@ class MediaPanel {
       video.srcObject = null;
     }
     this.pictures = null;
+    this.streams = {};
+    window.dispatchEvent(new CustomEvent("hearing:view", { detail: { seat: null } }));
     this.button.disabled = false;
     // The server's last word, said once the socket closes.
     this.say(last && `media.gone.${last}` in this.text ? `gone.${last}` : "idle");

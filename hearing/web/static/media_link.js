@@ -1,5 +1,6 @@
 // One seat's media link to the hearing's room, shared by the judge's page
-// (media.js) and the detainee's kiosk (kiosk.js): the signaling socket
+// (media.js), the detainee's kiosk (kiosk.js) and the remote party's page at
+// the gateway (remote.js, whose socket is /ws/remote/media): the signaling socket
 // (/ws/hearings/<id>/media, docs/protocol.md), the heartbeat the server's
 // liveness timer expects, and the one peer connection: this browser's
 // camera and microphone out, the routed sound and pictures back. What the
@@ -8,6 +9,7 @@
 // socket closed.
 
 export const PING_MS = 2000; // the server gives up after 5 s of silence
+const OFFER_REFUSALS = ["bad_sdp", "unknown_seat"]; // the media socket's answers to an unusable offer
 
 function waitForGathering(pc) {
   if (pc.iceGatheringState === "complete") return Promise.resolve();
@@ -35,20 +37,24 @@ export async function camera() {
 }
 
 export class MediaLink {
-  // hearing: its id; stream: what this seat sends; views(welcome): the
+  // hearing: its id; path: the socket's, where not the hearing's media socket
+  // (the gateway's); stream: what this seat sends; views(welcome): the
   // sources to pin, each on a receive-only video section of its own (known
   // only once the welcome names the hearing's seats); onTrack(track, view):
   // view is null for the main picture and the sound; onAnswer(); onMessage(m)
   // for everything else the server says; onClose(code, last) where last is
-  // the server's last word (`ended`, `replaced`, ...) or null.
-  constructor({ hearing, stream, views = () => [], onTrack, onAnswer, onMessage, onClose }) {
+  // the server's last word (`ended`, `replaced`, ...) or null; onReset()
+  // before the tracks of a new connection replace those of the old (repin).
+  constructor({ hearing, path, stream, views = () => [], onTrack, onAnswer, onMessage, onClose, onReset }) {
     this.hearing = hearing;
+    this.path = path || `/ws/hearings/${hearing}/media`;
     this.stream = stream;
     this.chooseViews = views;
     this.onTrack = onTrack;
     this.onAnswer = onAnswer || (() => {});
     this.onMessage = onMessage || (() => {});
     this.onClose = onClose || (() => {});
+    this.onReset = onReset || (() => {});
     this.views = [];
     this.pc = null;
     this.socket = null;
@@ -57,17 +63,48 @@ export class MediaLink {
   }
 
   open() {
-    this.pc = new RTCPeerConnection({ iceServers: [] });
-    this.pc.addEventListener("track", (event) => {
-      const videos = this.pc.getTransceivers().filter((t) => t.receiver.track.kind === "video");
+    this.pc = this.connection();
+    this.socket = new WebSocket(socketUrl(this.path));
+    this.socket.addEventListener("message", (event) => this.receive(JSON.parse(event.data)));
+    this.socket.addEventListener("close", (event) => this.closed(event.code));
+  }
+
+  connection() {
+    const pc = new RTCPeerConnection({ iceServers: [] });
+    pc.addEventListener("track", (event) => {
+      const videos = pc.getTransceivers().filter((t) => t.receiver.track.kind === "video");
       const slot = videos.indexOf(event.transceiver) - 1;
       const view = event.track.kind === "video" && slot >= 0 ? this.views[slot] : null;
       this.onTrack(event.track, view);
     });
-    for (const track of this.stream.getTracks()) this.pc.addTrack(track, this.stream);
-    this.socket = new WebSocket(socketUrl(`/ws/hearings/${this.hearing}/media`));
-    this.socket.addEventListener("message", (event) => this.receive(JSON.parse(event.data)));
-    this.socket.addEventListener("close", (event) => this.closed(event.code));
+    for (const track of this.stream.getTracks()) pc.addTrack(track, this.stream);
+    return pc;
+  }
+
+  async offer() {
+    this.offering = true;
+    for (const _ of this.views) this.pc.addTransceiver("video", { direction: "recvonly" });
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    await waitForGathering(this.pc);
+    this.send({ type: "offer", sdp: this.pc.localDescription.sdp, views: this.views });
+  }
+
+  // Pin other views on the same socket (issue 12: a party added while the
+  // hearing runs waits in the lobby, and the bench must see them). The server
+  // answers a further offer with a new peer connection for this seat (it
+  // replaces the seat's earlier one), so this side makes a new one too: a
+  // moment without media, rather than a renegotiation the server does not do.
+  // onReset() is called first, so that the page lets go of the old tracks.
+  async repin(views) {
+    this.pending = views;
+    if (this.offering || !this.pc) return; // once the answer is in
+    this.pending = null;
+    const old = this.pc;
+    this.views = views;
+    this.onReset();
+    this.pc = this.connection();
+    old.close();
+    await this.offer();
   }
 
   send(message) {
@@ -77,17 +114,20 @@ export class MediaLink {
   async receive(message) {
     if (message.type === "welcome") {
       this.views = this.chooseViews(message);
-      for (const _ of this.views) this.pc.addTransceiver("video", { direction: "recvonly" });
-      await this.pc.setLocalDescription(await this.pc.createOffer());
-      await waitForGathering(this.pc);
-      this.send({ type: "offer", sdp: this.pc.localDescription.sdp, views: this.views });
+      await this.offer();
       this.onMessage(message);
     } else if (message.type === "answer") {
       await this.pc.setRemoteDescription({ type: "answer", sdp: message.sdp });
-      let nonce = 0;
-      this.pinger = setInterval(() => this.send({ type: "ping", nonce: nonce++ }), PING_MS);
+      this.offering = false;
+      if (!this.pinger) {
+        let nonce = 0;
+        this.pinger = setInterval(() => this.send({ type: "ping", nonce: nonce++ }), PING_MS);
+      }
       this.onAnswer();
+      if (this.pending) this.repin(this.pending);
     } else if (message.type !== "pong") {
+      // An offer refused: the next may go.
+      if (message.type === "error" && OFFER_REFUSALS.includes(message.error)) this.offering = false;
       // The server's last word before it closes (ended, replaced, denied,
       // revoked...) carries a message and no other field but its type.
       if (Object.keys(message).length === 2 && "message" in message) this.last = message.type;
@@ -104,6 +144,7 @@ export class MediaLink {
   closed(code) {
     if (!this.pc) return;
     clearInterval(this.pinger);
+    this.pinger = null;
     this.pc.close();
     this.pc = null;
     if (this.socket && this.socket.readyState <= WebSocket.OPEN) this.socket.close();

@@ -3,6 +3,8 @@
 // Every floor update carries its version; a gap means a missed update, and
 // the panel fetches a fresh snapshot. No framework, no build step.
 
+import { Lobby } from "/static/lobby.js";
+
 const RECONNECT_MS = [250, 500, 1000, 2000, 4000];
 const SPEAKING_HOLD_MS = 600; // how long the speaking mark stays after the last loud frame
 
@@ -27,6 +29,15 @@ class Panel {
     this.speaking = {}; // seat -> time of the last loud frame
     this.attempt = 0;
     this.onKey = (event) => this.shortcut(event);
+    this.asked = new Set(); // seats whose people a fresh snapshot was fetched for
+    this.lobby = new Lobby({
+      section: root.querySelector(".panel-lobby"),
+      t: (key) => this.t(key),
+      seatName: (seat) => this.seatName(seat),
+      canAct: this.canAct,
+      send: (command) => this.send(command),
+      badge: (seat) => this.healthBadge(seat),
+    });
     this.bind();
     this.connect();
     this.ticker = setInterval(() => this.drawSpeaking(), 200);
@@ -37,6 +48,7 @@ class Panel {
   destroy() {
     this.destroyed = true;
     clearInterval(this.ticker);
+    this.lobby.destroy();
     document.removeEventListener("keydown", this.onKey);
     if (this.socket) this.socket.close();
   }
@@ -145,6 +157,13 @@ class Panel {
     this.floor = floor;
     this.root.dataset.version = String(version); // for the tests and diagnostics
     this.draw();
+    // A party added to the hearing while it runs (issue 12) has a seat the
+    // floor names but whose people only a snapshot says: fetched once.
+    const unknown = Object.keys(floor.seats).filter((seat) => seat.includes("-") && !this.people[seat] && !this.asked.has(seat));
+    if (unknown.length) {
+      for (const seat of unknown) this.asked.add(seat);
+      this.refresh();
+    }
   }
 
   async refresh() {
@@ -347,22 +366,11 @@ class Panel {
   }
 
   drawLobby() {
-    const list = this.$("lobby");
-    list.replaceChildren();
     const admitted = new Set(this.floor.admitted);
-    const waiting = Object.keys(this.seats).filter((seat) => this.seats[seat].present && !admitted.has(seat));
-    for (const seat of waiting) {
-      const item = element("li", { "data-seat": seat }, `${this.seatName(seat)} — ${this.t("panel.waiting")} `);
-      item.append(this.healthBadge(seat));
-      if (this.canAct) {
-        item.append(
-          this.button("panel.admit", this.seatName(seat), () => this.send({ action: "admit", seat })),
-          this.button("panel.deny", this.seatName(seat), () => this.send({ action: "deny", seat }), "danger"),
-        );
-      }
-      list.append(item);
-    }
-    this.$("lobby-empty").hidden = waiting.length > 0;
+    const waiting = Object.keys(this.seats).filter(
+      (seat) => this.seats[seat].present && !admitted.has(seat) && seat in this.floor.seats,
+    );
+    this.lobby.draw(waiting, this.people);
   }
 
   drawSeats() {
