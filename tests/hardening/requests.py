@@ -245,12 +245,24 @@ def _multipart(fields: list[tuple[str, str]], with_file: bool) -> bytes:
 MAX_URL = 8 * 1024
 
 
-def wire(world: World, target: Target, draft: Draft, principal: Principal) -> Wire:
+def _path(target: Target, values: dict[str, str]) -> str:
     path = target.path
     for name, conv in target.params:
-        value = draft.path[name]
+        value = values[name]
         encoded = quote(value, safe="/%") if conv == "PathConvertor" else quote(value, safe="")
         path = re.sub(r"\{" + name + r"(:[^}]*)?\}", lambda _, e=encoded: e, path)
+    return path
+
+
+def wire(world: World, target: Target, draft: Draft, principal: Principal) -> Wire:
+    values = dict(draft.path)
+    path = _path(target, values)
+    while len(path) > MAX_URL:
+        # Two long path values make a request line no server takes (below):
+        # the longest is cut in half until the line would reach the application.
+        longest = max(values, key=lambda name: len(values[name]))
+        values[longest] = values[longest][: len(values[longest]) // 2]
+        path = _path(target, values)
     query = list(draft.query)
     url = path + (("?" + urlencode(query, quote_via=quote)) if query else "")
     while len(url) > MAX_URL and query:
