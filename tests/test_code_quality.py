@@ -141,6 +141,8 @@ def test_nothing_but_the_application_factory_imports_the_web_layer() -> None:
     # Web handlers never import one another to reach shared state: only the
     # web layer's own plumbing is shared between them.
     plumbing = {"csrf", "errors", "language", "middleware", "pages", "paths", "ratelimit", "routing", "sockets"}
+    # issue 12, gateway: a seat's media session, shared by web/media.py and web/remote.py.
+    plumbing |= {"seat"}
     for name, path in sources():
         if name.startswith("hearing/web/"):
             for module in imports_of(path):

@@ -1,5 +1,6 @@
 // One seat's media link to the hearing's room, shared by the judge's page
-// (media.js) and the detainee's kiosk (kiosk.js): the signaling socket
+// (media.js), the detainee's kiosk (kiosk.js) and the remote party's page at
+// the gateway (remote.js, whose socket is /ws/remote/media): the signaling socket
 // (/ws/hearings/<id>/media, docs/protocol.md), the heartbeat the server's
 // liveness timer expects, and the one peer connection: this browser's
 // camera and microphone out, the routed sound and pictures back. What the
@@ -35,14 +36,16 @@ export async function camera() {
 }
 
 export class MediaLink {
-  // hearing: its id; stream: what this seat sends; views(welcome): the
+  // hearing: its id; path: the socket's, where not the hearing's media socket
+  // (the gateway's); stream: what this seat sends; views(welcome): the
   // sources to pin, each on a receive-only video section of its own (known
   // only once the welcome names the hearing's seats); onTrack(track, view):
   // view is null for the main picture and the sound; onAnswer(); onMessage(m)
   // for everything else the server says; onClose(code, last) where last is
   // the server's last word (`ended`, `replaced`, ...) or null.
-  constructor({ hearing, stream, views = () => [], onTrack, onAnswer, onMessage, onClose }) {
+  constructor({ hearing, path, stream, views = () => [], onTrack, onAnswer, onMessage, onClose }) {
     this.hearing = hearing;
+    this.path = path || `/ws/hearings/${hearing}/media`;
     this.stream = stream;
     this.chooseViews = views;
     this.onTrack = onTrack;
@@ -65,7 +68,7 @@ export class MediaLink {
       this.onTrack(event.track, view);
     });
     for (const track of this.stream.getTracks()) this.pc.addTrack(track, this.stream);
-    this.socket = new WebSocket(socketUrl(`/ws/hearings/${this.hearing}/media`));
+    this.socket = new WebSocket(socketUrl(this.path));
     this.socket.addEventListener("message", (event) => this.receive(JSON.parse(event.data)));
     this.socket.addEventListener("close", (event) => this.closed(event.code));
   }
