@@ -240,3 +240,14 @@ class NotRemote(InvalidInput):
     # Codes are for parties who join from outside; the others have devices or sessions.
     code = "not_remote"
     default_message = "Only a remote party is given a one-time code."
+
+
+# issue 12, codes
+class TotpNotEnrolled(InvalidInput):
+    # The hearing asks registered interpreters for their TOTP, and this
+    # interpreter has no confirmed authenticator (or is not on the register).
+    code = "totp_not_enrolled"
+    default_message = (
+        "This hearing requires the interpreter's authenticator (TOTP), and this interpreter has none confirmed:"
+        " link them to the court's register and enrol the authenticator, or turn the requirement off."
+    )

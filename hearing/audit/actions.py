@@ -84,3 +84,8 @@ class Action(enum.StrEnum):
     INTERPRETATION_SET = "interpretation.set"
     # The direction of simultaneous interpretation turned with the floor.
     INTERPRETATION_DIRECTION = "interpretation.direction"
+    # issue 12, codes: a registered interpreter's TOTP passed after the code
+    # (the session the code opened is verified; they wait in the lobby).
+    REMOTE_TOTP_PASSED = "remote.totp_passed"
+    # issue 12, codes: an interpreter taken off the register (their TOTP with them).
+    INTERPRETER_DISABLED = "interpreter.disabled"

@@ -793,3 +793,18 @@ PLACEHOLDERS.update(
         "totp_setting": lambda p: p.word(PAUSE_SETTINGS, "require_totp"),
     }
 )
+
+
+# issue 12, codes: the second factor after the code.
+SENTENCES.update(
+    {
+        Action.REMOTE_TOTP_PASSED: {
+            "en": "{actor} confirmed the one-time code for {seat} with their authenticator and waits in the lobby",
+            "da": "{actor} bekræftede engangskoden til {seat} med sin godkendelsesapp og venter i venteværelset",
+        },
+        Action.INTERPRETER_DISABLED: {
+            "en": "{actor} took the interpreter {name} off the register (their authenticator no longer counts)",
+            "da": "{actor} fjernede tolken {name} fra registret (godkendelsesappen gælder ikke længere)",
+        },
+    }
+)

@@ -200,6 +200,9 @@ REALISTIC.update(
         Action.INTERPRETATION_DIRECTION: (SYSTEM_ACTOR, {"version": 10, "direction": "to_court"}),
     }
 )
+# issue 12, codes: the second factor after the code.
+REALISTIC[Action.REMOTE_TOTP_PASSED] = (INTERPRETER, {"participant_id": 12, "seat": "interpreter-12", "code_id": 3})
+REALISTIC[Action.INTERPRETER_DISABLED] = (CLERK, {"registered_interpreter_id": 2, "name": "Samira Haddad"})
 
 # What each renders to, in both languages: the words an auditor reads.
 EXPECTED: dict[Action, tuple[str, str]] = {
