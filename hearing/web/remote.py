@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,7 +54,7 @@ from hearing.errors import (
     RemoteSessionEnded,
     RequestTooLarge,
 )
-from hearing.interpreter import issuing
+from hearing.interpreter import codes, issuing
 from hearing.interpreter.attempts import WINDOW_SECONDS, Tally, UnknownAttempts
 from hearing.services import Services
 from hearing.speaker_order import presiding
@@ -83,13 +82,6 @@ STATIC_DIR = Path(__file__).parent / "static"
 # What the gateway's pages load, and all the gateway serves of the static
 # directory: the staff pages' scripts are not reachable through it.
 STATIC_FILES = ("remote.js", "media_link.js", "style.css", "favicon.svg")
-# An invitation's public id is URL-safe base64 (hearing/interpreter/issuing.py);
-# anything else names nothing and is never looked up.
-INVITATION = re.compile(r"[A-Za-z0-9_-]{8,64}")
-# A code is digits; spaces and hyphens people type to group them are dropped.
-# Longer input than this is not a code and is not looked up.
-MAX_CODE_CHARS = 32
-CODE_SEPARATORS = re.compile(r"[\s-]+")
 # The remote cookie outlives a closed browser for the day; the session's own
 # end (the hearing's end, or past its window) is the service's to decide.
 REMOTE_COOKIE_SECONDS = 24 * 3600
@@ -100,7 +92,7 @@ UNKNOWN_FLUSH_SECONDS = 5.0
 # What the remote page's script needs to say things, in both languages.
 REMOTE_TEXT = ("remote.",)
 # Where the language switch may send the browser back to: the gateway's own pages.
-GATEWAY_PAGES = ("/join", "/remote")
+GATEWAY_PAGES = ("/join", "/join/verify", "/remote")
 
 
 # --- attempts: rate limits and the count of unknown invitations ----------------------
@@ -183,8 +175,9 @@ def unknown_log(connection: HTTPConnection) -> UnknownLog:
 
 
 def _invitation(raw: str) -> str | None:
-    value = raw.strip()
-    return value if INVITATION.fullmatch(value) else None
+    # Ten characters of the invitation alphabet (hearing/interpreter/codes.py);
+    # anything else names nothing and is never looked up.
+    return codes.normalise_invitation(raw.strip())
 
 
 def _join_context(request: Request, *, invitation: str = "", error: str | None = None) -> dict[str, object]:
@@ -202,12 +195,12 @@ async def join_submit(request: Request) -> Response:
     limit_attempts(request)
     fields = await read_form(request)
     invitation = _invitation(fields.get("invitation", ""))
-    code = CODE_SEPARATORS.sub("", fields.get("code", ""))
-    request.state.invitation = (invitation or "")[:64]
+    # The code as typed: the service reads it (grouping, separators) and
+    # charges whatever it is to the invitation's code, malformed or not.
+    code = fields.get("code", "")
+    request.state.invitation = invitation or ""
     if invitation is None:
         unknown_log(request).count(request)
-        raise CodeRejected()
-    if not code or len(code) > MAX_CODE_CHARS:
         raise CodeRejected()
     svc = services(request)
     now = utcnow()
@@ -236,8 +229,16 @@ def _session_opened(request: Request, redeemed: issuing.Redeemed) -> Response:
 
 
 async def verify_page(request: Request) -> Response:
-    if remote_token(request) is None:
+    token = remote_token(request)
+    svc = services(request)
+    now = utcnow()
+    info = None
+    if token is not None:
+        info = await svc.read(lambda db: issuing.load_session(db, svc.keys, token, now=now, verified_only=False))
+    if info is None:
         return RedirectResponse("/join", status_code=303)
+    if info.verified:
+        return RedirectResponse("/remote", status_code=303)
     return render(request, "remote_verify.html", {"error": None})
 
 
@@ -245,11 +246,9 @@ async def verify_submit(request: Request) -> Response:
     limit_attempts(request)
     fields = await read_form(request)
     token = remote_token(request)
-    code = CODE_SEPARATORS.sub("", fields.get("code", ""))
+    code = fields.get("code", "")
     if token is None:
         unknown_log(request).count(request)
-        raise CodeRejected()
-    if not code or len(code) > MAX_CODE_CHARS:
         raise CodeRejected()
     svc = services(request)
     now = utcnow()
@@ -331,10 +330,9 @@ async def remote_media_socket(websocket: WebSocket) -> None:
     """The seat is the session's; it waits in the lobby until the judge
     admits it (the floor does that: a remote seat starts there)."""
     principal: RemotePrincipal = websocket.state.principal
-    svc = services(websocket)
     floor, state = await _admit(websocket, principal)
     addresses: Sequence[str] = websocket.app.state.gateway_media_addresses
-    reason = await seat_session.serve(
+    await seat_session.serve(
         websocket,
         principal.hearing_id,
         principal.seat,
@@ -343,11 +341,6 @@ async def remote_media_socket(websocket: WebSocket) -> None:
         liveness=LIVENESS_SECONDS,
         host_addresses=addresses,
     )
-    token = remote_token(websocket)
-    if reason == "ended" and token is not None:
-        # The hearing has ended: so has the session it opened.
-        now = utcnow()
-        await svc.run(lambda db: issuing.end_session(db, svc.keys, token, now=now))
 
 
 # --- errors at the gateway ------------------------------------------------------------------

@@ -30,6 +30,7 @@ from hearing.clock import utcnow
 from hearing.custody.presence import EndpointPresence, TestCalls
 from hearing.docket.parties import ParticipantRole
 from hearing.errors import DeviceNotAuthorised, NotAuthenticated, PermissionDenied, RemoteSessionEnded
+from hearing.interpreter import issuing
 from hearing.live.registry import LiveHearings
 from hearing.services import Services
 
@@ -277,8 +278,6 @@ async def authenticate_remote(request: HTTPConnection) -> RemotePrincipal:
     """The remote party's session, from its cookie at the gateway: only one
     whose every factor passed, of a hearing that has not ended, within its
     window (the codes' service decides: hearing/interpreter/issuing.py)."""
-    from hearing.interpreter import issuing
-
     svc = services(request)
     token = request.cookies.get(cookie_names(request).remote)
     if not token or len(token) > REMOTE_TOKEN_MAX:
