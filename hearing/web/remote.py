@@ -373,8 +373,11 @@ async def gateway_error(request: Request, exc: Exception) -> Response:
     words = _words(lang, exc.code) or exc.message
     response: Response
     if isinstance(exc, NotAuthenticated) and request.method == "GET":
-        if remote_token(request) is None and not isinstance(exc, RemoteSessionEnded):
+        token = remote_token(request)
+        if token is None and not isinstance(exc, RemoteSessionEnded):
             return RedirectResponse("/join", status_code=303)
+        if token is not None and await _awaits_second_factor(request, token):
+            return RedirectResponse("/join/verify", status_code=303)
         response = render(request, "remote_join.html", _join_context(request, error=words), status=exc.status)
         delete_cookie(request, response, cookie_names(request).remote)
         return response
@@ -386,6 +389,13 @@ async def gateway_error(request: Request, exc: Exception) -> Response:
             request, "remote_join.html", _join_context(request, invitation=invitation, error=words), status=exc.status
         )
     return _error_page(request, exc.status, exc.code, words)
+
+
+async def _awaits_second_factor(request: Request, token: str) -> bool:
+    svc = services(request)
+    now = utcnow()
+    info = await svc.read(lambda db: issuing.load_session(db, svc.keys, token, now=now, verified_only=False))
+    return info is not None and not info.verified
 
 
 def _error_page(request: Request, status: int, code: str, words: str) -> Response:
@@ -401,8 +411,13 @@ async def gateway_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code in (404, 405):
         return not_found_response()
+    # Starlette's own refusals of a form it cannot read (too many parts, files).
+    code = "request_too_large" if exc.status_code == 413 else "bad_request"
+    if wants_json(request):
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        return JSONResponse({"error": code, "message": message}, status_code=exc.status_code)
     lang = language.language(request)
-    return _error_page(request, exc.status_code, "bad_request", language.TEXT["remote.error.invalid"][lang])
+    return _error_page(request, exc.status_code, code, language.TEXT["remote.error.invalid"][lang])
 
 
 async def gateway_server_error(request: Request, exc: Exception) -> Response:
