@@ -406,6 +406,16 @@ def joined(both: TestClient, services: Services, court: Court_, **kwargs: Any) -
     return participant_id, issued.seat
 
 
+def leave(ws: Any) -> None:
+    """Leave, and read to the close: the server finishes the seat's session
+    (its leaving audited) before it closes; the test client would cancel it
+    if the block were left earlier."""
+    ws.send_json({"type": "leave"})
+    with pytest.raises(WebSocketDisconnect):
+        while True:
+            ws.receive_json()
+
+
 def until(ws: Any, kind: str, limit: int = 50) -> dict[str, Any]:
     for _ in range(limit):
         message = ws.receive_json()
@@ -444,7 +454,7 @@ def test_the_remote_seat_waits_in_the_lobby_until_the_judge_admits_it(
             {"speaker": f"{seat}:interpreter", "priority": True},
             {"speaker": "custody:detainee", "priority": False},
         ]
-        ws.send_json({"type": "leave"})
+        leave(ws)
     joins = [e for e in logged(services) if e.action in ("participant.joined", "participant.left")]
     assert [(e.action, e.actor_kind, e.actor_id, (e.payload or {})["seat"]) for e in joins] == [
         ("participant.joined", "remote", participant_id, seat),
@@ -468,11 +478,11 @@ def test_a_reconnect_takes_the_seat_with_the_session_not_the_code(
         with both.websocket_connect(REMOTE_SOCKET) as second:
             assert second.receive_json()["seat"] == seat
             assert until(first, "replaced")["type"] == "replaced"
-            second.send_json({"type": "leave"})
+            leave(second)
     # Back after the link went: a reconnect, with the session.
     with both.websocket_connect(REMOTE_SOCKET) as again:
         assert again.receive_json()["seat"] == seat
-        again.send_json({"type": "leave"})
+        leave(again)
     joins = [e.payload for e in logged(services) if e.action == "participant.joined"]
     assert joins[-1] == {"seat": seat, "reconnected": True}
     assert actions(services).count("remote.code_used") == 1
