@@ -820,6 +820,10 @@ TEXT.update(
             "en": "You see the hearing once the judge lets you in",
             "da": "Du ser retsmødet, når dommeren har lukket dig ind",
         },
+        "remote.reason.source_lobby": {
+            "en": "Not let into the hearing yet",
+            "da": "Endnu ikke lukket ind i retsmødet",
+        },
         "remote.reason.consultation": {
             "en": "Private consultation: not shown to you",
             "da": "Fortrolig samtale: vises ikke for dig",

@@ -5,9 +5,10 @@ as `hearing serve` runs them), and the code step as a browser takes it."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -158,10 +159,23 @@ class Listeners:
             s.should_exit = True
         self.thread.join(timeout=15)
 
+    def on_loop(self, call: Callable[[], Any]) -> Any:
+        """Run `call` in the listeners' event loop (where the live hearings
+        are driven), and wait for its result."""
+        loop = self.servers[0].servers[0].get_loop()
+
+        async def run() -> Any:
+            result = call()
+            return await result if inspect.isawaitable(result) else result
+
+        return asyncio.run_coroutine_threadsafe(run(), loop).result(60)
+
 
 @pytest.fixture
 def gateway_listeners(settings: Settings, services: Services) -> Iterator[Listeners]:
-    server = Listeners(settings, services)
+    """`hearing serve` with the gateway; the gateway's media on 127.0.0.2, as
+    a gateway's own interface would be."""
+    server = Listeners(settings.replace(gateway_media_addresses="127.0.0.2"), services)
     server.start()
     yield server
     server.stop()

@@ -351,6 +351,7 @@ class RemoteParty {
     const consulting = this.floor.consultation || this.hearingState === "consultation";
     if (this.recording && this.floor.consultation) notes.push(["not-recorded", this.t("remote.notice.not_recorded")]);
     else if (this.recording && !consulting) notes.push(["recording", this.t("remote.notice.recording")]);
+    if (this.muted) notes.push(["muted", this.t("remote.muted_self")]);
     if (this.floor.muted) notes.push(["muted", this.t("remote.notice.muted")]);
     for (const medium of ["audio", "video"]) {
       const from = (this.floor.hidden_from || []).filter((h) => h.medium === medium).map((h) => h.receiver);
@@ -411,9 +412,11 @@ class RemoteParty {
   drawPictures(state) {
     const main = this.pictures && this.pictures.main;
     const detainee = this.pictures && this.pictures.views && this.pictures.views.custody;
+    // "lobby" is this seat's waiting, or the source's: each said in its own words.
     const reason = (picture, fallback) => {
       if (state === "lobby") return this.t("remote.reason.lobby");
-      const key = picture && picture.reason ? `remote.reason.${picture.reason}` : null;
+      const why = picture && picture.reason === "lobby" ? "source_lobby" : picture && picture.reason;
+      const key = why ? `remote.reason.${why}` : null;
       return key && this.has(key) ? this.t(key) : this.t(fallback);
     };
     for (const [video, picture, fallback] of [

@@ -1,0 +1,240 @@
+"""Issue 12's acceptance at the gateway, in Debian's Chromium with fake
+media: the interpreter opens the gateway's join page from the invitation's
+link, enters the code, passes the device check and waits; the judge (a
+second browser context, on the internal listener) sees them wait and admits
+them from the panel's lobby; sound flows both ways, checked on the media
+side (the server's levels of the interpreter's seat, as the bench's panel
+is told them, and the interpreter page's own received sound, from its
+getStats). Both listeners run as `hearing serve` runs them: two uvicorn
+servers on one loop, the gateway's media on 127.0.0.2.
+
+Every state is saved in Danish and English (test-artifacts/remote-*.png)
+and scanned by axe-core.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from hearing.docket.parties import EndpointKind, ParticipantRole
+from hearing.services import Services
+from tests.browser import assert_accessible, screenshot
+from tests.conftest import PASSWORD, Court_, current_code, enroll_device, logged
+from tests.media.peers import Peer, PeerThread
+from tests.waiting import wait_until
+from tests.web import remote_support
+from tests.web.remote_support import Listeners, invite
+
+pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
+gateway_listeners = remote_support.gateway_listeners  # the fixture: both listeners on one loop
+
+LAPTOP = {"width": 1280, "height": 800}
+BENCH = {"width": 1366, "height": 768}
+
+
+class Levels:
+    """A panel channel on the live hearing: the mixer's levels of one seat."""
+
+    def __init__(self, seat: str) -> None:
+        self.seat = seat
+        self.dbfs: list[float] = []
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        if message.get("type") == "level" and message.get("seat") == self.seat:
+            self.dbfs.append(float(message["dbfs"]))
+
+    def dismiss(self, reason: str) -> None:
+        pass
+
+    def since(self, count: int) -> list[float]:
+        return self.dbfs[count:]
+
+
+def state(page: Any) -> str:
+    value: str = page.evaluate("document.body.dataset.state")
+    return value
+
+
+def wait_for_state(page: Any, wanted: str, timeout: float = 30) -> None:
+    wait_until(lambda: state(page) == wanted, timeout=timeout, describe=lambda: state(page))
+
+
+def received_sound(page: Any) -> float:
+    """The remote page's own getStats: the total energy of the sound it received."""
+    energy: float = page.evaluate(
+        """async () => {
+            const link = window.remoteParty.link;
+            if (!link || !link.pc) return 0;
+            let energy = 0;
+            (await link.pc.getStats()).forEach((s) => {
+                if (s.type === "inbound-rtp" && s.kind === "audio") energy += s.totalAudioEnergy || 0;
+            });
+            return energy;
+        }"""
+    )
+    return energy
+
+
+def both_languages(page: Any, name: str) -> None:
+    """The screen as it is, in Danish and in English (the remote page
+    switches in place: the media link stays up), each scanned by axe-core."""
+    first = page.evaluate("document.documentElement.lang")
+    for lang, label in (("da", "Dansk"), ("en", "English")) if first == "da" else (("en", "English"), ("da", "Dansk")):
+        if page.evaluate("document.documentElement.lang") != lang:
+            page.locator("form[data-role=language]").get_by_role("button", name=label).click()
+            wait_until(lambda: page.evaluate("document.documentElement.lang") == lang)
+        screenshot(page, f"remote-{name}-{lang}")
+        assert_accessible(page)
+
+
+def sign_in_judge(browser: Any, listeners: Listeners, court: Court_) -> Any:
+    judge = browser.new_context(locale="en-GB", viewport=BENCH).new_page()
+    judge.goto(f"{listeners.url}/signin")
+    judge.locator("input[name=username]").fill("judge")
+    judge.locator("input[name=password]").fill(PASSWORD)
+    judge.locator("input[name=code]").fill(current_code(court.secrets["judge"]))
+    judge.locator("form[action='/signin'] button[type=submit]").click()
+    judge.wait_for_url(lambda url: "/signin" not in url)
+    return judge
+
+
+@pytest.mark.timeout(300)
+def test_the_interpreter_joins_by_code_waits_is_admitted_and_is_heard_both_ways(
+    browser,  # type: ignore[no-untyped-def]
+    gateway_listeners: Listeners,
+    services: Services,
+    court: Court_,
+) -> None:
+    listeners, h = gateway_listeners, court.hearing_a
+    _, issued = invite(services, h)
+    seat = issued.seat
+
+    # The interpreter, outside, on the invitation's link: the join page (their browser speaks Danish).
+    person = browser.new_context(locale="da-DK", viewport=LAPTOP)
+    interpreter = person.new_page()
+    interpreter.goto(f"{listeners.gateway_url}/join/{issued.invitation}")
+    assert interpreter.locator("input[name=invitation]").input_value() == issued.invitation
+    screenshot(interpreter, "remote-join-da")
+    assert_accessible(interpreter)
+    # A wrong code first: the one generic message, and the page to try again
+    # (in each language: the switch reloads the join page, the invitation kept).
+    for lang, field, button, words in (
+        ("da", "Kode (8 cifre)", "Fortsæt", "Koden kunne ikke bruges."),
+        ("en", "Code (8 digits)", "Continue", "The code could not be used."),
+    ):
+        interpreter.get_by_label(field).fill("0000 0000")
+        interpreter.get_by_role("button", name=button).click()
+        interpreter.get_by_role("alert").filter(has_text=words).wait_for()
+        screenshot(interpreter, f"remote-join-rejected-{lang}")
+        assert_accessible(interpreter)
+        if lang == "da":
+            interpreter.locator("form[data-role=language]").get_by_role("button", name="English").click()
+            interpreter.wait_for_url(f"{listeners.gateway_url}/join/{issued.invitation}")
+    assert interpreter.locator("input[name=invitation]").input_value() == issued.invitation
+    interpreter.get_by_label("Code (8 digits)").fill(f"{issued.code[:4]} {issued.code[4:]}")
+    interpreter.get_by_label("Code (8 digits)").press("Enter")  # the keyboard alone
+    interpreter.wait_for_url(f"{listeners.gateway_url}/remote")
+
+    # The device check: the camera's preview, the microphone's level, Continue.
+    wait_for_state(interpreter, "check")
+    wait_until(
+        lambda: interpreter.evaluate("window.remoteParty.heard"),
+        describe=lambda: interpreter.evaluate("window.remoteParty.level"),
+    )
+    wait_until(lambda: interpreter.evaluate("document.querySelector('video[data-role=preview]').videoWidth") > 0)
+    both_languages(interpreter, "device-check")
+
+    # The hearing has not begun: the page says so and looks again by itself.
+    interpreter.get_by_role("button", name="Fortsæt").click()
+    wait_for_state(interpreter, "not_open")
+    both_languages(interpreter, "not-open")
+
+    # The judge opens the hearing; the interpreter's page connects and waits in the lobby.
+    judge = sign_in_judge(browser, listeners, court)
+    judge.goto(f"{listeners.url}/hearings/{h}")
+    judge.get_by_role("button", name="Open", exact=True).click()
+    judge.locator("[data-panel]").get_by_role("status").filter(has_text="Live").wait_for()
+    wait_for_state(interpreter, "lobby", timeout=40)
+    live = listeners.on_loop(lambda: listeners.app.state.live_hearings.get(h))
+    assert seat in live.floor.lobby
+    # The bench is sent the waiting interpreter's picture (rule 7), nobody hears them.
+    wait_until(lambda: live.room.board.senders[seat].frames_in > 10)
+    assert seat in live.room.routes["judge"].video
+    assert not any(route.hears(seat) for route in live.room.routes.values())
+    both_languages(interpreter, "lobby")
+
+    rig_token = enroll_device(services, "rig-a", EndpointKind.COURTROOM, "Room A").token
+    rig_url = f"ws://127.0.0.1:{listeners.settings.port}/ws/hearings/{h}/media"
+    rig = Peer("courtroom", tone=440.0, camera=(640, 360), listen=True)
+    with PeerThread(rig, rig_url, {"Authorization": f"Device {rig_token}"}):
+        # The judge sees them waiting and admits them, from the panel's lobby.
+        admit = judge.get_by_role("button", name=re.compile(r"^Admit\b.*Interpreter"))
+        admit.wait_for()
+        screenshot(judge, "remote-bench-lobby")
+        admit.click()
+        wait_until(lambda: seat in live.floor.admitted)
+        wait_for_state(interpreter, "admitted")
+        judge.get_by_role("button", name="Start", exact=True).click()
+        wait_for_state(interpreter, "in_session")
+
+        # Sound both ways, on the media side. Into the interpreter's page:
+        # the courtroom's tone (the interpreter hears every party).
+        before = received_sound(interpreter)
+        wait_until(lambda: received_sound(interpreter) > before + 0.01, describe=lambda: received_sound(interpreter))
+        # From the interpreter: the mixer's level of their seat, as the panel is told it.
+        levels = Levels(seat)
+        listeners.on_loop(lambda: live.panel_opened(levels))
+        wait_until(lambda: max(levels.dbfs, default=-120.0) > -40.0, timeout=20, describe=lambda: levels.dbfs[-5:])
+        assert live.room.routes["courtroom"].hears(seat) and live.room.routes["judge"].hears(seat)
+        print(f"the interpreter's loudest level at the bench: {max(levels.dbfs):.1f} dBFS")
+        # The courtroom rig receives their sound too (its own receiver's count).
+        wait_until(lambda: len(rig.heard) > 50)
+        both_languages(interpreter, "in-session")
+
+        # Muted by themself: nothing of the microphone goes out, and the page says so.
+        interpreter.get_by_role("button", name=re.compile("Slå min mikrofon fra|Mute myself")).click()
+        interpreter.locator("[data-role=mic]").filter(
+            has_text=re.compile("Din mikrofon er slået fra|Your microphone is off")
+        ).wait_for()
+        muted_from = len(levels.dbfs)
+        wait_until(lambda: len(levels.since(muted_from)) > 30)
+        quiet_from = len(levels.dbfs)
+        wait_until(lambda: len(levels.since(quiet_from)) > 25)
+        assert max(levels.since(quiet_from)) < -60.0, levels.since(quiet_from)
+        both_languages(interpreter, "muted")
+        interpreter.get_by_role("button", name=re.compile("Slå min mikrofon til|Turn my microphone on")).click()
+
+        # Ask for clarification: a priority request in the judge's queue.
+        interpreter.get_by_role("button", name=re.compile("Bed om afklaring|Ask for clarification")).click()
+        queue = judge.locator("[data-role=queue] li")
+        wait_until(lambda: queue.count() == 1)
+        assert "nterpreter" in queue.first.inner_text()
+        assert live.floor.queue[0].priority
+        interpreter.locator("[data-role=floor]").filter(has_text=re.compile("afklaring|clarification")).wait_for()
+
+        # The interpretation, as the seat is told it: the mode and who hears them now.
+        told = {
+            "type": "interpretation",
+            "mode": "simultaneous",
+            "direction": "to_party",
+            "needs": ["custody"],
+            "heard_by": {seat: ["custody", "recorder"]},
+        }
+        listeners.on_loop(lambda: live._seats[seat].deliver(told))
+        interpreter.locator("[data-role=interp-heard]").filter(has_text=re.compile("sigtede|the detainee")).wait_for()
+        both_languages(interpreter, "clarification-and-interpretation")
+        screenshot(judge, "remote-bench-admitted")
+        assert_accessible(judge)
+        live.panel_closed(levels)
+
+    # The judge ends the hearing: the interpreter's page says so, and the session is over.
+    judge.once("dialog", lambda dialog: dialog.accept())
+    judge.get_by_role("button", name="Adjourn", exact=True).click()
+    wait_for_state(interpreter, "ended", timeout=30)
+    both_languages(interpreter, "ended")
+    joined = [e for e in logged(services) if e.action == "participant.joined" and (e.payload or {}).get("seat") == seat]
+    assert joined and joined[0].actor_kind == "remote"
+    assert ParticipantRole.INTERPRETER.value in (joined[0].actor_role or "")
