@@ -7,6 +7,7 @@ device gets fresh credentials, printed once on the terminal.
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -24,6 +25,7 @@ from hearing.db.models import Courtroom, Endpoint, Hearing, Participant, StaffUs
 from hearing.docket import booking, proceedings, sites
 from hearing.docket.lifecycle import FINAL_STATES, LIVE_STATES, HearingState, Transition
 from hearing.docket.parties import Connection, EndpointKind, HearingKind, ParticipantRole
+from hearing.errors import InvalidInput
 from hearing.interpreter import codes, issuing
 from hearing.services import Services
 
@@ -61,11 +63,23 @@ def with_gateway(settings: Settings) -> Settings:
     if settings.gateway_port:
         return settings
     derived = f"http://{settings.gateway_host}:8443"
-    port = settings.port + 1 if settings.port < 65535 else settings.port - 1
+    port = _free_port(settings.host, settings.port + 1 if settings.port < 65535 else settings.port - 1)
     changes: dict[str, object] = {"gateway_host": settings.host, "gateway_port": port}
     if settings.gateway_base_url == derived:
         changes["gateway_base_url"] = ""
     return settings.replace(**changes)
+
+
+def _free_port(host: str, wanted: int) -> int:
+    """`wanted` if it is free on `host` now, else one the system has free."""
+    for port in (wanted, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise InvalidInput(f"No free port on {host} for the demo's gateway.", field="gateway_port")
 
 
 def prepare(settings: Settings, out: Callable[[str], None]) -> None:

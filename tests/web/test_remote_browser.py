@@ -85,7 +85,7 @@ def both_languages(page: Any, name: str) -> None:
     for lang, label in (("da", "Dansk"), ("en", "English")) if first == "da" else (("en", "English"), ("da", "Dansk")):
         if page.evaluate("document.documentElement.lang") != lang:
             page.locator("form[data-role=language]").get_by_role("button", name=label).click()
-            wait_until(lambda: page.evaluate("document.documentElement.lang") == lang)
+            wait_until(lambda lang=lang: page.evaluate("document.documentElement.lang") == lang)
         screenshot(page, f"remote-{name}-{lang}")
         assert_accessible(page)
 
