@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from hearing import logs
 from hearing.cli import audit, db, device, hearings, keys, serve, site, user
+from hearing.cli import remote as remote_group  # issue 12, codes
 from hearing.cli.common import Command, Subcommands
 from hearing.config import load_settings
 from hearing.errors import HearingError, InvalidInput
@@ -29,6 +30,8 @@ GROUPS: tuple[Callable[[Subcommands], None], ...] = (
     user.register,
     device.register,
     hearings.register,
+    # issue 12, codes: remote parties and their codes, the register of interpreters
+    remote_group.register,
 )
 
 

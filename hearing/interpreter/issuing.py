@@ -164,7 +164,7 @@ def authorise(db: Session, actor: Actor) -> None:
     raise PermissionDenied("Only the court's clerks invite remote parties.")
 
 
-def _hearing(db: Session, hearing_id: int, *, lock: bool = False) -> Hearing:
+def find_hearing(db: Session, hearing_id: int, *, lock: bool = False) -> Hearing:
     if not 0 < hearing_id <= MAX_ID:
         raise HearingNotFound()
     query = select(Hearing).where(Hearing.id == hearing_id)
@@ -190,6 +190,14 @@ def _party(db: Session, hearing: Hearing, participant_id: int) -> Participant:
     if not is_remote_party(party):
         raise NotRemote(field="participant_id")
     return party
+
+
+def language_of(hearing: Hearing, party: Participant) -> str | None:
+    """The party's language; for the interpreter the booking made
+    ("Interpreter (arabisk)"), the booking's."""
+    if party.language is None and party.role is R.INTERPRETER:
+        return hearing.interpreter_language
+    return party.language
 
 
 def seat_of(party: Participant) -> str:
@@ -273,7 +281,7 @@ def add_remote_party(
         )
     name = free_text(name, field="name", limit=NAME_MAX)
     contact = free_text(contact, field="contact", limit=CONTACT_MAX, required=False)
-    hearing = _hearing(db, hearing_id, lock=True)
+    hearing = find_hearing(db, hearing_id, lock=True)
     _not_ended(hearing)
     language = free_text(language or "", field="language", limit=LANGUAGE_MAX, required=False) or None
     registered: RegisteredInterpreter | None = None
@@ -321,7 +329,7 @@ def remove_remote_party(db: Session, actor: Actor, hearing_id: int, participant_
     """The party leaves the docket: their codes and sessions go with them
     (the audit log keeps what happened), their seat leaves the floor."""
     authorise(db, actor)
-    hearing = _hearing(db, hearing_id, lock=True)
+    hearing = find_hearing(db, hearing_id, lock=True)
     _not_ended(hearing)
     party = _party(db, hearing, participant_id)
     seat = seat_of(party)
@@ -347,7 +355,7 @@ def issue_code(
     clerk's second click does not throw the interpreter out; a lost browser
     gets a new code)."""
     authorise(db, actor)
-    hearing = _hearing(db, hearing_id, lock=True)
+    hearing = find_hearing(db, hearing_id, lock=True)
     _not_ended(hearing)
     party = _party(db, hearing, participant_id)
     require_enrolled(db, hearing, party)
@@ -411,7 +419,7 @@ def revoke_code(db: Session, actor: Actor, hearing_id: int, participant_id: int,
     locked or past its window is CodeUnchanged: to take an admitted party
     out, remove them (or the judge turns them away)."""
     authorise(db, actor)
-    hearing = _hearing(db, hearing_id, lock=True)
+    hearing = find_hearing(db, hearing_id, lock=True)
     _not_ended(hearing)
     party = _party(db, hearing, participant_id)
     row = _newest_code(db, party.id)
@@ -431,7 +439,7 @@ def revoke_code(db: Session, actor: Actor, hearing_id: int, participant_id: int,
 
 def remote_parties(db: Session, hearing_id: int, *, now: datetime) -> list[RemoteParty]:
     """The hearing's remote parties, each with the state of their newest code."""
-    hearing = _hearing(db, hearing_id)
+    hearing = find_hearing(db, hearing_id)
     live = hearing.state in LIVE_STATES
     listed = []
     for party in hearing.participants:
@@ -444,7 +452,7 @@ def remote_parties(db: Session, hearing_id: int, *, now: datetime) -> list[Remot
                 participant_id=party.id,
                 role=party.role,
                 name=party.display_name,
-                language=party.language,
+                language=language_of(hearing, party),
                 contact=party.contact,
                 seat=seat_of(party),
                 code_state=codes.state(standing, now, hearing_live=live),
@@ -463,7 +471,7 @@ def set_require_totp(db: Session, actor: Actor, hearing_id: int, on: bool) -> No
     Turning it on while an interpreter party has no confirmed authenticator
     is TotpNotEnrolled: the court would otherwise find out at the hearing."""
     authorise(db, actor)
-    hearing = _hearing(db, hearing_id, lock=True)
+    hearing = find_hearing(db, hearing_id, lock=True)
     _not_ended(hearing)
     if hearing.require_totp == on:
         raise InvalidInput(f"The hearing already {'requires' if on else 'does not require'} TOTP.", field="on")
@@ -676,7 +684,7 @@ def load_session(
     opened = _open(db, _session(db, keys, token), now)
     if opened is None:
         return None
-    session, _hearing_row = opened
+    session, hearing = opened
     if verified_only and session.verified_at is None:
         return None
     party = db.get_one(Participant, session.participant_id)
@@ -687,7 +695,7 @@ def load_session(
         seat=seat_of(party),
         role=party.role,
         name=party.display_name,
-        language=party.language,
+        language=language_of(hearing, party),
         verified=session.verified_at is not None,
     )
 
@@ -760,7 +768,7 @@ def invitation_facts(
         court=hearing.courtroom.court.name,
         role=party.role,
         name=party.display_name,
-        language=party.language,
+        language=language_of(hearing, party),
         start=hearing.scheduled_start,
         end=hearing.scheduled_end,
         valid_from=issued.valid_from,

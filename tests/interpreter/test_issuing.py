@@ -18,7 +18,7 @@ from hearing.actors import SYSTEM, Actor
 from hearing.audit.actions import Action
 from hearing.db.models import FloorRecord, Hearing, OneTimeCode, Participant, RemoteSession
 from hearing.docket.lifecycle import HearingState
-from hearing.docket.parties import ParticipantRole
+from hearing.docket.parties import Connection, ParticipantRole
 from hearing.errors import (
     CodeUnchanged,
     HearingEnded,
@@ -128,6 +128,12 @@ def test_before_and_after_its_window_a_code_is_rejected(services: Services, cour
     # The right code at the wrong time is not guessing: it does not count towards the lock.
     assert code_row(services, issued.code_id).failed_attempts == 0
     assert isinstance(redeem(services, issued.invitation, issued.code, issued.valid_from), Redeemed)
+    assert redeem(services, issued.invitation, issued.code, issued.valid_from) == Rejected("used", known=True)
+    failed = [e for e in logged(services) if e.action == Action.REMOTE_CODE_FAILED]
+    assert [(e.actor_kind, e.hearing_id, e.payload) for e in failed] == [
+        ("anonymous", court.hearing_a, {"code_id": issued.code_id, "seat": issued.seat, "attempts": n, "reason": r})
+        for n, r in ((0, "outside_window"), (0, "outside_window"), (1, "used"))
+    ]
 
 
 def test_a_hearing_running_late_keeps_its_codes_a_while_and_a_final_state_ends_them(
@@ -560,3 +566,29 @@ def test_totp_required_but_not_enrolled_is_refused_to_the_clerk_not_at_the_door(
     services.unit_of_work(lambda db: register.disable(db, SYSTEM, registered, now=now))
     assert redeem(services, late.invitation, late.code, now) == Rejected("wrong_totp", known=True)
     assert code_row(services, late.code_id).failed_attempts == 0 and code_row(services, late.code_id).used_at is None
+
+
+def test_the_booked_interpreter_gets_a_code_and_keeps_the_bookings_language(services: Services, court: Court_) -> None:
+    # Booking adds "Interpreter (arabisk)" as a remote party without a language of its own.
+    def booked(db: Session) -> int:
+        hearing = db.get_one(Hearing, court.hearing_a)
+        hearing.interpreter_language = "arabisk"
+        party = Participant(
+            hearing_id=hearing.id,
+            role=R.INTERPRETER,
+            display_name="Interpreter (arabisk)",
+            connection=Connection.REMOTE,
+        )
+        db.add(party)
+        db.flush()
+        return party.id
+
+    party = services.unit_of_work(booked)
+    now = start_of(services, court.hearing_a)
+    (listed,) = services.unit_of_work(lambda db: issuing.remote_parties(db, court.hearing_a, now=now))
+    assert (listed.participant_id, listed.language, listed.code_state) == (party, "arabisk", "none")
+    issued = issue(services, court, court.hearing_a, party, now)
+    redeemed = redeem(services, issued.invitation, issued.code, now)
+    assert isinstance(redeemed, Redeemed)
+    info = services.unit_of_work(lambda db: issuing.load_session(db, services.keys, redeemed.token, now=now))
+    assert info is not None and info.language == "arabisk"
