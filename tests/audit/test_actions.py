@@ -1354,6 +1354,48 @@ def _remote_code_unknown(env: Env) -> list[Logged]:
     return new
 
 
+@scenario(Action.REMOTE_TOTP_PASSED, "gateway")
+def _remote_totp_passed(env: Env) -> list[Logged]:
+    """A hearing that asks registered interpreters for their authenticator:
+    the code opens a session that waits for it; the TOTP step verifies it."""
+    import pyotp
+
+    from hearing.actors import SYSTEM
+    from hearing.docket.parties import ParticipantRole
+    from hearing.interpreter import issuing, register
+
+    h = env.court.hearing_a
+
+    def prepare(db: Any) -> tuple[int, str, Any]:
+        now = datetime.now(UTC)
+        interpreter = register.register(db, SYSTEM, name="Tolk Reg", languages="ar", now=now)
+        secret = register.begin_totp(db, env.services.keys, SYSTEM, interpreter.id).secret
+        register.confirm_totp(db, env.services.keys, SYSTEM, interpreter.id, pyotp.TOTP(secret).at(now), now=now)
+        issuing.set_require_totp(db, SYSTEM, h, True)
+        party = issuing.add_remote_party(
+            db,
+            SYSTEM,
+            h,
+            ParticipantRole.INTERPRETER,
+            "Tolk Reg",
+            language="ar",
+            registered_interpreter_id=interpreter.id,
+        )
+        issued = issuing.issue_code(db, env.services.keys, SYSTEM, h, party.id, now=now, early_minutes=30)
+        return party.id, secret, issued
+
+    participant_id, secret, issued = env.services.unit_of_work(prepare)
+    with _gateway(env) as client:
+        assert _submit(client, issued.invitation, issued.code).headers["location"] == "/join/verify"
+        # The enrolment's confirmation used this time step's code: the next one.
+        code = pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30))
+        token = csrf_token(client, "/join/verify")
+        new = env.appended(lambda: client.post("/join/verify", data={"csrf_token": token, "code": code}))
+    assert [shape(e) for e in new] == [("remote.totp_passed", h, "remote", participant_id)]
+    assert new[0].payload == {"participant_id": participant_id, "seat": issued.seat, "code_id": issued.code_id}
+    return new
+
+
 @pytest.mark.parametrize("scenario_id", list(SCENARIOS))
 def test_each_operation_appends_exactly_its_entries(env: Env, scenario_id: str) -> None:
     spec = SCENARIOS[scenario_id]
