@@ -238,3 +238,79 @@ def test_the_interpreter_joins_by_code_waits_is_admitted_and_is_heard_both_ways(
     joined = [e for e in logged(services) if e.action == "participant.joined" and (e.payload or {}).get("seat") == seat]
     assert joined and joined[0].actor_kind == "remote"
     assert ParticipantRole.INTERPRETER.value in (joined[0].actor_role or "")
+
+
+class JudgeOverHttp:
+    """The judge's panel's own requests (the floor's commands, the
+    lifecycle's form), from a signed-in session, without a second page."""
+
+    def __init__(self, listeners: Listeners, services: Services, court: Court_) -> None:
+        import httpx2
+
+        from tests.conftest import session_cookie
+
+        self.hearing = court.hearing_a
+        self.http = httpx2.Client(base_url=listeners.url, follow_redirects=False, timeout=20)
+        self.http.cookies.set("hearing_session", session_cookie(services, court.users["judge"]))
+        page = self.http.get(f"/hearings/{self.hearing}")
+        match = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text)
+        assert match, page.status_code
+        self.token = match.group(1)
+
+    def floor(self, **command: str) -> None:
+        response = self.http.post(
+            f"/hearings/{self.hearing}/floor",
+            json=command,
+            headers={"X-CSRF-Token": self.token, "Accept": "application/json"},
+        )
+        assert response.status_code == 200, response.text
+
+    def transition(self, action: str) -> None:
+        response = self.http.post(
+            f"/hearings/{self.hearing}/transition", data={"csrf_token": self.token, "action": action}
+        )
+        assert response.status_code == 303, response.text
+
+
+@pytest.mark.timeout(180)
+def test_remote_counsel_confers_in_private_and_the_page_says_so(
+    browser,  # type: ignore[no-untyped-def]
+    gateway_listeners: Listeners,
+    services: Services,
+    court: Court_,
+) -> None:
+    from hearing.docket.lifecycle import HearingState
+    from tests.conftest import open_hearing
+
+    listeners, h = gateway_listeners, court.hearing_a
+    open_hearing(services, h, HearingState.IN_SESSION)
+    _, issued = invite(services, h, role=ParticipantRole.DEFENCE_COUNSEL, name="Advokat Lis Holm", language=None)
+    seat = issued.seat
+    counsel = browser.new_context(locale="en-GB", viewport=LAPTOP).new_page()
+    counsel.goto(f"{listeners.gateway_url}/join/{issued.invitation}")
+    counsel.get_by_label("Code (8 digits)").fill(issued.code)
+    counsel.get_by_role("button", name="Continue").click()
+    wait_for_state(counsel, "check")
+    counsel.get_by_role("button", name="Continue").click()
+    wait_for_state(counsel, "lobby")
+
+    judge = JudgeOverHttp(listeners, services, court)
+    judge.floor(action="admit", seat=seat)
+    wait_for_state(counsel, "in_session")
+    # Counsel asks to speak like everyone else (not "clarification": that is the interpreter's).
+    ask = counsel.get_by_role("button", name="Ask to speak")
+    ask.click()
+    counsel.locator("[data-role=floor]").filter(has_text="You have asked to speak").wait_for()
+    counsel.get_by_role("button", name="Withdraw").click()
+    counsel.get_by_role("button", name="Ask to speak").wait_for()
+
+    # The judge lets counsel and the detainee talk in private: counsel's page says the court cannot hear.
+    judge.transition("begin_consultation")
+    wait_for_state(counsel, "consulting")
+    live = listeners.on_loop(lambda: listeners.app.state.live_hearings.get(h))
+    assert seat in live.floor.consultation
+    assert not live.room.routes["judge"].hears(seat) and not live.room.routes["courtroom"].hears(seat)
+    both_languages(counsel, "counsel-consultation")
+    judge.transition("end_consultation")
+    wait_for_state(counsel, "in_session")
+    judge.http.close()
