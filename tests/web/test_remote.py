@@ -468,6 +468,38 @@ def test_the_remote_seat_waits_in_the_lobby_until_the_judge_admits_it(
     ]
 
 
+def test_bad_messages_on_the_remote_socket_get_errors_and_change_nothing(
+    both: TestClient, services: Services, court: Court_
+) -> None:
+    _, seat = joined(both, services, court)
+    before = len(logged(services))
+    with both.websocket_connect(REMOTE_SOCKET) as ws:
+        assert ws.receive_json()["seat"] == seat
+        cases = [
+            ("not json", "malformed_message"),
+            ('{"type": "explode"}', "unknown_message"),
+            ("x" * (64 * 1024 + 1), "message_too_large"),
+            ('{"type": "offer", "sdp": "v=0\\r\\n"}', "bad_sdp"),
+            ('{"type": "offer", "sdp": "v=0", "views": ["nowhere"]}', "unknown_seat"),
+            ('{"type": "candidate", "candidate": "candidate:nonsense", "sdpMid": "0"}', "bad_candidate"),
+            # Only for the seat's own people: not the detainee's, not another seat's.
+            ('{"type": "request", "speaker": "custody:detainee"}', "permission_denied"),
+        ]
+        for raw, code in cases:
+            ws.send_text(raw)
+            reply = ws.receive_json()
+            assert (reply["type"], reply["error"]) == ("error", code), raw[:60]
+        ws.send_json({"type": "ping", "nonce": 7})
+        assert ws.receive_json() == {"type": "pong", "nonce": 7}
+        leave(ws)
+    # Joining, the one refusal (recorded as probing) and leaving; nothing else.
+    assert [e.action for e in logged(services)[before:]] == [
+        "participant.joined",
+        "access.denied",
+        "participant.left",
+    ]
+
+
 def test_a_reconnect_takes_the_seat_with_the_session_not_the_code(
     both: TestClient, services: Services, court: Court_
 ) -> None:

@@ -313,4 +313,16 @@ def test_remote_counsel_confers_in_private_and_the_page_says_so(
     both_languages(counsel, "counsel-consultation")
     judge.transition("end_consultation")
     wait_for_state(counsel, "in_session")
+
+    # The link drops (the server stops hearing from the page): the page
+    # reconnects by itself, with the session's cookie, and keeps its seat.
+    def joins() -> list[dict[str, object]]:
+        return [e.payload or {} for e in logged(services) if e.action == "participant.joined"]
+
+    joined_before = len(joins())
+    listeners.on_loop(lambda: live._seats[seat].dismiss("timeout"))
+    wait_until(lambda: len(joins()) > joined_before)
+    assert joins()[-1] == {"seat": seat, "reconnected": True}
+    wait_for_state(counsel, "in_session", timeout=30)
+    assert [e.action for e in logged(services)].count("remote.code_used") == 1
     judge.http.close()
