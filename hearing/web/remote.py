@@ -66,6 +66,7 @@ from hearing.web.pages import TEMPLATES, read_form, render
 from hearing.web.routing import (
     Audience,
     RemotePrincipal,
+    client_address,
     cookie_names,
     delete_cookie,
     remote,
@@ -99,10 +100,8 @@ GATEWAY_PAGES = ("/join", "/join/verify", "/remote")
 
 
 def source(connection: HTTPConnection) -> str:
-    """Who is trying: the socket's peer, or what the trusted proxy says it
-    is (uvicorn's proxy_headers, from `trusted_proxies` only, as for the
-    internal listener: hearing/cli/serve.py)."""
-    return connection.client.host if connection.client else "unknown"
+    """Who is trying: the internal app's rule (web/routing.py's `client_address`)."""
+    return client_address(connection)
 
 
 def limit_attempts(request: Request) -> None:

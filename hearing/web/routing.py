@@ -190,10 +190,15 @@ def running_test_calls(connection: HTTPConnection) -> TestCalls:
     return running
 
 
+def client_address(connection: HTTPConnection) -> str:
+    """Who is asking: the socket's peer, or what the trusted proxy hop says
+    (uvicorn's proxy headers, from `trusted_proxies` only: hearing/cli/serve.py)."""
+    return connection.client.host if connection.client else "unknown"
+
+
 def limit_guessing(request: Request) -> None:
     """Rate-limit the endpoints that take a secret from an unknown caller."""
-    client = request.client.host if request.client else "unknown"
-    request.app.state.guess_limiter.hit(client)
+    request.app.state.guess_limiter.hit(client_address(request))
 
 
 def session_signer(svc: Services) -> Signer:
