@@ -86,7 +86,12 @@ def prepare(settings: Settings, out: Callable[[str], None]) -> None:
     with Services.from_settings(settings, create_keys=True) as svc:
         migrate.upgrade(svc.engine)
         accounts, creds, hearing_id = svc.unit_of_work(lambda db: _seed(db, svc.keys))
-        invited = svc.unit_of_work(lambda db: _invite_interpreter(db, svc.keys, settings, hearing_id))
+        # A code only where the demo serves the gateway the link points to.
+        invited = (
+            svc.unit_of_work(lambda db: _invite_interpreter(db, svc.keys, settings, hearing_id))
+            if settings.gateway_port
+            else None
+        )
     line = "=" * 78
     out(line)
     out("DEMO ONLY — these credentials are for this demo database and nothing else.")
@@ -98,7 +103,7 @@ def prepare(settings: Settings, out: Callable[[str], None]) -> None:
         out(f"  device {name}: agent token {cred.token}")
         out(f"         kiosk link {settings.base_url}/device/enroll?code={cred.enrollment_code}")
     out(f"  hearing {hearing_id} is scheduled now in {COURTROOM}.")
-    if invited is not None and settings.gateway_port:
+    if invited is not None:
         issued, name = invited
         out(f"  interpreter {name}: join {settings.gateway_base_url}/join/{issued.invitation}")
         tz = settings.timezone
