@@ -116,7 +116,9 @@ class UnknownLog:
     """The gateway's count of attempts against unknown invitations, and the
     task that appends each closed window as one REMOTE_CODE_UNKNOWN entry
     (system actor); what is counted when the gateway stops is appended then.
-    Started once; `stop()` cancels the task and awaits it."""
+    Started once; `stop()` tells the task to stop and awaits it between two
+    rounds (an append in a worker thread is never abandoned half way). A
+    tally the database did not take is kept and appended the next round."""
 
     def __init__(
         self, svc: Services, *, window: float = WINDOW_SECONDS, interval: float = UNKNOWN_FLUSH_SECONDS
@@ -124,7 +126,9 @@ class UnknownLog:
         self._svc = svc
         self.attempts = UnknownAttempts(time.monotonic, window=window)
         self.interval = interval
+        self._unsent: list[Tally] = []
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def __repr__(self) -> str:
         return f"UnknownLog({self.attempts!r})"
@@ -134,33 +138,42 @@ class UnknownLog:
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping.clear()
             self._task = asyncio.create_task(self._run(), name=repr(self))
 
     async def stop(self) -> None:
+        self._stopping.set()
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self._append(self.attempts.drain())
+            await task
+        await self.flush(everything=True)
 
-    async def flush(self) -> bool:
-        """Append the tally of a window that has closed; whether there was one."""
-        tally = self.attempts.due()
-        await self._append(tally)
-        return tally is not None
+    async def flush(self, *, everything: bool = False) -> bool:
+        """Append the tally of a window that has closed (or whatever is
+        counted: the gateway stops), and any a failed round kept; whether
+        anything was appended."""
+        tally = self.attempts.drain() if everything else self.attempts.due()
+        if tally is not None:
+            self._unsent.append(tally)
+        appended = False
+        while self._unsent:
+            await self._append(self._unsent[0])
+            self._unsent.pop(0)
+            appended = True
+        return appended
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.interval)
+            if self._stopping.is_set():
+                return
             try:
                 await self.flush()
             except Exception:  # the database away for a moment: the next round tries again
                 logger.warning("%r: could not append the count", self, exc_info=True)
 
-    async def _append(self, tally: Tally | None) -> None:
-        if tally is None:
-            return
+    async def _append(self, tally: Tally) -> None:
         fields = {"repeated": tally.repeated, "sources": tally.sources, "window_seconds": tally.window_seconds}
         await self._svc.run(lambda db: append(db, SYSTEM, Action.REMOTE_CODE_UNKNOWN, **fields))
 

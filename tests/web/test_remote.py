@@ -581,3 +581,40 @@ def test_cookie_names_keep_the_gateway_apart_from_the_staff_pages() -> None:
         names = CookieNames.for_scheme(secure)
         assert len({names.session, names.csrf, names.language, names.device, names.remote, names.remote_csrf}) == 6
         assert names.remote.startswith("__Host-") == secure
+
+
+def test_a_count_the_database_did_not_take_is_appended_the_next_round(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from hearing.web import remote as gateway_module
+
+    real_append = gateway_module.append
+    failures = [RuntimeError("the database is away for a moment")]
+
+    def append_once_failing(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return real_append(*args, **kwargs)
+
+    monkeypatch.setattr(gateway_module, "append", append_once_failing)
+    log = gateway_module.UnknownLog(services, window=60)
+    clock = [0.0]
+    log.attempts._clock = lambda: clock[0]
+    log.attempts.count("10.0.0.1")
+    log.attempts.count("10.0.0.2")
+    clock[0] = 61.0
+
+    async def rounds() -> None:
+        with pytest.raises(RuntimeError):
+            await log.flush()
+        log.attempts.count("10.0.0.3")  # the next window opens meanwhile
+        await log.flush(everything=True)
+
+    asyncio.run(rounds())
+    counted = [e.payload for e in logged(services) if e.action == "remote.code_unknown_counted"]
+    assert counted == [
+        {"repeated": 2, "sources": 2, "window_seconds": 60},
+        {"repeated": 1, "sources": 1, "window_seconds": 1},
+    ]
