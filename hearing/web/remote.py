@@ -192,15 +192,15 @@ def _invitation(raw: str) -> str | None:
     return codes.normalise_invitation(raw.strip())
 
 
-def _join_context(request: Request, *, invitation: str = "", error: str | None = None) -> dict[str, object]:
-    return {"invitation": invitation, "error": error, "text_prefix": "remote.join"}
+def _join_context(*, invitation: str = "", error: str | None = None) -> dict[str, object]:
+    return {"invitation": invitation, "error": error}
 
 
 async def join_page(request: Request) -> Response:
     # Showing the page uses nothing up: link previews and scanners may open it.
     raw = request.path_params.get("invitation", "")
     invitation = _invitation(raw) or ""
-    return render(request, "remote_join.html", _join_context(request, invitation=invitation))
+    return render(request, "remote_join.html", _join_context(invitation=invitation))
 
 
 async def join_submit(request: Request) -> Response:
@@ -289,7 +289,6 @@ async def remote_page(request: Request) -> Response:
             "case_number": summary["case_number"],
             "start": summary["start"].strftime("%H:%M"),
             "end": summary["end"].strftime("%H:%M"),
-            "day": summary["start"].date().isoformat(),
             "court": summary["court"],
             "courtroom": summary["courtroom"],
         }
@@ -390,16 +389,14 @@ async def gateway_error(request: Request, exc: Exception) -> Response:
             return RedirectResponse("/join", status_code=303)
         if token is not None and await _awaits_second_factor(request, token):
             return RedirectResponse("/join/verify", status_code=303)
-        response = render(request, "remote_join.html", _join_context(request, error=words), status=exc.status)
+        response = render(request, "remote_join.html", _join_context(error=words), status=exc.status)
         delete_cookie(request, response, cookie_names(request).remote)
         return response
     if isinstance(exc, CodeRejected | RateLimited | CsrfRejected) and request.url.path == "/join/verify":
         return render(request, "remote_verify.html", {"error": words}, status=exc.status)
     if isinstance(exc, CodeRejected | RateLimited | CsrfRejected | InvalidInput) and request.url.path == "/join":
         invitation = getattr(request.state, "invitation", "")
-        return render(
-            request, "remote_join.html", _join_context(request, invitation=invitation, error=words), status=exc.status
-        )
+        return render(request, "remote_join.html", _join_context(invitation=invitation, error=words), status=exc.status)
     return _error_page(request, exc.status, exc.code, words)
 
 

@@ -304,6 +304,12 @@ def test_remote_counsel_confers_in_private_and_the_page_says_so(
     counsel.get_by_role("button", name="Withdraw").click()
     counsel.get_by_role("button", name="Ask to speak").wait_for()
 
+    # On a phone: one column, the buttons within reach of a thumb.
+    counsel.set_viewport_size({"width": 390, "height": 844})
+    screenshot(counsel, "remote-counsel-phone-en")
+    assert_accessible(counsel)
+    counsel.set_viewport_size(LAPTOP)
+
     # The judge lets counsel and the detainee talk in private: counsel's page says the court cannot hear.
     judge.transition("begin_consultation")
     wait_for_state(counsel, "consulting")
