@@ -1,4 +1,5 @@
-# Two entry points: `make run` (demo court on http://127.0.0.1:8000) and
+# Two entry points: `make run` (demo court on http://127.0.0.1:8000, and its
+# external gateway for remote parties on :8001; issue 12, gateway) and
 # `make test` (the whole suite). Both set everything up themselves.
 
 PYTHON ?= python3

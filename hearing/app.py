@@ -23,7 +23,7 @@ from hearing.live.registry import LiveHearings
 from hearing.live.watch import SocketWatch
 from hearing.media import aiortc_hooks
 from hearing.services import Services
-from hearing.web import audit, custody, devices, hearings, media, panel, remote_parties, staff, testcall
+from hearing.web import audit, custody, devices, hearings, media, panel, remote, remote_parties, staff, testcall
 from hearing.web.errors import domain_error, http_error, server_error
 from hearing.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from hearing.web.ratelimit import SlidingWindow
@@ -106,5 +106,60 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app.state.socket_watch = SocketWatch(standing_check(svc), interval=settings.socket_recheck_seconds)
     # Process-wide: aioice offers every interface unless told otherwise.
     aiortc_hooks.restrict_host_addresses(settings.media_address_list)
+    aiortc_hooks.faster_audio_levels()
+    return app
+
+
+# --- issue 12, gateway: the external gateway ----------------------------------------------
+
+
+def gateway_routes() -> list[BaseRoute]:
+    """All the gateway serves: the remote party's pages, their socket and an
+    allow-list of static files (hearing/web/remote.py). Nothing of the
+    internal app's, so every internal route is a 404 there."""
+    return list(remote.ROUTES)
+
+
+def create_gateway_app(settings: Settings, services: Services, live_hearings: LiveHearings) -> Starlette:
+    """The external gateway's application: its own listener, on the only
+    interface facing outside, in the same process as the internal app (a
+    hearing's media room lives in one process). It shares the internal
+    app's services and live hearings; its limits, its socket watch and its
+    count of unknown invitations are its own."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.socket_watch.start()
+        app.state.unknown_attempts.start()
+        yield
+        # What is counted when the gateway stops is appended now.
+        await app.state.unknown_attempts.stop()
+        await app.state.socket_watch.stop()
+
+    app = Application(
+        routes=gateway_routes(),
+        outer=[Middleware(AccessLog), Middleware(SecurityHeaders, hsts=settings.cookie_secure)],
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+        exception_handlers={
+            HearingError: remote.gateway_error,
+            HTTPException: remote.gateway_http_error,
+            Exception: remote.gateway_server_error,
+        },
+        lifespan=lifespan,
+    )
+    # A socket to a path the gateway does not serve is refused with a 404 too.
+    app.router.default = remote.not_found
+    app.state.gateway = True
+    app.state.services = services
+    app.state.cookie_secure = settings.cookie_secure
+    app.state.live_hearings = live_hearings
+    app.state.connection_limiter = SlidingWindow(settings.socket_connections_per_minute)
+    app.state.attempts_per_source = SlidingWindow(settings.gateway_attempts_per_minute)
+    app.state.attempts_global = SlidingWindow(settings.gateway_attempts_global_per_minute)
+    app.state.unknown_attempts = remote.UnknownLog(services)
+    app.state.socket_watch = SocketWatch(standing_check(services), interval=settings.socket_recheck_seconds)
+    # A remote party's peer offers ICE candidates on the gateway's addresses
+    # only (aiortc_hooks.host_addresses, per negotiation, not process-wide).
+    app.state.gateway_media_addresses = settings.gateway_media_address_list
     aiortc_hooks.faster_audio_levels()
     return app

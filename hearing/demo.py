@@ -7,6 +7,7 @@ device gets fresh credentials, printed once on the terminal.
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -20,10 +21,12 @@ from hearing.auth.roles import Role
 from hearing.clock import utcnow
 from hearing.config import Settings
 from hearing.db import migrate
-from hearing.db.models import Courtroom, Endpoint, Hearing, StaffUser
+from hearing.db.models import Courtroom, Endpoint, Hearing, Participant, StaffUser
 from hearing.docket import booking, proceedings, sites
 from hearing.docket.lifecycle import FINAL_STATES, LIVE_STATES, HearingState, Transition
-from hearing.docket.parties import EndpointKind, HearingKind
+from hearing.docket.parties import Connection, EndpointKind, HearingKind, ParticipantRole
+from hearing.errors import InvalidInput
+from hearing.interpreter import codes, issuing
 from hearing.services import Services
 
 DEMO = Actor("system", role="demo")
@@ -54,10 +57,41 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+def with_gateway(settings: Settings) -> Settings:
+    """The demo serves the external gateway too, on the next loopback port
+    (or the configured one): a remote party's page works end to end."""
+    if settings.gateway_port:
+        return settings
+    derived = f"http://{settings.gateway_host}:8443"
+    port = _free_port(settings.host, settings.port + 1 if settings.port < 65535 else settings.port - 1)
+    changes: dict[str, object] = {"gateway_host": settings.host, "gateway_port": port}
+    if settings.gateway_base_url == derived:
+        changes["gateway_base_url"] = ""
+    return settings.replace(**changes)
+
+
+def _free_port(host: str, wanted: int) -> int:
+    """`wanted` if it is free on `host` now, else one the system has free."""
+    for port in (wanted, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return int(probe.getsockname()[1])
+    raise InvalidInput(f"No free port on {host} for the demo's gateway.", field="gateway_port")
+
+
 def prepare(settings: Settings, out: Callable[[str], None]) -> None:
     with Services.from_settings(settings, create_keys=True) as svc:
         migrate.upgrade(svc.engine)
         accounts, creds, hearing_id = svc.unit_of_work(lambda db: _seed(db, svc.keys))
+        # A code only where the demo serves the gateway the link points to.
+        invited = (
+            svc.unit_of_work(lambda db: _invite_interpreter(db, svc.keys, settings, hearing_id))
+            if settings.gateway_port
+            else None
+        )
     line = "=" * 78
     out(line)
     out("DEMO ONLY — these credentials are for this demo database and nothing else.")
@@ -69,6 +103,12 @@ def prepare(settings: Settings, out: Callable[[str], None]) -> None:
         out(f"  device {name}: agent token {cred.token}")
         out(f"         kiosk link {settings.base_url}/device/enroll?code={cred.enrollment_code}")
     out(f"  hearing {hearing_id} is scheduled now in {COURTROOM}.")
+    if invited is not None:
+        issued, name = invited
+        out(f"  interpreter {name}: join {settings.gateway_base_url}/join/{issued.invitation}")
+        tz = settings.timezone
+        window = f"{issued.valid_from.astimezone(tz):%H:%M}-{issued.valid_until.astimezone(tz):%H:%M}"
+        out(f"         one-time code {codes.grouped(issued.code)} (valid {window}, court time)")
     out(f"  Open {settings.base_url}/signin")
     out(line)
 
@@ -138,6 +178,27 @@ def _seed(
         )
         current = booking.book(db, DEMO, request, now=now).id
     return accounts, creds, current
+
+
+def _invite_interpreter(
+    db: Session, keys: KeyRing, settings: Settings, hearing_id: int
+) -> tuple[issuing.Issued, str] | None:
+    """A fresh one-time code for the demo hearing's remote interpreter (the
+    booking's "Interpreter (Arabic)"), through the same service the clerk's
+    page and `hearing remote issue` use; None if the hearing has none."""
+    party = db.scalar(
+        select(Participant).where(
+            Participant.hearing_id == hearing_id,
+            Participant.role == ParticipantRole.INTERPRETER,
+            Participant.connection == Connection.REMOTE,
+        )
+    )
+    if party is None:
+        return None
+    issued = issuing.issue_code(
+        db, keys, DEMO, hearing_id, party.id, now=utcnow(), early_minutes=settings.remote_code_early_minutes
+    )
+    return issued, party.display_name
 
 
 def _adjourn_leftovers(db: Session, room: Courtroom, now: datetime) -> None:

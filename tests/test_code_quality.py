@@ -64,6 +64,8 @@ PURE = (
     "hearing/interpreter/otp.py",
     "hearing/interpreter/codes.py",
     "hearing/interpreter/invitation.py",
+    # issue 12, gateway: the count of attempts against unknown invitations
+    "hearing/interpreter/attempts.py",
 )
 # (importer, what it may not import, why)
 LAYERS = [
@@ -146,6 +148,8 @@ def test_nothing_but_the_application_factory_imports_the_web_layer() -> None:
     # web layer's own plumbing is shared between them.
     plumbing = {"csrf", "errors", "language", "middleware", "pages", "paths", "ratelimit", "routing", "sockets"}
     plumbing |= {"remote_view", "shown_once"}  # issue 12, pages: the clerk's remote parties
+    # issue 12, gateway: a seat's media session, shared by web/media.py and web/remote.py.
+    plumbing |= {"seat"}
     for name, path in sources():
         if name.startswith("hearing/web/"):
             for module in imports_of(path):

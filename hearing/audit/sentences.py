@@ -298,6 +298,8 @@ DEPARTURES: Words = {
     "signed_out": {"en": "signed out", "da": "logget ud"},
     "session_ended": {"en": "the session expired", "da": "sessionen udløb"},
     "disabled": {"en": "the account was disabled", "da": "kontoen blev deaktiveret"},
+    # issue 12, gateway: a remote party's session (opened by a one-time code) ended.
+    "remote_ended": {"en": "the remote access ended", "da": "fjernadgangen ophørte"},
 }
 MODES: Words = {
     "open": {"en": "open (everyone is heard)", "da": "åben (alle høres)"},

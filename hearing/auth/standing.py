@@ -18,13 +18,17 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hearing.db.models import Endpoint, StaffSession, StaffUser
+from hearing.db.models import Endpoint, Hearing, RemoteSession, StaffSession, StaffUser
+from hearing.docket.lifecycle import FINAL_STATES
 
 # Why an identity no longer stands (also how its sockets end: web/errors.py).
 REVOKED = "revoked"  # the device was revoked, or its credential replaced
 SIGNED_OUT = "signed_out"
 SESSION_ENDED = "session_ended"  # idle or past its absolute age
 DISABLED = "disabled"
+# issue 12, gateway: a remote party's session ended (the hearing ended, its
+# window passed, or the court ended it).
+REMOTE_ENDED = "remote_ended"
 # A session's last_seen_at is refreshed at most this often (reads stay reads).
 TOUCH_INTERVAL = timedelta(seconds=60)
 
@@ -119,3 +123,28 @@ def devices_ending(db: Session, credentials: Collection[tuple[int, bytes]]) -> d
         if reason is not None:
             found[(endpoint_id, credential)] = reason
     return found
+
+
+# --- issue 12, gateway: remote sessions --------------------------------------------------
+
+
+def remote_sessions_ending(db: Session, session_ids: Collection[int], now: datetime) -> dict[int, str]:
+    """Of these remote sessions (opened by one-time codes), those that no
+    longer stand: ended, expired, never verified, or of a hearing that has
+    reached a final state (one query, reading only). The rule is the one
+    hearing/interpreter/issuing.py's `load_session` applies to a request."""
+    if not session_ids:
+        return {}
+    rows = db.execute(
+        select(
+            RemoteSession.id, RemoteSession.ended_at, RemoteSession.expires_at, RemoteSession.verified_at, Hearing.state
+        )
+        .join(Hearing, RemoteSession.hearing_id == Hearing.id)
+        .where(RemoteSession.id.in_(sorted(session_ids)))
+    ).all()
+    standing = {
+        session_id
+        for session_id, ended_at, expires_at, verified_at, state in rows
+        if ended_at is None and verified_at is not None and expires_at > now and state not in FINAL_STATES
+    }
+    return dict.fromkeys(set(session_ids) - standing, REMOTE_ENDED)

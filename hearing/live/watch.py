@@ -41,7 +41,15 @@ class DeviceIdentity:
         return f"DeviceIdentity({self.endpoint_id})"
 
 
-Identity = StaffIdentity | DeviceIdentity
+@dataclasses.dataclass(frozen=True)
+class RemoteIdentity:
+    """issue 12, gateway: a remote party's session (opened by a one-time code)."""
+
+    session_id: int
+    participant_id: int
+
+
+Identity = StaffIdentity | DeviceIdentity | RemoteIdentity
 # (every identity with an open socket, those in use by a live link) -> the
 # reason for each one that no longer stands.
 Check = Callable[[frozenset[Identity], frozenset[Identity]], Awaitable[Mapping[Identity, str]]]

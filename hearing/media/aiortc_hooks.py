@@ -10,11 +10,13 @@ moves any of them.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any
 
 import aioice.ice
@@ -203,13 +205,56 @@ def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> N
     sender._send_keyframe = send_keyframe  # type: ignore[method-assign]
 
 
+# The host addresses ICE offers in the current context. The process default
+# (restrict_host_addresses) serves the internal listener; a remote party's
+# negotiation runs inside host_addresses(gateway addresses). aiortc gathers
+# inside the awaited setLocalDescription, in tasks that copy the context of
+# the negotiation that awaits them, so each peer gets its own listener's.
+_DEFAULT_HOST_ADDRESSES: list[str] | None = None
+_HOST_ADDRESSES: contextvars.ContextVar[tuple[str, ...] | None] = contextvars.ContextVar(
+    "hearing_host_addresses", default=None
+)
+_AIOICE_HOST_ADDRESSES = aioice.ice.get_host_addresses
+
+
+def _host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
+    chosen = _HOST_ADDRESSES.get()
+    if chosen is not None:
+        return list(chosen)
+    if _DEFAULT_HOST_ADDRESSES is not None:
+        return list(_DEFAULT_HOST_ADDRESSES)
+    return _AIOICE_HOST_ADDRESSES(use_ipv4, use_ipv6)
+
+
 def restrict_host_addresses(addresses: Sequence[str]) -> None:
-    """Offer ICE host candidates on these addresses only (process-wide).
+    """Offer ICE host candidates on these addresses only, wherever no
+    host_addresses() context says otherwise (the process default).
 
     A closed network must not advertise every interface; aioice offers all
     but loopback by default."""
-    chosen = list(addresses)
-    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: list(chosen)
+    global _DEFAULT_HOST_ADDRESSES
+    _DEFAULT_HOST_ADDRESSES = list(addresses)
+    aioice.ice.get_host_addresses = _host_addresses
+
+
+@contextlib.contextmanager
+def host_addresses(addresses: Sequence[str]) -> Iterator[None]:
+    """Peers negotiated inside this block (and the tasks it starts) offer
+    host candidates on `addresses` only: the gateway's, for a remote party."""
+    aioice.ice.get_host_addresses = _host_addresses
+    token = _HOST_ADDRESSES.set(tuple(addresses))
+    try:
+        yield
+    finally:
+        _HOST_ADDRESSES.reset(token)
+
+
+def current_host_addresses() -> list[str] | None:
+    """What a peer negotiated here would offer (None: aioice's own choice)."""
+    chosen = _HOST_ADDRESSES.get()
+    if chosen is not None:
+        return list(chosen)
+    return None if _DEFAULT_HOST_ADDRESSES is None else list(_DEFAULT_HOST_ADDRESSES)
 
 
 def set_start_bitrate(connection: RTCPeerConnection, kbps: int) -> None:

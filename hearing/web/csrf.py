@@ -7,6 +7,11 @@ read the cookie nor compute a token without the server's key. The token is
 bound to the session too, and the cookie is replaced at sign-in and
 sign-out, so that a cookie planted before sign-in (with the token the
 attacker got for it) is worth nothing once the victim has signed in.
+
+At the external gateway (issue 12) the same holds with the gateway's own
+cookies: its CSRF cookie, and the remote party's session in place of the
+staff session (web/routing.py's `csrf_cookies`), rotated when a code opens
+a session.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hearing.errors import CsrfRejected
-from hearing.web.routing import cookie_names
+from hearing.web.routing import csrf_cookies
 from hearing.web.routing import set_cookie as _set_cookie
 
 FIELD = "csrf_token"
@@ -36,11 +41,11 @@ def _token(key: bytes, cookie: str, session: str) -> str:
 
 
 def _session(request: Request) -> str:
-    return request.cookies.get(cookie_names(request).session, "")
+    return request.cookies.get(csrf_cookies(request)[1], "")
 
 
 def _cookie_value(request: Request) -> str:
-    value = request.cookies.get(cookie_names(request).csrf, "")
+    value = request.cookies.get(csrf_cookies(request)[0], "")
     if not value or len(value) > MAX_COOKIE:
         # A fresh value for this response; set_cookie() below stores it.
         value = request.scope.setdefault(_NEW, secrets.token_urlsafe(32))
@@ -52,7 +57,7 @@ def form_token(request: Request, key: bytes) -> str:
 
 
 def check(request: Request, key: bytes, submitted: str | None) -> None:
-    cookie = request.cookies.get(cookie_names(request).csrf, "")
+    cookie = request.cookies.get(csrf_cookies(request)[0], "")
     if not cookie or len(cookie) > MAX_COOKIE or not submitted or len(submitted) != 64:
         raise CsrfRejected()
     expected = _token(key, cookie, _session(request))
@@ -64,7 +69,7 @@ def check(request: Request, key: bytes, submitted: str | None) -> None:
 def set_cookie(request: Request, response: Response) -> None:
     new = request.scope.get(_NEW)
     if new:
-        _set_cookie(request, response, cookie_names(request).csrf, new)
+        _set_cookie(request, response, csrf_cookies(request)[0], new)
 
 
 def rotate(request: Request, key: bytes, *, session: str) -> str:

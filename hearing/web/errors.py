@@ -96,6 +96,8 @@ SOCKET_ENDINGS: dict[str, tuple[str | None, int]] = {
     "signed_out": ("The session was signed out.", 4401),
     "session_ended": ("The session has expired. Sign in again.", 4401),
     "disabled": ("The account was disabled.", 4401),
+    # issue 12, gateway: a remote party's session ended (the hearing ended, or the court ended it).
+    "remote_ended": ("Your access to the hearing has ended.", 4401),
 }
 
 

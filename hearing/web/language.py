@@ -917,3 +917,267 @@ def translator(lang: str) -> Callable[[str], str]:
 def texts(lang: str, prefixes: tuple[str, ...]) -> dict[str, str]:
     """The texts a page's script needs, in one language."""
     return {key: value[lang] for key, value in TEXT.items() if key.startswith(prefixes)}
+
+
+# issue 12, gateway: the join page, the code and authenticator steps, and the
+# remote party's page (remote.js draws its states from the "remote." words).
+TEXT.update(
+    {
+        "remote.title": {"en": "Court hearing", "da": "Retsmøde"},
+        "remote.language": {"en": "Language", "da": "Sprog"},
+        "remote.join.title": {"en": "Join a court hearing", "da": "Deltag i et retsmøde"},
+        "remote.join.intro": {
+            "en": "Enter the code from the court's invitation. The invitation number is filled in when you open "
+            "the link in the invitation.",
+            "da": "Skriv koden fra rettens invitation. Invitationsnummeret er udfyldt, når du åbner linket i "
+            "invitationen.",
+        },
+        "remote.join.invitation": {"en": "Invitation number", "da": "Invitationsnummer"},
+        "remote.join.code": {"en": "Code (8 digits)", "da": "Kode (8 cifre)"},
+        "remote.join.submit": {"en": "Continue", "da": "Fortsæt"},
+        "remote.join.next": {
+            "en": "Next you check your camera and microphone, and wait until the judge lets you in.",
+            "da": "Derefter tjekker du dit kamera og din mikrofon og venter, til dommeren lukker dig ind.",
+        },
+        "remote.join.back": {
+            "en": "Already used your code? Return to the hearing",
+            "da": "Har du allerede brugt din kode? Gå tilbage til retsmødet",
+        },
+        "remote.verify.title": {"en": "Your authenticator code", "da": "Kode fra din godkendelsesapp"},
+        "remote.verify.intro": {
+            "en": "This hearing also asks for the 6-digit code from the authenticator app you enrolled with the court.",
+            "da": "Dette retsmøde kræver også den 6-cifrede kode fra den godkendelsesapp, du har tilmeldt hos retten.",
+        },
+        "remote.verify.code": {"en": "Authenticator code (6 digits)", "da": "Kode fra godkendelsesappen (6 cifre)"},
+        "remote.verify.restart": {
+            "en": "Start again with the code from your invitation",
+            "da": "Start forfra med koden fra invitationen",
+        },
+        "remote.error.title": {"en": "Something went wrong", "da": "Noget gik galt"},
+        "remote.error.code": {"en": "Error code", "da": "Fejlkode"},
+        "remote.error.start": {"en": "Back to the join page", "da": "Tilbage til siden for deltagelse"},
+        "remote.error.code_rejected": {
+            "en": "The code could not be used. Check the code and the time of the hearing, or ask the court "
+            "for a new code.",
+            "da": "Koden kunne ikke bruges. Kontrollér koden og tidspunktet for retsmødet, eller bed retten om "
+            "en ny kode.",
+        },
+        "remote.error.session_ended": {
+            "en": "Your access to the hearing has ended. Use the code in your invitation, or ask the court.",
+            "da": "Din adgang til retsmødet er ophørt. Brug koden i din invitation, eller kontakt retten.",
+        },
+        "remote.error.csrf": {
+            "en": "The form has expired. Reload the page and try again.",
+            "da": "Formularen er udløbet. Genindlæs siden, og prøv igen.",
+        },
+        "remote.error.rate_limited": {
+            "en": "Too many attempts. Wait a minute and try again.",
+            "da": "For mange forsøg. Vent et minut, og prøv igen.",
+        },
+        "remote.error.too_large": {"en": "The request is too large.", "da": "Forespørgslen er for stor."},
+        "remote.error.invalid": {
+            "en": "The form could not be read. Reload the page and try again.",
+            "da": "Formularen kunne ikke læses. Genindlæs siden, og prøv igen.",
+        },
+        # the remote party's page
+        "remote.role.interpreter": {"en": "Interpreter", "da": "Tolk"},
+        "remote.role.counsel": {"en": "Defence counsel", "da": "Forsvarer"},
+        "remote.role.prosecutor": {"en": "Prosecutor", "da": "Anklager"},
+        "remote.role.witness": {"en": "Witness", "da": "Vidne"},
+        "remote.case": {"en": "Case {case}", "da": "Sag {case}"},
+        "remote.where": {
+            "en": "{start}–{end} · {court}, {courtroom}",
+            "da": "Kl. {start}–{end} · {court}, {courtroom}",
+        },
+        "remote.state.check": {"en": "Check your camera and microphone", "da": "Tjek dit kamera og din mikrofon"},
+        "remote.detail.check": {
+            "en": "Make sure you can be seen, and that the level moves when you speak. Then press Continue.",
+            "da": "Sørg for, at du kan ses, og at niveauet bevæger sig, når du taler. Tryk derefter på Fortsæt.",
+        },
+        "remote.state.starting": {"en": "Starting your camera …", "da": "Starter dit kamera …"},
+        "remote.detail.starting": {
+            "en": "If the browser asks, allow this page to use your camera and microphone.",
+            "da": "Hvis browseren spørger, så giv siden lov til at bruge dit kamera og din mikrofon.",
+        },
+        "remote.state.no_devices": {
+            "en": "The camera or microphone could not be used",
+            "da": "Kameraet eller mikrofonen kunne ikke bruges",
+        },
+        "remote.detail.no_devices": {
+            "en": "Allow this page to use your camera and microphone in the browser's settings, close other "
+            "programs that use them, and try again.",
+            "da": "Giv siden lov til at bruge kamera og mikrofon i browserens indstillinger, luk andre "
+            "programmer, der bruger dem, og prøv igen.",
+        },
+        "remote.state.connecting": {"en": "Connecting to the court …", "da": "Forbinder til retten …"},
+        "remote.detail.connecting": {"en": "One moment.", "da": "Et øjeblik."},
+        "remote.state.not_open": {"en": "The hearing has not begun yet", "da": "Retsmødet er ikke begyndt endnu"},
+        "remote.detail.not_open": {
+            "en": "Stay on this page: it connects by itself when the court opens the hearing.",
+            "da": "Bliv på siden: den forbinder selv, når retten åbner retsmødet.",
+        },
+        "remote.state.lobby": {"en": "Waiting to be let in", "da": "Venter på at blive lukket ind"},
+        "remote.detail.lobby": {
+            "en": "The court has been told you are waiting; the judge lets you in.",
+            "da": "Retten har fået besked om, at du venter; dommeren lukker dig ind.",
+        },
+        "remote.state.admitted": {
+            "en": "You are in; the court will begin shortly",
+            "da": "Du er lukket ind; retten begynder om lidt",
+        },
+        "remote.detail.admitted": {"en": "The court can see and hear you.", "da": "Retten kan se og høre dig."},
+        "remote.state.in_session": {"en": "The hearing is in session", "da": "Retsmødet er i gang"},
+        "remote.detail.in_session": {"en": "The court can see and hear you.", "da": "Retten kan se og høre dig."},
+        "remote.state.paused": {"en": "The hearing is paused", "da": "Retsmødet holder pause"},
+        "remote.detail.paused": {
+            "en": "Stay on this page; the hearing continues here.",
+            "da": "Bliv på siden; retsmødet fortsætter her.",
+        },
+        "remote.state.consulting": {"en": "Private consultation", "da": "Fortrolig samtale"},
+        "remote.detail.consulting": {
+            "en": "You are in a private consultation with your client; the court cannot hear you.",
+            "da": "Du er i en fortrolig samtale med din klient; retten kan ikke høre jer.",
+        },
+        "remote.state.consultation": {
+            "en": "The hearing is paused for a private consultation",
+            "da": "Retsmødet holder pause for en fortrolig samtale",
+        },
+        "remote.detail.consultation": {
+            "en": "Defence counsel and the detainee are talking in private; you cannot hear them.",
+            "da": "Forsvareren og sigtede taler fortroligt; du kan ikke høre dem.",
+        },
+        "remote.state.reconnecting": {
+            "en": "The connection was lost; reconnecting …",
+            "da": "Forbindelsen blev afbrudt; forbinder igen …",
+        },
+        "remote.detail.reconnecting": {
+            "en": "Stay on this page. You keep your place in the hearing.",
+            "da": "Bliv på siden. Du beholder din plads i retsmødet.",
+        },
+        "remote.state.ended": {"en": "The hearing has ended", "da": "Retsmødet er slut"},
+        "remote.detail.ended": {"en": "Thank you. You can close this page.", "da": "Tak. Du kan lukke siden."},
+        "remote.state.denied": {"en": "The judge did not let you in", "da": "Dommeren lukkede dig ikke ind"},
+        "remote.detail.denied": {
+            "en": "If you think this is a mistake, contact the court.",
+            "da": "Kontakt retten, hvis du mener, at det er en fejl.",
+        },
+        "remote.state.replaced": {
+            "en": "The hearing is open in another window",
+            "da": "Retsmødet er åbent i et andet vindue",
+        },
+        "remote.detail.replaced": {
+            "en": "Only one window can take part. Close this one.",
+            "da": "Kun ét vindue kan deltage. Luk dette.",
+        },
+        "remote.state.session_ended": {"en": "Your access has ended", "da": "Din adgang er ophørt"},
+        "remote.detail.session_ended": {
+            "en": "Your access to the hearing has ended. Use the code in your invitation, or ask the court.",
+            "da": "Din adgang til retsmødet er ophørt. Brug koden i din invitation, eller kontakt retten.",
+        },
+        "remote.check.preview": {"en": "Your camera", "da": "Dit kamera"},
+        "remote.check.level": {"en": "Microphone level", "da": "Mikrofonniveau"},
+        "remote.check.heard": {"en": "The microphone hears you.", "da": "Mikrofonen kan høre dig."},
+        "remote.check.silent": {
+            "en": "Say something: the level should move.",
+            "da": "Sig noget: niveauet skal bevæge sig.",
+        },
+        "remote.check.camera": {"en": "Camera", "da": "Kamera"},
+        "remote.check.microphone": {"en": "Microphone", "da": "Mikrofon"},
+        "remote.check.continue": {"en": "Continue", "da": "Fortsæt"},
+        "remote.check.retry": {"en": "Try again", "da": "Prøv igen"},
+        "remote.main": {"en": "The hearing", "da": "Retsmødet"},
+        "remote.main_of": {"en": "Now shown: {who}", "da": "Vises nu: {who}"},
+        "remote.detainee": {"en": "The detainee", "da": "Sigtede"},
+        "remote.self": {"en": "You", "da": "Dig"},
+        "remote.no_picture": {"en": "No picture right now", "da": "Intet billede lige nu"},
+        "remote.no_detainee_picture": {
+            "en": "No picture of the detainee right now",
+            "da": "Intet billede af sigtede lige nu",
+        },
+        "remote.reason.lobby": {
+            "en": "You see the hearing once the judge lets you in",
+            "da": "Du ser retsmødet, når dommeren har lukket dig ind",
+        },
+        "remote.reason.source_lobby": {
+            "en": "Not let into the hearing yet",
+            "da": "Endnu ikke lukket ind i retsmødet",
+        },
+        "remote.reason.consultation": {
+            "en": "Private consultation: not shown to you",
+            "da": "Fortrolig samtale: vises ikke for dig",
+        },
+        "remote.reason.screened": {
+            "en": "The judge hides this picture from you",
+            "da": "Dommeren skjuler dette billede for dig",
+        },
+        "remote.reason.audio_only": {
+            "en": "Sound only: the link is too weak",
+            "da": "Kun lyd: forbindelsen er for svag",
+        },
+        "remote.seat.judge": {"en": "the judge", "da": "dommeren"},
+        "remote.seat.courtroom": {"en": "the courtroom", "da": "retssalen"},
+        "remote.seat.custody": {"en": "the detainee", "da": "sigtede"},
+        "remote.seat.booth": {"en": "the consultation booth", "da": "samtalerummet"},
+        "remote.seat.interpreter": {"en": "the interpreter", "da": "tolken"},
+        "remote.seat.counsel": {"en": "defence counsel", "da": "forsvareren"},
+        "remote.seat.prosecutor": {"en": "the prosecutor", "da": "anklageren"},
+        "remote.seat.witness": {"en": "the witness", "da": "vidnet"},
+        "remote.seat.observer": {"en": "an observer", "da": "en tilhører"},
+        "remote.seat.recorder": {"en": "the recording", "da": "optagelsen"},
+        "remote.mute": {"en": "Mute myself", "da": "Slå min mikrofon fra"},
+        "remote.unmute": {"en": "Turn my microphone on", "da": "Slå min mikrofon til"},
+        "remote.muted_self": {"en": "Your microphone is off", "da": "Din mikrofon er slået fra"},
+        "remote.mic_on": {"en": "Your microphone is on", "da": "Din mikrofon er slået til"},
+        "remote.clarify": {"en": "Ask for clarification", "da": "Bed om afklaring"},
+        "remote.clarify_withdraw": {"en": "Withdraw the request", "da": "Træk anmodningen tilbage"},
+        "remote.clarify_queued": {
+            "en": "The judge has your request for clarification, ahead of others.",
+            "da": "Dommeren har din anmodning om afklaring, foran de andre.",
+        },
+        "remote.ask": {"en": "Ask to speak", "da": "Bed om ordet"},
+        "remote.withdraw": {"en": "Withdraw", "da": "Træk tilbage"},
+        "remote.queued": {
+            "en": "You have asked to speak. The judge gives you the word.",
+            "da": "Du har bedt om ordet. Dommeren giver dig ordet.",
+        },
+        "remote.floor": {"en": "You have the floor", "da": "Du har ordet"},
+        "remote.notices": {"en": "Notices", "da": "Meddelelser"},
+        "remote.notice.recording": {"en": "● Recording", "da": "● Optager"},
+        "remote.notice.not_recorded": {
+            "en": "Not recorded: private consultation",
+            "da": "Optages ikke: fortrolig samtale",
+        },
+        "remote.notice.muted": {"en": "The judge has muted your sound", "da": "Dommeren har slået din lyd fra"},
+        "remote.notice.poor": {
+            "en": "Your connection is poor: the picture may freeze",
+            "da": "Din forbindelse er dårlig: billedet kan fryse",
+        },
+        "remote.notice.audio_only": {
+            "en": "Sound only: the connection is too weak for pictures",
+            "da": "Kun lyd: forbindelsen er for svag til billeder",
+        },
+        "remote.notice.hidden_audio": {"en": "Your sound is hidden from: {who}", "da": "Din lyd er skjult for: {who}"},
+        "remote.notice.hidden_video": {
+            "en": "Your picture is hidden from: {who}",
+            "da": "Dit billede er skjult for: {who}",
+        },
+        "remote.interp.title": {"en": "Interpretation", "da": "Tolkning"},
+        "remote.interp.none": {"en": "No interpretation", "da": "Ingen tolkning"},
+        "remote.interp.consecutive": {
+            "en": "Consecutive: the interpreter speaks after each speaker, to everyone",
+            "da": "Konsekutiv: tolken taler efter hver taler, til alle",
+        },
+        "remote.interp.simultaneous.to_party": {
+            "en": "Simultaneous (whispered), to {who}",
+            "da": "Simultan (hvisketolkning), til {who}",
+        },
+        "remote.interp.simultaneous.to_court": {
+            "en": "Simultaneous (whispered), to the court: {who} has the floor",
+            "da": "Simultan (hvisketolkning), til retten: {who} har ordet",
+        },
+        "remote.interp.simultaneous": {"en": "Simultaneous (whispered)", "da": "Simultan (hvisketolkning)"},
+        "remote.interp.heard_by": {"en": "Who hears you now: {who}", "da": "Hvem hører dig nu: {who}"},
+        "remote.interp.heard_by_nobody": {"en": "Who hears you now: no one", "da": "Hvem hører dig nu: ingen"},
+        "remote.interp.and": {"en": " and ", "da": " og "},
+    }
+)

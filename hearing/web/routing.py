@@ -28,11 +28,16 @@ from hearing.auth.permissions import Permission, allowed
 from hearing.auth.roles import Role
 from hearing.clock import utcnow
 from hearing.custody.presence import EndpointPresence, TestCalls
-from hearing.errors import DeviceNotAuthorised, NotAuthenticated, PermissionDenied
+from hearing.docket.parties import ParticipantRole
+from hearing.errors import DeviceNotAuthorised, NotAuthenticated, PermissionDenied, RemoteSessionEnded
+from hearing.interpreter import issuing
 from hearing.live.registry import LiveHearings
 from hearing.services import Services
 
 DEVICE_AUTH_SCHEME = "Device"
+# A remote session's token is 43 characters (32 random bytes, URL-safe); a
+# longer cookie is refused before it is looked up.
+REMOTE_TOKEN_MAX = 128
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -44,6 +49,9 @@ class Audience(enum.Enum):
     # The hearing's own parties: a staff session or an enrolled device (the
     # socket's handler decides, per hearing, whether and at which seat).
     PARTICIPANT = "participant"
+    # issue 12, gateway: a remote party's session, opened by a one-time code
+    # at the external gateway (hearing/web/remote.py); one hearing, one seat.
+    REMOTE = "remote"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +83,24 @@ class DevicePrincipal:
         return Actor("device", self.endpoint_id, self.kind)
 
 
+@dataclasses.dataclass(frozen=True)
+class RemotePrincipal:
+    """A remote party (interpreter, remote counsel, prosecutor, witness) in
+    the session their one-time code opened: one hearing, one seat."""
+
+    participant_id: int
+    hearing_id: int
+    session_id: int
+    seat: str
+    role: ParticipantRole
+    name: str
+    language: str | None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor("remote", self.participant_id, self.role.value)
+
+
 def services(request: HTTPConnection) -> Services:
     svc: Services = request.app.state.services
     return svc
@@ -92,6 +118,11 @@ class CookieNames:
     csrf: str
     language: str
     device: str
+    # issue 12, gateway: the remote party's session and the gateway's own
+    # CSRF cookie (the gateway never reads a staff cookie; on one host, as
+    # the loopback demo is, the two listeners' cookies must not collide).
+    remote: str
+    remote_csrf: str
 
     @staticmethod
     @functools.cache
@@ -102,6 +133,8 @@ class CookieNames:
             csrf=f"{prefix}hearing_csrf",
             language=f"{prefix}hearing_lang",
             device=f"{prefix}hearing_device",
+            remote=f"{prefix}hearing_remote",
+            remote_csrf=f"{prefix}hearing_remote_csrf",
         )
 
 
@@ -113,6 +146,19 @@ def _secure_cookies(connection: HTTPConnection) -> bool:
 
 def cookie_names(connection: HTTPConnection) -> CookieNames:
     return CookieNames.for_scheme(_secure_cookies(connection))
+
+
+def is_gateway(connection: HTTPConnection) -> bool:
+    """Whether this request reached the external gateway's listener."""
+    return bool(getattr(connection.app.state, "gateway", False))
+
+
+def csrf_cookies(connection: HTTPConnection) -> tuple[str, str]:
+    """The CSRF cookie's name and the session cookie its tokens are bound
+    to: the staff session's on the internal app, the remote party's at the
+    gateway."""
+    names = cookie_names(connection)
+    return (names.remote_csrf, names.remote) if is_gateway(connection) else (names.csrf, names.session)
 
 
 def set_cookie(
@@ -144,10 +190,15 @@ def running_test_calls(connection: HTTPConnection) -> TestCalls:
     return running
 
 
+def client_address(connection: HTTPConnection) -> str:
+    """Who is asking: the socket's peer, or what the trusted proxy hop says
+    (uvicorn's proxy headers, from `trusted_proxies` only: hearing/cli/serve.py)."""
+    return connection.client.host if connection.client else "unknown"
+
+
 def limit_guessing(request: Request) -> None:
     """Rate-limit the endpoints that take a secret from an unknown caller."""
-    client = request.client.host if request.client else "unknown"
-    request.app.state.guess_limiter.hit(client)
+    request.app.state.guess_limiter.hit(client_address(request))
 
 
 def session_signer(svc: Services) -> Signer:
@@ -228,6 +279,29 @@ async def authenticate_device(request: HTTPConnection) -> DevicePrincipal:
     return principal
 
 
+async def authenticate_remote(request: HTTPConnection) -> RemotePrincipal:
+    """The remote party's session, from its cookie at the gateway: only one
+    whose every factor passed, of a hearing that has not ended, within its
+    window (the codes' service decides: hearing/interpreter/issuing.py)."""
+    svc = services(request)
+    token = request.cookies.get(cookie_names(request).remote)
+    if not token or len(token) > REMOTE_TOKEN_MAX:
+        raise NotAuthenticated()
+    now = utcnow()
+    info = await svc.read(lambda db: issuing.load_session(db, svc.keys, token, now=now))
+    if info is None:
+        raise RemoteSessionEnded()
+    return RemotePrincipal(
+        info.participant_id, info.hearing_id, info.session_id, info.seat, info.role, info.name, info.language
+    )
+
+
+def remote_token(connection: HTTPConnection) -> str | None:
+    """The remote session's token as the browser presented it (bounded)."""
+    token = connection.cookies.get(cookie_names(connection).remote)
+    return token if token and len(token) <= REMOTE_TOKEN_MAX else None
+
+
 def route(
     path: str,
     handler: Handler,
@@ -248,6 +322,8 @@ def route(
                 raise PermissionDenied()
         elif audience is Audience.DEVICE:
             request.state.principal = await authenticate_device(request)
+        elif audience is Audience.REMOTE:
+            request.state.principal = await authenticate_remote(request)
         return await handler(request)
 
     return GuardedRoute(
@@ -299,4 +375,9 @@ def staff(request: Request) -> StaffPrincipal:
 
 def device(request: Request) -> DevicePrincipal:
     principal: DevicePrincipal = request.state.principal
+    return principal
+
+
+def remote(request: Request) -> RemotePrincipal:
+    principal: RemotePrincipal = request.state.principal
     return principal

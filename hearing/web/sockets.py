@@ -37,15 +37,17 @@ from hearing.auth.permissions import Permission
 from hearing.clock import utcnow
 from hearing.config import Settings
 from hearing.errors import HearingError, PermissionDenied
-from hearing.live.watch import Check, DeviceIdentity, Identity, SocketWatch, StaffIdentity
+from hearing.live.watch import Check, DeviceIdentity, Identity, RemoteIdentity, SocketWatch, StaffIdentity
 from hearing.services import Services
 from hearing.web.errors import refuse_socket, socket_ending, socket_error
 from hearing.web.routing import (
     Audience,
     DevicePrincipal,
     GuardedWebSocketRoute,
+    RemotePrincipal,
     StaffPrincipal,
     authenticate_device,
+    authenticate_remote,
     authenticate_staff,
     device_token,
     same_origin,
@@ -74,11 +76,14 @@ def socket_route(
         try:
             if not same_origin(websocket):
                 raise PermissionDenied("This socket may only be opened from the hearing's own pages.")
-            principal: StaffPrincipal | DevicePrincipal
+            principal: StaffPrincipal | DevicePrincipal | RemotePrincipal
             # A device socket (the kiosk's, the test call's) takes a device
             # only: a staff session presents no device token and is refused, 4401.
             if audience is Audience.DEVICE or (audience is Audience.PARTICIPANT and device_token(websocket)):
                 principal = await authenticate_device(websocket)
+            elif audience is Audience.REMOTE:
+                # The gateway's socket: a remote party's session, nothing else.
+                principal = await authenticate_remote(websocket)
             else:
                 principal = await authenticate_staff(websocket)
             websocket.state.principal, websocket.state.actor = principal, principal.actor
@@ -97,7 +102,9 @@ def socket_route(
     return GuardedWebSocketRoute(path, guarded, audience=audience, name=name, permission=permission)
 
 
-def _identity(websocket: WebSocket, principal: StaffPrincipal | DevicePrincipal) -> Identity:
+def _identity(websocket: WebSocket, principal: StaffPrincipal | DevicePrincipal | RemotePrincipal) -> Identity:
+    if isinstance(principal, RemotePrincipal):
+        return RemoteIdentity(principal.session_id, principal.participant_id)
     if isinstance(principal, DevicePrincipal):
         credential = devices.token_hash(services(websocket).keys, device_token(websocket) or "")
         return DeviceIdentity(principal.endpoint_id, credential)
@@ -130,6 +137,9 @@ def identities_ending(
     credentials = standing.devices_ending(db, set(device.values()))
     ending: dict[Identity, str] = {i: sessions[key] for i, key in staff.items() if key in sessions}
     ending.update({i: credentials[key] for i, key in device.items() if key in credentials})
+    remote = {i: i.session_id for i in identities if isinstance(i, RemoteIdentity)}
+    remote_ending = standing.remote_sessions_ending(db, set(remote.values()), utcnow())
+    ending.update({i: remote_ending[key] for i, key in remote.items() if key in remote_ending})
     return ending, due
 
 

@@ -1342,6 +1342,154 @@ for _row in (
     ),
 ):
     _interpretation_scenario(*_row)
+# --- issue 12, gateway: the code step at the external gateway, through its HTTP ---------
+
+
+def _gateway(env: Env) -> TestClient:
+    """A browser at the external gateway (the internal app's live hearings beside it)."""
+    from hearing.app import create_gateway_app
+    from hearing.live.registry import LiveHearings
+
+    app = create_gateway_app(env.settings, env.services, LiveHearings())
+    return TestClient(app, base_url="https://gateway.test", follow_redirects=False)
+
+
+def _invited(env: Env) -> tuple[int, Any]:
+    """Hearing A's remote interpreter and a code, as the clerk issues it (not this scenario's entries)."""
+    from hearing.actors import SYSTEM
+    from hearing.docket.parties import ParticipantRole
+    from hearing.interpreter import issuing
+
+    def work(db: Any) -> tuple[int, Any]:
+        h = env.court.hearing_a
+        party = issuing.add_remote_party(db, SYSTEM, h, ParticipantRole.INTERPRETER, "Tolk Amira", language="ar")
+        return party.id, issuing.issue_code(
+            db, env.services.keys, SYSTEM, h, party.id, now=datetime.now(UTC), early_minutes=30
+        )
+
+    return env.services.unit_of_work(work)
+
+
+def _submit(client: TestClient, invitation: str, code: str) -> Any:
+    token = csrf_token(client, f"/join/{invitation}")
+    return client.post("/join", data={"csrf_token": token, "invitation": invitation, "code": code})
+
+
+@scenario(Action.REMOTE_CODE_USED, "gateway")
+def _remote_code_used(env: Env) -> list[Logged]:
+    participant_id, issued = _invited(env)
+    with _gateway(env) as client:
+        new = env.appended(lambda: _submit(client, issued.invitation, issued.code))
+    h = env.court.hearing_a
+    assert [shape(e) for e in new] == [("remote.code_used", h, "remote", participant_id)]
+    assert new[0].payload == {
+        "participant_id": participant_id,
+        "seat": issued.seat,
+        "code_id": issued.code_id,
+        "needs_totp": False,
+    }
+    return new
+
+
+@scenario(Action.REMOTE_CODE_FAILED, "gateway-wrong-code")
+def _remote_code_failed(env: Env) -> list[Logged]:
+    _, issued = _invited(env)
+    wrong = "0" * 8 if issued.code != "0" * 8 else "1" * 8
+    with _gateway(env) as client:
+        new = env.appended(lambda: _submit(client, issued.invitation, wrong))
+    assert [shape(e) for e in new] == [("remote.code_failed", env.court.hearing_a, "anonymous", None)]
+    assert new[0].payload == {"code_id": issued.code_id, "seat": issued.seat, "attempts": 1, "reason": "wrong_code"}
+    return new
+
+
+@scenario(Action.REMOTE_CODE_FAILED, "gateway-used-again")
+def _remote_code_failed_used(env: Env) -> list[Logged]:
+    _, issued = _invited(env)
+    with _gateway(env) as client:
+        _submit(client, issued.invitation, issued.code)
+        client.cookies.clear()
+        new = env.appended(lambda: _submit(client, issued.invitation, issued.code))
+    assert [shape(e) for e in new] == [("remote.code_failed", env.court.hearing_a, "anonymous", None)]
+    assert new[0].payload is not None and new[0].payload["reason"] == "used"
+    return new
+
+
+@scenario(Action.REMOTE_CODE_LOCKED, "gateway-fifth-failure")
+def _remote_code_locked(env: Env) -> list[Logged]:
+    _, issued = _invited(env)
+    wrong = "0" * 8 if issued.code != "0" * 8 else "1" * 8
+    h = env.court.hearing_a
+    with _gateway(env) as client:
+        for _ in range(4):
+            _submit(client, issued.invitation, wrong)
+        new = env.appended(lambda: _submit(client, issued.invitation, wrong))
+    assert [shape(e) for e in new] == [
+        ("remote.code_failed", h, "anonymous", None),
+        ("remote.code_locked", h, "anonymous", None),
+    ]
+    assert new[1].payload == {"code_id": issued.code_id, "seat": issued.seat, "attempts": 5}
+    return new
+
+
+@scenario(Action.REMOTE_CODE_UNKNOWN, "gateway-counted")
+def _remote_code_unknown(env: Env) -> list[Logged]:
+    """Attempts against invitations that name nothing: nothing one by one;
+    one entry when the window closes (here: when the gateway stops)."""
+
+    def attempts() -> None:
+        with _gateway(env) as client:
+            for invitation in ("abcdefghjk", "zzzzzzzzzz", "not one"):
+                assert _submit(client, invitation, "12345678").status_code == 401
+            assert "remote.code_unknown_counted" not in [e.action for e in env.log()]
+
+    new = env.appended(attempts)
+    assert [shape(e) for e in new] == [("remote.code_unknown_counted", None, "system", None)]
+    assert new[0].payload is not None
+    assert {k: new[0].payload[k] for k in ("repeated", "sources")} == {"repeated": 3, "sources": 1}
+    assert 1 <= int(new[0].payload["window_seconds"]) <= 60  # type: ignore[call-overload]
+    return new
+
+
+@scenario(Action.REMOTE_TOTP_PASSED, "gateway")
+def _remote_totp_passed(env: Env) -> list[Logged]:
+    """A hearing that asks registered interpreters for their authenticator:
+    the code opens a session that waits for it; the TOTP step verifies it."""
+    import pyotp
+
+    from hearing.actors import SYSTEM
+    from hearing.docket.parties import ParticipantRole
+    from hearing.interpreter import issuing, register
+
+    h = env.court.hearing_a
+
+    def prepare(db: Any) -> tuple[int, str, Any]:
+        now = datetime.now(UTC)
+        interpreter = register.register(db, SYSTEM, name="Tolk Reg", languages="ar", now=now)
+        secret = register.begin_totp(db, env.services.keys, SYSTEM, interpreter.id).secret
+        register.confirm_totp(db, env.services.keys, SYSTEM, interpreter.id, pyotp.TOTP(secret).at(now), now=now)
+        issuing.set_require_totp(db, SYSTEM, h, True)
+        party = issuing.add_remote_party(
+            db,
+            SYSTEM,
+            h,
+            ParticipantRole.INTERPRETER,
+            "Tolk Reg",
+            language="ar",
+            registered_interpreter_id=interpreter.id,
+        )
+        issued = issuing.issue_code(db, env.services.keys, SYSTEM, h, party.id, now=now, early_minutes=30)
+        return party.id, secret, issued
+
+    participant_id, secret, issued = env.services.unit_of_work(prepare)
+    with _gateway(env) as client:
+        assert _submit(client, issued.invitation, issued.code).headers["location"] == "/join/verify"
+        # The enrolment's confirmation used this time step's code: the next one.
+        code = pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30))
+        token = csrf_token(client, "/join/verify")
+        new = env.appended(lambda: client.post("/join/verify", data={"csrf_token": token, "code": code}))
+    assert [shape(e) for e in new] == [("remote.totp_passed", h, "remote", participant_id)]
+    assert new[0].payload == {"participant_id": participant_id, "seat": issued.seat, "code_id": issued.code_id}
+    return new
 
 
 @pytest.mark.parametrize("scenario_id", list(SCENARIOS))

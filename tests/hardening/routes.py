@@ -27,6 +27,7 @@ from hearing import app as application
 from hearing.auth.permissions import ROLE_PERMISSIONS, Permission
 from hearing.auth.roles import Role
 from hearing.config import Settings
+from hearing.live.registry import LiveHearings
 from hearing.services import Services
 from hearing.web.routing import Audience, GuardedRoute, GuardedWebSocketRoute
 
@@ -43,6 +44,8 @@ class App:
 # is one more line here, e.g. "gateway": App(application.gateway_routes, application.create_gateway).
 APPS: dict[str, App] = {
     "internal": App(application.routes, application.create_app),
+    # issue 12, gateway: the external gateway, beside live hearings of its own here.
+    "gateway": App(application.gateway_routes, lambda s, svc: application.create_gateway_app(s, svc, LiveHearings())),
 }
 
 PRINCIPALS = ("anonymous", *(r.value for r in Role), "courtroom_device", "custody_device")
@@ -84,6 +87,9 @@ class Target:
             return principal in DEVICES
         if self.audience is Audience.PARTICIPANT:
             return principal != "anonymous"
+        if self.audience is Audience.REMOTE:
+            return False  # a remote session only: no principal of the harness has one
+
         if principal == "anonymous" or principal in DEVICES:
             return False
         return self.permission is None or self.permission in ROLE_PERMISSIONS[Role(principal)]

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 from starlette.routing import Mount
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from hearing.actors import SYSTEM
 from hearing.audit.actions import Action
@@ -217,3 +218,113 @@ def test_every_socket_admits_exactly_whom_it_says(client: TestClient, services: 
                     ws.send_json({"type": "leave"})
             got = first.get("error", first["type"])
             assert got == outcome, (socket.path, caller)
+
+
+# --- issue 12, gateway: the remote audience ------------------------------------------------
+
+
+def test_gateway_routes_by_caller(settings, services: Services, court: Court_) -> None:  # type: ignore[no-untyped-def]
+    """Every route of the external gateway, for anonymous callers, a remote
+    party's session, each staff role and each device kind: a REMOTE route
+    admits the remote session only (no staff session or device token opens
+    it); a PUBLIC one treats everyone alike."""
+    from hearing.actors import SYSTEM as OPERATOR
+    from hearing.app import create_gateway_app
+    from hearing.docket.parties import ParticipantRole
+    from hearing.interpreter import issuing
+    from hearing.live.registry import LiveHearings
+    from hearing.web.routing import CookieNames
+
+    def invite(db):  # type: ignore[no-untyped-def]
+        party = issuing.add_remote_party(
+            db, OPERATOR, court.hearing_a, ParticipantRole.INTERPRETER, "Tolk", language="ar"
+        )
+        issued = issuing.issue_code(
+            db, services.keys, OPERATOR, court.hearing_a, party.id, now=utcnow(), early_minutes=30
+        )
+        return issuing.redeem(db, services.keys, issued.invitation, issued.code, now=utcnow()).token
+
+    token = services.unit_of_work(invite)
+    creds = site_a_devices(services)
+    app = create_gateway_app(settings, services, LiveHearings())
+    callers = [*CALLERS, "remote"]
+    failures = []
+    with TestClient(app, base_url="https://gateway.test", follow_redirects=False) as gateway:
+        routes = [r for r in gateway.app.routes if isinstance(r, GuardedRoute)]
+        assert {r.audience for r in routes} == {Audience.PUBLIC, Audience.REMOTE}
+        for route in routes:
+            for method in sorted(m for m in route.methods or () if m != "HEAD"):
+                path = route.path.replace("{invitation}", "abcdefghjk")
+                public_outcomes = set()
+                for caller in callers:
+                    gateway.cookies.clear()
+                    app.state.attempts_per_source = SlidingWindow(1000)
+                    headers = {"Accept": "application/json"}
+                    if caller in Role._value2member_map_:
+                        login_as(gateway, services, court.users[caller])
+                    elif caller.endswith("_device"):
+                        headers["Authorization"] = f"Device {creds[caller]}"
+                    elif caller == "remote":
+                        gateway.cookies.set(CookieNames.for_scheme(True).remote, token)
+                    response = gateway.request(method, path, headers=headers)
+                    outcome = (
+                        response.json().get("error", "allowed")
+                        if response.headers.get("content-type", "").startswith("application/json")
+                        else ("allowed" if response.status_code < 400 else "other")
+                    )
+                    if response.status_code >= 500:
+                        failures.append(f"{method} {path} as {caller}: {response.status_code}")
+                    elif route.audience is Audience.REMOTE:
+                        want = "allowed" if caller == "remote" else "not_authenticated"
+                        if outcome != want:
+                            failures.append(f"{method} {path} as {caller}: expected {want}, got {outcome}")
+                    elif caller != "remote":
+                        public_outcomes.add((response.status_code, outcome))
+                if len(public_outcomes) > 1:
+                    failures.append(f"{method} {path}: {sorted(public_outcomes)}")
+    assert not failures, "\n".join(failures)
+
+
+def test_the_remote_socket_admits_the_remote_session_only(settings, services: Services, court: Court_) -> None:  # type: ignore[no-untyped-def]
+    from hearing.actors import SYSTEM as OPERATOR
+    from hearing.app import create_gateway_app
+    from hearing.docket.parties import ParticipantRole
+    from hearing.interpreter import issuing
+    from hearing.live.registry import LiveHearings
+    from hearing.web.routing import CookieNames
+
+    open_hearing(services, court.hearing_a)
+
+    def invite(db):  # type: ignore[no-untyped-def]
+        party = issuing.add_remote_party(
+            db, OPERATOR, court.hearing_a, ParticipantRole.INTERPRETER, "Tolk", language="ar"
+        )
+        issued = issuing.issue_code(
+            db, services.keys, OPERATOR, court.hearing_a, party.id, now=utcnow(), early_minutes=30
+        )
+        return issuing.redeem(db, services.keys, issued.invitation, issued.code, now=utcnow()).token
+
+    token = services.unit_of_work(invite)
+    creds = site_a_devices(services)
+    app = create_gateway_app(settings, services, LiveHearings())
+    sockets = [r for r in app.routes if isinstance(r, GuardedWebSocketRoute)]
+    assert [(s.name, s.audience) for s in sockets] == [("remote_media_socket", Audience.REMOTE)]
+    with TestClient(app, base_url="https://gateway.test") as gateway:
+        for caller in [*CALLERS, "remote"]:
+            gateway.cookies.clear()
+            headers = {}
+            if caller in Role._value2member_map_:
+                login_as(gateway, services, court.users[caller])
+            elif caller.endswith("_device"):
+                headers["Authorization"] = f"Device {creds[caller]}"
+            elif caller == "remote":
+                gateway.cookies.set(CookieNames.for_scheme(True).remote, token)
+            with gateway.websocket_connect("wss://gateway.test/ws/remote/media", headers=headers) as ws:
+                first = ws.receive_json()
+                if first["type"] == "welcome":
+                    ws.send_json({"type": "leave"})
+                    with pytest.raises(WebSocketDisconnect):
+                        while True:
+                            ws.receive_json()
+            got = first.get("error", first["type"])
+            assert got == ("welcome" if caller == "remote" else "not_authenticated"), caller

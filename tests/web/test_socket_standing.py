@@ -41,6 +41,7 @@ RECHECK = 0.2
 # 2-core machine running the suite in two workers.
 PROMPTLY = RECHECK + 3.0
 ENDINGS = {"revoked", "signed_out", "session_ended", "disabled"}
+ENDINGS |= {"remote_ended"}  # issue 12, gateway: a remote party's session ended
 
 
 @pytest.fixture
