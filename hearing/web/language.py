@@ -689,8 +689,6 @@ TEXT.update(
 # issue 12, pages: the judge's lobby cards, the clerk's remote parties, the register of interpreters.
 TEXT.update(
     {
-        "role.witness": {"da": "Vidne", "en": "Witness"},
-        "seat.witness": {"da": "Vidne (fjern)", "en": "Witness (remote)"},
         "media.source.witness": {"da": "Vidne", "en": "Witness"},
         "panel.lobby.announce": {"da": "{who} venter i venteværelset.", "en": "{who} is waiting in the lobby."},
         "panel.lobby.is_waiting": {"da": "{who} venter", "en": "{who} is waiting"},
@@ -712,7 +710,7 @@ TEXT.update(
         "panel.lobby.deny_yes": {"da": "Ja, afvis", "en": "Yes, turn away"},
         "panel.lobby.deny_no": {"da": "Fortryd", "en": "Cancel"},
         # the clerk's remote parties (on the hearing's page)
-        "remote.title": {"da": "Fjerndeltagere", "en": "Remote parties"},
+        "remote.parties_title": {"da": "Fjerndeltagere", "en": "Remote parties"},
         "remote.help": {
             "da": "Tolke, forsvarere, anklagere og vidner, der deltager udefra med en engangskode. Dommeren lukker "
             "dem ind fra venteværelset.",

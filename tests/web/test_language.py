@@ -78,3 +78,26 @@ def test_bad_language_choices_are_refused_and_never_redirect_away(
 def test_switching_language_needs_the_csrf_token(client: TestClient) -> None:
     response = client.post("/language", data={"lang": "da"})
     assert response.status_code == 403 and CookieNames.for_scheme(secure=True).language not in response.cookies
+
+
+def test_no_block_of_words_redefines_another_blocks_key() -> None:
+    """TEXT is built from blocks added by different parts (TEXT.update): a
+    key written twice would silently take the later words on every page
+    that uses the earlier (issue 12: the clerk's "Remote parties" heading
+    read "Court hearing")."""
+    import ast
+    import collections
+    from pathlib import Path
+
+    import hearing.web.language as module
+
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    keys = [
+        key.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Dict)
+        for key in node.keys
+        if isinstance(key, ast.Constant) and isinstance(key.value, str) and "." in key.value
+    ]
+    twice = [key for key, count in collections.Counter(keys).items() if count > 1]
+    assert twice == []
