@@ -1,20 +1,14 @@
 """Remote parties and their one-time codes, as services: adding and removing
-a remote party, issuing and revoking codes, the hearing's choice to ask
-registered interpreters for their TOTP, and what the gateway does with a
-code: redeem it for a session, take the second factor, load the session.
+a remote party, issuing and revoking codes, and the hearing's choice to ask
+registered interpreters for their TOTP. What the gateway does with a code
+(redeem it for a session, the second factor, the session) is
+hearing/interpreter/admission.py.
 
 Each function works in the caller's transaction (the unit of work commits)
 and appends its audit entry there (invariant 3). The code is kept only as
 HMAC-SHA256 under its own key of `invitation:code`: the stored hash is
 bound to the invitation, and so to one hearing and one person, and the
 database alone gives an attacker nothing to test guesses against.
-
-`redeem` and `second_factor` never raise for a refused attempt: they
-return a `Rejected`, so that the caller's transaction commits the failure's
-count and its audit entry, and the caller answers with the one generic
-message (errors.CodeRejected). An unknown invitation appends nothing
-(`known=False`): the gateway counts those, so that guessing cannot flood the
-log.
 """
 
 from __future__ import annotations
@@ -22,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
-import secrets
 from datetime import datetime
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -30,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
-from hearing.actors import ANONYMOUS, Actor
+from hearing.actors import Actor
 from hearing.audit.actions import Action
 from hearing.audit.log import append
 from hearing.auth import totp
@@ -51,7 +44,7 @@ from hearing.errors import (
 )
 from hearing.fields import MAX_ID, free_text
 from hearing.interpreter import codes, invitation, otp
-from hearing.interpreter.codes import LATE_GRACE, MAX_FAILURES, CodeStanding, Verdict
+from hearing.interpreter.codes import CodeStanding
 from hearing.routing import seats
 from hearing.speaker_order import presiding
 
@@ -60,10 +53,6 @@ REMOTE_ROLES = frozenset({R.INTERPRETER, R.DEFENCE_COUNSEL, R.PROSECUTOR, R.WITN
 NAME_MAX = 200
 CONTACT_MAX = 200
 LANGUAGE_MAX = 64
-TOKEN_MAX = 128
-# Failures of one code recorded one by one; past this many the count in the
-# row goes on, the entries stop (the lock entry has long since been written).
-AUDITED_FAILURES = 4 * MAX_FAILURES
 # How many times a fresh invitation is drawn if it collides (it will not:
 # 31^10 values).
 INVITATION_DRAWS = 5
@@ -105,48 +94,11 @@ class RemoteParty:
     totp_ready: bool  # a registered interpreter with a confirmed authenticator
 
 
-@dataclasses.dataclass(frozen=True)
-class Redeemed:
-    token: str
-    session_id: int
-    participant_id: int
-    hearing_id: int
-    seat: str
-    role: ParticipantRole
-    needs_totp: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class Rejected:
-    # A codes.Verdict value, or "session_ended" for a second factor on no live session.
-    reason: str
-    known: bool
-
-
-@dataclasses.dataclass(frozen=True)
-class RemoteSessionInfo:
-    session_id: int
-    participant_id: int
-    hearing_id: int
-    seat: str
-    role: ParticipantRole
-    name: str
-    language: str | None
-    verified: bool
-
-
-SESSION_ENDED = "session_ended"
-
-
 # --- keyed hashes -------------------------------------------------------------------
 
 
 def code_hash(keys: KeyRing, invitation: str, code: str) -> bytes:
     return hmac.new(keys.remote_code, f"{invitation}:{code}".encode("ascii"), hashlib.sha256).digest()
-
-
-def token_hash(keys: KeyRing, token: str) -> bytes:
-    return hmac.new(keys.remote_session, token.encode("ascii", "replace"), hashlib.sha256).digest()
 
 
 # --- helpers ------------------------------------------------------------------------
@@ -204,7 +156,7 @@ def seat_of(party: Participant) -> str:
     return seats.remote_seat(seats.Party(party.id, party.role, party.connection, party.display_name))
 
 
-def _standing(row: OneTimeCode) -> CodeStanding:
+def code_standing(row: OneTimeCode) -> CodeStanding:
     return CodeStanding(
         valid_from=row.valid_from,
         valid_until=row.valid_until,
@@ -225,7 +177,7 @@ def _newest_code(db: Session, participant_id: int) -> OneTimeCode | None:
     return db.scalar(query)
 
 
-def _registered(db: Session, registered_id: int | None) -> RegisteredInterpreter | None:
+def registered_entry(db: Session, registered_id: int | None) -> RegisteredInterpreter | None:
     if registered_id is None:
         return None
     return db.get(RegisteredInterpreter, registered_id) if 0 < registered_id <= MAX_ID else None
@@ -240,7 +192,7 @@ def totp_ready(interpreter: RegisteredInterpreter | None) -> bool:
     )
 
 
-def _asks_totp(hearing: Hearing, party: Participant) -> bool:
+def asks_totp(hearing: Hearing, party: Participant) -> bool:
     """Whether this party joins with code + TOTP: the hearing requires it,
     and they are the interpreter (the only role on the court's register)."""
     return hearing.require_totp and party.role is R.INTERPRETER
@@ -250,11 +202,11 @@ def require_enrolled(db: Session, hearing: Hearing, party: Participant) -> None:
     # The court asked for the TOTP: an interpreter who has none cannot be
     # let in by the code alone. Said to the clerk now, not to the
     # interpreter at the door of the hearing.
-    if _asks_totp(hearing, party) and not totp_ready(_registered(db, party.registered_interpreter_id)):
+    if asks_totp(hearing, party) and not totp_ready(registered_entry(db, party.registered_interpreter_id)):
         raise TotpNotEnrolled(field="participant_id")
 
 
-def _rowcount(result: object) -> int:
+def rowcount(result: object) -> int:
     return cast(CursorResult[object], result).rowcount
 
 
@@ -288,7 +240,7 @@ def add_remote_party(
     if registered_interpreter_id is not None:
         if role is not R.INTERPRETER:
             raise InvalidInput("Only an interpreter is on the court's register.", field="registered_interpreter_id")
-        registered = _registered(db, registered_interpreter_id)
+        registered = registered_entry(db, registered_interpreter_id)
         if registered is None or registered.disabled_at is not None:
             raise NotFound("No such registered interpreter.")
     if role is R.INTERPRETER:
@@ -365,7 +317,7 @@ def issue_code(
     seat = seat_of(party)
     earlier = _newest_code(db, party.id)
     reissued = earlier is not None
-    if earlier is not None and codes.dead(_standing(earlier)) is None and earlier.revoked_at is None:
+    if earlier is not None and codes.dead(code_standing(earlier)) is None and earlier.revoked_at is None:
         earlier.revoked_at = now
         append(
             db,
@@ -423,7 +375,7 @@ def revoke_code(db: Session, actor: Actor, hearing_id: int, participant_id: int,
     _not_ended(hearing)
     party = _party(db, hearing, participant_id)
     row = _newest_code(db, party.id)
-    if row is None or codes.state(_standing(row), now, hearing_live=hearing.state in LIVE_STATES) != "live":
+    if row is None or codes.state(code_standing(row), now, hearing_live=hearing.state in LIVE_STATES) != "live":
         raise CodeUnchanged()
     row.revoked_at = now
     append(
@@ -446,7 +398,7 @@ def remote_parties(db: Session, hearing_id: int, *, now: datetime) -> list[Remot
         if not is_remote_party(party):
             continue
         row = _newest_code(db, party.id)
-        standing = _standing(row) if row is not None else None
+        standing = code_standing(row) if row is not None else None
         listed.append(
             RemoteParty(
                 participant_id=party.id,
@@ -460,7 +412,7 @@ def remote_parties(db: Session, hearing_id: int, *, now: datetime) -> list[Remot
                 valid_from=row.valid_from if row is not None else None,
                 valid_until=row.valid_until if row is not None else None,
                 registered_interpreter_id=party.registered_interpreter_id,
-                totp_ready=totp_ready(_registered(db, party.registered_interpreter_id)),
+                totp_ready=totp_ready(registered_entry(db, party.registered_interpreter_id)),
             )
         )
     return listed
@@ -481,241 +433,6 @@ def set_require_totp(db: Session, actor: Actor, hearing_id: int, on: bool) -> No
             if is_remote_party(party):
                 require_enrolled(db, hearing, party)
     append(db, actor, Action.REMOTE_TOTP_REQUIRED_SET, hearing_id=hearing.id, require_totp=on)
-
-
-# --- the gateway's side -------------------------------------------------------------
-
-
-def redeem(db: Session, keys: KeyRing, invitation: str, code: str, *, now: datetime) -> Redeemed | Rejected:
-    """One attempt at a code: a session on success, a counted and audited
-    refusal otherwise (see the module's docstring)."""
-    found = codes.normalise_invitation(invitation)
-    row = db.scalar(select(OneTimeCode).where(OneTimeCode.invitation == found)) if found is not None else None
-    if found is None or row is None:
-        return Rejected(Verdict.WRONG_CODE.value, known=False)
-    typed = codes.normalise(code)
-    # Hash and compare whatever came, so a malformed attempt costs the same.
-    given = code_hash(keys, found, typed if typed is not None else "-")
-    matches = hmac.compare_digest(given, row.code_hash) and typed is not None
-    hearing = db.get_one(Hearing, row.hearing_id)
-    party = db.get_one(Participant, row.participant_id)
-    live = hearing.state in LIVE_STATES
-    outcome = codes.verdict(
-        _standing(row), matches, now, hearing_ended=hearing.state in FINAL_STATES, hearing_live=live
-    )
-    if outcome is not Verdict.ACCEPTED:
-        return _refuse(db, row, party, outcome, now)
-    needs_totp = _asks_totp(hearing, party)
-    if needs_totp and not totp_ready(_registered(db, party.registered_interpreter_id)):
-        # Enrolment disabled after the code was issued: the court still asks
-        # for the TOTP, and the code alone does not let them in.
-        return _refuse(db, row, party, Verdict.WRONG_TOTP, now, counted=False)
-    earliest_end = now - LATE_GRACE if live else now
-    taken = db.execute(
-        update(_codes)
-        .where(
-            _codes.c.id == row.id,
-            _codes.c.used_at.is_(None),
-            _codes.c.revoked_at.is_(None),
-            _codes.c.locked_at.is_(None),
-            _codes.c.failed_attempts < MAX_FAILURES,
-            _codes.c.valid_from <= now,
-            _codes.c.valid_until > earliest_end,
-        )
-        .values(used_at=now)
-    )
-    if _rowcount(taken) != 1:
-        # Another attempt took it first (or revoked or locked it) between our
-        # read and our update: the verdict on the row as it now stands.
-        db.refresh(row)
-        again = codes.verdict(_standing(row), True, now, hearing_ended=False, hearing_live=live)
-        return _refuse(db, row, party, Verdict.USED if again is Verdict.ACCEPTED else again, now)
-    db.refresh(row)
-    # One person, one session: a new code (re-issued for a lost browser)
-    # ends what an earlier one opened.
-    db.execute(
-        update(RemoteSession)
-        .where(RemoteSession.participant_id == party.id, RemoteSession.ended_at.is_(None))
-        .values(ended_at=now)
-    )
-    token = secrets.token_urlsafe(32)
-    session = RemoteSession(
-        token_hash=token_hash(keys, token),
-        code_id=row.id,
-        participant_id=party.id,
-        hearing_id=hearing.id,
-        created_at=now,
-        expires_at=hearing.scheduled_end + LATE_GRACE,
-        verified_at=None if needs_totp else now,
-    )
-    db.add(session)
-    db.flush()
-    seat = seat_of(party)
-    append(
-        db,
-        remote_actor(party),
-        Action.REMOTE_CODE_USED,
-        hearing_id=hearing.id,
-        participant_id=party.id,
-        seat=seat,
-        code_id=row.id,
-        needs_totp=needs_totp,
-    )
-    return Redeemed(token, session.id, party.id, hearing.id, seat, party.role, needs_totp)
-
-
-def remote_actor(party: Participant) -> Actor:
-    return Actor("remote", party.id, party.role.value)
-
-
-def _refuse(
-    db: Session, row: OneTimeCode, party: Participant, outcome: Verdict, now: datetime, *, counted: bool | None = None
-) -> Rejected:
-    """Count (atomically) and audit one failed attempt at a known code; lock
-    the code at MAX_FAILURES. `counted` overrides codes.counts()."""
-    seat = seat_of(party)
-    attempts = row.failed_attempts
-    count = codes.counts(outcome) if counted is None else counted
-    if count:
-        attempts = db.execute(
-            update(_codes)
-            .where(_codes.c.id == row.id)
-            .values(failed_attempts=_codes.c.failed_attempts + 1)
-            .returning(_codes.c.failed_attempts)
-        ).scalar_one()
-    if not count or attempts <= AUDITED_FAILURES:
-        append(
-            db,
-            ANONYMOUS,
-            Action.REMOTE_CODE_FAILED,
-            hearing_id=row.hearing_id,
-            code_id=row.id,
-            seat=seat,
-            attempts=attempts,
-            reason=outcome.value,
-        )
-    if count and attempts >= MAX_FAILURES:
-        # Only a code that could still have admitted someone is locked: a used
-        # code's guesses cost its session nothing (the TOTP step locks below).
-        still_open = [_codes.c.locked_at.is_(None), _codes.c.revoked_at.is_(None)]
-        if outcome is not Verdict.WRONG_TOTP:
-            still_open.append(_codes.c.used_at.is_(None))
-        locked = db.execute(update(_codes).where(_codes.c.id == row.id, *still_open).values(locked_at=now))
-        if _rowcount(locked) == 1:
-            append(
-                db,
-                ANONYMOUS,
-                Action.REMOTE_CODE_LOCKED,
-                hearing_id=row.hearing_id,
-                code_id=row.id,
-                seat=seat,
-                attempts=attempts,
-            )
-            if outcome is Verdict.WRONG_TOTP:
-                # The session the code opened waited for this factor: it ends.
-                db.execute(
-                    update(RemoteSession)
-                    .where(RemoteSession.code_id == row.id, RemoteSession.ended_at.is_(None))
-                    .values(ended_at=now)
-                )
-    db.expire(row)
-    return Rejected(outcome.value, known=True)
-
-
-def _session(db: Session, keys: KeyRing, token: str) -> RemoteSession | None:
-    if not isinstance(token, str) or not token or len(token) > TOKEN_MAX:
-        return None
-    return db.scalar(select(RemoteSession).where(RemoteSession.token_hash == token_hash(keys, token)))
-
-
-def _open(db: Session, session: RemoteSession | None, now: datetime) -> tuple[RemoteSession, Hearing] | None:
-    """The session and its hearing, if the session may still be used."""
-    if session is None or session.ended_at is not None or now >= session.expires_at:
-        return None
-    hearing = db.get_one(Hearing, session.hearing_id)
-    if hearing.state in FINAL_STATES:
-        return None
-    return session, hearing
-
-
-def second_factor(db: Session, keys: KeyRing, token: str, totp_code: str, *, now: datetime) -> Redeemed | Rejected:
-    """The registered interpreter's TOTP, after the code: the session is
-    verified. Single use per time step (as for staff); a wrong TOTP counts
-    against the code's lock, and at the lock the session ends."""
-    opened = _open(db, _session(db, keys, token), now)
-    if opened is None:
-        return Rejected(SESSION_ENDED, known=False)
-    session, hearing = opened
-    party = db.get_one(Participant, session.participant_id)
-    seat = seat_of(party)
-    if session.verified_at is not None:
-        return Redeemed(token, session.id, party.id, hearing.id, seat, party.role, needs_totp=False)
-    row = db.get_one(OneTimeCode, session.code_id)
-    if row.locked_at is not None or row.revoked_at is not None:
-        return Rejected(SESSION_ENDED, known=False)
-    interpreter = _registered(db, party.registered_interpreter_id)
-    if interpreter is None or not totp_ready(interpreter) or not verify_totp(db, keys, interpreter, totp_code, now):
-        return _refuse(db, row, party, Verdict.WRONG_TOTP, now, counted=True)
-    verified = db.execute(
-        update(RemoteSession)
-        .where(RemoteSession.id == session.id, RemoteSession.verified_at.is_(None), RemoteSession.ended_at.is_(None))
-        .values(verified_at=now)
-    )
-    if _rowcount(verified) != 1:
-        return Rejected(SESSION_ENDED, known=False)
-    append(
-        db,
-        remote_actor(party),
-        Action.REMOTE_TOTP_PASSED,
-        hearing_id=hearing.id,
-        participant_id=party.id,
-        seat=seat,
-        code_id=row.id,
-    )
-    return Redeemed(token, session.id, party.id, hearing.id, seat, party.role, needs_totp=False)
-
-
-def load_session(
-    db: Session, keys: KeyRing, token: str, *, now: datetime, verified_only: bool = True
-) -> RemoteSessionInfo | None:
-    """The remote party behind a session token, or None if the token is
-    unknown, the session ended or expired, the hearing ended, or (unless
-    `verified_only` is False: the TOTP step's own page) a factor is missing."""
-    opened = _open(db, _session(db, keys, token), now)
-    if opened is None:
-        return None
-    session, hearing = opened
-    if verified_only and session.verified_at is None:
-        return None
-    party = db.get_one(Participant, session.participant_id)
-    return RemoteSessionInfo(
-        session_id=session.id,
-        participant_id=party.id,
-        hearing_id=session.hearing_id,
-        seat=seat_of(party),
-        role=party.role,
-        name=party.display_name,
-        language=language_of(hearing, party),
-        verified=session.verified_at is not None,
-    )
-
-
-def end_session(db: Session, keys: KeyRing, token: str, *, now: datetime) -> None:
-    """The party leaves for good (the page's "leave" button): the session
-    ends; the code stays used, so coming back needs a new code."""
-    session = _session(db, keys, token)
-    if session is None or session.ended_at is not None:
-        return
-    session.ended_at = now
-    party = db.get_one(Participant, session.participant_id)
-    append(
-        db,
-        remote_actor(party),
-        Action.PARTICIPANT_LEFT,
-        hearing_id=session.hearing_id,
-        seat=seat_of(party),
-        reason="signed_out",
-    )
 
 
 # --- a registered interpreter's TOTP (hearing/interpreter/register.py enrols it) ---
@@ -750,7 +467,7 @@ def verify_totp(db: Session, keys: KeyRing, interpreter: RegisteredInterpreter, 
         .values(totp_last_step=step)
     )
     db.expire(interpreter)
-    return _rowcount(taken) == 1
+    return rowcount(taken) == 1
 
 
 # --- the invitation ------------------------------------------------------------------

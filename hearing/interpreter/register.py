@@ -159,7 +159,7 @@ def confirm_totp(db: Session, keys: KeyRing, actor: Actor, interpreter_id: int, 
 def disable(db: Session, actor: Actor, interpreter_id: int, *, now: datetime) -> None:
     """The interpreter leaves the register: their authenticator no longer
     counts. Parties already linked keep their name; a hearing that requires
-    the TOTP then refuses their code (issuing.redeem)."""
+    the TOTP then refuses their code (admission.redeem)."""
     issuing.authorise(db, actor)
     interpreter = _find(db, interpreter_id, lock=True)
     if interpreter.disabled_at is not None:

@@ -54,7 +54,7 @@ from hearing.errors import (
     RemoteSessionEnded,
     RequestTooLarge,
 )
-from hearing.interpreter import codes, issuing
+from hearing.interpreter import admission, codes
 from hearing.interpreter.attempts import WINDOW_SECONDS, Tally, UnknownAttempts
 from hearing.services import Services
 from hearing.speaker_order import presiding
@@ -216,15 +216,15 @@ async def join_submit(request: Request) -> Response:
         raise CodeRejected()
     svc = services(request)
     now = utcnow()
-    result = await svc.run(lambda db: issuing.redeem(db, svc.keys, invitation, code, now=now))
-    if isinstance(result, issuing.Rejected):
+    result = await svc.run(lambda db: admission.redeem(db, svc.keys, invitation, code, now=now))
+    if isinstance(result, admission.Rejected):
         if not result.known:
             unknown_log(request).count(request)
         raise CodeRejected()
     return _session_opened(request, result)
 
 
-def _session_opened(request: Request, redeemed: issuing.Redeemed) -> Response:
+def _session_opened(request: Request, redeemed: admission.Redeemed) -> Response:
     """The code (or the authenticator) passed: the remote cookie, a CSRF
     cookie bound to it, and the next step."""
     target = "/join/verify" if redeemed.needs_totp else "/remote"
@@ -246,7 +246,7 @@ async def verify_page(request: Request) -> Response:
     now = utcnow()
     info = None
     if token is not None:
-        info = await svc.read(lambda db: issuing.load_session(db, svc.keys, token, now=now, verified_only=False))
+        info = await svc.read(lambda db: admission.load_session(db, svc.keys, token, now=now, verified_only=False))
     if info is None:
         return RedirectResponse("/join", status_code=303)
     if info.verified:
@@ -264,8 +264,8 @@ async def verify_submit(request: Request) -> Response:
         raise CodeRejected()
     svc = services(request)
     now = utcnow()
-    result = await svc.run(lambda db: issuing.second_factor(db, svc.keys, token, code, now=now))
-    if isinstance(result, issuing.Rejected):
+    result = await svc.run(lambda db: admission.second_factor(db, svc.keys, token, code, now=now))
+    if isinstance(result, admission.Rejected):
         if not result.known:
             unknown_log(request).count(request)
         raise CodeRejected()
@@ -403,7 +403,7 @@ async def gateway_error(request: Request, exc: Exception) -> Response:
 async def _awaits_second_factor(request: Request, token: str) -> bool:
     svc = services(request)
     now = utcnow()
-    info = await svc.read(lambda db: issuing.load_session(db, svc.keys, token, now=now, verified_only=False))
+    info = await svc.read(lambda db: admission.load_session(db, svc.keys, token, now=now, verified_only=False))
     return info is not None and not info.verified
 
 

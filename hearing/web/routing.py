@@ -30,7 +30,7 @@ from hearing.clock import utcnow
 from hearing.custody.presence import EndpointPresence, TestCalls
 from hearing.docket.parties import ParticipantRole
 from hearing.errors import DeviceNotAuthorised, NotAuthenticated, PermissionDenied, RemoteSessionEnded
-from hearing.interpreter import issuing
+from hearing.interpreter import admission
 from hearing.live.registry import LiveHearings
 from hearing.services import Services
 
@@ -288,7 +288,7 @@ async def authenticate_remote(request: HTTPConnection) -> RemotePrincipal:
     if not token or len(token) > REMOTE_TOKEN_MAX:
         raise NotAuthenticated()
     now = utcnow()
-    info = await svc.read(lambda db: issuing.load_session(db, svc.keys, token, now=now))
+    info = await svc.read(lambda db: admission.load_session(db, svc.keys, token, now=now))
     if info is None:
         raise RemoteSessionEnded()
     return RemotePrincipal(

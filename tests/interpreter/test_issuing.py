@@ -29,8 +29,8 @@ from hearing.errors import (
     PermissionDenied,
     TotpNotEnrolled,
 )
-from hearing.interpreter import codes, issuing, register
-from hearing.interpreter.issuing import Redeemed, Rejected
+from hearing.interpreter import admission, codes, issuing, register
+from hearing.interpreter.admission import Redeemed, Rejected
 from hearing.services import Services
 from hearing.speaker_order import presiding
 from tests.conftest import Court_, logged, open_hearing
@@ -62,7 +62,7 @@ def issue(services: Services, court: Court_, hearing_id: int, party: int, now: d
 
 
 def redeem(services: Services, invitation: str, code: str, now: datetime) -> Redeemed | Rejected:
-    return services.unit_of_work(lambda db: issuing.redeem(db, services.keys, invitation, code, now=now))
+    return services.unit_of_work(lambda db: admission.redeem(db, services.keys, invitation, code, now=now))
 
 
 def actions(services: Services) -> list[str]:
@@ -97,12 +97,12 @@ def test_a_code_admits_once_and_is_rejected_the_second_time(services: Services, 
     second = redeem(services, issued.invitation, issued.code, now + timedelta(seconds=1))
     assert second == Rejected("used", known=True)
 
-    info = services.unit_of_work(lambda db: issuing.load_session(db, services.keys, first.token, now=now))
+    info = services.unit_of_work(lambda db: admission.load_session(db, services.keys, first.token, now=now))
     assert info is not None and info.verified and info.seat == issued.seat and info.name == "Samira Haddad"
     assert info.language == "arabisk"
     # The session, not the code, carries a reconnect; it ends when the party leaves.
-    services.unit_of_work(lambda db: issuing.end_session(db, services.keys, first.token, now=now))
-    assert services.unit_of_work(lambda db: issuing.load_session(db, services.keys, first.token, now=now)) is None
+    services.unit_of_work(lambda db: admission.end_session(db, services.keys, first.token, now=now))
+    assert services.unit_of_work(lambda db: admission.load_session(db, services.keys, first.token, now=now)) is None
 
 
 def test_a_code_of_hearing_a_is_rejected_with_hearing_bs_invitation(services: Services, court: Court_) -> None:
@@ -146,7 +146,7 @@ def test_a_hearing_running_late_keeps_its_codes_a_while_and_a_final_state_ends_t
     redeemed = redeem(services, issued.invitation, issued.code, late)
     assert isinstance(redeemed, Redeemed)
     open_hearing(services, court.hearing_a, HearingState.CLOSED)
-    assert services.unit_of_work(lambda db: issuing.load_session(db, services.keys, redeemed.token, now=late)) is None
+    assert services.unit_of_work(lambda db: admission.load_session(db, services.keys, redeemed.token, now=late)) is None
 
 
 def test_after_five_failures_even_the_right_code_is_rejected(services: Services, court: Court_, party: int) -> None:
@@ -229,11 +229,11 @@ def test_a_new_code_for_a_lost_browser_ends_the_earlier_session(services: Servic
     old = redeem(services, first.invitation, first.code, now)
     assert isinstance(old, Redeemed)
     second = issue(services, court, court.hearing_a, party, now)  # the used first code is not revoked
-    assert services.unit_of_work(lambda db: issuing.load_session(db, services.keys, old.token, now=now)) is not None
+    assert services.unit_of_work(lambda db: admission.load_session(db, services.keys, old.token, now=now)) is not None
     new = redeem(services, second.invitation, second.code, now)
     assert isinstance(new, Redeemed)
-    assert services.unit_of_work(lambda db: issuing.load_session(db, services.keys, old.token, now=now)) is None
-    assert services.unit_of_work(lambda db: issuing.load_session(db, services.keys, new.token, now=now)) is not None
+    assert services.unit_of_work(lambda db: admission.load_session(db, services.keys, old.token, now=now)) is None
+    assert services.unit_of_work(lambda db: admission.load_session(db, services.keys, new.token, now=now)) is not None
 
 
 def test_sessions_end_at_the_scheduled_end_plus_grace_and_unknown_tokens_load_nothing(
@@ -244,8 +244,8 @@ def test_sessions_end_at_the_scheduled_end_plus_grace_and_unknown_tokens_load_no
     redeemed = redeem(services, issued.invitation, issued.code, now)
     assert isinstance(redeemed, Redeemed)
 
-    def load(token: str, at: datetime) -> issuing.RemoteSessionInfo | None:
-        return services.unit_of_work(lambda db: issuing.load_session(db, services.keys, token, now=at))
+    def load(token: str, at: datetime) -> admission.RemoteSessionInfo | None:
+        return services.unit_of_work(lambda db: admission.load_session(db, services.keys, token, now=at))
 
     end = issued.valid_until + codes.LATE_GRACE
     assert load(redeemed.token, end - timedelta(seconds=1)) is not None
@@ -253,7 +253,7 @@ def test_sessions_end_at_the_scheduled_end_plus_grace_and_unknown_tokens_load_no
     for token in ("", "x", redeemed.token + "x", "x" * 10_000, redeemed.token.upper()):
         assert load(token, now) is None
     # Ending an unknown session is nothing.
-    services.unit_of_work(lambda db: issuing.end_session(db, services.keys, "nope", now=now))
+    services.unit_of_work(lambda db: admission.end_session(db, services.keys, "nope", now=now))
 
 
 @pytest.mark.sqlite_only  # the search reads the database file; PostgreSQL stores the same rows
@@ -291,7 +291,7 @@ def test_two_concurrent_redemptions_of_one_code_give_exactly_one_success(
         def work(db: Session) -> Redeemed | Rejected:
             # Both transactions are open and have read nothing yet when they race.
             barrier.wait(timeout=10)
-            return issuing.redeem(db, services.keys, issued.invitation, issued.code, now=now)
+            return admission.redeem(db, services.keys, issued.invitation, issued.code, now=now)
 
         try:
             results.append(services.unit_of_work(work))
@@ -332,7 +332,7 @@ def test_audit_entries_carry_no_code_and_no_token(services: Services, court: Cou
     redeem(services, issued.invitation, "00000000" if issued.code != "00000000" else "11111111", now)
     redeemed = redeem(services, issued.invitation, issued.code, now)
     assert isinstance(redeemed, Redeemed)
-    services.unit_of_work(lambda db: issuing.end_session(db, services.keys, redeemed.token, now=now))
+    services.unit_of_work(lambda db: admission.end_session(db, services.keys, redeemed.token, now=now))
     entries = [e for e in logged(services) if e.hearing_id == court.hearing_a]
     by_action = {e.action: e for e in entries}
     seat = f"counsel-{party}"
@@ -380,7 +380,7 @@ def test_adding_and_removing_a_party_changes_the_floor_and_audits(services: Serv
     services.unit_of_work(lambda db: issuing.remove_remote_party(db, clerk(court), court.hearing_a, party))
     assert seat not in services.unit_of_work(floor_seats)
     assert services.unit_of_work(lambda db: db.get(Participant, party)) is None
-    assert services.unit_of_work(lambda db: issuing.load_session(db, services.keys, redeemed.token, now=now)) is None
+    assert services.unit_of_work(lambda db: admission.load_session(db, services.keys, redeemed.token, now=now)) is None
     assert redeem(services, issued.invitation, issued.code, now) == Rejected("wrong_code", known=False)
     removed = [e for e in logged(services) if e.action == Action.REMOTE_PARTY_REMOVED]
     assert [e.payload for e in removed] == [{"participant_id": party, "seat": seat}]
@@ -486,9 +486,9 @@ def test_code_and_totp_where_the_hearing_requires_it(services: Services, court: 
     redeemed = redeem(services, issued.invitation, issued.code, now)
     assert isinstance(redeemed, Redeemed) and redeemed.needs_totp
 
-    def load(verified_only: bool = True) -> issuing.RemoteSessionInfo | None:
+    def load(verified_only: bool = True) -> admission.RemoteSessionInfo | None:
         return services.unit_of_work(
-            lambda db: issuing.load_session(db, services.keys, redeemed.token, now=now, verified_only=verified_only)
+            lambda db: admission.load_session(db, services.keys, redeemed.token, now=now, verified_only=verified_only)
         )
 
     assert load() is None  # not yet admitted to the lobby
@@ -496,7 +496,9 @@ def test_code_and_totp_where_the_hearing_requires_it(services: Services, court: 
     assert pending is not None and not pending.verified
 
     def second(code: str, at: datetime = now) -> Redeemed | Rejected:
-        return services.unit_of_work(lambda db: issuing.second_factor(db, services.keys, redeemed.token, code, now=at))
+        return services.unit_of_work(
+            lambda db: admission.second_factor(db, services.keys, redeemed.token, code, now=at)
+        )
 
     assert second("000000" if pyotp.TOTP(secret).at(now) != "000000" else "111111") == Rejected("wrong_totp", True)
     passed = second(pyotp.TOTP(secret).at(now))
@@ -524,22 +526,22 @@ def test_a_totp_is_accepted_once_and_wrong_ones_count_against_the_codes_lock(ser
     assert isinstance(one, Redeemed)
     good = pyotp.TOTP(secret).at(now)
     assert isinstance(
-        services.unit_of_work(lambda db: issuing.second_factor(db, services.keys, one.token, good, now=now)), Redeemed
+        services.unit_of_work(lambda db: admission.second_factor(db, services.keys, one.token, good, now=now)), Redeemed
     )
     # A second browser with a fresh code cannot reuse the same TOTP step.
     second = issue(services, court, court.hearing_a, party, now)
     two = redeem(services, second.invitation, second.code, now)
     assert isinstance(two, Redeemed) and two.needs_totp
-    replay = services.unit_of_work(lambda db: issuing.second_factor(db, services.keys, two.token, good, now=now))
+    replay = services.unit_of_work(lambda db: admission.second_factor(db, services.keys, two.token, good, now=now))
     assert replay == Rejected("wrong_totp", known=True)
     # One failure already; four more wrong TOTPs reach the lock, and the session ends.
     for _ in range(codes.MAX_FAILURES - 1):
-        services.unit_of_work(lambda db: issuing.second_factor(db, services.keys, two.token, "123", now=now))
+        services.unit_of_work(lambda db: admission.second_factor(db, services.keys, two.token, "123", now=now))
     assert code_row(services, second.code_id).locked_at is not None
     later = now + timedelta(seconds=90)
     fresh = pyotp.TOTP(secret).at(later)
-    gone = services.unit_of_work(lambda db: issuing.second_factor(db, services.keys, two.token, fresh, now=later))
-    assert gone == Rejected(issuing.SESSION_ENDED, known=False)
+    gone = services.unit_of_work(lambda db: admission.second_factor(db, services.keys, two.token, fresh, now=later))
+    assert gone == Rejected(admission.SESSION_ENDED, known=False)
     assert Action.REMOTE_CODE_LOCKED in actions(services)
 
 
@@ -590,5 +592,5 @@ def test_the_booked_interpreter_gets_a_code_and_keeps_the_bookings_language(serv
     issued = issue(services, court, court.hearing_a, party, now)
     redeemed = redeem(services, issued.invitation, issued.code, now)
     assert isinstance(redeemed, Redeemed)
-    info = services.unit_of_work(lambda db: issuing.load_session(db, services.keys, redeemed.token, now=now))
+    info = services.unit_of_work(lambda db: admission.load_session(db, services.keys, redeemed.token, now=now))
     assert info is not None and info.language == "arabisk"

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from hearing.config import load_settings
 from hearing.db.models import AuditEntry, Hearing, OneTimeCode, Participant, RegisteredInterpreter, RemoteSession
-from hearing.interpreter import codes, issuing
-from hearing.interpreter.issuing import Redeemed
+from hearing.interpreter import admission, codes
+from hearing.interpreter.admission import Redeemed
 from hearing.services import Services
 from tests.conftest import CliRun
 
@@ -75,7 +75,7 @@ def redeem(invitation: str, code: str) -> object:
     with Services.from_settings(load_settings()) as svc:
         start = svc.unit_of_work(lambda db: db.scalars(select(Hearing.scheduled_start)).first())
         assert start is not None
-        return svc.unit_of_work(lambda db: issuing.redeem(db, svc.keys, invitation, code, now=start))
+        return svc.unit_of_work(lambda db: admission.redeem(db, svc.keys, invitation, code, now=start))
 
 
 def participant_of(hearing: int, name: str) -> int:
@@ -125,7 +125,7 @@ def test_issue_prints_the_code_once_with_the_invitation_and_writes_the_calendar(
     assert code == 0 and "the earlier one no longer works" in again
     second, second_invitation = issued_code(again)
     assert second_invitation != invitation
-    assert redeem(invitation, secret) == issuing.Rejected("revoked", known=True)
+    assert redeem(invitation, secret) == admission.Rejected("revoked", known=True)
     assert isinstance(redeem(second_invitation, second), Redeemed)
     _, listed, _ = cli("remote", "list", "--hearing", str(hearing))
     assert listed.count("Samira Haddad") == 1 and "code: used" in listed
@@ -139,7 +139,7 @@ def test_revoke_remove_and_require_totp(cli: CliRun) -> None:
     party = participant_of(hearing, "Wit Ness")
     code, out, _ = cli("remote", "revoke", "--hearing", str(hearing), "--participant", str(party))
     assert code == 0 and "revoked" in out
-    assert redeem(invitation, secret) == issuing.Rejected("revoked", known=True)
+    assert redeem(invitation, secret) == admission.Rejected("revoked", known=True)
     assert cli("remote", "require-totp", "--hearing", str(hearing), "on")[0] == 0
     assert cli("remote", "require-totp", "--hearing", str(hearing), "off")[0] == 0
     code, out, _ = cli("remote", "remove", "--hearing", str(hearing), "--participant", str(party))

@@ -4,7 +4,7 @@ gateway's own socket (another helper's part of issue 12, on another app).
 `take_remote_seats(app)` adds one socket to a test's live application, at
 `/test/ws/remote`, that takes a seat the way the gateway's remote media
 socket does: the party presents the session its one-time code opened
-(`Authorization: Remote <token>`, from `issuing.redeem`), the session says
+(`Authorization: Remote <token>`, from `admission.redeem`), the session says
 the hearing and the seat, and the seat joins the live hearing's room, where
 the floor keeps it in the lobby until the judge admits it. It speaks the
 media socket's protocol (docs/protocol.md: welcome, offer/answer, ping), so
@@ -20,7 +20,7 @@ from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
 from hearing.clock import utcnow
-from hearing.interpreter import issuing
+from hearing.interpreter import admission
 from hearing.media import signaling
 from hearing.web.routing import live_hearings, services
 from hearing.web.sockets import LEAVE, ClientLoop, Reply
@@ -32,7 +32,7 @@ async def _remote_seat(websocket: WebSocket) -> None:
     await websocket.accept()
     svc = services(websocket)
     token = websocket.headers.get("authorization", "").removeprefix("Remote ")
-    info = await svc.read(lambda db: issuing.load_session(db, svc.keys, token, now=utcnow()))
+    info = await svc.read(lambda db: admission.load_session(db, svc.keys, token, now=utcnow()))
     live = live_hearings(websocket).get(info.hearing_id) if info is not None else None
     if info is None or live is None:
         await websocket.close(code=4401)

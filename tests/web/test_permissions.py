@@ -18,7 +18,7 @@ from hearing.auth.permissions import ROLE_PERMISSIONS, Permission
 from hearing.auth.roles import Role
 from hearing.clock import utcnow
 from hearing.docket.parties import EndpointKind, ParticipantRole
-from hearing.interpreter import issuing, register
+from hearing.interpreter import admission, issuing, register
 from hearing.services import Services
 from hearing.web.ratelimit import SlidingWindow
 from hearing.web.routing import Audience, GuardedRoute, GuardedWebSocketRoute
@@ -242,7 +242,7 @@ def test_gateway_routes_by_caller(settings, services: Services, court: Court_) -
         issued = issuing.issue_code(
             db, services.keys, OPERATOR, court.hearing_a, party.id, now=utcnow(), early_minutes=30
         )
-        return issuing.redeem(db, services.keys, issued.invitation, issued.code, now=utcnow()).token
+        return admission.redeem(db, services.keys, issued.invitation, issued.code, now=utcnow()).token
 
     token = services.unit_of_work(invite)
     creds = site_a_devices(services)
@@ -302,7 +302,7 @@ def test_the_remote_socket_admits_the_remote_session_only(settings, services: Se
         issued = issuing.issue_code(
             db, services.keys, OPERATOR, court.hearing_a, party.id, now=utcnow(), early_minutes=30
         )
-        return issuing.redeem(db, services.keys, issued.invitation, issued.code, now=utcnow()).token
+        return admission.redeem(db, services.keys, issued.invitation, issued.code, now=utcnow()).token
 
     token = services.unit_of_work(invite)
     creds = site_a_devices(services)

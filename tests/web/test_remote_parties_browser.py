@@ -30,7 +30,7 @@ from sqlalchemy import select
 from hearing.clock import utcnow
 from hearing.db.models import OneTimeCode, Participant
 from hearing.docket.lifecycle import HearingState
-from hearing.interpreter import issuing
+from hearing.interpreter import admission
 from hearing.services import Services
 from tests.browser import LiveServer, assert_accessible, screenshot, sign_in
 from tests.conftest import Court_, logged, open_hearing
@@ -70,9 +70,9 @@ def invitation_of(services: Services, name: str) -> str:
 def redeem(services: Services, invitation: str, code: str) -> str:
     """What the gateway does with the code typed on the join page."""
     redeemed = services.unit_of_work(
-        lambda db: issuing.redeem(db, services.keys, invitation, code.replace(" ", ""), now=utcnow())
+        lambda db: admission.redeem(db, services.keys, invitation, code.replace(" ", ""), now=utcnow())
     )
-    assert isinstance(redeemed, issuing.Redeemed), redeemed
+    assert isinstance(redeemed, admission.Redeemed), redeemed
     return redeemed.token
 
 
@@ -217,7 +217,7 @@ def test_the_judge_sees_who_waits_hears_the_chime_and_admits_them(
     party_row(clerk, "Amira Haddad").get_by_role("button", name="Udsted kode").click()
     code = clerk.locator("[data-role=code]").inner_text()
     token = redeem(services, invitation_of(services, "Amira Haddad"), code)
-    seat = services.unit_of_work(lambda db: issuing.load_session(db, services.keys, token, now=utcnow())).seat  # type: ignore[union-attr]
+    seat = services.unit_of_work(lambda db: admission.load_session(db, services.keys, token, now=utcnow())).seat  # type: ignore[union-attr]
 
     with PeerThread(Peer(seat, tone=523.0, camera=(640, 360)), url, {"Authorization": f"Remote {token}"}):
         card = lobby_card(judge, seat)
@@ -265,7 +265,7 @@ def test_the_judge_sees_who_waits_hears_the_chime_and_admits_them(
         witness_code = clerk.locator("[data-role=code]").inner_text()
         witness_token = redeem(services, invitation_of(services, "Vera Vidne"), witness_code)
         witness = services.unit_of_work(
-            lambda db: issuing.load_session(db, services.keys, witness_token, now=utcnow())
+            lambda db: admission.load_session(db, services.keys, witness_token, now=utcnow())
         ).seat  # type: ignore[union-attr]
         with PeerThread(
             Peer(witness, tone=659.0, camera=(640, 360)), url, {"Authorization": f"Remote {witness_token}"}
