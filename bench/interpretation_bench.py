@@ -7,24 +7,32 @@ mode, with simultaneous interpretation for the detainee: the judge's seat
 and the custody seat on the real media socket (Python peers that send a
 tone and a 640x360 camera and decode what they are sent), and remote
 parties (an interpreter, a prosecutor, defence counsel, a witness) that
-each send their own tone and camera too. Remote parties reach the server
-through the external gateway, which is not part of this tree's internal
-app: the bench signals their offers to the live hearing through a pipe
-into the server's process (`LiveHearing.negotiate`, what the gateway's
-media socket calls), and their media flows over real UDP like any seat's.
+each send their own tone and camera too. The server is `hearing serve` with
+a gateway port: the internal listener and the external gateway's, two
+uvicorn servers on one event loop (`hearing.cli.serve.listeners` and
+`serve_all`). Remote parties join the way a real one does: the clerk's
+service adds each to the docket and issues its one-time code
+(`hearing.interpreter.issuing`); the party opens `/join/{invitation}` on
+the gateway's listener (its CSRF cookie and token), posts the code to
+`POST /join` as a JSON client, and from then on uses the remote session
+cookie it was given: the signaling over the gateway's `/ws/remote/media`
+with the project's media client (hearing/media/client.py), its media over
+real UDP like any seat's. A remote seat starts in the lobby: the judge's
+page admits it (`admit`, over the panel's HTTP) before it is heard; the
+admission stays with the seat when it leaves and comes back.
 
 1. The direction follows the floor. Rounds alternate the judge's page's
    `grant` of the floor to the detainee and its `take_back` (`POST
    /hearings/{id}/floor`, the session cookie and the CSRF token from the
    hearing's page). Each is timed from its transaction's commit (the
-   server's own `after_commit`, read over the pipe: one machine, one
-   CLOCK_MONOTONIC) to the interpretation turning *at the receivers*: on a
+   server's own `after_commit`, read over the bench's probe pipe, which
+   carries measurements only: one machine, one CLOCK_MONOTONIC) to the interpretation turning *at the receivers*: on a
    grant the interpreter's tone appearing in what the judge's seat decodes
    and disappearing from what the custody seat decodes; on a take-back the
    reverse. A tone "appears" at the first 20 ms frame that carries it and
    "disappears" at the first frame from which none does for 300 ms.
 2. The CPU a remote party adds. The server process's CPU time (user +
-   system, `resource.getrusage` inside it, over the pipe) per second of
+   system, `resource.getrusage` inside it, over the probe pipe) per second of
    wall time, with 0, 1, 2 and 4 remote parties connected with audio and
    video besides the judge's and the custody seats; the configurations run
    interleaved (rotated each repetition: the machine is shared and noisy),
@@ -44,6 +52,8 @@ import asyncio
 import bisect
 import contextlib
 import dataclasses
+import http.client
+import json
 import multiprocessing
 import multiprocessing.connection
 import resource
@@ -52,39 +62,43 @@ import statistics
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import av
 import bench_court  # bench/bench_court.py
 import numpy as np
 import quick  # bench/quick.py
 import sqlalchemy
-import uvicorn
-from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from interruption_bench import Feed  # bench/interruption_bench.py
+from interruption_bench import TOKEN_INPUT, Feed  # bench/interruption_bench.py
 from kiosk_bench import Bench as JudgePage  # bench/kiosk_bench.py
 from machine_facts import print_machine  # bench/machine_facts.py
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.applications import Starlette
 
-from hearing.actors import Actor
-from hearing.app import create_app
+from hearing.actors import SYSTEM, Actor
+from hearing.cli.serve import listeners, serve_all
 from hearing.config import Settings
-from hearing.db.models import Hearing, Participant, StaffUser
+from hearing.db.models import Hearing, StaffUser
 from hearing.docket.lifecycle import HearingState
-from hearing.docket.parties import Connection, ParticipantRole
+from hearing.docket.parties import ParticipantRole
+from hearing.interpreter import issuing
 from hearing.media import aiortc_hooks
 from hearing.media.client import MediaClient
 from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE
 from hearing.media.tracks import PatternTrack, ToneTrack, to_mono
-from hearing.routing import seats
 from hearing.routing.policy import FloorMode, Interpretation
 from hearing.services import Services
 from hearing.speaker_order import presiding
 from hearing.speaker_order.commands import Command
+from hearing.web import csrf
+from hearing.web.routing import CookieNames
 
 QUICK = {"switches": 2, "repeats": 1, "window": 1.0, "settle": 1.0}
 TONES = {
@@ -101,6 +115,8 @@ REMOTE_ROLES = (
     ParticipantRole.DEFENCE_COUNSEL,
     ParticipantRole.WITNESS,
 )
+# The remote session cookie's name over plain HTTP (the bench's cookie_secure=False).
+REMOTE_COOKIE = CookieNames.for_scheme(secure=False).remote
 PARTIES = (0, 1, 2, 4)  # remote parties connected, for the CPU figures
 CAMERA = (640, 360, 25)
 AMPLITUDE = 0.12  # tones summed at a receiver stay below full scale
@@ -153,51 +169,37 @@ class Probe:
 
 
 def serve(settings: Settings, control: multiprocessing.connection.Connection) -> None:
-    """The server, and a thread that answers the bench over the pipe: a remote
-    party's offer (as the gateway's media socket passes it on), its leaving,
-    the process's CPU time, a commit's time."""
+    """`hearing serve` with the gateway (both listeners on one loop), and a
+    thread that answers the bench's measurements over the probe pipe: the
+    process's CPU time, a commit's time. Nothing of a party's joining goes
+    through it."""
     probe = Probe()
-    app = create_app(settings)
-    app.state.live_hearings.trace = probe.trace
-    sqlalchemy.event.listen(Session, "after_commit", probe.committed)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=settings.port, log_level="warning", ws_max_size=256 * 1024)
-    )
+    with Services.from_settings(settings) as svc:
+        servers = listeners(settings, svc, gateway=True)
+        internal = cast(Starlette, servers[0].config.app)
+        internal.state.live_hearings.trace = probe.trace
+        sqlalchemy.event.listen(Session, "after_commit", probe.committed)
 
-    def answer() -> None:
-        while True:
-            try:
-                message = control.recv()
-            except EOFError:
-                return
-            kind, *args = message
-            if kind == "cpu":
-                usage = resource.getrusage(resource.RUSAGE_SELF)
-                control.send((usage.ru_utime + usage.ru_stime, time.monotonic()))
-                continue
-            if kind == "commit":
-                control.send(probe.commit_of(int(args[0])))
-                continue
-            loop = server.servers[0].get_loop()
+        def answer() -> None:
+            while True:
+                try:
+                    kind, *args = control.recv()
+                except EOFError:
+                    return
+                if kind == "cpu":
+                    usage = resource.getrusage(resource.RUSAGE_SELF)
+                    control.send((usage.ru_utime + usage.ru_stime, time.monotonic()))
+                elif kind == "commit":
+                    control.send(probe.commit_of(int(args[0])))
+                else:
+                    control.send(RuntimeError(f"unknown question {kind!r}"))
 
-            async def act(kind: str = kind, args: list[Any] = args) -> str | None:
-                live = app.state.live_hearings.get(int(args[0]))
-                if kind == "join":
-                    return str(await live.negotiate(str(args[1]), str(args[2]), []))
-                await live.room.leave(str(args[1]))
-                return None
-
-            try:
-                control.send(asyncio.run_coroutine_threadsafe(act(), loop).result(TIMEOUT))
-            except Exception as exc:  # told to the bench, which stops
-                control.send(RuntimeError(f"{kind}: {exc!r}"))
-
-    threading.Thread(target=answer, name="bench pipe", daemon=True).start()
-    server.run()
+        threading.Thread(target=answer, name="bench probe", daemon=True).start()
+        asyncio.run(serve_all(servers))
 
 
 class Pipe:
-    """The bench's end of the pipe: one question at a time."""
+    """The bench's end of the probe pipe: one question at a time."""
 
     def __init__(self, connection: multiprocessing.connection.Connection) -> None:
         self.connection = connection
@@ -289,28 +291,78 @@ class SocketSeat:
         await self.client.close()
 
 
-class RemoteSeat:
-    """A remote party: its offer signalled through the pipe (the gateway's
-    part), its media on real UDP."""
+@dataclasses.dataclass(frozen=True)
+class Invited:
+    """A remote party as the clerk's page leaves them: a seat, an invitation
+    and its one-time code; and the tone the bench gives them."""
 
-    def __init__(self, pipe: Pipe, hearing_id: int, seat: str, role: str) -> None:
-        self.pipe, self.hearing_id, self.seat, self.role = pipe, hearing_id, seat, role
-        self.ear = Ear()
-        self.connection = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
-        self.connection.on("track", lambda track: self.ear.track(self.connection, track))
+    seat: str
+    role: str
+    invitation: str
+    code: str
+
+
+class Visitor:
+    """A remote party's browser at the gateway, as far as the code step:
+    the join page's CSRF cookie and token, then the code posted as a JSON
+    client (`Accept: application/json`); its cookies kept."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def _request(self, method: str, path: str, body: str | None = None, **headers: str) -> tuple[int, str]:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        headers["Origin"] = f"http://127.0.0.1:{self.port}"
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                key, _, rest = value.partition("=")
+                self.cookies[key] = rest.split(";", 1)[0]
+        text = response.read().decode()
+        conn.close()
+        return response.status, text
+
+    def join(self, invitation: str, code: str) -> str:
+        """The code step; the remote session cookie it opens."""
+        status, page = self._request("GET", f"/join/{invitation}")
+        found = TOKEN_INPUT.search(page)
+        if status != 200 or found is None:
+            raise RuntimeError(f"the join page answered {status} without a form token")
+        body = urllib.parse.urlencode({csrf.FIELD: found.group(1), "invitation": invitation, "code": code})
+        status, text = self._request(
+            "POST", "/join", body, **{"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+        )
+        if status != 200 or json.loads(text).get("next") != "/remote":
+            raise RuntimeError(f"the code step answered {status}: {text[:200]}")
+        cookie = self.cookies.get(REMOTE_COOKIE)
+        if not cookie:
+            raise RuntimeError("the code step set no remote session cookie")
+        return cookie
+
+
+class RemoteSeat(SocketSeat):
+    """A remote party on the gateway's media socket, with its remote session
+    cookie; the judge's page admits it from the lobby the first time."""
+
+    def __init__(self, gateway_port: int, cookie: str, role: str, page: JudgePage) -> None:
+        headers = {"Cookie": f"{REMOTE_COOKIE}={cookie}", "Origin": f"http://127.0.0.1:{gateway_port}"}
+        super().__init__(f"ws://127.0.0.1:{gateway_port}/ws/remote/media", headers, role)
+        self.page = page
 
     async def open(self) -> None:
-        for track in tracks_of(self.role):
-            self.connection.addTrack(track)
-        await self.connection.setLocalDescription(await self.connection.createOffer())
-        sdp = self.connection.localDescription.sdp
-        answer = await asyncio.to_thread(self.pipe.ask, "join", self.hearing_id, self.seat, sdp)
-        await self.connection.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
-
-    async def close(self) -> None:
-        await asyncio.to_thread(self.pipe.ask, "leave", self.hearing_id, self.seat)
-        await self.ear.close()
-        await self.connection.close()
+        await super().open()
+        if self.client.floor.get("admitted"):
+            return
+        clicked = time.monotonic()
+        await asyncio.to_thread(self.page.command, {"action": "admit", "seat": self.client.seat})
+        admitted = await wait_for(lambda: time.monotonic() if self.client.floor.get("admitted") else None)
+        if admitted is None:
+            raise RuntimeError(f"{self.client.seat}: never admitted from the lobby")
+        print(f"  {self.client.seat}: in the lobby, admitted by the judge's page ({since(clicked, admitted):.0f} ms)")
 
 
 async def wait_for(check: Any, timeout: float = TIMEOUT) -> Any:
@@ -391,13 +443,13 @@ async def cpu_per_second(pipe: Pipe, window: float) -> float:
 
 
 async def cpu_runs(
-    pipe: Pipe, hearing_id: int, remote: Sequence[tuple[str, str]], args: argparse.Namespace
+    pipe: Pipe, make: Any, remote: Sequence[tuple[str, str]], args: argparse.Namespace
 ) -> dict[int, list[float]]:
     runs: dict[int, list[float]] = {n: [] for n in PARTIES}
     for repeat in range(args.repeats):
         order = PARTIES[repeat % len(PARTIES) :] + PARTIES[: repeat % len(PARTIES)]
         for n in order:
-            parties = [RemoteSeat(pipe, hearing_id, seat, role) for seat, role in remote[:n]]
+            parties = [make(cookie, role) for cookie, role in remote[:n]]
             try:
                 for party in parties:
                     await party.open()
@@ -420,7 +472,8 @@ class Results:
     cpu: dict[int, list[float]]
 
 
-async def run(port: int, seeded: bench_court.Seeded, remote: list[tuple[str, str]], pipe: Pipe, args: Any) -> Results:
+async def run(settings: Settings, seeded: bench_court.Seeded, invited: list[Invited], pipe: Pipe, args: Any) -> Results:
+    port, gateway_port = settings.port, settings.gateway_port
     base = f"ws://127.0.0.1:{port}/ws/hearings/{seeded.hearing_id}"
     cookie = {"Cookie": f"hearing_session={seeded.cookie}"}
     feed = Feed(f"{base}/panel", {**cookie, "Origin": f"http://127.0.0.1:{port}"})
@@ -429,10 +482,20 @@ async def run(port: int, seeded: bench_court.Seeded, remote: list[tuple[str, str
     judge = SocketSeat(f"{base}/media", cookie, "judge")
     custody = SocketSeat(f"{base}/media", {"Authorization": f"Device {seeded.token}"}, "custody")
     switches: list[Switch] = []
+    # Each remote party's code step at the gateway, once: its session cookie
+    # serves every connection after (as a reconnecting browser's does).
+    remote: list[tuple[str, str]] = []
+    for party in invited:
+        session = await asyncio.to_thread(Visitor(gateway_port).join, party.invitation, party.code)
+        remote.append((session, party.role))
+
+    def make(cookie: str, role: str) -> RemoteSeat:
+        return RemoteSeat(gateway_port, cookie, role, page)
+
     await feed.open()
     await judge.open()
     await custody.open()
-    interpreter = RemoteSeat(pipe, seeded.hearing_id, *remote[0])
+    interpreter = make(*remote[0])
     try:
         print(f"\n1. the direction follows the floor ({args.switches} switches)")
         print(f"  {'switch':<16} {'answer':>8} {'appears':>8} {'gone':>8} {'turned':>8}   (ms from the commit)")
@@ -446,7 +509,7 @@ async def run(port: int, seeded: bench_court.Seeded, remote: list[tuple[str, str
             await asyncio.to_thread(page.command, {"action": "take_back"})
         await interpreter.close()
         print(f"\n2. server CPU with remote parties (audio + {CAMERA[0]}x{CAMERA[1]} video each)")
-        cpu = await cpu_runs(pipe, seeded.hearing_id, remote, args)
+        cpu = await cpu_runs(pipe, make, remote, args)
     finally:
         await judge.close()
         await custody.close()
@@ -454,29 +517,37 @@ async def run(port: int, seeded: bench_court.Seeded, remote: list[tuple[str, str
     return Results(switches, cpu)
 
 
-def prepare(settings: Settings, seeded: bench_court.Seeded) -> list[tuple[str, str]]:
-    """The hearing's remote parties, booked and admitted; controlled mode;
-    simultaneous interpretation for the detainee. Their (seat, tone role)."""
+def prepare(settings: Settings, seeded: bench_court.Seeded) -> list[Invited]:
+    """The hearing's remote parties on the docket, each with a one-time code
+    (as the clerk's page adds and issues them; their seats wait in the
+    lobby); controlled mode, the custody seat admitted, simultaneous
+    interpretation for the detainee."""
+    names = {"defence_counsel": "counsel"}
 
-    def book(db: Session) -> list[tuple[str, str]]:
+    def book(db: Session) -> list[Invited]:
         hearing = db.get_one(Hearing, seeded.hearing_id)
-        parties = []
+        invited = []
         for role in REMOTE_ROLES:
-            party = Participant(hearing_id=hearing.id, role=role, display_name=role.value, connection=Connection.REMOTE)
-            db.add(party)
-            db.flush()
-            parties.append(party)
+            language = "Arabic" if role is ParticipantRole.INTERPRETER else None
+            party = issuing.add_remote_party(db, SYSTEM, hearing.id, role, role.value, language=language)
+            issued = issuing.issue_code(
+                db,
+                svc.keys,
+                SYSTEM,
+                hearing.id,
+                party.id,
+                now=datetime.now(UTC),
+                early_minutes=settings.remote_code_early_minutes,
+            )
+            invited.append(Invited(issued.seat, names.get(role.value, role.value), issued.invitation, issued.code))
         db.refresh(hearing)
         judge = db.scalars(select(StaffUser).where(StaffUser.username == "judge")).one()
         actor = Actor("user", judge.id, "judge")
-        remote = [(seats.remote_seat(seats.Party(p.id, p.role, p.connection, "")), p.role.value) for p in parties]
         commands = [Command("mode", mode=FloorMode.CONTROLLED), Command("admit", seat="custody")]
-        commands += [Command("admit", seat=seat) for seat, _ in remote]
         commands += [Command("interpretation", interpretation=Interpretation.SIMULTANEOUS)]
         for command in commands:
             presiding.act(db, actor, hearing.id, command, courtroom_id=hearing.courtroom_id)
-        names = {"defence_counsel": "counsel"}
-        return [(seat, names.get(role, role)) for seat, role in remote]
+        return invited
 
     with Services.from_settings(settings) as svc:
         return svc.unit_of_work(book)
@@ -540,21 +611,29 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(quick.NOTE)
     with tempfile.TemporaryDirectory(prefix="interpretation-bench-") as tmp:
         settings = Settings(
-            data_dir=Path(tmp), port=bench_court.free_port(), cookie_secure=False, socket_connections_per_minute=600
+            data_dir=Path(tmp),
+            port=bench_court.free_port(),
+            gateway_host="127.0.0.1",
+            gateway_port=bench_court.free_port(),
+            cookie_secure=False,
+            socket_connections_per_minute=600,
         )
         seeded = bench_court.seed(settings, state=HearingState.IN_SESSION, commands=(), pause_on_drop=False)
-        remote = prepare(settings, seeded)
+        invited = prepare(settings, seeded)
         ours, theirs = multiprocessing.get_context("spawn").Pipe()
         server = multiprocessing.get_context("spawn").Process(target=serve, args=(settings, theirs), daemon=True)
         server.start()
         try:
             bench_court_wait(settings.port)
+            bench_court_wait(settings.gateway_port)
             print(
                 f"rounds:     {args.switches} switches; CPU with {', '.join(map(str, PARTIES))} remote parties,"
                 f" {args.repeats} interleaved repetitions of {args.window:g} s (after {args.settle:g} s to settle);"
-                " SQLite; server in its own process; controlled mode, simultaneous interpretation for the detainee"
+                " SQLite; server (internal listener and gateway) in its own process; remote parties join at the"
+                " gateway with a code and are admitted by the judge; controlled mode, simultaneous interpretation"
+                " for the detainee"
             )
-            results = asyncio.run(run(settings.port, seeded, remote, Pipe(ours), args))
+            results = asyncio.run(run(settings, seeded, invited, Pipe(ours), args))
         finally:
             server.terminate()
             server.join(timeout=10)
