@@ -66,6 +66,9 @@ PURE = (
     "hearing/interpreter/invitation.py",
     # issue 12, gateway: the count of attempts against unknown invitations
     "hearing/interpreter/attempts.py",
+    # issue 13, sources: the rig configuration and the synthetic sources
+    "hearing/courtroom/config.py",
+    "hearing/courtroom/synthetic.py",
 )
 # (importer, what it may not import, why)
 LAYERS = [
