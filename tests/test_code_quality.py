@@ -66,6 +66,7 @@ PURE = (
     "hearing/interpreter/invitation.py",
     # issue 12, gateway: the count of attempts against unknown invitations
     "hearing/interpreter/attempts.py",
+    "hearing/courtroom/compositor.py",  # issue 13: the program's picture, no I/O
 )
 # (importer, what it may not import, why)
 LAYERS = [
