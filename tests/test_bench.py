@@ -262,3 +262,26 @@ def test_interpretation_bench() -> None:
     for parties in (0, 1, 2, 4):
         runs = row(output, f"  {parties} remote parties")[0]
         assert int(runs) == 1, (parties, runs)
+
+
+# issue 13, the rig's compositor and the program's encoding
+def test_rig_bench() -> None:
+    output = run_bench("rig_bench")
+    assert_in_order(
+        output,
+        [
+            "rig benchmark",
+            "runs:",
+            "1. the compositor",
+            "single",
+            "speaker_strip",
+            "grid",
+            "2. the rig",
+            "median",
+            "targets",
+        ],
+    )
+    # Every layout composed and the rig encoded frames (the figures are not looked at).
+    for layout in ("single", "speaker_strip", "grid"):
+        assert float(row(output, f"{layout} ")[0]) > 0, layout
+    assert float(row(output, "median ")[3]) > 0, "the rig encoded nothing"
