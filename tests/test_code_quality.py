@@ -66,6 +66,7 @@ PURE = (
     "hearing/interpreter/invitation.py",
     # issue 12, gateway: the count of attempts against unknown invitations
     "hearing/interpreter/attempts.py",
+    "hearing/courtroom/switcher.py",  # issue 13: the camera switcher
 )
 # (importer, what it may not import, why)
 LAYERS = [
