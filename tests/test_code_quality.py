@@ -71,6 +71,8 @@ PURE = (
     "hearing/courtroom/synthetic.py",
 
     "hearing/courtroom/compositor.py",  # issue 13: the program's picture, no I/O
+
+    "hearing/courtroom/switcher.py",  # issue 13: the camera switcher
 )
 # (importer, what it may not import, why)
 LAYERS = [
