@@ -69,9 +69,7 @@ PURE = (
     # issue 13, sources: the rig configuration and the synthetic sources
     "hearing/courtroom/config.py",
     "hearing/courtroom/synthetic.py",
-
     "hearing/courtroom/compositor.py",  # issue 13: the program's picture, no I/O
-
     "hearing/courtroom/switcher.py",  # issue 13: the camera switcher
 )
 # (importer, what it may not import, why)
