@@ -1492,7 +1492,6 @@ def _remote_totp_passed(env: Env) -> list[Logged]:
     return new
 
 
-@pytest.mark.parametrize("scenario_id", list(SCENARIOS))
 def test_each_operation_appends_exactly_its_entries(env: Env, scenario_id: str) -> None:
     spec = SCENARIOS[scenario_id]
     if spec.seeded:
@@ -2008,7 +2007,6 @@ def _interpretation_by_clerk(env: Env) -> Recorded:
     )
 
 
-@pytest.mark.parametrize("name", list(REFUSALS))
 def test_refused_or_invalid_operations_append_nothing(env: Env, name: str) -> None:
     env.court  # noqa: B018
     prepared = REFUSALS[name](env)
@@ -2268,29 +2266,15 @@ def _cli_interpreter_confirm_wrong(env: Env) -> Callable[[], None]:
     return lambda: _cli_refused(env, "interpreter", "confirm-totp", str(entry), "12345", error="authentication_failed")
 
 
-# --- issue 12, codes: every scenario and refusal runs -----------------------------
-# `@pytest.mark.parametrize(..., list(SCENARIOS))` above takes its list when the
-# decorator runs, half-way through this file: the scenarios and refusals registered
-# below it (issue 10's, issue 12's) were counted by the coverage test but never run.
-# These run every one the decorators missed, with the lists taken at collection,
-# once the whole module has loaded (pytest_generate_tests below).
-
-
-def _missed(registry: dict[str, Any], test: Callable[..., Any]) -> list[str]:
-    early = {arg for mark in getattr(test, "pytestmark", []) if mark.name == "parametrize" for arg in mark.args[1]}
-    return [name for name in registry if name not in early]
-
-
-def test_each_later_operation_appends_exactly_its_entries(env: Env, later_scenario: str) -> None:
-    test_each_operation_appends_exactly_its_entries(env, later_scenario)
-
-
-def test_later_refused_or_invalid_operations_append_nothing(env: Env, later_refusal: str) -> None:
-    test_refused_or_invalid_operations_append_nothing(env, later_refusal)
+# --- every scenario and refusal runs ------------------------------------------------
+# The two tests above are parametrized at collection, once the whole module has
+# loaded: a decorator would take the lists half-way through the file, and the
+# scenarios and refusals registered below it would be counted by the coverage
+# test but never run (issue 10's and issue 12's were, until issue 12).
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if metafunc.function is test_each_later_operation_appends_exactly_its_entries:
-        metafunc.parametrize("later_scenario", _missed(SCENARIOS, test_each_operation_appends_exactly_its_entries))
-    elif metafunc.function is test_later_refused_or_invalid_operations_append_nothing:
-        metafunc.parametrize("later_refusal", _missed(REFUSALS, test_refused_or_invalid_operations_append_nothing))
+    if metafunc.function is test_each_operation_appends_exactly_its_entries:
+        metafunc.parametrize("scenario_id", list(SCENARIOS))
+    elif metafunc.function is test_refused_or_invalid_operations_append_nothing:
+        metafunc.parametrize("name", list(REFUSALS))

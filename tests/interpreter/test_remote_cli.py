@@ -30,7 +30,7 @@ def counts() -> tuple[int, ...]:
         return svc.unit_of_work(lambda db: tuple(db.scalar(select(func.count()).select_from(m)) for m in MODELS))
 
 
-def refused(cli: CliRun, *args: str, error: str) -> str:
+def assert_refused(cli: CliRun, *args: str, error: str) -> str:
     before = counts()
     code, out, err = cli(*args)
     assert code == 2 and err.startswith(f"error: {error}:"), (code, out, err)
@@ -159,7 +159,7 @@ def test_the_register_enrolment_and_a_hearing_that_requires_totp(cli: CliRun) ->
     uri = re.search(r"(otpauth://totp/\S+)", out)
     assert uri and "issuer=Hearing" in uri.group(1)
     secret = pyotp.parse_uri(uri.group(1)).secret
-    refused(
+    assert_refused(
         cli,
         "interpreter",
         "confirm-totp",
@@ -171,7 +171,7 @@ def test_the_register_enrolment_and_a_hearing_that_requires_totp(cli: CliRun) ->
     assert "totp" in cli("interpreter", "list")[1]
 
     hearing = book(cli)
-    refused(
+    assert_refused(
         cli,
         "remote",
         "issue",
@@ -204,7 +204,7 @@ def test_the_register_enrolment_and_a_hearing_that_requires_totp(cli: CliRun) ->
     assert code == 0, err
     assert cli("remote", "require-totp", "--hearing", str(hearing), "on")[0] == 0
     # A second interpreter without an authenticator cannot join a hearing that requires one.
-    refused(
+    assert_refused(
         cli,
         "remote",
         "issue",
@@ -221,7 +221,7 @@ def test_the_register_enrolment_and_a_hearing_that_requires_totp(cli: CliRun) ->
     _, listed, _ = cli("remote", "list", "--hearing", str(hearing))
     assert "totp" in listed
     assert cli("interpreter", "disable", str(entry))[0] == 0
-    refused(cli, "interpreter", "disable", str(entry), error="account_unchanged")
+    assert_refused(cli, "interpreter", "disable", str(entry), error="account_unchanged")
     assert "off the register" in cli("interpreter", "list")[1]
 
 
@@ -232,60 +232,68 @@ BAD_IDS = ["x", "", "٣", "１", "+1", "1_0", "-1", "9" * 19, "9" * 10_000]
 def test_malformed_and_oversized_ids_are_refused(cli: CliRun, raw: str) -> None:
     hearing = book(cli)
     party_args = ["--role", "witness", "--name", "W"]
-    refused(cli, "remote", "issue", "--hearing", raw, *party_args, error="invalid_input")
-    refused(cli, "remote", "issue", "--hearing", str(hearing), *party_args, "--registered", raw, error="invalid_input")
-    refused(cli, "remote", "revoke", "--hearing", raw, "--participant", "1", error="invalid_input")
-    refused(cli, "remote", "revoke", "--hearing", str(hearing), "--participant", raw, error="invalid_input")
-    refused(cli, "remote", "remove", "--hearing", str(hearing), "--participant", raw, error="invalid_input")
-    refused(cli, "remote", "list", "--hearing", raw, error="invalid_input")
-    refused(cli, "remote", "require-totp", "--hearing", raw, "on", error="invalid_input")
-    refused(cli, "interpreter", "enrol-totp", raw, error="invalid_input")
-    refused(cli, "interpreter", "confirm-totp", raw, "123456", error="invalid_input")
-    refused(cli, "interpreter", "disable", raw, error="invalid_input")
+    assert_refused(cli, "remote", "issue", "--hearing", raw, *party_args, error="invalid_input")
+    assert_refused(
+        cli, "remote", "issue", "--hearing", str(hearing), *party_args, "--registered", raw, error="invalid_input"
+    )
+    assert_refused(cli, "remote", "revoke", "--hearing", raw, "--participant", "1", error="invalid_input")
+    assert_refused(cli, "remote", "revoke", "--hearing", str(hearing), "--participant", raw, error="invalid_input")
+    assert_refused(cli, "remote", "remove", "--hearing", str(hearing), "--participant", raw, error="invalid_input")
+    assert_refused(cli, "remote", "list", "--hearing", raw, error="invalid_input")
+    assert_refused(cli, "remote", "require-totp", "--hearing", raw, "on", error="invalid_input")
+    assert_refused(cli, "interpreter", "enrol-totp", raw, error="invalid_input")
+    assert_refused(cli, "interpreter", "confirm-totp", raw, "123456", error="invalid_input")
+    assert_refused(cli, "interpreter", "disable", raw, error="invalid_input")
 
 
 def test_unknown_ids_are_refused(cli: CliRun) -> None:
     hearing = book(cli)
     detainee = participant_of(hearing, "Jens Hansen")
     for unknown in ("999999", str(2**31), "9" * 18):
-        refused(
+        assert_refused(
             cli, "remote", "issue", "--hearing", unknown, "--role", "witness", "--name", "W", error="hearing_not_found"
         )
-        refused(cli, "remote", "list", "--hearing", unknown, error="hearing_not_found")
-        refused(cli, "remote", "require-totp", "--hearing", unknown, "on", error="hearing_not_found")
-        refused(cli, "remote", "revoke", "--hearing", str(hearing), "--participant", unknown, error="not_found")
-        refused(cli, "remote", "remove", "--hearing", str(hearing), "--participant", unknown, error="not_found")
-        refused(cli, "interpreter", "enrol-totp", unknown, error="not_found")
-        refused(cli, "interpreter", "confirm-totp", unknown, "123456", error="not_found")
-        refused(cli, "interpreter", "disable", unknown, error="not_found")
+        assert_refused(cli, "remote", "list", "--hearing", unknown, error="hearing_not_found")
+        assert_refused(cli, "remote", "require-totp", "--hearing", unknown, "on", error="hearing_not_found")
+        assert_refused(cli, "remote", "revoke", "--hearing", str(hearing), "--participant", unknown, error="not_found")
+        assert_refused(cli, "remote", "remove", "--hearing", str(hearing), "--participant", unknown, error="not_found")
+        assert_refused(cli, "interpreter", "enrol-totp", unknown, error="not_found")
+        assert_refused(cli, "interpreter", "confirm-totp", unknown, "123456", error="not_found")
+        assert_refused(cli, "interpreter", "disable", unknown, error="not_found")
     # The detainee is no remote party: no code for them, and they are not removed here.
-    refused(cli, "remote", "revoke", "--hearing", str(hearing), "--participant", str(detainee), error="not_remote")
-    refused(cli, "remote", "remove", "--hearing", str(hearing), "--participant", str(detainee), error="not_remote")
+    assert_refused(
+        cli, "remote", "revoke", "--hearing", str(hearing), "--participant", str(detainee), error="not_remote"
+    )
+    assert_refused(
+        cli, "remote", "remove", "--hearing", str(hearing), "--participant", str(detainee), error="not_remote"
+    )
 
 
 def test_bad_text_and_bad_states_are_refused(cli: CliRun, tmp_path: Path) -> None:
     hearing = book(cli)
     issue = ["remote", "issue", "--hearing", str(hearing), "--role", "witness"]
     for name in ("", " ", "W" * 201, "Jens \u202eneshnaH", "W\u200b", "W\x7f"):
-        refused(cli, *issue, "--name", name, error="invalid_input")
-    refused(cli, *issue, "--name", "W", "--contact", "c" * 201, error="invalid_input")
-    refused(cli, *issue, "--name", "W", "--language", "l" * 65, error="invalid_input")
-    refused(cli, *issue, "--name", "W", "--registered", "1", error="invalid_input")  # only interpreters
-    refused(cli, *issue, "--name", "W", "--ics", str(tmp_path / "missing" / "x.ics"), error="invalid_input")
-    refused(cli, *issue, "--name", "W", "--ics", str(tmp_path), error="invalid_input")
-    refused(cli, *issue[:-1], "interpreter", "--name", "No Language", error="invalid_input")
-    refused(cli, "remote", "require-totp", "--hearing", str(hearing), "off", error="invalid_input")
+        assert_refused(cli, *issue, "--name", name, error="invalid_input")
+    assert_refused(cli, *issue, "--name", "W", "--contact", "c" * 201, error="invalid_input")
+    assert_refused(cli, *issue, "--name", "W", "--language", "l" * 65, error="invalid_input")
+    assert_refused(cli, *issue, "--name", "W", "--registered", "1", error="invalid_input")  # only interpreters
+    assert_refused(cli, *issue, "--name", "W", "--ics", str(tmp_path / "missing" / "x.ics"), error="invalid_input")
+    assert_refused(cli, *issue, "--name", "W", "--ics", str(tmp_path), error="invalid_input")
+    assert_refused(cli, *issue[:-1], "interpreter", "--name", "No Language", error="invalid_input")
+    assert_refused(cli, "remote", "require-totp", "--hearing", str(hearing), "off", error="invalid_input")
     for languages in ("", ",", "arabisk,,fransk", "l" * 201):
-        refused(cli, "interpreter", "register", "--name", "N", "--languages", languages, error="invalid_input")
-    refused(cli, "interpreter", "register", "--name", "N" * 201, "--languages", "arabisk", error="invalid_input")
+        assert_refused(cli, "interpreter", "register", "--name", "N", "--languages", languages, error="invalid_input")
+    assert_refused(cli, "interpreter", "register", "--name", "N" * 201, "--languages", "arabisk", error="invalid_input")
     code, out, _ = cli("interpreter", "register", "--name", "Samira", "--languages", "arabisk")
     entry = re.search(r"interpreter (\d+) registered", out).group(1)  # type: ignore[union-attr]
-    refused(cli, "interpreter", "confirm-totp", entry, "123456", error="account_unchanged")  # no secret yet
+    assert_refused(cli, "interpreter", "confirm-totp", entry, "123456", error="account_unchanged")  # no secret yet
     # A code for a party with no live code cannot be revoked.
     assert cli(*issue, "--name", "W")[0] == 0
     party = participant_of(hearing, "W")
     assert cli("remote", "revoke", "--hearing", str(hearing), "--participant", str(party))[0] == 0
-    refused(cli, "remote", "revoke", "--hearing", str(hearing), "--participant", str(party), error="code_unchanged")
+    assert_refused(
+        cli, "remote", "revoke", "--hearing", str(hearing), "--participant", str(party), error="code_unchanged"
+    )
 
 
 @pytest.mark.sqlite_only
