@@ -8,6 +8,7 @@ the judge has given, and whether the court pauses on a dropped link.
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import socket
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,33 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def page_request(
+    port: int,
+    cookies: dict[str, str],
+    method: str,
+    path: str,
+    body: str | None,
+    headers: dict[str, str],
+    timeout: float,
+) -> tuple[int, str]:
+    """One request to the bench's server as a browser on its page sends it:
+    the cookies it holds and the page's Origin; the cookies the answer sets
+    are kept in `cookies`."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    headers["Origin"] = f"http://127.0.0.1:{port}"
+    conn.request(method, path, body=body, headers=headers)
+    response = conn.getresponse()
+    for name, value in response.getheaders():
+        if name.lower() == "set-cookie":
+            key, _, rest = value.partition("=")
+            cookies[key] = rest.split(";", 1)[0]
+    text = response.read().decode()
+    conn.close()
+    return response.status, text
 
 
 @dataclasses.dataclass(frozen=True)

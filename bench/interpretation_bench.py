@@ -52,7 +52,6 @@ import asyncio
 import bisect
 import contextlib
 import dataclasses
-import http.client
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -312,19 +311,7 @@ class Visitor:
         self.cookies: dict[str, str] = {}
 
     def _request(self, method: str, path: str, body: str | None = None, **headers: str) -> tuple[int, str]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        headers["Origin"] = f"http://127.0.0.1:{self.port}"
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        for name, value in response.getheaders():
-            if name.lower() == "set-cookie":
-                key, _, rest = value.partition("=")
-                self.cookies[key] = rest.split(";", 1)[0]
-        text = response.read().decode()
-        conn.close()
-        return response.status, text
+        return bench_court.page_request(self.port, self.cookies, method, path, body, headers, TIMEOUT)
 
     def join(self, invitation: str, code: str) -> str:
         """The code step; the remote session cookie it opens."""

@@ -41,7 +41,6 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
-import http.client
 import json
 import multiprocessing
 import re
@@ -220,18 +219,7 @@ class Judge:
         self.token = ""
 
     def _request(self, method: str, path: str, body: str | None = None, **headers: str) -> tuple[int, str]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
-        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        headers["Origin"] = f"http://127.0.0.1:{self.port}"
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        for name, value in response.getheaders():
-            if name.lower() == "set-cookie":
-                key, _, rest = value.partition("=")
-                self.cookies[key] = rest.split(";", 1)[0]
-        text = response.read().decode()
-        conn.close()
-        return response.status, text
+        return bench_court.page_request(self.port, self.cookies, method, path, body, headers, TIMEOUT)
 
     def open_page(self) -> None:
         status, page = self._request("GET", f"/hearings/{self.hearing_id}")

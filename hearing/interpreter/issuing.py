@@ -57,9 +57,6 @@ LANGUAGE_MAX = 64
 # 31^10 values).
 INVITATION_DRAWS = 5
 
-_codes = Base.metadata.tables["one_time_code"]
-
-
 # --- what the services hand back ----------------------------------------------------
 
 
