@@ -217,16 +217,17 @@ async def join_submit(request: Request) -> Response:
     svc = services(request)
     now = utcnow()
     result = await svc.run(lambda db: admission.redeem(db, svc.keys, invitation, code, now=now))
-    if isinstance(result, admission.Rejected):
-        if not result.known:
-            unknown_log(request).count(request)
-        raise CodeRejected()
     return _session_opened(request, result)
 
 
-def _session_opened(request: Request, redeemed: admission.Redeemed) -> Response:
+def _session_opened(request: Request, redeemed: admission.Redeemed | admission.Rejected) -> Response:
     """The code (or the authenticator) passed: the remote cookie, a CSRF
-    cookie bound to it, and the next step."""
+    cookie bound to it, and the next step. Refused: the one generic answer,
+    an attempt at no known invitation counted."""
+    if isinstance(redeemed, admission.Rejected):
+        if not redeemed.known:
+            unknown_log(request).count(request)
+        raise CodeRejected()
     target = "/join/verify" if redeemed.needs_totp else "/remote"
     response: Response = (
         JSONResponse({"next": target}) if wants_json(request) else RedirectResponse(target, status_code=303)
@@ -265,10 +266,6 @@ async def verify_submit(request: Request) -> Response:
     svc = services(request)
     now = utcnow()
     result = await svc.run(lambda db: admission.second_factor(db, svc.keys, token, code, now=now))
-    if isinstance(result, admission.Rejected):
-        if not result.known:
-            unknown_log(request).count(request)
-        raise CodeRejected()
     return _session_opened(request, result)
 
 
