@@ -313,21 +313,28 @@ def test_the_kiosk_takes_the_detainee_through_the_hearing(
         wait_until(lambda: inbound(page)["frames"] > 10)
 
         # What plan B and the link's health tell a seat (hearing/live/, docs/protocol.md),
-        # as the kiosk shows it: audio only, and a poor link.
+        # as the kiosk shows it: audio only, and a poor link. The room's own monitor
+        # reports this seat's real link every 2 s and, on a loaded machine, may grade it
+        # otherwise in between; so the test tells the seat again until the kiosk shows it.
         seat_channel = bench.live._seats["custody"]
-        on_server(live_server, lambda: seat_channel.deliver({"type": "link", "seat": "custody", "audio_only": True}))
-        page.locator(".kiosk-notice-audio-only").wait_for()
+
+        def told(message: dict[str, Any], notice: str, *, shown: bool) -> None:
+            def check() -> bool:
+                on_server(live_server, lambda: seat_channel.deliver(message))
+                time.sleep(0.2)
+                return (page.locator(f".kiosk-notice-{notice}").count() > 0) == shown
+
+            wait_until(check, describe=lambda: f"{notice} notice shown is not {shown}")
+
+        told({"type": "link", "seat": "custody", "audio_only": True}, "audio-only", shown=True)
         look(page, "audio_only")
-        on_server(live_server, lambda: seat_channel.deliver({"type": "link", "seat": "custody", "audio_only": False}))
-        page.locator(".kiosk-notice-audio-only").wait_for(state="detached")
+        told({"type": "link", "seat": "custody", "audio_only": False}, "audio-only", shown=False)
         poor = {"type": "health", "seat": "custody", "grade": "poor"}
-        on_server(live_server, lambda: seat_channel.deliver(poor))
+        told(poor, "poor", shown=True)
         # A poor link still carries the hearing: a notice, the state and the floor's button stay.
-        page.locator(".kiosk-notice-poor").wait_for(timeout=5000)
         assert kiosk_state(page) == "in_session"
         look(page, "poor")
-        on_server(live_server, lambda: seat_channel.deliver({**poor, "grade": "good"}))
-        page.locator(".kiosk-notice-poor").wait_for(state="detached")
+        told({**poor, "grade": "good"}, "poor", shown=False)
 
         # The end.
         bench.move("close")
