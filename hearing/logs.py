@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from typing import TextIO
 from datetime import UTC, datetime
 
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
@@ -42,8 +43,9 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
-def configure(level: int = logging.INFO) -> None:
-    handler = StderrHandler()
+def configure(level: int = logging.INFO, *, stream: TextIO | None = None) -> None:
+    """JSON lines on standard error, or on `stream` (the rig agent's: standard output)."""
+    handler: logging.Handler = StderrHandler() if stream is None else logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

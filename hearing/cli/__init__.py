@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from hearing import logs
 from hearing.cli import audit, db, device, hearings, keys, serve, site, user
 from hearing.cli import remote as remote_group  # issue 12, codes
+from hearing.cli import rig as rig_group  # issue 13: the courtroom rig
 from hearing.cli.common import Command, Subcommands
 from hearing.config import load_settings
 from hearing.errors import HearingError, InvalidInput
@@ -32,6 +33,7 @@ GROUPS: tuple[Callable[[Subcommands], None], ...] = (
     hearings.register,
     # issue 12, codes: remote parties and their codes, the register of interpreters
     remote_group.register,
+    rig_group.register,
 )
 
 

@@ -49,6 +49,7 @@ class MediaClient:
         headers: Mapping[str, str] | None = None,
         configuration: RTCConfiguration | None = None,
         on_track: Callable[[MediaStreamTrack], None] | None = None,
+        on_floor: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.url = url
         self.headers = dict(headers or {})
@@ -58,6 +59,9 @@ class MediaClient:
             configuration or RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
         )
         self.on_track = on_track
+        # Called with each newer floor this seat is told (the rig follows the
+        # judge's camera pin and the floor by it, within a tick).
+        self.on_floor = on_floor
         self.seat: str | None = None
         # What the server says of this seat's floor: admitted, muted, queued.
         self.floor: dict[str, Any] = {}
@@ -91,6 +95,8 @@ class MediaClient:
         welcome = await self._expect("welcome")
         self.seat = str(welcome["seat"])
         self.floor = welcome.get("floor", {})
+        if self.on_floor is not None:
+            self.on_floor(self.floor)
         for track in publish:
             self.connection.addTrack(track)
         if not publish:
@@ -106,6 +112,11 @@ class MediaClient:
         answer = await self._expect("answer")
         await self.connection.setRemoteDescription(RTCSessionDescription(sdp=str(answer["sdp"]), type="answer"))
         self._pinger = asyncio.create_task(self._ping(), name=f"{self!r} pinger")
+
+    async def wait_closed(self) -> None:
+        """Until the server's socket is gone (closed, dropped or refused)."""
+        if self._reader is not None:
+            await asyncio.shield(self._reader)
 
     def video_for(self, view: str) -> MediaStreamTrack:
         """The track on which the server sends the pinned `view`."""
@@ -128,6 +139,8 @@ class MediaClient:
                 elif kind == "floor":
                     if message["version"] >= self.floor.get("version", -1):
                         self.floor = message
+                        if self.on_floor is not None:
+                            self.on_floor(message)
                 elif kind != "pong":
                     await self._replies.put(message)
         await self._replies.put({"type": "closed"})
