@@ -48,6 +48,9 @@ MAX_FRAME_WIDTH, MAX_FRAME_HEIGHT = config.MAX_WIDTH, config.MAX_HEIGHT
 # A source that gives nothing new for this long counts as failed: the
 # switcher must not keep cutting to a picture that stopped.
 FROZEN_SECONDS = 2.0
+# The first picture after opening may take longer: an IP camera's decoder
+# waits for the next keyframe, and many send one every 2-4 s.
+FIRST_READ_SECONDS = 10.0
 # A network camera that stops sending raises within this (PyAV's read
 # timeout and the protocol's socket timeout); opening may take longer (an
 # RTSP DESCRIBE/SETUP over a slow link).
@@ -279,7 +282,11 @@ class LiveCamera:
         self._frames = container.decode(container.streams.video[0])
 
     def read(self) -> Image:
-        return _bgr(next(self._frames))
+        try:
+            return _bgr(next(self._frames))
+        except StopIteration:
+            # The camera ended its stream (an RTSP TEARDOWN, a device unplugged).
+            raise EOFError("the stream ended") from None
 
     def close(self) -> None:
         self._container.close()
@@ -494,6 +501,7 @@ class CameraFeed(_Feed):
     def _pump(self, source: FrameSource) -> None:
         stuck_possible = self.camera.source.kind in _LIVE_KINDS
         last_new = time.monotonic()
+        allowed = max(self.frozen_after, FIRST_READ_SECONDS)
         previous: Image | None = None
         while not self._stopping.is_set():
             frame = source.read()
@@ -503,14 +511,14 @@ class CameraFeed(_Feed):
             height, width = frame.shape[:2]
             if width > MAX_FRAME_WIDTH or height > MAX_FRAME_HEIGHT:
                 raise SourceFailed(f"read failed: {width}x{height} is larger than {MAX_FRAME_WIDTH}x{MAX_FRAME_HEIGHT}")
-            if now - last_new > self.frozen_after:
-                raise SourceFailed(f"frozen: nothing new for {self.frozen_after:g} s")
+            if now - last_new > allowed:
+                raise SourceFailed(f"frozen: nothing new for {allowed:g} s")
             if stuck_possible:
                 signature = _signature(frame)
                 if previous is not None and np.array_equal(signature, previous):
                     continue
                 previous = signature
-            last_new = now
+            last_new, allowed = now, self.frozen_after
             frame.flags.writeable = False  # the compositor reads it in another thread
             with self._lock:
                 self._frame, self._frame_at = frame, now
@@ -571,8 +579,8 @@ class AvMicrophone:
     """A file (looped, paced in real time) or an ALSA/PulseAudio device (it
     paces itself), resampled to 48 kHz s16 with its channels kept."""
 
-    def __init__(self, target: str, format: str | None) -> None:
-        self.target, self.format = target, format
+    def __init__(self, target: str, format: str | None, channels: int = 2) -> None:
+        self.target, self.format, self.channels = target, format, channels
         self._pacer = Pacer(1 / SAMPLE_RATE) if format is None else None
         # Opened here, not on the first read, so a missing device is "cannot open".
         container = self._open()
@@ -583,7 +591,12 @@ class AvMicrophone:
         if self.format is None:
             container = av.open(self.target)
         else:
-            container = av.open(self.target, format=self.format, timeout=(NETWORK_OPEN_TIMEOUT, NETWORK_READ_TIMEOUT))
+            container = av.open(
+                self.target,
+                format=self.format,
+                options={"channels": str(self.channels), "sample_rate": str(SAMPLE_RATE)},
+                timeout=(NETWORK_OPEN_TIMEOUT, NETWORK_READ_TIMEOUT),
+            )
         if not container.streams.audio:
             container.close()
             raise InvalidInput(f"{self.target} has no audio stream")
@@ -631,10 +644,14 @@ def open_microphone(
     source = microphone.source
     if source.kind == "test":
         # No script: room tone on every seat.
-        return ScriptSource(script or synthetic.SpeechScript(()), microphone.channels, origin or time.monotonic())
+        start = time.monotonic() if origin is None else origin
+        return ScriptSource(script or synthetic.SpeechScript(()), microphone.channels, start)
     if source.kind == "file":
         return AvMicrophone(source.target, None)
-    return AvMicrophone(source.target, source.kind)
+    # A device gives what it is asked for (FFmpeg's default is two channels):
+    # ask for every channel up to the highest the map uses.
+    channels = max(channel for channel, _ in microphone.channels) + 1
+    return AvMicrophone(source.target, source.kind, channels)
 
 
 class MicrophoneFeed(_Feed):
@@ -682,18 +699,19 @@ class MicrophoneFeed(_Feed):
 
     def _pump(self, source: AudioSource) -> None:
         last = time.monotonic()
+        allowed = max(self.frozen_after, FIRST_READ_SECONDS)
         while not self._stopping.is_set():
             block = source.read()
             now = time.monotonic()
-            if now - last > self.frozen_after:
-                raise SourceFailed(f"frozen: nothing new for {self.frozen_after:g} s")
+            if now - last > allowed:
+                raise SourceFailed(f"frozen: nothing new for {allowed:g} s")
             if block.shape[0] == 0:
                 continue
             try:
                 parts = split_channels(block, self.microphone.channels)
             except InvalidInput as exc:
                 raise SourceFailed(f"read failed: {exc.message}") from exc
-            last = now
+            last, allowed = now, self.frozen_after
             with self._lock:
                 for seat, samples in parts.items():
                     self._buffers[seat].push(samples)
