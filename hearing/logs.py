@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from typing import TextIO
 from datetime import UTC, datetime
+from typing import TextIO
 
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 

@@ -72,6 +72,7 @@ PURE = (
     "hearing/courtroom/compositor.py",  # issue 13: the program's picture, no I/O
     "hearing/courtroom/switcher.py",  # issue 13: the camera switcher
     "hearing/media/rig_report.py",  # issue 13: what the rig reports, read strictly
+    "hearing/courtroom/backoff.py",  # issue 13, sources: the retry delays
 )
 # (importer, what it may not import, why)
 LAYERS = [

@@ -84,7 +84,9 @@ def cmd_run(cmd: Command) -> int:
 
 
 def register(commands: Subcommands) -> None:
-    rig = commands.add_parser("rig", help="the courtroom's camera rig").add_subparsers(dest="rig_command", required=True)
+    rig = commands.add_parser("rig", help="the courtroom's camera rig").add_subparsers(
+        dest="rig_command", required=True
+    )
     p = rig.add_parser("run", help="run the rig agent (until SIGTERM)")
     p.add_argument("--config", required=True, help="the rig's TOML file")
     p.set_defaults(run=cmd_run)

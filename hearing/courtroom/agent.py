@@ -32,7 +32,7 @@ from websockets.asyncio.client import connect
 from hearing.courtroom import sources
 from hearing.courtroom.backoff import Backoff
 from hearing.courtroom.compositor import Frame
-from hearing.courtroom.config import RigConfig
+from hearing.courtroom.config import Camera, RigConfig
 from hearing.courtroom.program import CourtroomSound, Program, floor_seat, levels_report, override_of
 from hearing.courtroom.synthetic import SpeechScript
 from hearing.docket.lifecycle import LIVE_STATES
@@ -73,7 +73,7 @@ class ProgramTrack(MediaStreamTrack):
     def __init__(self, fps: int) -> None:
         super().__init__()
         self._queue: asyncio.Queue[av.VideoFrame] = asyncio.Queue(maxsize=2)
-        self._loop = asyncio.get_running_loop()
+        self._home = asyncio.get_running_loop()
         self._step = VIDEO_CLOCK // fps
         self.time_base = fractions.Fraction(1, VIDEO_CLOCK)
 
@@ -81,7 +81,7 @@ class ProgramTrack(MediaStreamTrack):
         """From the composition thread: the picture is copied here, its buffer is reused."""
         frame = av.VideoFrame.from_ndarray(i420, format="yuv420p")
         frame.pts, frame.time_base = n * self._step, self.time_base
-        self._loop.call_soon_threadsafe(self._put, frame)
+        self._home.call_soon_threadsafe(self._put, frame)
 
     def _put(self, frame: av.VideoFrame) -> None:
         if self._queue.full():
@@ -133,13 +133,13 @@ class Rig:
         self._headers = {"Authorization": f"Device {token}"}
         self.retry = retry
         factories = dict(cameras or {})
+
+        def configured(camera: Camera) -> Callable[[], sources.FrameSource]:
+            return lambda: sources.open_camera(camera.source, camera, settings.width, settings.height, settings.fps)
+
         self.feeds = {
             c.id: sources.CameraFeed(
-                c,
-                factories.get(c.id)
-                or (lambda c=c: sources.open_camera(c.source, c, settings.width, settings.height, settings.fps)),
-                backoff=backoff,
-                on_state=self._camera_changed,
+                c, factories.get(c.id) or configured(c), backoff=backoff, on_state=self._camera_changed
             )
             for c in config.cameras
         }
@@ -168,7 +168,10 @@ class Rig:
 
     def _microphone_changed(self, microphone_id: str, state: str, reason: str | None) -> None:
         logger.info(
-            "microphone %s is %s", microphone_id, state, extra={"microphone": microphone_id, "state": state, "reason": reason}
+            "microphone %s is %s",
+            microphone_id,
+            state,
+            extra={"microphone": microphone_id, "state": state, "reason": reason},
         )
 
     def _wake(self) -> None:
@@ -203,7 +206,9 @@ class Rig:
                 async with connect(url, additional_headers=self._headers, proxy=None, max_size=256 * 1024) as socket:
                     welcome = json.loads(await socket.recv())
                     if welcome.get("type") != "welcome":
-                        raise ConnectionError(f"the server refused the rig: {welcome.get('error', welcome.get('type'))}")
+                        raise ConnectionError(
+                            f"the server refused the rig: {welcome.get('error', welcome.get('type'))}"
+                        )
                     logger.info("signed in as %s", welcome.get("device"), extra={"device": welcome.get("device")})
                     failures = 0
                     await self._follow(welcome.get("hearings", []))
@@ -309,7 +314,11 @@ class Rig:
             for c in self.config.cameras
         ]
         state = program.state
-        return {"type": "rig", "cameras": cameras, "program": {"camera": state.camera, "layout": state.layout, "reason": state.reason}}
+        return {
+            "type": "rig",
+            "cameras": cameras,
+            "program": {"camera": state.camera, "layout": state.layout, "reason": state.reason},
+        }
 
     async def _report(self, client: MediaClient, program: Program) -> None:
         told: dict[str, Any] | None = None

@@ -53,7 +53,8 @@ FLOOR_SEATS = {"defence_counsel": "defence"}
 class CameraSource(Protocol):
     """A camera as the program sees it (hearing/courtroom/sources.py)."""
 
-    state: str
+    @property
+    def state(self) -> str: ...
 
     def latest(self) -> tuple[npt.NDArray[np.uint8] | None, int]: ...
 
@@ -264,7 +265,9 @@ class Program:
         layout: Layout = decision.layout if decision.layout is not None else self.config.rig.layout  # type: ignore[assignment]
         frames = self._fresh_frames()
         shown = self._shown(layout, decision, frames)
-        picture = self.compositor.compose(layout, shown, main=decision.camera if decision.camera in shown else None, labels=self.labels)
+        picture = self.compositor.compose(
+            layout, shown, main=decision.camera if decision.camera in shown else None, labels=self.labels
+        )
         self.state = ProgramState(decision.camera, layout, decision.reason)
         self.output(picture, self.ticks)
         self.ticks += 1
@@ -292,4 +295,7 @@ class Program:
 
 def levels_report(levels: Mapping[str, float]) -> dict[str, float | None]:
     """Levels as the server takes them: dBFS rounded, None for silence."""
-    return {seat: None if level <= SILENCE_DBFS or not math.isfinite(level) else round(level, 1) for seat, level in levels.items()}
+    return {
+        seat: None if level <= SILENCE_DBFS or not math.isfinite(level) else round(level, 1)
+        for seat, level in levels.items()
+    }

@@ -46,7 +46,8 @@ TURNS = [("prosecutor", 6.0, 11.0), ("witness", 13.0, 18.0), ("judge", 20.0, 25.
 
 def rig_toml(server: str, token_file: Path) -> str:
     cameras = "".join(
-        f'[[camera]]\nid = "cam-{seat}"\nseat = "{seat}"\nlabel = {{ da = "{seat}", en = "{seat}" }}\nsource = "test:"\n\n'
+        f'[[camera]]\nid = "cam-{seat}"\nseat = "{seat}"\n'
+        f'label = {{ da = "{seat}", en = "{seat}" }}\nsource = "test:"\n\n'
         for seat in (*SEATS, "overview")
     )
     channels = ", ".join(f'{i} = "{seat}"' for i, seat in enumerate(SEATS))
