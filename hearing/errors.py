@@ -180,6 +180,12 @@ class UnknownRoom(InvalidInput):
     default_message = "No such hearing room at this custody facility."
 
 
+class UnknownCamera(InvalidInput):
+    # issue 13: the judge pins only a camera the connected courtroom rig has.
+    code = "unknown_camera"
+    default_message = "The courtroom rig is not connected, or has no such camera."
+
+
 class NoRoomAssigned(Conflict):
     code = "no_room_assigned"
     default_message = "Assign the hearing room first."

@@ -71,6 +71,7 @@ PURE = (
     "hearing/courtroom/synthetic.py",
     "hearing/courtroom/compositor.py",  # issue 13: the program's picture, no I/O
     "hearing/courtroom/switcher.py",  # issue 13: the camera switcher
+    "hearing/media/rig_report.py",  # issue 13: what the rig reports, read strictly
 )
 # (importer, what it may not import, why)
 LAYERS = [

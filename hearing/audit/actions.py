@@ -89,3 +89,9 @@ class Action(enum.StrEnum):
     REMOTE_TOTP_PASSED = "remote.totp_passed"
     # issue 12, codes: an interpreter taken off the register (their TOTP with them).
     INTERPRETER_DISABLED = "interpreter.disabled"
+    # issue 13: the judge pins the courtroom program (a camera, a layout) and releases it.
+    CAMERA_PINNED = "camera.pinned"
+    CAMERA_RELEASED = "camera.released"
+    # issue 13: the courtroom rig reports a camera failed (it retries) and back again.
+    CAMERA_UNAVAILABLE = "camera.unavailable"
+    CAMERA_RESTORED = "camera.restored"

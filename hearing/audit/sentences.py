@@ -810,3 +810,62 @@ SENTENCES.update(
         },
     }
 )
+
+
+# issue 13: the courtroom's cameras, pinned by the judge and reported by the rig.
+SENTENCES.update(
+    {
+        Action.CAMERA_PINNED: {
+            "en": "{actor} pinned the courtroom picture: {pinned}",
+            "da": "{actor} fastlåste retssalens billede: {pinned}",
+        },
+        Action.CAMERA_RELEASED: {
+            "en": "{actor} released the courtroom picture: the cameras switch by themselves again",
+            "da": "{actor} frigav retssalens billede: kameraerne skifter selv igen",
+        },
+        Action.CAMERA_UNAVAILABLE: {
+            "en": (
+                "{actor} reported that the camera {camera_label} is unavailable ({camera_reason}); the rig keeps trying"
+            ),
+            "da": "{actor} meldte, at kameraet {camera_label} er utilgængeligt ({camera_reason}); riggen prøver igen",
+        },
+        Action.CAMERA_RESTORED: {
+            "en": "{actor} reported that the camera {camera_label} works again",
+            "da": "{actor} meldte, at kameraet {camera_label} virker igen",
+        },
+    }
+)
+LAYOUT_NAMES: Words = {
+    "single": {"en": "one camera", "da": "ét kamera"},
+    "speaker_strip": {"en": "the speaker with a strip of the others", "da": "taleren med en stribe af de andre"},
+    "grid": {"en": "four cameras (2×2)", "da": "fire kameraer (2×2)"},
+}
+CAMERA_FRAGMENTS: Words = {
+    "camera": {"en": "the camera {camera}", "da": "kameraet {camera}"},
+    "layout": {"en": "the layout {layout}", "da": "opstillingen {layout}"},
+    "unknown_reason": {"en": "no reason given", "da": "ingen årsag oplyst"},
+}
+
+
+def _camera_label(p: _Payload) -> str:
+    label = p.payload.get("label")
+    if isinstance(label, dict) and isinstance(label.get(p.lang), str):
+        return str(label[p.lang])
+    return p.text("camera")
+
+
+def _pinned(p: _Payload) -> str:
+    parts = []
+    if isinstance(camera := p.payload.get("camera"), str):
+        parts.append(CAMERA_FRAGMENTS["camera"][p.lang].format(camera=camera))
+    if isinstance(p.payload.get("layout"), str):
+        parts.append(CAMERA_FRAGMENTS["layout"][p.lang].format(layout=p.word(LAYOUT_NAMES, "layout")))
+    return format_list(parts, locale=LOCALES[p.lang]) if parts else p.text("camera")
+
+
+def _camera_reason(p: _Payload) -> str:
+    reason = p.payload.get("reason")
+    return reason if isinstance(reason, str) and reason else CAMERA_FRAGMENTS["unknown_reason"][p.lang]
+
+
+PLACEHOLDERS.update({"pinned": _pinned, "camera_label": _camera_label, "camera_reason": _camera_reason})

@@ -22,6 +22,7 @@ from hearing.docket.lifecycle import HearingState, available
 from hearing.live.pacing import TokenBucket
 from hearing.media.health import Health
 from hearing.media.mixer import Level
+from hearing.media.rig_report import CameraChange, RigLevels, RigPreview, RigReport, RigView
 from hearing.media.room import Room
 from hearing.media.switchboard import Receiver
 from hearing.routing import seats
@@ -95,6 +96,7 @@ def snapshot(
     interpretation: Message | None = None,
     audio_only: frozenset[str] = frozenset(),
     interruptions: dict[str, Any] | None = None,
+    rig: Message | None = None,
 ) -> Message:
     """What a panel draws: of a live hearing, or (with its defaults) of one
     not in progress in this process, as the database has it."""
@@ -109,6 +111,8 @@ def snapshot(
         "interpretation": {k: v for k, v in (interpretation or interpretation_of(floor)).items() if k != "type"},
         "audio_only": sorted(audio_only),
         "interruptions": interruptions or {},
+        # The courtroom rig's cameras and program (issue 13); None: no rig has reported.
+        "rig": None if rig is None else {k: v for k, v in rig.items() if k != "type"},
     }
 
 
@@ -166,6 +170,8 @@ class LiveHearing:
         self._interpretation_panels: Message | None = None
         # Per seat, not per connection: reconnecting does not refill it.
         self._pacing: dict[str, TokenBucket] = {}
+        # The courtroom rig's cameras (issue 13), for the panels.
+        self.rig = RigView()
         self.room = Room(
             f"hearing {hearing_id}",
             self.media_state(),
@@ -331,6 +337,9 @@ class LiveHearing:
             # A new connection is judged afresh; the notice goes with this one.
             self._reroute()
             self._tell_everyone({"type": "link", "seat": seat, "audio_only": False})
+        if seat == seats.COURTROOM:
+            self.rig.disconnected()
+            self._tell_rig()
         self._tell_presence()
         return True
 
@@ -416,7 +425,30 @@ class LiveHearing:
             interpretation=self.interpretation(),
             audio_only=self.audio_only,
             interruptions=self.interruptions.to_json(),
+            rig=self.rig.message(),
         )
+
+    # --- the courtroom rig (issue 13) ---------------------------------------------------
+
+    def rig_reported(self, report: RigReport) -> list[CameraChange]:
+        """The rig's cameras and program: every panel is told; the cameras
+        that failed or came back are returned, for the caller to audit."""
+        changes = self.rig.reported(report)
+        for change in changes:
+            logger.info("%r: camera %s is %s", self, change.camera.id, "down" if change.unavailable else "back")
+        self._tell_rig()
+        return changes
+
+    def rig_levels(self, levels: RigLevels) -> None:
+        self._tell_panels({"type": "rig_levels", "levels": dict(levels.levels)})
+
+    def rig_preview(self, preview: RigPreview) -> None:
+        if self.rig.preview_due(preview.camera, self._clock()):
+            self._tell_panels({"type": "preview", "camera": preview.camera, "jpeg": preview.jpeg})
+
+    def _tell_rig(self) -> None:
+        if (message := self.rig.message()) is not None:
+            self._tell_panels(message)
 
     def seat_presence(self) -> dict[str, Any]:
         """Who is connected: the socket (present), the media, its health."""

@@ -9,11 +9,13 @@ not disturbed. docs/protocol.md lists the messages and the codes.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from hearing import strict_json
 from hearing.errors import HearingError
+from hearing.media import rig_report
+from hearing.media.rig_report import RigLevels, RigPreview, RigReport
 
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_SDP_CHARS = 32 * 1024
@@ -67,7 +69,8 @@ class FloorRequest:
     speaker: str
 
 
-Message = Offer | Answer | Candidate | Ping | Leave | FloorRequest
+# What the courtroom rig reports besides its media (issue 13): hearing/media/rig_report.py.
+Message = Offer | Answer | Candidate | Ping | Leave | FloorRequest | RigReport | RigLevels | RigPreview
 
 _FIELDS: dict[str, set[str]] = {
     "offer": {"sdp", "views"},
@@ -77,6 +80,9 @@ _FIELDS: dict[str, set[str]] = {
     "leave": set(),
     "request": {"speaker"},
     "withdraw": {"speaker"},
+    "rig": {"cameras", "program"},
+    "levels": {"levels"},
+    "preview": {"camera", "jpeg"},
 }
 MAX_SPEAKER_CHARS = 64
 MAX_VIEWS = 4
@@ -160,4 +166,16 @@ def parse(raw: str | bytes) -> Message:
         speaker = _string(body, "speaker", MAX_SPEAKER_CHARS)
         assert speaker is not None
         return FloorRequest(kind, speaker)
+    if kind in RIG_MESSAGES:
+        try:
+            return RIG_MESSAGES[kind](body)
+        except rig_report.RigMessageError as exc:
+            raise SignalingError(exc.code, exc.message) from None
     return Leave()
+
+
+RIG_MESSAGES: dict[str, Callable[[dict[str, Any]], RigReport | RigLevels | RigPreview]] = {
+    "rig": rig_report.report_of,
+    "levels": rig_report.levels_of,
+    "preview": rig_report.preview_of,
+}

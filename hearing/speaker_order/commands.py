@@ -33,6 +33,8 @@ class Command:
     keep_previous: bool = False
     interpretation: Interpretation | None = None  # sent as "mode" in an "interpretation" command
     needs: frozenset[str] | None = None  # seats; None: the floor's default (the detainee's)
+    camera: str | None = None  # a courtroom camera's id (issue 13)
+    layout: str | None = None  # a courtroom program layout (issue 13)
     version: int | None = None  # the state the sender saw; a stale click is refused
 
     def __post_init__(self) -> None:
@@ -129,6 +131,15 @@ COMMANDS: dict[str, Rule] = {
         optional=frozenset({"needs"}),
         records=lambda c, f: {"mode": f.interpretation.value, "needs": sorted(f.needs_interpretation)},
     ),
+    # issue 13: the judge pins the courtroom program (a camera, a layout) and releases it.
+    "pin_camera": _rule(
+        "camera layout",
+        Action.CAMERA_PINNED,
+        lambda f, c, _: f.pin_camera(c.camera, c.layout),
+        optional=frozenset({"camera", "layout"}),
+        records=lambda c, f: {"camera": c.camera, "layout": c.layout},
+    ),
+    "release_camera": _rule("", Action.CAMERA_RELEASED, lambda f, c, _: f.release_camera()),
 }
 
 
@@ -205,6 +216,8 @@ def parse(body: object) -> Command:
         interpretation=_choice(body, "mode", Interpretation) if interpreting else None,
         needs=_seats(body, "needs") if "needs" in allowed else None,
         position=_int(body, "position") if "position" in allowed else None,
+        camera=name("camera"),
+        layout=name("layout"),
         keep_previous=keep,
         version=version,
     )

@@ -25,6 +25,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hearing.courtroom.config import LAYOUTS
 from hearing.docket.parties import ParticipantRole
 from hearing.errors import Conflict, InvalidInput
 from hearing.routing.policy import Direction, FloorMode, Hidden, Interpretation, Medium, direction_of
@@ -55,6 +56,24 @@ class Speaker:
 
 
 @dataclasses.dataclass(frozen=True)
+class CameraPin:
+    """The judge's choice for the courtroom program (issue 13): a camera, a
+    layout, or both, until released. The rig's own switcher rules otherwise."""
+
+    camera: str | None = None
+    layout: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.camera is None and self.layout is None:
+            raise InvalidInput("Pin a camera, a layout or both.", field="camera")
+        if self.layout is not None and self.layout not in LAYOUTS:
+            raise InvalidInput(f"'layout' must be one of: {', '.join(LAYOUTS)}.", field="layout")
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"camera": self.camera, "layout": self.layout}
+
+
+@dataclasses.dataclass(frozen=True)
 class Floor:
     seats: tuple[tuple[str, ParticipantRole], ...]
     speakers: tuple[Speaker, ...]
@@ -72,6 +91,9 @@ class Floor:
     # its direction with the floor (issue 12).
     interpretation: Interpretation = Interpretation.NONE
     needs_interpretation: frozenset[str] = frozenset()  # seats
+    # The judge's pin of the courtroom program (issue 13): on the floor, so
+    # that it is audited, versioned and reaches the rig like every decision.
+    camera: CameraPin | None = None
 
     @classmethod
     def for_parties(cls, roles: Mapping[str, ParticipantRole]) -> Floor:
@@ -351,6 +373,19 @@ class Floor:
             raise FloorError("interpretation_unchanged", "The interpretation is already set so.")
         return self._changed(interpretation=mode, needs_interpretation=needs)
 
+    # --- the courtroom's cameras (issue 13) -----------------------------------------
+
+    def pin_camera(self, camera: str | None, layout: str | None) -> Floor:
+        pin = CameraPin(camera, layout)
+        if pin == self.camera:
+            raise FloorError("camera_unchanged", "The courtroom program is already pinned so.")
+        return self._changed(camera=pin)
+
+    def release_camera(self) -> Floor:
+        if self.camera is None:
+            raise FloorError("camera_not_pinned", "Nothing is pinned: the cameras already switch by themselves.")
+        return self._changed(camera=None)
+
     @property
     def direction(self) -> Direction:
         """Where the interpreter's voice goes now: it follows the floor."""
@@ -389,6 +424,7 @@ class Floor:
             "interpretation": self.interpretation.value,
             "needs_interpretation": sorted(self.needs_interpretation),
             "direction": self.direction.value,  # derived: shown, never read back
+            "camera": self._camera_json(),
         }
 
     @classmethod
@@ -408,6 +444,8 @@ class Floor:
             # Floors stored before issue 12 have neither.
             interpretation=Interpretation(data.get("interpretation", Interpretation.NONE.value)),
             needs_interpretation=frozenset(data.get("needs_interpretation", ())),
+            # Floors stored before issue 13 have no pin.
+            camera=CameraPin(**camera) if (camera := data.get("camera")) else None,
         )
 
     def dumps(self) -> str:
@@ -437,4 +475,10 @@ class Floor:
             "interpretation": self.interpretation.value,
             "direction": self.direction.value,
             "needs_interpretation": seat in self.needs_interpretation,
+            # The court's own seats (the bench, the courtroom's rig) follow the
+            # judge's camera pin; nobody else needs it.
+            **({"camera": self._camera_json()} if self.seat_roles.get(seat) is J else {}),
         }
+
+    def _camera_json(self) -> dict[str, str | None] | None:
+        return None if self.camera is None else self.camera.to_json()

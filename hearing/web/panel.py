@@ -25,7 +25,7 @@ from hearing.custody import desk
 from hearing.db.models import Hearing, StaffUser
 from hearing.docket import booking
 from hearing.docket.lifecycle import LIVE_STATES, HearingState
-from hearing.errors import HearingNotOpen, InvalidInput
+from hearing.errors import HearingNotOpen, InvalidInput, UnknownCamera
 from hearing.live.hearing import snapshot
 from hearing.media import signaling
 from hearing.speaker_order import commands, presiding
@@ -90,6 +90,8 @@ async def floor_command(request: Request) -> Response:
     hearings = live_hearings(request)
     running = hearings.get(hearing_id)
     connected = running.connected if running is not None else frozenset()
+    if command.camera is not None and (running is None or not running.rig.has_camera(command.camera)):
+        raise UnknownCamera()
 
     def act(db: Session) -> tuple[Floor, HearingState]:
         floor = presiding.act(

@@ -43,6 +43,8 @@ from hearing.live.hearing import LiveHearing
 from hearing.live.pacing import RefusalTally
 from hearing.live.watch import Identity, StaffIdentity
 from hearing.media import aiortc_hooks, signaling
+from hearing.media.rig_report import CameraChange, RigLevels, RigPreview, RigReport
+from hearing.routing import seats
 from hearing.speaker_order import commands, presiding
 from hearing.speaker_order.floor import Floor
 from hearing.web.errors import record_refusal, record_repeated_refusal
@@ -182,11 +184,38 @@ class Conversation:
             case signaling.FloorRequest(action=action, speaker=speaker):
                 await self.ask(commands.Command(action, speaker=speaker))
                 return {}
+            case RigReport() as report:
+                changes = self._rig(live).rig_reported(report)
+                if changes:
+                    await services(self.websocket).run(lambda db: self._audit_cameras(db, changes))
+                return {}
+            case RigLevels() as levels:
+                self._rig(live).rig_levels(levels)
+                return {}
+            case RigPreview() as preview:
+                self._rig(live).rig_preview(preview)
+                return {}
             case signaling.Answer():
                 raise signaling.SignalingError("unexpected_message", "The server makes no offers; send an offer.")
             case signaling.Leave():
                 return LEAVE
         raise signaling.SignalingError("unknown_message", "Unknown message.")
+
+    def _rig(self, live: LiveHearing) -> LiveHearing:
+        # Only the courtroom's own connection speaks for its cameras.
+        if self.seat != seats.COURTROOM:
+            raise signaling.SignalingError("not_rig", "Only the courtroom rig reports cameras.")
+        return live
+
+    def _audit_cameras(self, db: Session, changes: Sequence[CameraChange]) -> None:
+        for change in changes:
+            camera = change.camera
+            label = {"da": camera.label_da, "en": camera.label_en}
+            facts: dict[str, object] = {"camera": camera.id, "seat": camera.seat, "label": label}
+            if change.unavailable:
+                facts["reason"] = camera.reason
+            action = Action.CAMERA_UNAVAILABLE if change.unavailable else Action.CAMERA_RESTORED
+            append(db, self.actor, action, hearing_id=self.live.id, **facts)
 
     def _listener_addresses(self) -> contextlib.AbstractContextManager[None]:
         # aiortc gathers inside the awaited negotiation, in tasks that copy

@@ -2278,3 +2278,155 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("scenario_id", list(SCENARIOS))
     elif metafunc.function is test_refused_or_invalid_operations_append_nothing:
         metafunc.parametrize("name", list(REFUSALS))
+
+
+# --- issue 13: the courtroom's cameras ------------------------------------------------
+
+
+def _rig_report(witness: str = "live", reason: str | None = None) -> dict[str, Any]:
+    def camera(camera_id: str, seat: str, da: str, en: str, state: str, why: str | None) -> dict[str, Any]:
+        return {"id": camera_id, "seat": seat, "label": {"da": da, "en": en}, "state": state, "reason": why}
+
+    return {
+        "type": "rig",
+        "cameras": [
+            camera("cam-judge", "judge", "Dommer", "Judge", "live", None),
+            camera("cam-witness", "witness", "Vidne", "Witness", witness, reason),
+        ],
+        "program": {"camera": "cam-judge", "layout": "speaker_strip", "reason": "voice"},
+    }
+
+
+def _rig_link(env: Env) -> tuple[int, str, dict[str, str], int]:
+    """Hearing A open, and the courtroom rig's credentials: (hearing, path, headers, endpoint)."""
+    h = env.court.hearing_a
+    env.open_hearing(h)
+    endpoint_id, token, _ = env.enroll_device("rig-a", "courtroom", "Room A")
+    return h, f"/ws/hearings/{h}/media", {"Authorization": f"Device {token}"}, endpoint_id
+
+
+def _until_pong(ws: Any, nonce: int) -> list[dict[str, Any]]:
+    """What the socket says up to the pong for `nonce`: a seat's messages are
+    handled in order, so everything sent before the ping has been acted on."""
+    ws.send_json({"type": "ping", "nonce": nonce})
+    said = []
+    while (message := ws.receive_json()) != {"type": "pong", "nonce": nonce}:
+        said.append(message)
+    return said
+
+
+def _rig_says(env: Env, path: str, headers: dict[str, str], *messages: dict[str, Any]) -> None:
+    with env.client.websocket_connect(path, headers=headers) as ws:
+        assert ws.receive_json()["type"] == "welcome"
+        for message in messages:
+            ws.send_json(message)
+        assert [m for m in _until_pong(ws, 1) if m["type"] == "error"] == []
+        _leave(ws)
+
+
+def _leave(ws: Any) -> None:
+    ws.send_json({"type": "leave"})
+    with pytest.raises(WebSocketDisconnect):  # closed after its last entry
+        while True:
+            ws.receive_json()
+
+
+WITNESS_CAMERA = {"camera": "cam-witness", "seat": "witness", "label": {"da": "Vidne", "en": "Witness"}}
+
+
+@scenario(Action.CAMERA_UNAVAILABLE)
+def _camera_unavailable(env: Env) -> list[Logged]:
+    h, path, headers, rig = _rig_link(env)
+    down = _rig_report("unavailable", "read failed: TimeoutError")
+    # Told twice: the second report changes nothing, so nothing more is appended.
+    new = env.appended(lambda: _rig_says(env, path, headers, _rig_report(), down, down))
+    assert [shape(e) for e in new] == [
+        ("participant.joined", h, "device", rig),
+        ("camera.unavailable", h, "device", rig),
+        ("participant.left", h, "device", rig),
+    ]
+    assert new[1].payload == {**WITNESS_CAMERA, "reason": "read failed: TimeoutError"}
+    return new
+
+
+@scenario(Action.CAMERA_RESTORED)
+def _camera_restored(env: Env) -> list[Logged]:
+    h, path, headers, rig = _rig_link(env)
+    down = _rig_report("unavailable", "cannot open")
+    # A camera down when the rig starts is reported at once; then back.
+    new = env.appended(lambda: _rig_says(env, path, headers, down, _rig_report("starting"), _rig_report()))
+    assert [shape(e) for e in new] == [
+        ("participant.joined", h, "device", rig),
+        ("camera.unavailable", h, "device", rig),
+        ("camera.restored", h, "device", rig),
+        ("participant.left", h, "device", rig),
+    ]
+    assert new[2].payload == WITNESS_CAMERA
+    return new
+
+
+@scenario(Action.CAMERA_PINNED, "a-layout")
+def _camera_layout_pinned(env: Env) -> list[Logged]:
+    hearing, token = _judge_at_live_hearing(env)
+    new = env.appended(
+        lambda: _status(env.floor_command(hearing, {"action": "pin_camera", "layout": "grid"}, token), 200)
+    )
+    assert [shape(e) for e in new] == [user(Action.CAMERA_PINNED, env.court.users["judge"], hearing)]
+    assert new[0].payload == {"version": 1, "camera": None, "layout": "grid"}
+    return new
+
+
+@scenario(Action.CAMERA_PINNED, "a-camera-the-rig-has")
+def _camera_pinned(env: Env) -> list[Logged]:
+    _, path, headers, _ = _rig_link(env)
+    hearing, token = _judge_at_live_hearing(env)
+    with env.client.websocket_connect(path, headers=headers) as ws:
+        assert ws.receive_json()["floor"]["camera"] is None  # the rig is told the judge's pin
+        ws.send_json(_rig_report())
+        _until_pong(ws, 1)
+        pin = {"action": "pin_camera", "camera": "cam-witness"}
+        new = env.appended(lambda: _status(env.floor_command(hearing, pin, token), 200))
+        floors = [m for m in _until_pong(ws, 2) if m["type"] == "floor"]
+        assert floors[-1]["camera"] == {"camera": "cam-witness", "layout": None}
+        _leave(ws)
+    assert [shape(e) for e in new] == [user(Action.CAMERA_PINNED, env.court.users["judge"], hearing)]
+    assert new[0].payload == {"version": 1, "camera": "cam-witness", "layout": None}
+    return new
+
+
+@scenario(Action.CAMERA_RELEASED)
+def _camera_released(env: Env) -> list[Logged]:
+    hearing, token = _judge_at_live_hearing(env, {"action": "pin_camera", "layout": "single"})
+    new = env.appended(lambda: _status(env.floor_command(hearing, {"action": "release_camera"}, token), 200))
+    assert [shape(e) for e in new] == [user(Action.CAMERA_RELEASED, env.court.users["judge"], hearing)]
+    assert new[0].payload == {"version": 2}
+    assert env.floor_version(hearing) == 2
+    return new
+
+
+@refusal("camera-pins-refused")
+def _camera_pins_refused(env: Env) -> Callable[[], None]:
+    hearing, token = _judge_at_live_hearing(env, {"action": "pin_camera", "layout": "grid"})
+    refused = [
+        ({"action": "pin_camera", "camera": "cam-witness"}, 400, "unknown_camera"),  # no rig connected
+        ({"action": "pin_camera", "layout": "grid"}, 409, "camera_unchanged"),
+        ({"action": "pin_camera", "layout": "mosaic"}, 400, "invalid_input"),
+        ({"action": "pin_camera"}, 400, "invalid_input"),
+        ({"action": "pin_camera", "camera": None, "layout": None}, 400, "invalid_input"),
+        ({"action": "pin_camera", "camera": 7}, 400, "invalid_input"),
+        ({"action": "pin_camera", "camera": "x" * 5000}, 400, "invalid_input"),  # oversized
+        ({"action": "pin_camera", "layout": "grid", "seat": "custody"}, 400, "invalid_input"),
+        ({"action": "release_camera", "camera": "cam-judge"}, 400, "invalid_input"),
+    ]
+
+    def run() -> None:
+        for body, status, error in refused:
+            _refused_command(env, hearing, body, token, status, error)
+
+    return run
+
+
+@refusal("camera-release-with-nothing-pinned")
+def _camera_release_refused(env: Env) -> Callable[[], None]:
+    hearing, token = _judge_at_live_hearing(env)
+    return lambda: _refused_command(env, hearing, {"action": "release_camera"}, token, 409, "camera_not_pinned")

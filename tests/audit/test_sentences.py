@@ -281,6 +281,47 @@ EXPECTED.update(
     }
 )
 
+# issue 13: the courtroom's cameras, pinned by the judge and reported by the rig.
+RIG = Who("device", 5, "courtroom", "rig-a")
+WITNESS_CAMERA = {"camera": "cam-witness", "seat": "witness", "label": {"da": "Vidne", "en": "Witness"}}
+REALISTIC.update(
+    {
+        Action.CAMERA_PINNED: (JUDGE, {"version": 4, "camera": "cam-witness", "layout": "grid"}),
+        Action.CAMERA_RELEASED: (JUDGE, {"version": 5}),
+        Action.CAMERA_UNAVAILABLE: (RIG, {**WITNESS_CAMERA, "reason": "read failed: TimeoutError"}),
+        Action.CAMERA_RESTORED: (RIG, WITNESS_CAMERA),
+    }
+)
+EXPECTED.update(
+    {
+        Action.CAMERA_PINNED: (
+            (
+                "Judge Holm (dommer) fastlåste retssalens billede:"
+                " kameraet cam-witness og opstillingen fire kameraer (2×2)"
+            ),
+            "Judge Holm (judge) pinned the courtroom picture: the camera cam-witness and the layout four cameras (2×2)",
+        ),
+        Action.CAMERA_RELEASED: (
+            "Judge Holm (dommer) frigav retssalens billede: kameraerne skifter selv igen",
+            "Judge Holm (judge) released the courtroom picture: the cameras switch by themselves again",
+        ),
+        Action.CAMERA_UNAVAILABLE: (
+            (
+                "Enheden rig-a (retssalen) meldte, at kameraet Vidne er utilgængeligt "
+                "(read failed: TimeoutError); riggen prøver igen"
+            ),
+            (
+                "Device rig-a (courtroom) reported that the camera Witness is unavailable "
+                "(read failed: TimeoutError); the rig keeps trying"
+            ),
+        ),
+        Action.CAMERA_RESTORED: (
+            "Enheden rig-a (retssalen) meldte, at kameraet Vidne virker igen",
+            "Device rig-a (courtroom) reported that the camera Witness works again",
+        ),
+    }
+)
+
 
 def say(action: str, who: Who, payload: object, lang: str, note: str | None = None) -> str:
     return describe(action, who, payload, note, lang=lang, tz=CPH)
