@@ -1199,10 +1199,7 @@ TEXT.update(
         "cameras.reason.override": {"da": "fastholdt af dommeren", "en": "pinned by the judge"},
         "cameras.reason.floor": {"da": "følger ordet", "en": "follows the floor"},
         "cameras.reason.voice": {"da": "følger talerens stemme", "en": "follows the speaker's voice"},
-        "cameras.reason.overview": {
-            "da": "oversigt, når ingen eller flere taler",
-            "en": "overview while nobody or several speak",
-        },
+        "cameras.reason.overview": {"da": "ingen eller flere taler", "en": "nobody or several speak"},
         "cameras.reason.hold": {"da": "bliver et øjeblik på billedet", "en": "stays on the picture a moment"},
         "cameras.reason.fallback": {"da": "et kamera svigtede", "en": "a camera failed"},
         "cameras.pinned": {"da": "Fastholdt af dommeren: {what}", "en": "Pinned by the judge: {what}"},
