@@ -1223,6 +1223,10 @@ TEXT.update(
         "cameras.layout.single": {"da": "Ét kamera", "en": "One camera"},
         "cameras.layout.speaker_strip": {"da": "Taler og stribe", "en": "Speaker and strip"},
         "cameras.layout.grid": {"da": "2×2", "en": "2×2"},
+        # The layout inside a sentence ("Showing: Witness, speaker and strip — ...").
+        "cameras.shape.single": {"da": "ét kamera", "en": "one camera"},
+        "cameras.shape.speaker_strip": {"da": "taler og stribe", "en": "speaker and strip"},
+        "cameras.shape.grid": {"da": "alle fire (2×2)", "en": "all four (2×2)"},
         "cameras.release": {"da": "Frigiv — automatisk skift", "en": "Release — automatic switching"},
         "cameras.readonly": {
             "da": "Dommeren vælger kameraet; du ser det samme.",

@@ -8,21 +8,25 @@ on the judge's page and on a clerk's, and the clerk has no controls."""
 from __future__ import annotations
 
 import base64
+import json
 import time
 from typing import Any
 
 import cv2
 import numpy as np
 import pytest
+from starlette.testclient import TestClient
 
+from hearing.docket.lifecycle import HearingState
 from hearing.docket.parties import EndpointKind
 from hearing.services import Services
+from hearing.web.routing import CookieNames
 from tests.browser import LiveServer, assert_accessible, screenshot, sign_in
-from tests.conftest import Court_, enroll_device, logged, open_hearing
+from tests.conftest import Court_, enroll_device, logged, login_as, open_hearing
 from tests.media.peers import Peer, PeerThread
 from tests.waiting import wait_until
 
-pytestmark = [pytest.mark.browser, pytest.mark.sqlite_only]
+pytestmark = pytest.mark.sqlite_only
 
 BENCH_SCREEN = {"width": 1366, "height": 768}
 
@@ -63,6 +67,34 @@ def jpeg(colour: tuple[int, int, int], text: str) -> str:
     return base64.b64encode(encoded.tobytes()).decode("ascii")
 
 
+def test_the_section_is_the_judges_to_use_and_the_clerks_to_follow_in_their_language(
+    client: TestClient, services: Services, court: Court_
+) -> None:
+    """The server-rendered frame: the judge's controls, the clerk's words
+    instead, the script's words in the page's language, and nothing on a
+    hearing that is not live (no panel, no rig)."""
+    h = court.hearing_a
+    login_as(client, services, court.users["judge"])
+    assert "data-cameras" not in client.get(f"/hearings/{h}").text  # booked, not live
+    open_hearing(services, h, HearingState.IN_SESSION)
+    page = client.get(f"/hearings/{h}").text
+    section = page[page.index('<section class="cameras card"') : page.index("/static/cameras.js")]
+    assert 'data-can-act="true"' in section
+    assert section.count("data-layout=") == 3 and 'data-role="release"' in section
+    words = json.loads(section.split('data-role="text">')[1].split("</script>")[0])
+    assert words["cameras.offline"] == "The courtroom cameras are not connected"
+    assert all(key.startswith("cameras.") for key in words)
+
+    login_as(client, services, court.users["clerk"])
+    client.cookies.set(CookieNames.for_scheme(secure=True).language, "da")
+    page = client.get(f"/hearings/{h}").text
+    section = page[page.index('<section class="cameras card"') : page.index("/static/cameras.js")]
+    assert 'data-can-act="false"' in section
+    assert "<button" not in section and "Dommeren vælger kameraet; du ser det samme." in section
+    words = json.loads(section.split('data-role="text">')[1].split("</script>")[0])
+    assert words["cameras.unavailable"] == "Kamera {camera} er utilgængeligt. Riggen prøver igen."
+
+
 class Rig:
     """The courtroom rig as the server sees it: the courtroom seat's media
     socket, from which it sends its messages."""
@@ -100,6 +132,7 @@ def pressed(section: Any, name: str) -> str | None:
     return section.get_by_role("button", name=name).get_attribute("aria-pressed")
 
 
+@pytest.mark.browser
 @pytest.mark.timeout(180)
 def test_the_judge_pins_and_releases_the_courtroom_cameras_and_the_clerk_is_told_of_a_failed_one(
     browser,  # type: ignore[no-untyped-def]
@@ -165,8 +198,15 @@ def test_the_judge_pins_and_releases_the_courtroom_cameras_and_the_clerk_is_told
         section.get_by_role("button", name="2×2").click()
         wait_until(lambda: rig.pin() == {"camera": "cam-witness", "layout": "grid"}, describe=rig.pin)
         wait_until(lambda: pressed(section, "2×2") == "true")
-        section.get_by_text("Pinned by the judge: Witness, 2×2").wait_for()
+        section.get_by_text("Pinned by the judge: Witness, all four (2×2)").wait_for()
         screenshot(judge, "cameras-2-pinned")
+        # A pressed button pressed again takes its part off the pin, and only that.
+        section.get_by_role("button", name="2×2").click()
+        wait_until(lambda: rig.pin() == {"camera": "cam-witness", "layout": None}, describe=rig.pin)
+        wait_until(lambda: pressed(section, "2×2") == "false")
+        section.get_by_role("button", name="Speaker and strip").click()
+        wait_until(lambda: rig.pin() == {"camera": "cam-witness", "layout": "speaker_strip"}, describe=rig.pin)
+        section.get_by_text("Pinned by the judge: Witness, speaker and strip").wait_for()
 
         # Released: the rig switches by itself again.
         section.get_by_role("button", name="Release — automatic switching").click()
@@ -223,6 +263,8 @@ def test_the_judge_pins_and_releases_the_courtroom_cameras_and_the_clerk_is_told
     assert cameras == [
         ("camera.pinned", "cam-witness", None),
         ("camera.pinned", "cam-witness", "grid"),
+        ("camera.pinned", "cam-witness", None),
+        ("camera.pinned", "cam-witness", "speaker_strip"),
         ("camera.released", None, None),
         ("camera.unavailable", "cam-witness", None),
         ("camera.restored", "cam-witness", None),

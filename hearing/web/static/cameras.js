@@ -48,11 +48,11 @@ function cameraById(id) {
   return rig && rig.cameras ? rig.cameras.find((camera) => camera.id === id) : undefined;
 }
 
-// "Witness", "Witness, speaker and strip", "2×2": what a program or a pin shows.
+// "Witness", "Witness, speaker and strip", "one camera": what a program or a pin shows.
 function describe(t, camera, layout) {
   const parts = [];
   if (camera) parts.push(label(cameraById(camera)) || camera);
-  if (layout && (layout !== "single" || !camera)) parts.push(say(t, `cameras.layout.${layout}`));
+  if (layout && (layout !== "single" || !camera)) parts.push(say(t, `cameras.shape.${layout}`));
   return parts.join(", ") || say(t, "cameras.nothing");
 }
 
@@ -224,25 +224,28 @@ async function send(command) {
   draw();
 }
 
+// The judge's new pin after a click: a camera or a layout is added to what
+// is pinned (one click changes one thing), and a pressed one is taken off
+// again, as a toggle button does; with nothing left, the pin is released.
+function after(part, value) {
+  const next = { camera: (pin && pin.camera) || null, layout: (pin && pin.layout) || null };
+  next[part] = next[part] === value ? null : value;
+  if (!next.camera && !next.layout) return { action: "release_camera" };
+  const command = { action: "pin_camera" };
+  if (next.camera) command.camera = next.camera;
+  if (next.layout) command.layout = next.layout;
+  return command;
+}
+
 document.addEventListener("click", (event) => {
   const target = event.target instanceof Element ? event.target : null;
   const section = target && target.closest("[data-cameras]");
   if (!section || !canAct(section)) return;
   const tile = target.closest("button[data-role=pin]");
   const layout = target.closest("button[data-layout]");
-  // A new camera keeps a pinned layout, and a new layout a pinned camera:
-  // one click changes one thing.
-  if (tile && !tile.disabled) {
-    const command = { action: "pin_camera", camera: tile.closest("li").dataset.camera };
-    if (pin && pin.layout) command.layout = pin.layout;
-    send(command);
-  } else if (layout) {
-    const command = { action: "pin_camera", layout: layout.dataset.layout };
-    if (pin && pin.camera) command.camera = pin.camera;
-    send(command);
-  } else if (target.closest("[data-role=release]")) {
-    send({ action: "release_camera" });
-  }
+  if (tile && !tile.disabled) send(after("camera", tile.closest("li").dataset.camera));
+  else if (layout) send(after("layout", layout.dataset.layout));
+  else if (target.closest("[data-role=release]")) send({ action: "release_camera" });
 });
 
 // --- the feed -------------------------------------------------------------------
