@@ -121,6 +121,7 @@ async def hearing_page(request: Request) -> Response:
         "media_text": language.texts(lang, MEDIA_TEXT),
         "check_in_text": language.texts(lang, CHECK_IN_TEXT),
         "link_text": language.texts(lang, LINK_TEXT),
+        "cameras_text": language.texts(lang, language.CAMERAS_TEXT),  # issue 13, cameras
         # The notices' clock times are the court's, as every time on the page.
         "court_timezone": svc.settings.court_timezone,
     }

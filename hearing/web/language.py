@@ -1179,3 +1179,58 @@ TEXT.update(
         "remote.interp.and": {"en": " and ", "da": " og "},
     }
 )
+
+
+# issue 13, cameras: the judge's camera control on the hearing page (static/cameras.js
+# draws the rig's feed with these words; a camera's own label comes from the rig).
+CAMERAS_TEXT = ("cameras.",)
+TEXT.update(
+    {
+        "cameras.title": {"da": "Retssalens kameraer", "en": "Courtroom cameras"},
+        "cameras.offline": {
+            "da": "Retssalens kameraer er ikke forbundet",
+            "en": "The courtroom cameras are not connected",
+        },
+        "cameras.program": {"da": "Det, der sendes", "en": "What is sent"},
+        "cameras.program_image": {"da": "Billedet, der sendes nu", "en": "The picture sent now"},
+        "cameras.no_picture": {"da": "Intet billede endnu", "en": "No picture yet"},
+        "cameras.showing": {"da": "Viser: {what} — {why}", "en": "Showing: {what} — {why}"},
+        "cameras.nothing": {"da": "intet kamera", "en": "no camera"},
+        "cameras.reason.override": {"da": "fastholdt af dommeren", "en": "pinned by the judge"},
+        "cameras.reason.floor": {"da": "følger ordet", "en": "follows the floor"},
+        "cameras.reason.voice": {"da": "følger talerens stemme", "en": "follows the speaker's voice"},
+        "cameras.reason.overview": {"da": "ingen eller flere taler", "en": "nobody or several speak"},
+        "cameras.reason.hold": {"da": "bliver et øjeblik på billedet", "en": "stays on the picture a moment"},
+        "cameras.reason.fallback": {"da": "et kamera svigtede", "en": "a camera failed"},
+        "cameras.pinned": {"da": "Fastholdt af dommeren: {what}", "en": "Pinned by the judge: {what}"},
+        "cameras.automatic": {"da": "Automatisk skift", "en": "Automatic switching"},
+        "cameras.cameras": {"da": "Kameraer", "en": "Cameras"},
+        "cameras.pin": {"da": "Vis {camera}", "en": "Show {camera}"},
+        "cameras.state.live": {"da": "Kører", "en": "Live"},
+        "cameras.state.starting": {"da": "Starter", "en": "Starting"},
+        "cameras.state.unavailable": {
+            "da": "Utilgængeligt — riggen prøver igen",
+            "en": "Unavailable — the rig is retrying",
+        },
+        "cameras.unavailable": {
+            "da": "Kamera {camera} er utilgængeligt. Riggen prøver igen.",
+            "en": "Camera {camera} is unavailable. The rig is retrying.",
+        },
+        "cameras.level": {"da": "Mikrofon: {camera}", "en": "Microphone: {camera}"},
+        "cameras.level.value": {"da": "{db} dBFS", "en": "{db} dBFS"},
+        "cameras.level.silent": {"da": "stille", "en": "silent"},
+        "cameras.layouts": {"da": "Opstilling", "en": "Layout"},
+        "cameras.layout.single": {"da": "Ét kamera", "en": "One camera"},
+        "cameras.layout.speaker_strip": {"da": "Taler og stribe", "en": "Speaker and strip"},
+        "cameras.layout.grid": {"da": "2×2", "en": "2×2"},
+        # The layout inside a sentence ("Showing: Witness, speaker and strip — ...").
+        "cameras.shape.single": {"da": "ét kamera", "en": "one camera"},
+        "cameras.shape.speaker_strip": {"da": "taler og stribe", "en": "speaker and strip"},
+        "cameras.shape.grid": {"da": "alle fire (2×2)", "en": "all four (2×2)"},
+        "cameras.release": {"da": "Frigiv — automatisk skift", "en": "Release — automatic switching"},
+        "cameras.readonly": {
+            "da": "Dommeren vælger kameraet; du ser det samme.",
+            "en": "The judge chooses the camera; you see the same.",
+        },
+    }
+)
