@@ -37,6 +37,10 @@ CODE_ROWS = 2
 CODE_BLOCKS = len(SYNC) + SEAT_BITS + COUNTER_BITS + CHECK_BITS
 assert CODE_BLOCKS == CODE_COLUMNS * CODE_ROWS
 CODE_ROW_FRACTION = 1 / 16
+# The code stands this far above the bottom edge: the program's role label
+# (a band of at most a tenth of a tile, hearing/courtroom/compositor.py)
+# darkens the bottom of a picture, and must not hide the code.
+CODE_MARGIN_FRACTION = 1 / 8
 # Light and dark must differ by this much on the 0-255 scale, or it is no code.
 MIN_CONTRAST = 60.0
 
@@ -64,7 +68,7 @@ def _bits(seat: int, counter: int) -> list[int]:
 def _block(width: int, height: int, index: int) -> tuple[int, int, int, int]:
     """Block `index`'s rectangle (x0, y0, x1, y1) in a width x height picture."""
     row, column = divmod(index, CODE_COLUMNS)
-    top = height - round(CODE_ROWS * CODE_ROW_FRACTION * height)
+    top = height - round((CODE_ROWS * CODE_ROW_FRACTION + CODE_MARGIN_FRACTION) * height)
     return (
         column * width // CODE_COLUMNS,
         top + round(row * CODE_ROW_FRACTION * height),

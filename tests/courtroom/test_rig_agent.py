@@ -41,6 +41,7 @@ from tests.web.test_kiosk_browser import on_server
 WIDTH, HEIGHT, FPS = 640, 360, 25
 SEATS = ("judge", "prosecutor", "defence", "witness")
 # Who speaks when, from the rig's start (s): each turn long enough to be shown.
+INDEX = {synthetic.seat_index(seat): seat for seat in (*SEATS, "overview")}
 TURNS = [("prosecutor", 6.0, 11.0), ("witness", 13.0, 18.0), ("judge", 20.0, 25.0)]
 
 
@@ -94,6 +95,9 @@ class Thread:
             self.loop.run_until_complete(run())
         except BaseException as exc:  # reported to the test
             self.error = exc
+        finally:
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            self.loop.close()
 
     def __enter__(self) -> Thread:
         self._thread.start()
@@ -117,8 +121,10 @@ class Watcher:
         main = tiles("speaker_strip", WIDTH, HEIGHT, 5)[0].fit(WIDTH, HEIGHT)
         self.main = (main.x, main.y, main.width, main.height)
 
-    def seat_shown(self) -> int | None:
-        return self.shown[-1][1] if self.shown else None
+    def seat_shown(self) -> str | None:
+        """The seat whose pattern the newest program picture shows (None: none read)."""
+        code = self.shown[-1][1] if self.shown else None
+        return None if code is None else INDEX.get(code)
 
     async def run(self, stop: asyncio.Event) -> None:
         from tests.media.peers import PatternTrack
@@ -163,7 +169,6 @@ def test_the_program_follows_the_speakers_and_survives_a_dead_camera(
         script=synthetic.SpeechScript(TURNS),
         origin=origin,
     )
-    index = {synthetic.seat_index(seat): seat for seat in (*SEATS, "overview")}
     open_hearing(services, h)
     admit(services, court, h)
     media = f"ws://127.0.0.1:{live_server.settings.port}/ws/hearings/{h}/media"
@@ -180,15 +185,19 @@ def test_the_program_follows_the_speakers_and_survives_a_dead_camera(
             wait_until(lambda start=start: time.monotonic() - origin >= start)
             began = time.monotonic()
             wait_until(
-                lambda seat=seat: index.get(watcher.seat_shown() or -1) == seat,
+                lambda seat=seat: watcher.seat_shown() == seat,
                 timeout=15,
-                describe=lambda: f"the program shows {index.get(watcher.seat_shown() or -1)}",
+                describe=lambda: (
+                    f"the program shows {watcher.seat_shown()}; the rig: "
+                    f"{rig.program and rig.program.state}, {[(f.camera.id, f.state) for f in rig.feeds.values()]}, "
+                    f"{rig.sound.levels()}"
+                ),
             )
             # The acceptance's bound, printed: bench/rig_bench.py measures it.
             print(f"{seat} shown at the custody seat {time.monotonic() - began:.2f} s after they began to speak")
 
         # Silence after the last turn: the overview.
-        wait_until(lambda: index.get(watcher.seat_shown() or -1) == "overview", timeout=15)
+        wait_until(lambda: watcher.seat_shown() == "overview", timeout=15)
 
         # The witness's camera dies mid-hearing: the panel is told, the failure audited ...
         told: list[dict[str, Any]] = []

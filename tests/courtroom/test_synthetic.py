@@ -4,6 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
+from hearing.courtroom import synthetic
 from hearing.courtroom.config import SEATS
 from hearing.courtroom.synthetic import SpeechScript, TestPattern, read_back, seat_index, slate
 from hearing.errors import InvalidInput
@@ -62,7 +63,8 @@ def test_pictures_without_a_code_read_as_none() -> None:
     # One flipped block fails the check rather than giving a wrong number.
     frame = TestPattern("witness", "Vidne", 640, 360).frame(4242, 0.0)
     flipped = frame.copy()
-    flipped[338:360, 608:640] = 255 - flipped[338:360, 608:640]  # the last block
+    x0, y0, x1, y1 = synthetic._block(640, 360, synthetic.CODE_BLOCKS - 1)  # the last block
+    flipped[y0:y1, x0:x1] = 255 - flipped[y0:y1, x0:x1]
     assert read_back(flipped) is None
 
 
