@@ -7,9 +7,14 @@ device gets fresh credentials, printed once on the terminal.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,8 +45,9 @@ ACCOUNTS = [
     ("auditor", "Revisor Karin Dahl", Role.AUDITOR),
     ("admin", "Driftsansvarlig Ole Krag", Role.ADMIN),
 ]
+RIG_DEVICE = "retssal-1-rig"
 DEVICES = [
-    ("retssal-1-rig", EndpointKind.COURTROOM, COURTROOM),
+    (RIG_DEVICE, EndpointKind.COURTROOM, COURTROOM),
     ("vestre-kiosk-1", EndpointKind.CUSTODY, FACILITY),
     # Where defence counsel, seated in the courtroom, confers with the detainee.
     ("retssal-1-samtalerum", EndpointKind.BOOTH, COURTROOM),
@@ -82,7 +88,8 @@ def _free_port(host: str, wanted: int) -> int:
     raise InvalidInput(f"No free port on {host} for the demo's gateway.", field="gateway_port")
 
 
-def prepare(settings: Settings, out: Callable[[str], None]) -> None:
+def prepare(settings: Settings, out: Callable[[str], None]) -> Path:
+    """Seed the demo court, print its credentials; the rig's configuration file."""
     with Services.from_settings(settings, create_keys=True) as svc:
         migrate.upgrade(svc.engine)
         accounts, creds, hearing_id = svc.unit_of_work(lambda db: _seed(db, svc.keys))
@@ -99,6 +106,7 @@ def prepare(settings: Settings, out: Callable[[str], None]) -> None:
     for username, password, secret in accounts:
         out(f"  {username:<8} password {password}   TOTP secret {secret}")
     out("  A current code: python -c \"import pyotp; print(pyotp.TOTP('SECRET').now())\"")
+    rig_config = write_rig(settings, dict(creds)[RIG_DEVICE].token)
     for name, cred in creds:
         out(f"  device {name}: agent token {cred.token}")
         out(f"         kiosk link {settings.base_url}/device/enroll?code={cred.enrollment_code}")
@@ -109,8 +117,32 @@ def prepare(settings: Settings, out: Callable[[str], None]) -> None:
         tz = settings.timezone
         window = f"{issued.valid_from.astimezone(tz):%H:%M}-{issued.valid_until.astimezone(tz):%H:%M}"
         out(f"         one-time code {codes.grouped(issued.code)} (valid {window}, court time)")
+    out(f"  courtroom rig: synthetic cameras and voices ({rig_config}); it joins when the hearing opens.")
     out(f"  Open {settings.base_url}/signin")
     out(line)
+    return rig_config
+
+
+def write_rig(settings: Settings, token: str) -> Path:
+    """The demo courtroom's rig: the example configuration (five synthetic
+    cameras, a four-channel synthetic microphone) pointed at this server,
+    with the rig device's token beside it (readable by the owner only)."""
+    folder = settings.data_dir / "rig"
+    folder.mkdir(parents=True, exist_ok=True)
+    token_file = folder / "rig.token"
+    token_file.touch(mode=0o600)
+    token_file.chmod(0o600)
+    token_file.write_text(token + "\n")
+    example = (resources.files("hearing.courtroom") / "example_rig.toml").read_text()
+    config = folder / "rig.toml"
+    config.write_text(re.sub(r'(?m)^server_url = ".*"$', f'server_url = "{settings.base_url}"', example))
+    return config
+
+
+def start_rig(config: Path) -> subprocess.Popen[bytes]:
+    """The rig agent as its own process, as in a courtroom."""
+    # Our own interpreter and a fixed command: nothing from outside reaches the argv.
+    return subprocess.Popen([sys.executable, "-m", "hearing", "rig", "run", "--config", str(config)])  # noqa: S603
 
 
 def _seed(

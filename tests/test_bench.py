@@ -285,3 +285,30 @@ def test_rig_bench() -> None:
     for layout in ("single", "speaker_strip", "grid"):
         assert float(row(output, f"{layout} ")[0]) > 0, layout
     assert float(row(output, "median ")[3]) > 0, "the rig encoded nothing"
+
+
+# issue 13, the rig through the server: speakers to the custody seat, the judge's pin to the rig
+def test_courtroom_bench() -> None:
+    output = run_bench("courtroom_bench")
+    assert_in_order(
+        output,
+        [
+            "courtroom rig benchmark",
+            "run:",
+            "turn   judge",
+            "pin    cam-judge",
+            "speaker begins -> custody sees them",
+            "pin click -> the rig is told",
+            "pin click -> custody sees it",
+            "targets",
+        ],
+    )
+    # Every turn was seen at the custody seat and every pin reached the rig and
+    # the custody seat (the figures themselves are not looked at).
+    for label in (
+        "speaker begins -> custody sees them",
+        "pin click -> the rig is told",
+        "pin click -> custody sees it",
+    ):
+        count, *_, missed = row(output, f"  {label}")
+        assert int(count) > 0 and int(missed) == 0, (label, count, missed)

@@ -10,8 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hearing import demo
+from hearing.auth import devices
+from hearing.cli.rig import read_token
 from hearing.clock import utcnow
 from hearing.config import Settings
+from hearing.courtroom.config import load_rig
 from hearing.db.models import Hearing, StaffUser
 from hearing.docket import proceedings
 from hearing.docket.lifecycle import HearingState, Transition
@@ -56,3 +59,21 @@ def test_the_demo_hearing_opens_now_and_after_a_rerun_on_another_day(settings: S
         assert services.unit_of_work(lambda db: db.get_one(Hearing, first).state) is HearingState.ADJOURNED
         assert [e.action for e in logged(services) if e.hearing_id == first][-1] == "hearing.adjourned"
         assert open_as_the_demo_judge(services, second) is HearingState.OPEN
+
+
+def test_the_demo_writes_a_rig_that_signs_in_as_its_courtroom(settings: Settings) -> None:
+    """`make run` starts the rig agent on this file (hearing/cli/serve.py): the
+    example rig, pointed at the demo's server, with the rig device's token."""
+    prepare(settings)
+    config_file = settings.data_dir / "rig" / "rig.toml"
+    config = load_rig(config_file)
+    assert config.rig.server_url == settings.base_url
+    assert [c.source.kind for c in config.cameras] == ["test"] * 5
+    assert config.rig.token_file.stat().st_mode & 0o777 == 0o600
+    token = read_token(config.rig.token_file)
+    with Services.from_settings(settings) as services:
+        endpoint = services.unit_of_work(lambda db: devices.authenticate(db, services.keys, token, utcnow()).name)
+    assert endpoint == demo.RIG_DEVICE
+    # Seeded again, the token is the new one: the old one no longer signs in.
+    prepare(settings)
+    assert read_token(config.rig.token_file) != token

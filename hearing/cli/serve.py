@@ -142,10 +142,16 @@ def cmd_demo(cmd: Command) -> int:
     if not demo.is_loopback(settings.host):
         raise InvalidInput("The demo serves plain HTTP and binds to loopback only.", field="host")
     settings = demo.with_gateway(settings)
-    demo.prepare(settings, out=out)
+    rig_config = demo.prepare(settings, out=out)
     if cmd.args.no_serve:
         return 0
-    return _serve(settings, gateway=True)
+    # The courtroom's rig, with synthetic cameras and voices: its own process, as in a courtroom.
+    rig = demo.start_rig(rig_config)
+    try:
+        return _serve(settings, gateway=True)
+    finally:
+        rig.terminate()
+        rig.wait(timeout=10)
 
 
 def register(commands: Subcommands) -> None:

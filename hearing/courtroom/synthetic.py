@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from hearing.courtroom.compositor import Layout, tiles
 from hearing.courtroom.config import SEATS
 from hearing.errors import InvalidInput
 from hearing.media.mixer import FULL_SCALE, SAMPLE_RATE, Pcm
@@ -115,6 +116,18 @@ def read_back(frame: Image) -> tuple[int, int] | None:
     value >>= CHECK_BITS
     seat, counter = value >> COUNTER_BITS, value & ((1 << COUNTER_BITS) - 1)
     return (seat, counter) if _check(seat, counter) == check else None
+
+
+def seat_shown(program: Image, layout: Layout = "speaker_strip", cameras: int = 5) -> str | None:
+    """Which seat's test pattern fills the main tile of a program picture
+    (composed of `cameras` 16:9 patterns in `layout`), as a receiver reads it
+    back; None when no code reads (a slate, a picture in between)."""
+    height, width = program.shape[:2]
+    tile = tiles(layout, width, height, 1 if layout == "single" else cameras)[0].fit(width, height)
+    code = read_back(np.ascontiguousarray(tile.of(program)))
+    if code is None or code[0] >= len(SEATS):
+        return None
+    return SEATS[code[0]]
 
 
 def put_text(image: Image, text: str, origin: tuple[int, int], scale: float, colour: tuple[int, int, int]) -> None:

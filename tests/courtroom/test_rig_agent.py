@@ -20,14 +20,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from hearing.audit.actions import Action
 from hearing.courtroom import synthetic
 from hearing.courtroom.agent import Rig
-from hearing.courtroom.compositor import tiles
 from hearing.courtroom.config import loads_rig
 from hearing.courtroom.sources import PatternSource
 from hearing.docket.parties import EndpointKind
@@ -41,7 +39,6 @@ from tests.web.test_kiosk_browser import on_server
 WIDTH, HEIGHT, FPS = 640, 360, 25
 SEATS = ("judge", "prosecutor", "defence", "witness")
 # Who speaks when, from the rig's start (s): each turn long enough to be shown.
-INDEX = {synthetic.seat_index(seat): seat for seat in (*SEATS, "overview")}
 TURNS = [("prosecutor", 6.0, 11.0), ("witness", 13.0, 18.0), ("judge", 20.0, 25.0)]
 
 
@@ -117,14 +114,11 @@ class Watcher:
 
     def __init__(self, url: str, token: str) -> None:
         self.client = MediaClient(url, headers={"Authorization": f"Device {token}"})
-        self.shown: list[tuple[float, int | None]] = []  # (arrival, seat index or None)
-        main = tiles("speaker_strip", WIDTH, HEIGHT, 5)[0].fit(WIDTH, HEIGHT)
-        self.main = (main.x, main.y, main.width, main.height)
+        self.shown: list[tuple[float, str | None]] = []  # (arrival, the seat read back, or None)
 
     def seat_shown(self) -> str | None:
         """The seat whose pattern the newest program picture shows (None: none read)."""
-        code = self.shown[-1][1] if self.shown else None
-        return None if code is None else INDEX.get(code)
+        return self.shown[-1][1] if self.shown else None
 
     async def run(self, stop: asyncio.Event) -> None:
         from tests.media.peers import PatternTrack
@@ -143,10 +137,8 @@ class Watcher:
                 frame = await track.recv()
                 if (frame.width, frame.height) != (WIDTH, HEIGHT):
                     continue
-                x, y, w, h = self.main
-                image = np.ascontiguousarray(frame.to_ndarray(format="bgr24")[y : y + h, x : x + w])
-                code = synthetic.read_back(image)
-                self.shown.append((time.monotonic(), None if code is None else code[0]))
+                seat = synthetic.seat_shown(frame.to_ndarray(format="bgr24"))
+                self.shown.append((time.monotonic(), seat))
 
 
 @pytest.mark.timeout(240)
