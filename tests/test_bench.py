@@ -278,6 +278,9 @@ def test_rig_bench() -> None:
             "grid",
             "2. the rig",
             "median",
+            "3. the whole rig",
+            "test patterns",
+            "720p H.264 files",
             "targets",
         ],
     )
