@@ -334,5 +334,7 @@ class Rig:
                 camera, jpeg = self._previews.popleft()
                 await client.send({"type": "preview", "camera": camera, "jpeg": jpeg})
             self._changed.clear()
+            # asyncio.timeout: a cancelled wait_for may swallow the cancellation (3.11).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), LEVELS_SECONDS)
+                async with asyncio.timeout(LEVELS_SECONDS):
+                    await self._changed.wait()

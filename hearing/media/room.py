@@ -234,8 +234,12 @@ class Room:
         much, where giving up would put a gap in the speech."""
         while (wait := self.board.due_wait()) > 0:
             self._arrived.clear()
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a
+            # cancellation that lands as the event is set, and the mixer would
+            # then outlive the room's stop() (a hearing that never finishes closing).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._arrived.wait(), wait)
+                async with asyncio.timeout(wait):
+                    await self._arrived.wait()
 
     # --- health --------------------------------------------------------------
 

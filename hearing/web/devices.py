@@ -181,7 +181,8 @@ class DocketFollower:
     async def _run(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), DOCKET_SECONDS)
+                async with asyncio.timeout(DOCKET_SECONDS):  # not wait_for: see hearing/media/room.py
+                    await self._stopping.wait()
             if self._stopping.is_set():
                 return
             try:

@@ -165,7 +165,8 @@ class UnknownLog:
     async def _run(self) -> None:
         while not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.interval)
+                async with asyncio.timeout(self.interval):  # not wait_for: see hearing/media/room.py
+                    await self._stopping.wait()
             if self._stopping.is_set():
                 return
             try:

@@ -140,6 +140,9 @@ FLOOR_VALUES: dict[str, list[Any]] = {
     "needs": [["custody"], ["custody", "booth"], []],
 }
 FLOOR_VALUES["mode"] += ["none", "consecutive", "simultaneous"]
+# issue 13: the judge's pin of the courtroom program (a camera only once a rig reported it)
+FLOOR_VALUES["camera"] = ["cam-judge", "cam-witness"]
+FLOOR_VALUES["layout"] = ["grid", "single", "speaker_strip"]
 
 
 @st.composite
