@@ -86,12 +86,20 @@ class Settings:
     # Code submissions a minute at the gateway: from one source address, and in all.
     gateway_attempts_per_minute: int = 10
     gateway_attempts_global_per_minute: int = 120
+    # issue 14, the recording: its encrypted segments go here (default
+    # <data_dir>/recordings), each about this many seconds long.
+    recording_dir: Path = Path("")
+    recording_segment_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{(self.data_dir / 'hearing.db').as_posix()}")
         if self.key_dir == Path(""):
             object.__setattr__(self, "key_dir", self.data_dir / "keys")
+        if self.recording_dir == Path(""):
+            object.__setattr__(self, "recording_dir", self.data_dir / "recordings")
+        if not 1.0 <= self.recording_segment_seconds <= 60.0:
+            raise ConfigurationError("recording_segment_seconds: 1 to 60")
         if not 0 < self.port < 65536:
             raise ConfigurationError(f"port out of range: {self.port}")
         if self.session_idle_seconds <= 0 or self.session_max_seconds <= 0:

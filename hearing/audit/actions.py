@@ -95,3 +95,15 @@ class Action(enum.StrEnum):
     # issue 13: the courtroom rig reports a camera failed (it retries) and back again.
     CAMERA_UNAVAILABLE = "camera.unavailable"
     CAMERA_RESTORED = "camera.restored"
+    # issue 14: the recording. Started (by the hearing's start or the judge),
+    # paused and resumed (by the judge, or by a consultation), failed (and
+    # restarted into a new segment), sealed (its manifest's hash: the signed
+    # checkpoints cover it), exported (who, the file's hash), purged (its key
+    # destroyed when its retention ended).
+    RECORDING_STARTED = "recording.started"
+    RECORDING_PAUSED = "recording.paused"
+    RECORDING_RESUMED = "recording.resumed"
+    RECORDING_FAILED = "recording.failed"
+    RECORDING_SEALED = "recording.sealed"
+    RECORDING_EXPORTED = "recording.exported"
+    RECORDING_PURGED = "recording.purged"

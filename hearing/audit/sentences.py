@@ -869,3 +869,60 @@ def _camera_reason(p: _Payload) -> str:
 
 
 PLACEHOLDERS.update({"pinned": _pinned, "camera_label": _camera_label, "camera_reason": _camera_reason})
+
+
+# issue 14: the recording.
+SENTENCES.update(
+    {
+        Action.RECORDING_STARTED: {
+            "en": "{actor} started recording {recording}",
+            "da": "{actor} startede optagelse {recording}",
+        },
+        Action.RECORDING_PAUSED: {
+            "en": "{actor} paused recording {recording} ({pause_reason})",
+            "da": "{actor} satte optagelse {recording} på pause ({pause_reason})",
+        },
+        Action.RECORDING_RESUMED: {
+            "en": "{actor} resumed recording {recording}",
+            "da": "{actor} genoptog optagelse {recording}",
+        },
+        Action.RECORDING_FAILED: {
+            "en": "{actor} recorded that recording {recording} failed ({recording_failure}); it goes on anew",
+            "da": "{actor} registrerede, at optagelse {recording} fejlede ({recording_failure}); den fortsætter",
+        },
+        Action.RECORDING_SEALED: {
+            "en": "{actor} sealed recording {recording}: {segments} segments{interrupted_note}",
+            "da": "{actor} forseglede optagelse {recording}: {segments} afsnit{interrupted_note}",
+        },
+        Action.RECORDING_EXPORTED: {
+            "en": "{actor} exported recording {recording} (SHA-256 {export_hash})",
+            "da": "{actor} udtrak optagelse {recording} (SHA-256 {export_hash})",
+        },
+        Action.RECORDING_PURGED: {
+            "en": "{actor} destroyed recording {recording} at the end of its retention (its key is gone)",
+            "da": "{actor} slettede optagelse {recording} ved udløbet af opbevaringstiden (nøglen er destrueret)",
+        },
+    }
+)
+PAUSE_REASONS: Words = {
+    "judge": {"en": "by the judge", "da": "af dommeren"},
+    "consultation": {"en": "a private consultation", "da": "en fortrolig samtale"},
+}
+FRAGMENTS.update(
+    {
+        "interrupted_note": {
+            "en": ", after the server stopped: what was written survived",
+            "da": ", efter at serveren stoppede: det skrevne er bevaret",
+        },
+    }
+)
+PLACEHOLDERS.update(
+    {
+        "recording": lambda p: f"#{p.text('recording_id')}",
+        "pause_reason": lambda p: p.word(PAUSE_REASONS, "why"),
+        "recording_failure": _as_written("reason"),
+        "segments": _as_written("segments"),
+        "interrupted_note": lambda p: p.flag("interrupted", "interrupted_note"),
+        "export_hash": lambda p: p.text("sha256")[:16] + "…",
+    }
+)

@@ -24,17 +24,20 @@ class Permission(enum.StrEnum):
     # issue 12: adding remote parties to a hearing, issuing and revoking their
     # one-time codes, keeping the court's register of interpreters.
     INVITE_REMOTE = "invite_remote"
+    # issue 14: taking a hearing's recording out of the system (export and
+    # download): the judge who conducts and the auditor, nobody else.
+    EXPORT_RECORDING = "export_recording"
 
 
 P = Permission
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # The judge conducts; booking is the clerk's job.
-    Role.JUDGE: frozenset({P.VIEW_HEARINGS, P.CONDUCT_HEARING}),
+    Role.JUDGE: frozenset({P.VIEW_HEARINGS, P.CONDUCT_HEARING, P.EXPORT_RECORDING}),
     Role.CLERK: frozenset({P.VIEW_HEARINGS, P.BOOK_HEARINGS, P.INVITE_REMOTE}),
     Role.CUSTODY_OFFICER: frozenset({P.VIEW_HEARINGS, P.KEEP_CUSTODY}),
     # Auditors read the log, not the live docket.
-    Role.AUDITOR: frozenset({P.READ_AUDIT}),
+    Role.AUDITOR: frozenset({P.READ_AUDIT, P.EXPORT_RECORDING}),
     # Administrators run the system, not the hearings in it.
     Role.ADMIN: frozenset({P.MANAGE_USERS, P.MANAGE_DEVICES}),
 }

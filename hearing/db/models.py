@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -70,6 +71,9 @@ class Court(Base):
     # When the custody endpoint's link drops during a session, the hearing
     # pauses by itself (the judge resumes it); some courts prefer to decide.
     pause_on_drop: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # issue 14: the recording starts by itself when a hearing starts; some
+    # courts leave it to the judge.
+    record_on_start: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class Courtroom(Base):
@@ -403,3 +407,53 @@ EMPTY_HEAD = {"id": 1, "size": 0, "chain_hash": bytes(32), "frontier": b"", "che
 @event.listens_for(AuditHead.__table__, "after_create")
 def _insert_empty_head(target: Table, connection: DBConnection, **_: Any) -> None:
     connection.execute(target.insert().values(**EMPTY_HEAD))
+
+
+class RecordingState(enum.StrEnum):
+    RECORDING = "recording"  # segments are being written
+    PAUSED = "paused"  # by the judge, or by a consultation
+    SEALED = "sealed"  # stopped; its manifest's hash is in the audit log
+    PURGED = "purged"  # its data key destroyed, its files removed (retention)
+
+
+class Recording(Base):
+    """One recording of a hearing (issue 14): encrypted segments on disk,
+    their data key here, wrapped under the audit log's key-encryption key."""
+
+    __tablename__ = "recording"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hearing_id: Mapped[int] = mapped_column(ForeignKey("hearing.id"), index=True)
+    state: Mapped[RecordingState] = mapped_column(_enum(RecordingState, "recording_state"))
+    # The per-recording data key (AES-256), RFC 3394-wrapped; NULL once purged.
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary(40))
+    kek_fingerprint: Mapped[bytes] = mapped_column(LargeBinary(8))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stopped_at: Mapped[datetime | None]
+    sealed_at: Mapped[datetime | None]
+    # SHA-256 of the sealed manifest (also in the recording.sealed audit entry).
+    manifest_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    # Sealed on restart after a crash, with the segments that survived.
+    interrupted: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The pauses, as JSON: [{"from": seconds, "to": seconds or null, "why": "judge" | "consultation"}]
+    # on the recording's clock; the manifest carries them.
+    pauses: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    purged_at: Mapped[datetime | None]
+
+
+class RecordingSegment(Base):
+    """One closed segment (about 10 s), as written: its file, its place on
+    the recording's clock and the hash of its ciphertext."""
+
+    __tablename__ = "recording_segment"
+    __table_args__ = (UniqueConstraint("recording_id", "number", name="uq_recording_segment_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recording_id: Mapped[int] = mapped_column(ForeignKey("recording.id"), index=True)
+    number: Mapped[int]
+    # On the recording's clock (the server's arrival clock), in seconds.
+    start_seconds: Mapped[float] = mapped_column(Float)
+    duration_seconds: Mapped[float] = mapped_column(Float)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[bytes] = mapped_column(LargeBinary(32))
+    written_at: Mapped[datetime] = mapped_column(default=utcnow)

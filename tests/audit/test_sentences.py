@@ -322,6 +322,54 @@ EXPECTED.update(
     }
 )
 
+# issue 14: the recording.
+REALISTIC.update(
+    {
+        Action.RECORDING_STARTED: (JUDGE, {"recording_id": 3}),
+        Action.RECORDING_PAUSED: (SYSTEM_ACTOR, {"recording_id": 3, "why": "consultation", "at_seconds": 612.4}),
+        Action.RECORDING_RESUMED: (JUDGE, {"recording_id": 3, "why": "judge", "at_seconds": 700.0}),
+        Action.RECORDING_FAILED: (SYSTEM_ACTOR, {"recording_id": 3, "reason": "encoder", "segment": 12}),
+        Action.RECORDING_SEALED: (
+            SYSTEM_ACTOR,
+            {"recording_id": 3, "manifest_sha256": "ab" * 32, "segments": 62, "seconds": 615.2, "interrupted": True},
+        ),
+        Action.RECORDING_EXPORTED: (JUDGE, {"recording_id": 3, "sha256": "0123456789abcdef" * 4, "size": 123456}),
+        Action.RECORDING_PURGED: (OPERATOR, {"recording_id": 3, "segments": 62}),
+    }
+)
+EXPECTED.update(
+    {
+        Action.RECORDING_STARTED: (
+            "Judge Holm (dommer) startede optagelse #3",
+            "Judge Holm (judge) started recording #3",
+        ),
+        Action.RECORDING_PAUSED: (
+            "Systemet satte optagelse #3 på pause (en fortrolig samtale)",
+            "The system paused recording #3 (a private consultation)",
+        ),
+        Action.RECORDING_RESUMED: (
+            "Judge Holm (dommer) genoptog optagelse #3",
+            "Judge Holm (judge) resumed recording #3",
+        ),
+        Action.RECORDING_FAILED: (
+            "Systemet registrerede, at optagelse #3 fejlede (encoder); den fortsætter",
+            "The system recorded that recording #3 failed (encoder); it goes on anew",
+        ),
+        Action.RECORDING_SEALED: (
+            "Systemet forseglede optagelse #3: 62 afsnit, efter at serveren stoppede: det skrevne er bevaret",
+            "The system sealed recording #3: 62 segments, after the server stopped: what was written survived",
+        ),
+        Action.RECORDING_EXPORTED: (
+            "Judge Holm (dommer) udtrak optagelse #3 (SHA-256 0123456789abcdef…)",
+            "Judge Holm (judge) exported recording #3 (SHA-256 0123456789abcdef…)",
+        ),
+        Action.RECORDING_PURGED: (
+            "Systemet (operatør) slettede optagelse #3 ved udløbet af opbevaringstiden (nøglen er destrueret)",
+            "The system (operator) destroyed recording #3 at the end of its retention (its key is gone)",
+        ),
+    }
+)
+
 
 def say(action: str, who: Who, payload: object, lang: str, note: str | None = None) -> str:
     return describe(action, who, payload, note, lang=lang, tz=CPH)
