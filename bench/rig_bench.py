@@ -49,6 +49,7 @@ from aiortc.codecs.vpx import Vp8Encoder
 from machine_facts import print_machine  # bench/machine_facts.py
 
 from hearing.courtroom import sources as rig_sources
+from hearing.courtroom.cameras import open_camera
 from hearing.courtroom.compositor import LAYOUTS, Compositor, Frame, Layout
 from hearing.courtroom.config import RigConfig, loads_rig
 from hearing.courtroom.program import CourtroomSound, Program
@@ -268,7 +269,7 @@ def whole_run(kind: str, config: RigConfig, held: dict[str, list[Frame]], second
         cameras = {
             c.id: rig_sources.CameraFeed(
                 c,
-                (lambda c=c: rig_sources.open_camera(c.source, c, WIDTH, HEIGHT, FPS)),  # type: ignore[misc]
+                (lambda c=c: open_camera(c.source, c, WIDTH, HEIGHT, FPS)),  # type: ignore[misc]
             )
             for c in config.cameras
         }

@@ -96,6 +96,12 @@ LAYERS = [
     ("hearing/audit/", ("hearing.web", "hearing.live", "hearing.media"), "the log knows no transport"),
     ("hearing/auth/", ("hearing.web", "hearing.live", "hearing.media"), "identity knows no transport"),
     ("hearing/cli/", ("hearing.web",), "the CLI does not load the web stack (serve imports the app lazily)"),
+    # issue 13, split: the feeds are read through their contracts, never a reader
+    (
+        "hearing/courtroom/sources.py",
+        ("hearing.courtroom.cameras", "hearing.courtroom.microphones", "hearing.courtroom.synthetic", "av"),
+        "the feeds know no reader",
+    ),
 ]
 
 

@@ -31,8 +31,10 @@ from websockets.asyncio.client import connect
 
 from hearing.courtroom import sources
 from hearing.courtroom.backoff import Backoff
+from hearing.courtroom.cameras import open_camera
 from hearing.courtroom.compositor import Frame
-from hearing.courtroom.config import Camera, RigConfig
+from hearing.courtroom.config import Camera, Microphone, RigConfig
+from hearing.courtroom.microphones import open_microphone
 from hearing.courtroom.program import CourtroomSound, Program, floor_seat, levels_report, override_of
 from hearing.courtroom.synthetic import SpeechScript
 from hearing.docket.lifecycle import LIVE_STATES
@@ -135,7 +137,14 @@ class Rig:
         factories = dict(cameras or {})
 
         def configured(camera: Camera) -> Callable[[], sources.FrameSource]:
-            return lambda: sources.open_camera(camera.source, camera, settings.width, settings.height, settings.fps)
+            return lambda: open_camera(camera.source, camera, settings.width, settings.height, settings.fps)
+
+        # Script time 0 is fixed once, for every microphone, so the room's
+        # voices stay together and a reconnect resumes the script where the room is.
+        start = time.monotonic() if origin is None else origin
+
+        def microphone_source(microphone: Microphone) -> Callable[[], sources.AudioSource]:
+            return lambda: open_microphone(microphone, script, start)
 
         self.feeds = {
             c.id: sources.CameraFeed(
@@ -144,7 +153,7 @@ class Rig:
             for c in config.cameras
         }
         self.microphones = [
-            sources.MicrophoneFeed(m, script=script, origin=origin, backoff=backoff, on_state=self._microphone_changed)
+            sources.MicrophoneFeed(m, microphone_source(m), backoff=backoff, on_state=self._microphone_changed)
             for m in config.microphones
         ]
         seats = sorted({seat for m in config.microphones for _, seat in m.channels})

@@ -1,13 +1,19 @@
-"""The rig's sources: cameras and microphones, each read in its own thread.
+"""The rig's feeds, and what the camera and microphone readers share.
 
 The rig agent's composition tick asks each `CameraFeed` for its newest
 frame and each `MicrophoneFeed` for the audio that came since the last tick;
 neither call blocks on a device. Behind them a daemon thread per feed opens
-the source (a V4L2 device, an RTSP/HTTP camera, a file or the synthetic
-pattern; an ALSA/PulseAudio device, a file or the synthetic script) through
-PyAV, reads it at its own pace, and on any failure (cannot open, a read
-raises, nothing new for FROZEN_SECONDS) reports the feed unavailable once,
-closes the source and tries again after the back-off.
+its source through the `open_source` it was given (a reader from
+hearing/courtroom/cameras.py or microphones.py, or a test's), reads it at its
+own pace, and on any failure (cannot open, a read raises, nothing new for
+FROZEN_SECONDS) reports the feed unavailable once, closes the source and
+tries again after the back-off.
+
+Here too is what the readers share with the feeds and each other: the
+`FrameSource` and `AudioSource` contracts the feeds read through, `Pacer`
+and the timeouts. The readers import this module, never the reverse
+(tests/test_code_quality.py holds it to that), so the feeds know nothing of
+PyAV or of the synthetic sources.
 
 Camera URLs may carry a password (rtsp://user:pass@host/...): every URL and
 every message that may hold one goes through `redact` before it reaches a
@@ -21,18 +27,15 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from fractions import Fraction
 from typing import Any, Literal, Protocol
 
-import av
-import av.container
 import numpy as np
 import numpy.typing as npt
 
-from hearing.courtroom import config, synthetic
+from hearing.courtroom import config
 from hearing.courtroom.backoff import Backoff
 from hearing.errors import InvalidInput
-from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Pcm
+from hearing.media.mixer import SAMPLE_RATE, Pcm
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +68,6 @@ MAX_LAG = 0.5
 STOP_SECONDS = 2.0
 # Per seat, the audio kept for a taker that does not come: 1 s, oldest dropped.
 MAX_BUFFERED_SAMPLES = SAMPLE_RATE
-
 
 # -- secrets ---------------------------------------------------------------------
 
@@ -181,7 +183,7 @@ class Pacer:
         self._n += items
 
 
-# -- cameras ---------------------------------------------------------------------
+# -- the readers' contract -------------------------------------------------------
 
 
 class FrameSource(Protocol):
@@ -194,133 +196,15 @@ class FrameSource(Protocol):
     def close(self) -> None: ...
 
 
-class PatternSource:
-    """The synthetic camera: the seat's test pattern at `fps`."""
+class AudioSource(Protocol):
+    """One opened microphone."""
 
-    def __init__(self, camera: config.Camera, width: int, height: int, fps: int) -> None:
-        self.pattern = synthetic.TestPattern(camera.seat, camera.label.en, width, height)
-        self._pacer = Pacer(1 / fps)
-        self._n = 0
+    def read(self) -> Block:
+        """The next samples, int16 at SAMPLE_RATE, (samples, channels); blocks
+        at the source's own rate; raises on failure."""
+        ...
 
-    def read(self) -> Image:
-        self._pacer.wait()
-        # The clock on the picture is the wall clock (UTC), as a courtroom clock would be.
-        frame = self.pattern.frame(self._n, time.time())
-        self._n += 1
-        return frame
-
-    def close(self) -> None:
-        pass
-
-
-def _rate(stream: Any) -> float:
-    rate = stream.average_rate or stream.guessed_rate or Fraction(25)
-    return float(min(max(float(rate), 1.0), 120.0))
-
-
-def _bgr(frame: av.VideoFrame) -> Image:
-    # asarray: the typing says any sample format; bgr24 is uint8 (no copy).
-    return np.asarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8)
-
-
-class FileCamera:
-    """A video file, decoded with PyAV, looped, paced to its own frame rate."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        # Opened here, not on the first read, so a missing file is "cannot open".
-        container, stream = self._open()
-        self._container: av.container.InputContainer | None = container
-        self._pacer = Pacer(1 / _rate(stream))
-        self._frames = self._decode(container, stream)
-
-    def _open(self) -> tuple[av.container.InputContainer, Any]:
-        container = av.open(self.path)
-        if not container.streams.video:
-            container.close()
-            raise InvalidInput(f"{self.path} has no video stream")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        return container, stream
-
-    def _decode(self, container: av.container.InputContainer, stream: Any) -> Any:
-        while True:
-            frames = 0
-            for frame in container.decode(stream):
-                frames += 1
-                yield frame
-            container.close()
-            self._container = None
-            if not frames:
-                raise InvalidInput(f"{self.path} has no video frames")
-            # Reopen rather than seek: seeking to 0 is not reliable in every
-            # container, and once per loop the cost does not matter.
-            container, stream = self._open()
-            self._container = container
-
-    def read(self) -> Image:
-        image = _bgr(next(self._frames))
-        self._pacer.wait()
-        return image
-
-    def close(self) -> None:
-        self._frames.close()
-        if self._container is not None:
-            self._container.close()
-            self._container = None
-
-
-class LiveCamera:
-    """A device or a network camera: it paces itself; PyAV's read timeout
-    turns a camera that stopped sending into an exception."""
-
-    def __init__(self, container: av.container.InputContainer) -> None:
-        self._container = container
-        if not container.streams.video:
-            container.close()
-            raise InvalidInput("the source has no video stream")
-        self._frames = container.decode(container.streams.video[0])
-
-    def read(self) -> Image:
-        try:
-            return _bgr(next(self._frames))
-        except StopIteration:
-            # The camera ended its stream (an RTSP TEARDOWN, a device unplugged).
-            raise EOFError("the stream ended") from None
-
-    def close(self) -> None:
-        self._container.close()
-
-
-def network_options(kind: str) -> dict[str, str]:
-    """Options for av.open of an RTSP or HTTP camera."""
-    # Microseconds, as FFmpeg wants them: the socket gives up on a silent peer.
-    timeout = str(int(NETWORK_READ_TIMEOUT * 1_000_000))
-    if kind == "rtsp":
-        # TCP: UDP loses packets through courthouse firewalls and NAT, and a lost
-        # packet is a smeared keyframe.
-        return {"rtsp_transport": "tcp", "timeout": timeout}
-    return {"timeout": timeout, "reconnect": "0"}
-
-
-def open_camera(source: config.CameraSource, camera: config.Camera, width: int, height: int, fps: int) -> FrameSource:
-    """Open one camera; raises when it cannot be opened."""
-    if source.kind == "test":
-        return PatternSource(camera, width, height, fps)
-    if source.kind == "file":
-        return FileCamera(source.target)
-    if source.kind == "v4l2":
-        container = av.open(
-            source.target,
-            format="v4l2",
-            options={"video_size": f"{width}x{height}", "framerate": str(fps)},
-            timeout=(NETWORK_OPEN_TIMEOUT, NETWORK_READ_TIMEOUT),
-        )
-        return LiveCamera(container)
-    container = av.open(
-        source.target, options=network_options(source.kind), timeout=(NETWORK_OPEN_TIMEOUT, NETWORK_READ_TIMEOUT)
-    )
-    return LiveCamera(container)
+    def close(self) -> None: ...
 
 
 # -- the feeds -------------------------------------------------------------------
@@ -526,146 +410,21 @@ class CameraFeed(_Feed):
             self._live()
 
 
-# -- microphones -----------------------------------------------------------------
-
-
-class AudioSource(Protocol):
-    """One opened microphone."""
-
-    def read(self) -> Block:
-        """The next samples, int16 at SAMPLE_RATE, (samples, channels); blocks
-        at the source's own rate; raises on failure."""
-        ...
-
-    def close(self) -> None: ...
-
-
-class ScriptSource:
-    """The synthetic microphone: each mapped channel carries its seat's
-    speech from the script, 20 ms at a time in real time. Script time 0 is
-    `origin` (a time.monotonic() value), so every synthetic microphone and
-    the test that wrote the script share one clock."""
-
-    def __init__(self, script: synthetic.SpeechScript, channels: tuple[tuple[int, str], ...], origin: float) -> None:
-        self.script = script
-        self.channels = channels
-        self.origin = origin
-        self.width = max(channel for channel, _ in channels) + 1
-        self._pacer = Pacer(FRAME_SAMPLES / SAMPLE_RATE)
-        self._next: int | None = None  # the next sample's number on the script's clock
-
-    def read(self) -> Block:
-        if self._next is None:
-            self._next = max(0, round((time.monotonic() - self.origin) * SAMPLE_RATE))
-        self._pacer.wait()
-        block = np.zeros((FRAME_SAMPLES, self.width), dtype=np.int16)
-        t0 = self._next / SAMPLE_RATE
-        for channel, seat in self.channels:
-            block[:, channel] = self.script.samples(seat, t0, FRAME_SAMPLES)
-        self._next += FRAME_SAMPLES
-        return block
-
-    def close(self) -> None:
-        pass
-
-
-def _packed(frame: av.AudioFrame) -> Block:
-    samples = np.asarray(frame.to_ndarray(), dtype=np.int16)
-    # s16 is packed: one row of interleaved samples.
-    return samples.reshape(-1, frame.layout.nb_channels)
-
-
-class AvMicrophone:
-    """A file (looped, paced in real time) or an ALSA/PulseAudio device (it
-    paces itself), resampled to 48 kHz s16 with its channels kept."""
-
-    def __init__(self, target: str, format: str | None, channels: int = 2) -> None:
-        self.target, self.format, self.channels = target, format, channels
-        self._pacer = Pacer(1 / SAMPLE_RATE) if format is None else None
-        # Opened here, not on the first read, so a missing device is "cannot open".
-        container = self._open()
-        self._container: av.container.InputContainer | None = container
-        self._blocks = self._decode(container)
-
-    def _open(self) -> av.container.InputContainer:
-        if self.format is None:
-            container = av.open(self.target)
-        else:
-            container = av.open(
-                self.target,
-                format=self.format,
-                options={"channels": str(self.channels), "sample_rate": str(SAMPLE_RATE)},
-                timeout=(NETWORK_OPEN_TIMEOUT, NETWORK_READ_TIMEOUT),
-            )
-        if not container.streams.audio:
-            container.close()
-            raise InvalidInput(f"{self.target} has no audio stream")
-        return container
-
-    def _decode(self, container: av.container.InputContainer) -> Any:
-        while True:
-            stream = container.streams.audio[0]
-            # layout=None keeps the source's channels: one channel a seat.
-            resampler = av.AudioResampler(format="s16", rate=SAMPLE_RATE)
-            samples = 0
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    samples += out.samples
-                    yield _packed(out)
-            for out in resampler.resample(None):
-                samples += out.samples
-                yield _packed(out)
-            container.close()
-            self._container = None
-            if self.format is not None:
-                raise InvalidInput("the device stopped")
-            if not samples:
-                raise InvalidInput(f"{self.target} has no audio samples")
-            container = self._open()
-            self._container = container
-
-    def read(self) -> Block:
-        block: Block = next(self._blocks)
-        if self._pacer is not None:
-            self._pacer.wait(block.shape[0])
-        return block
-
-    def close(self) -> None:
-        self._blocks.close()
-        if self._container is not None:
-            self._container.close()
-            self._container = None
-
-
-def open_microphone(
-    microphone: config.Microphone, script: synthetic.SpeechScript | None = None, origin: float | None = None
-) -> AudioSource:
-    """Open one microphone; raises when it cannot be opened."""
-    source = microphone.source
-    if source.kind == "test":
-        # No script: room tone on every seat.
-        start = time.monotonic() if origin is None else origin
-        return ScriptSource(script or synthetic.SpeechScript(()), microphone.channels, start)
-    if source.kind == "file":
-        return AvMicrophone(source.target, None)
-    # A device gives what it is asked for (FFmpeg's default is two channels):
-    # ask for every channel up to the highest the map uses.
-    channels = max(channel for channel, _ in microphone.channels) + 1
-    return AvMicrophone(source.target, source.kind, channels)
-
-
 class MicrophoneFeed(_Feed):
-    """One microphone's audio per seat, for the composition tick."""
+    """One microphone's audio per seat, for the composition tick.
+
+    `open_source` opens the microphone each time the feed (re)connects: the
+    rig's passes open_microphone (hearing/courtroom/microphones.py) with one
+    script origin for its whole life, so a reconnect resumes the script
+    where the room is."""
 
     kind = "microphone"
 
     def __init__(
         self,
         microphone: config.Microphone,
+        open_source: Callable[[], AudioSource],
         *,
-        script: synthetic.SpeechScript | None = None,
-        origin: float | None = None,
-        open_source: Callable[[], AudioSource] | None = None,
         backoff: Backoff | None = None,
         on_state: StateCallback | None = None,
         frozen_after: float = FROZEN_SECONDS,
@@ -675,9 +434,7 @@ class MicrophoneFeed(_Feed):
         )
         self.microphone = microphone
         self.seats = tuple(seat for _, seat in microphone.channels)
-        # Script time 0 is fixed once, so a reconnect resumes the script where the room is.
-        self.origin = time.monotonic() if origin is None else origin
-        self._open_source = open_source or (lambda: open_microphone(microphone, script, self.origin))
+        self._open_source = open_source
         self.frozen_after = frozen_after
         self._buffers = {seat: PcmBuffer() for seat in self.seats}
 

@@ -26,8 +26,8 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from hearing.audit.actions import Action
 from hearing.courtroom import synthetic
 from hearing.courtroom.agent import Rig
+from hearing.courtroom.cameras import PatternSource
 from hearing.courtroom.config import loads_rig
-from hearing.courtroom.sources import PatternSource
 from hearing.docket.parties import EndpointKind
 from hearing.media.client import MediaClient
 from hearing.services import Services

@@ -12,16 +12,17 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from hearing.courtroom import sources
+from hearing.courtroom import cameras, microphones, sources
 from hearing.courtroom.backoff import Backoff
+from hearing.courtroom.cameras import open_camera
 from hearing.courtroom.config import Camera, CameraSource, Label, Microphone, MicrophoneSource
+from hearing.courtroom.microphones import open_microphone
 from hearing.courtroom.sources import (
     CameraFeed,
     MicrophoneFeed,
     Pacer,
     PcmBuffer,
     SourceState,
-    open_camera,
     redact,
     split_channels,
 )
@@ -405,7 +406,7 @@ def test_stop_ends_every_thread() -> None:
     cams = [camera(seat) for seat in ("judge", "defence")]
     feeds = [CameraFeed(c, (lambda c=c: open_camera(c.source, c, 320, 180, 25))) for c in cams]  # type: ignore[misc]
     mic = Microphone("desk", MicrophoneSource.parse("test:"), ((0, "judge"), (1, "defence")))
-    mic_feed = MicrophoneFeed(mic)
+    mic_feed = MicrophoneFeed(mic, lambda: open_microphone(mic))
     everything: list[CameraFeed | MicrophoneFeed] = [*feeds, mic_feed]
     for feed in everything:
         feed.start()
@@ -436,7 +437,7 @@ def test_a_microphone_file_is_split_per_seat_and_resampled(tmp_path: Path, suffi
     path = tmp_path / f"desk{suffix}"
     make_audio(path, (440.0, 1000.0), seconds=0.25)
     mic = Microphone("desk", MicrophoneSource.parse(f"file:{path}"), ((0, "judge"), (1, "witness")))
-    feed = MicrophoneFeed(mic)
+    feed = MicrophoneFeed(mic, lambda: open_microphone(mic))
     feed.start()
     try:
         # 0.3 s from a 0.25 s file: it loops.
@@ -456,7 +457,7 @@ def test_a_channel_the_file_does_not_have_is_a_failure(tmp_path: Path) -> None:
     make_audio(path, (440.0,))
     mic = Microphone("desk", MicrophoneSource.parse(f"file:{path}"), ((0, "judge"), (3, "witness")))
     states = States()
-    feed = MicrophoneFeed(mic, backoff=FAST, on_state=states)
+    feed = MicrophoneFeed(mic, lambda: open_microphone(mic), backoff=FAST, on_state=states)
     feed.start()
     try:
         wait_until(lambda: states.calls != [])
@@ -471,7 +472,7 @@ def test_the_test_microphone_follows_its_script() -> None:
     origin = time.monotonic()
     script = SpeechScript([("prosecutor", 0.0, 60.0)])
     mic = Microphone("desk", MicrophoneSource.parse("test:"), ((0, "judge"), (1, "prosecutor"), (2, "witness")))
-    feed = MicrophoneFeed(mic, script=script, origin=origin)
+    feed = MicrophoneFeed(mic, lambda: open_microphone(mic, script, origin))
     feed.start()
     try:
         got = collect(feed, SAMPLE_RATE // 5)
@@ -490,10 +491,10 @@ def test_a_failed_microphone_is_silent_and_comes_back() -> None:
 
     def open_source() -> sources.AudioSource:
         if not works.is_set():
-            return sources.open_microphone(mic)  # no such ALSA card here
-        return sources.ScriptSource(script, mic.channels, time.monotonic())
+            return open_microphone(mic)  # no such ALSA card here
+        return microphones.ScriptSource(script, mic.channels, time.monotonic())
 
-    feed = MicrophoneFeed(mic, open_source=open_source, backoff=FAST, on_state=states)
+    feed = MicrophoneFeed(mic, open_source, backoff=FAST, on_state=states)
     feed.start()
     try:
         wait_until(lambda: states.calls != [])
@@ -511,21 +512,21 @@ def test_a_failed_microphone_is_silent_and_comes_back() -> None:
 def test_open_camera_and_microphone_choose_by_kind(tmp_path: Path) -> None:
     cam = camera()
     pattern = open_camera(cam.source, cam, 320, 180, 25)
-    assert isinstance(pattern, sources.PatternSource)
+    assert isinstance(pattern, cameras.PatternSource)
     assert read_back(pattern.read()) == (seat_index("judge"), 0)
     assert read_back(pattern.read()) == (seat_index("judge"), 1)
     pattern.close()
     mic = Microphone("desk", MicrophoneSource.parse(f"file:{tmp_path / 'none.wav'}"), ((0, "judge"),))
     with pytest.raises(FileNotFoundError):
-        sources.open_microphone(mic)
-    assert sources.network_options("rtsp") == {"rtsp_transport": "tcp", "timeout": "5000000"}
+        open_microphone(mic)
+    assert cameras.network_options("rtsp") == {"rtsp_transport": "tcp", "timeout": "5000000"}
 
 
 def test_a_live_camera_that_ends_its_stream_raises(tmp_path: Path) -> None:
     # A device or network camera is read the same way as this file, without looping or pacing.
     path = tmp_path / "stream.mkv"
     levels = make_video(path, frames=3)
-    live = sources.LiveCamera(av.open(str(path)))
+    live = cameras.LiveCamera(av.open(str(path)))
     try:
         reds = [round(int(live.read()[..., 2].mean()) / 10) for _ in levels]
         with pytest.raises(EOFError, match="the stream ended"):
