@@ -171,9 +171,14 @@ class SegmentWriter:
         self._plaintext += len(data)
         # Keep at least one byte back: the final chunk must exist, and a
         # chunk can only be called final once nothing follows it.
-        while len(self._buffer) > CHUNK_BYTES:
-            self._emit(bytes(self._buffer[:CHUNK_BYTES]), final=False)
-            del self._buffer[:CHUNK_BYTES]
+        full = (len(self._buffer) - 1) // CHUNK_BYTES * CHUNK_BYTES
+        if full:
+            view = memoryview(self._buffer)
+            for start in range(0, full, CHUNK_BYTES):
+                self._emit(bytes(view[start : start + CHUNK_BYTES]), final=False)
+            view.release()
+            # One move of what is left, not one per chunk.
+            del self._buffer[:full]
         return len(data)
 
     def writable(self) -> bool:

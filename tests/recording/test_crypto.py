@@ -371,3 +371,26 @@ def test_pyav_muxes_into_the_writer(tmp_path: Path) -> None:
         check=True,
     )
     assert probe.stdout.strip() == "vp8,25"
+
+
+@settings(max_examples=40, deadline=None)
+@given(cut=st.integers(0, 3 * CHUNK_BYTES), flip=st.one_of(st.none(), st.integers(0, 3 * CHUNK_BYTES)))
+def test_damage_anywhere_yields_only_whole_checked_chunks(
+    tmp_path_factory: pytest.TempPathFactory, cut: int, flip: int | None
+) -> None:
+    folder = tmp_path_factory.mktemp("seg")
+    data = os.urandom(2 * CHUNK_BYTES + 999)
+    path = write(folder, data)
+    raw = bytearray(path.read_bytes())
+    if flip is not None and flip < len(raw):
+        raw[flip] ^= 0x10
+    damaged = bytes(raw[: min(cut, len(raw) - 1)]) if cut < len(raw) else bytes(raw)
+    if damaged == path.read_bytes():
+        return
+    path.write_bytes(damaged)
+    got = b""
+    with pytest.raises(SegmentCorrupt):
+        for piece in read_segment(path, KEY, segment=0, **IDS):
+            assert data.startswith(got + piece)
+            got += piece
+    assert len(got) % CHUNK_BYTES == 0 and len(got) < len(data)
