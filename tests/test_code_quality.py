@@ -73,6 +73,7 @@ PURE = (
     "hearing/courtroom/switcher.py",  # issue 13: the camera switcher
     "hearing/media/rig_report.py",  # issue 13: what the rig reports, read strictly
     "hearing/courtroom/backoff.py",  # issue 13, sources: the retry delays
+    "hearing/recording/layout.py",  # issue 14, recorder: segments, slots, layout and clock
 )
 # (importer, what it may not import, why)
 LAYERS = [
