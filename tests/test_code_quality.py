@@ -74,6 +74,7 @@ PURE = (
     "hearing/media/rig_report.py",  # issue 13: what the rig reports, read strictly
     "hearing/courtroom/backoff.py",  # issue 13, sources: the retry delays
     "hearing/recording/manifest.py",  # issue 14, seal: what sealing hashes
+    "hearing/recording/layout.py",  # issue 14, recorder: segments, slots, layout and clock
 )
 # (importer, what it may not import, why)
 LAYERS = [
