@@ -82,7 +82,8 @@ def seed(
     Base.metadata.create_all(svc.engine)
 
     def court(db: Session) -> tuple[int, str, str]:
-        byret = Court(name="Byret", pause_on_drop=pause_on_drop)
+        # Not recorded (issue 14): a bench measures what it names; bench/recording_bench.py records.
+        byret = Court(name="Byret", pause_on_drop=pause_on_drop, record_on_start=False)
         db.add(byret)
         db.flush()
         room, facility = Courtroom(court_id=byret.id, name="Retssal 1"), CustodyFacility(name="Arresthuset")

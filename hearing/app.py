@@ -22,8 +22,21 @@ from hearing.errors import HearingError
 from hearing.live.registry import LiveHearings
 from hearing.live.watch import SocketWatch
 from hearing.media import aiortc_hooks
+from hearing.recording.desk import RecordingDesk
 from hearing.services import Services
-from hearing.web import audit, custody, devices, hearings, media, panel, remote, remote_parties, staff, testcall
+from hearing.web import (
+    audit,
+    custody,
+    devices,
+    hearings,
+    media,
+    panel,
+    recording,
+    remote,
+    remote_parties,
+    staff,
+    testcall,
+)
 from hearing.web.errors import domain_error, http_error, server_error
 from hearing.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from hearing.web.ratelimit import SlidingWindow
@@ -48,6 +61,7 @@ def routes() -> list[BaseRoute]:
         *custody.ROUTES,
         *testcall.ROUTES,
         *remote_parties.ROUTES,  # issue 12, pages
+        *recording.ROUTES,  # issue 14: the judge's recording controls, the export
         route("/healthz", healthz, audience=Audience.PUBLIC),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
@@ -76,8 +90,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.socket_watch.start()
+        # issue 14: what a process that died left recording is sealed first.
+        await app.state.recordings.recover()
         yield
         await app.state.socket_watch.stop()
+        await app.state.recordings.close_all()
         await app.state.live_hearings.close_all()
         if services is None:
             svc.close()
@@ -98,7 +115,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app.state.cookie_secure = settings.cookie_secure
     app.state.guess_limiter = SlidingWindow(settings.signin_attempts_per_minute)
     app.state.connection_limiter = SlidingWindow(settings.socket_connections_per_minute)
-    app.state.live_hearings = LiveHearings()
+    # issue 14: the recordings, following each live hearing's lifecycle.
+    app.state.recordings = RecordingDesk(svc, settings)
+    app.state.live_hearings = LiveHearings(observer=app.state.recordings)
     # Which kiosks (custody, booth) have their page open and answering.
     app.state.endpoint_presence = EndpointPresence()
     # Which endpoints have a test call running (one each).

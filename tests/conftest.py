@@ -247,7 +247,9 @@ def seed_court(services: Services) -> Court_:
     """The `court` fixture's court (also for module-scoped worlds, tests/hardening/)."""
 
     def seed(db: Session) -> Court_:
-        court = Court(name="Test Court")
+        # Not recorded unless a test says so (issue 14): a recorder encoding
+        # in every test that starts a hearing would cost CPU for nothing.
+        court = Court(name="Test Court", record_on_start=False)
         db.add(court)
         db.flush()
         rooms = [Courtroom(court_id=court.id, name=n) for n in ("Room A", "Room B")]

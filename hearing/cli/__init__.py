@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from hearing import logs
 from hearing.cli import audit, db, device, hearings, keys, serve, site, user
+from hearing.cli import recording as recording_group  # issue 14: the recordings
 from hearing.cli import remote as remote_group  # issue 12, codes
 from hearing.cli import rig as rig_group  # issue 13: the courtroom rig
 from hearing.cli.common import Command, Subcommands
@@ -34,6 +35,7 @@ GROUPS: tuple[Callable[[Subcommands], None], ...] = (
     # issue 12, codes: remote parties and their codes, the register of interpreters
     remote_group.register,
     rig_group.register,
+    recording_group.register,
 )
 
 

@@ -97,6 +97,7 @@ def snapshot(
     audio_only: frozenset[str] = frozenset(),
     interruptions: dict[str, Any] | None = None,
     rig: Message | None = None,
+    recording_state: str = "off",
 ) -> Message:
     """What a panel draws: of a live hearing, or (with its defaults) of one
     not in progress in this process, as the database has it."""
@@ -107,6 +108,7 @@ def snapshot(
         **lifecycle_of(lifecycle),
         "seats": seats or {},
         "recording": recording,
+        "recording_state": recording_state,
         # The interpretation message's fields (issue 12), without its type.
         "interpretation": {k: v for k, v in (interpretation or interpretation_of(floor)).items() if k != "type"},
         "audio_only": sorted(audio_only),
@@ -114,6 +116,16 @@ def snapshot(
         # The courtroom rig's cameras and program (issue 13); None: no rig has reported.
         "rig": None if rig is None else {k: v for k, v in rig.items() if k != "type"},
     }
+
+
+class LifecycleObserver(Protocol):
+    """Who follows a live hearing's lifecycle besides its seats and panels:
+    the recording desk (hearing/recording/desk.py) starts, pauses and seals
+    the recording by it."""
+
+    def moved(self, live: LiveHearing, state: HearingState) -> None: ...
+
+    def ended(self, live: LiveHearing, state: HearingState) -> None: ...
 
 
 class Channel(Protocol):
@@ -148,11 +160,14 @@ class LiveHearing:
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
         trace: Trace | None = None,
+        observer: LifecycleObserver | None = None,
     ) -> None:
         self.id = hearing_id
+        self.observer = observer
         self.floor = floor
         self.lifecycle = lifecycle
         self.recording = False
+        self.recording_state = "off"  # the desk's (issue 14); `recording` is whether segments are written
         self.presence: dict[str, Presence] = {}
         self._clock = clock
         self._wall = wall
@@ -221,13 +236,28 @@ class LiveHearing:
         self.lifecycle = state
         self._tell_panels(self._lifecycle_message())
         self._tell_seats(self.seat_lifecycle())
+        if self.observer is not None:
+            self.observer.moved(self, state)
 
     def set_recording(self, on: bool) -> None:
         """The recorder started or stopped: it is routed like a seat, and
         every seat is told (the people recorded must be able to see it)."""
+        if on == self.recording:
+            return
         self.recording = on
         self._reroute()
         self._tell_everyone({"type": "recording", "recording": on})
+
+    def recording_moved(self, state: str) -> None:
+        """The recording desk's state for the panels (issue 14): `off`,
+        `recording`, `paused` (by the judge) or `consultation` (paused by it)."""
+        self.recording_state = state
+        self._tell_panels({"type": "recording_state", "state": state})
+
+    def recording_alert(self, reason: str) -> None:
+        """The recorder failed or fell behind (issue 14): the judge's panel
+        and the clerk see it at once; the recorder goes on in a new segment."""
+        self._tell_panels({"type": "recording_alert", "reason": reason})
 
     def seat_lifecycle(self) -> Message:
         """What a seat is told of the lifecycle: the state, not the judge's
@@ -426,6 +456,7 @@ class LiveHearing:
             audio_only=self.audio_only,
             interruptions=self.interruptions.to_json(),
             rig=self.rig.message(),
+            recording_state=self.recording_state,
         )
 
     # --- the courtroom rig (issue 13) ---------------------------------------------------
@@ -469,6 +500,8 @@ class LiveHearing:
         self.lifecycle = state
         self._tell_panels(self._lifecycle_message())
         self._tell_seats(self.seat_lifecycle())
+        if self.observer is not None:
+            self.observer.ended(self, state)
         for channel in [*self._seats.values(), *self._panels]:
             channel.dismiss("ended")
         self._panels.clear()

@@ -11,7 +11,7 @@ from aiortc import RTCConfiguration
 
 from hearing.docket.lifecycle import HearingState
 from hearing.errors import HearingNotOpen
-from hearing.live.hearing import LiveHearing, Trace
+from hearing.live.hearing import LifecycleObserver, LiveHearing, Trace
 from hearing.speaker_order.floor import Floor
 
 logger = logging.getLogger(__name__)
@@ -24,7 +24,9 @@ class LiveHearings:
         configuration: RTCConfiguration | None = None,
         trace: Trace | None = None,
         clock: Callable[[], float] = time.monotonic,
+        observer: LifecycleObserver | None = None,
     ) -> None:
+        self.observer = observer  # the recording desk (issue 14), told of every lifecycle move
         self.configuration = configuration  # None: the room's closed-network default
         self.trace = trace
         self.clock = clock  # the hearings' monotonic clock (tests move their own)
@@ -45,7 +47,13 @@ class LiveHearings:
             live = self._hearings.get(hearing_id)
             if live is None:
                 live = LiveHearing(
-                    hearing_id, floor, lifecycle, configuration=self.configuration, clock=self.clock, trace=self.trace
+                    hearing_id,
+                    floor,
+                    lifecycle,
+                    configuration=self.configuration,
+                    clock=self.clock,
+                    trace=self.trace,
+                    observer=self.observer,
                 )
                 await live.start()
                 self._hearings[hearing_id] = live

@@ -19,6 +19,7 @@ from hearing.docket.lifecycle import LIVE_STATES, HearingState, Transition, avai
 from hearing.docket.parties import Connection, HearingKind
 from hearing.docket.summary import HearingSummary, summarise
 from hearing.errors import InvalidInput, NotFound, ScheduleConflict
+from hearing.recording import service as recording_service
 from hearing.speaker_order import presiding
 from hearing.speaker_order.floor import Floor
 from hearing.web import language, remote_view
@@ -112,6 +113,9 @@ async def hearing_page(request: Request) -> Response:
             "remote": remote_view.section(db, h, svc.settings.timezone, utcnow())
             if principal.can(Permission.INVITE_REMOTE)
             else None,
+            # issue 14: its recordings, and who may take them out.
+            "recordings": recording_service.listed(db, h.id),
+            "can_export": principal.can(Permission.EXPORT_RECORDING),
         }
 
     lang = language.language(request)
@@ -122,6 +126,7 @@ async def hearing_page(request: Request) -> Response:
         "check_in_text": language.texts(lang, CHECK_IN_TEXT),
         "link_text": language.texts(lang, LINK_TEXT),
         "cameras_text": language.texts(lang, language.CAMERAS_TEXT),  # issue 13, cameras
+        "recording_text": language.texts(lang, language.RECORDING_TEXT),  # issue 14
         # The notices' clock times are the court's, as every time on the page.
         "court_timezone": svc.settings.court_timezone,
     }

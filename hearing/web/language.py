@@ -1234,3 +1234,48 @@ TEXT.update(
         },
     }
 )
+
+# issue 14: the hearing's recording on its page (static/recording.js says the state with these).
+RECORDING_TEXT = ("recording.",)
+TEXT.update(
+    {
+        "recording.title": {"en": "Recording", "da": "Optagelse"},
+        "recording.state.off": {"en": "Not recording.", "da": "Optager ikke."},
+        "recording.state.recording": {
+            "en": "Recording: every segment is encrypted before it is written.",
+            "da": "Optager: hvert afsnit krypteres, før det skrives.",
+        },
+        "recording.state.paused": {
+            "en": "Recording paused by the judge.",
+            "da": "Optagelsen er sat på pause af dommeren.",
+        },
+        "recording.state.consultation": {
+            "en": "Not recording: a private consultation is never recorded.",
+            "da": "Optager ikke: en fortrolig samtale optages aldrig.",
+        },
+        "recording.start": {"en": "Start recording", "da": "Start optagelse"},
+        "recording.pause": {"en": "Pause recording", "da": "Sæt optagelsen på pause"},
+        "recording.resume": {"en": "Resume recording", "da": "Genoptag optagelsen"},
+        "recording.why_not.off": {"en": "The hearing is not being recorded.", "da": "Retsmødet optages ikke."},
+        "recording.why_not.recording": {"en": "The recording is running.", "da": "Optagelsen kører."},
+        "recording.why_not.paused": {"en": "The recording is paused.", "da": "Optagelsen er sat på pause."},
+        "recording.why_not.consultation": {
+            "en": "It resumes by itself when the consultation ends.",
+            "da": "Den fortsætter af sig selv, når samtalen slutter.",
+        },
+        "recording.alert": {
+            "en": "The recording failed ({reason}). It goes on in a new segment.",
+            "da": "Optagelsen fejlede ({reason}). Den fortsætter i et nyt afsnit.",
+        },
+        "recording.sealed": {"en": "Sealed recordings", "da": "Forseglede optagelser"},
+        "recording.item": {
+            "en": "Recording {id}: {seconds} s in {segments} segments",
+            "da": "Optagelse {id}: {seconds} s i {segments} afsnit",
+        },
+        "recording.interrupted": {
+            "en": "cut short when the server stopped; sealed with what was written",
+            "da": "afbrudt, da serveren stoppede; forseglet med det skrevne",
+        },
+        "recording.download": {"en": "Download (MP4)", "da": "Hent (MP4)"},
+    }
+)

@@ -2430,3 +2430,224 @@ def _camera_pins_refused(env: Env) -> Callable[[], None]:
 def _camera_release_refused(env: Env) -> Callable[[], None]:
     hearing, token = _judge_at_live_hearing(env)
     return lambda: _refused_command(env, hearing, {"action": "release_camera"}, token, 409, "camera_not_pinned")
+
+
+# --- issue 14: the recording ------------------------------------------------------------
+
+
+def _recording_at(env: Env, *transitions: str) -> int:
+    """The judge signed in at hearing A, live, recorded in 1 s segments."""
+    from hearing.recording.desk import RecordingDesk
+
+    hearing, _ = _judge_at_live_hearing(env)
+    desk: RecordingDesk = env.client.app.state.recordings  # type: ignore[attr-defined]
+    desk.settings = env.settings.replace(recording_segment_seconds=1.0)
+    env.drive(hearing, *transitions)
+    return hearing
+
+
+def _record(env: Env, hearing: int, action: str, expected: int = 200) -> Any:
+    response = env.client.post(
+        f"/hearings/{hearing}/recording",
+        data={"csrf_token": csrf_token(env.client), "action": action},
+        headers={"Accept": "application/json"},
+    )
+    _status(response, expected)
+    return response
+
+
+def _recording_id(env: Env) -> int:
+    from hearing.db.models import Recording
+
+    recording_id = env.services.unit_of_work(lambda db: db.scalar(select(Recording.id).order_by(Recording.id.desc())))
+    assert recording_id is not None
+    return int(recording_id)
+
+
+def _segments_written(env: Env, count: int = 1) -> None:
+    from hearing.db.models import RecordingSegment
+    from tests.waiting import wait_until
+
+    wait_until(
+        lambda: env.services.unit_of_work(lambda db: db.scalar(select(func.count(RecordingSegment.id)))) >= count
+    )
+
+
+def _sealed(env: Env) -> int:
+    """A recording of hearing A with a segment or two, sealed by the hearing's end."""
+    from tests.waiting import wait_until
+
+    hearing = _recording_at(env)
+    _record(env, hearing, "start")
+    _segments_written(env, 2)
+    env.drive(hearing, "close")
+    wait_until(lambda: Action.RECORDING_SEALED.value in [e.action for e in env.log()])
+    return _recording_id(env)
+
+
+@scenario(Action.RECORDING_STARTED, "by-the-judge")
+def _recording_started(env: Env) -> list[Logged]:
+    hearing = _recording_at(env)
+    new = env.appended(lambda: _record(env, hearing, "start"))
+    assert [shape(e) for e in new] == [user(Action.RECORDING_STARTED, env.court.users["judge"], hearing)]
+    assert new[0].payload == {"recording_id": _recording_id(env)}
+    return new
+
+
+@scenario(Action.RECORDING_STARTED, "by-the-hearings-start")
+def _recording_started_with_the_hearing(env: Env) -> list[Logged]:
+    from hearing.db.models import Court
+    from tests.waiting import wait_until
+
+    env.services.unit_of_work(lambda db: setattr(db.get_one(Court, env.court.court_id), "record_on_start", True))
+    hearing = _recording_at(env)
+    new = env.appended(
+        lambda: (env.drive(hearing, "start"), wait_until(lambda: env.log()[-1].action == "recording.started"))
+    )
+    assert [shape(e) for e in new][-1] == _system(Action.RECORDING_STARTED, hearing)
+    return new
+
+
+@scenario(Action.RECORDING_PAUSED, "by-the-judge")
+def _recording_paused(env: Env) -> list[Logged]:
+    hearing = _recording_at(env)
+    _record(env, hearing, "start")
+    new = env.appended(lambda: _record(env, hearing, "pause"))
+    assert [shape(e) for e in new] == [user(Action.RECORDING_PAUSED, env.court.users["judge"], hearing)]
+    payload = new[0].payload
+    assert payload is not None and payload["why"] == "judge" and payload["recording_id"] == _recording_id(env)
+    return new
+
+
+@scenario(Action.RECORDING_PAUSED, "by-a-private-consultation")
+def _recording_paused_by_consultation(env: Env) -> list[Logged]:
+    from tests.waiting import wait_until
+
+    hearing = _recording_at(env, "start")
+    _record(env, hearing, "start")
+    new = env.appended(
+        lambda: (
+            env.drive(hearing, "begin_consultation"),
+            wait_until(lambda: env.log()[-1].action == "recording.paused"),
+        )
+    )
+    assert [shape(e) for e in new][-1] == _system(Action.RECORDING_PAUSED, hearing)
+    assert new[-1].payload is not None and new[-1].payload["why"] == "consultation"
+    return new
+
+
+@scenario(Action.RECORDING_RESUMED, "by-the-judge")
+def _recording_resumed(env: Env) -> list[Logged]:
+    hearing = _recording_at(env)
+    _record(env, hearing, "start")
+    _record(env, hearing, "pause")
+    new = env.appended(lambda: _record(env, hearing, "resume"))
+    assert [shape(e) for e in new] == [user(Action.RECORDING_RESUMED, env.court.users["judge"], hearing)]
+    return new
+
+
+@scenario(Action.RECORDING_FAILED, "the-disk-refuses-a-segment")
+def _recording_failed(env: Env) -> list[Logged]:
+    from hearing.recording import desk
+    from tests.waiting import wait_until
+
+    hearing = _recording_at(env)
+    opened = desk.EncryptedSegments.open
+
+    def refuse_the_second(self: Any, number: int) -> Any:
+        if number == 2:
+            raise OSError(28, "No space left on device")
+        return opened(self, number)
+
+    env.monkeypatch.setattr(desk.EncryptedSegments, "open", refuse_the_second)
+    new = env.appended(
+        lambda: (
+            _record(env, hearing, "start"),
+            wait_until(lambda: Action.RECORDING_FAILED.value in [e.action for e in env.log()]),
+        )
+    )
+    failed = next(e for e in new if e.action == Action.RECORDING_FAILED.value)
+    assert shape(failed) == _system(Action.RECORDING_FAILED, hearing)
+    return new
+
+
+@scenario(Action.RECORDING_SEALED, "by-the-hearings-end")
+def _recording_sealed(env: Env) -> list[Logged]:
+    before = len(env.log())
+    _sealed(env)
+    new = env.log()[before:]
+    sealed = next(e for e in new if e.action == Action.RECORDING_SEALED.value)
+    assert shape(sealed) == _system(Action.RECORDING_SEALED, env.court.hearing_a)
+    assert sealed.payload is not None and sealed.payload["segments"] >= 2 and sealed.payload["interrupted"] is False
+    return new
+
+
+@scenario(Action.RECORDING_EXPORTED, "by-the-cli")
+def _recording_exported(env: Env) -> list[Logged]:
+    recording_id = _sealed(env)
+    out = env.tmp_path / "hearing.mp4"
+    new = env.appended(lambda: env.cli_ok("recording", "export", str(recording_id), "--out", str(out)))
+    assert [shape(e)[0] for e in new] == [Action.AUDIT_READ.value, Action.RECORDING_EXPORTED.value]
+    assert new[-1].payload is not None and new[-1].payload["size"] == out.stat().st_size
+    return new
+
+
+@scenario(Action.RECORDING_PURGED, "by-the-cli")
+def _recording_purged(env: Env) -> list[Logged]:
+    recording_id = _sealed(env)
+    new = env.appended(lambda: env.cli_ok("recording", "purge", "--older-than", "0"))
+    assert [shape(e) for e in new] == [operator(Action.RECORDING_PURGED, env.court.hearing_a)]
+    assert new[0].payload is not None and new[0].payload["recording_id"] == recording_id
+    return new
+
+
+@refusal("recording-controls-refused")
+def _recording_refused(env: Env) -> Callable[[], None]:
+    hearing = _recording_at(env)
+
+    def run() -> None:
+        for action, status in (("pause", 409), ("resume", 409), ("erase", 400), ("", 400)):
+            _record(env, hearing, action, status)
+
+    return run
+
+
+def _download(env: Env, recording_id: int) -> list[Logged]:
+    path = f"/hearings/{env.court.hearing_a}/recordings/{recording_id}/export"
+    responses: list[Any] = []
+    new = env.appended(lambda: responses.append(env.client.get(path)))
+    _status(responses[0], 200)
+    assert responses[0].headers["content-type"] == "video/mp4"
+    assert new[-1].action == Action.RECORDING_EXPORTED.value
+    assert new[-1].payload is not None and new[-1].payload["size"] == len(responses[0].content)
+    return new
+
+
+@scenario(Action.RECORDING_EXPORTED, "downloaded-by-the-judge")
+def _recording_downloaded_by_judge(env: Env) -> list[Logged]:
+    return _download(env, _sealed(env))
+
+
+@scenario(Action.RECORDING_EXPORTED, "downloaded-by-the-auditor")
+def _recording_downloaded_by_auditor(env: Env) -> list[Logged]:
+    recording_id = _sealed(env)
+    auditor = env.sign_in_as("auditor")
+    new = _download(env, recording_id)
+    assert shape(new[-1]) == user(Action.RECORDING_EXPORTED, auditor, env.court.hearing_a)
+    return new
+
+
+def _export_refused_for(role: str) -> None:
+    @refusal(f"recording-export-by-{role.replace('_', '-')}")
+    def refused(env: Env) -> Recorded:
+        recording_id = _sealed(env)
+        who = env.sign_in_as(role)
+        path = f"/hearings/{env.court.hearing_a}/recordings/{recording_id}/export"
+        return Recorded(
+            lambda: _status(env.client.get(path), 403),
+            [_denied("user", who, "GET", path, env.court.hearing_a)],
+        )
+
+
+for _role in ("clerk", "custody_officer", "admin"):
+    _export_refused_for(_role)
