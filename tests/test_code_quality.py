@@ -73,6 +73,8 @@ PURE = (
     "hearing/courtroom/switcher.py",  # issue 13: the camera switcher
     "hearing/media/rig_report.py",  # issue 13: what the rig reports, read strictly
     "hearing/courtroom/backoff.py",  # issue 13, sources: the retry delays
+    # issue 14, timeline: the hearing's record from its audit entries
+    "hearing/recording/timeline.py",
 )
 # (importer, what it may not import, why)
 LAYERS = [
