@@ -24,6 +24,7 @@ from hearing.live.watch import SocketWatch
 from hearing.media import aiortc_hooks
 from hearing.services import Services
 from hearing.web import audit, custody, devices, hearings, media, panel, remote, remote_parties, staff, testcall
+from hearing.web import record as hearing_record  # issue 14, timeline
 from hearing.web.errors import domain_error, http_error, server_error
 from hearing.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from hearing.web.ratelimit import SlidingWindow
@@ -48,6 +49,7 @@ def routes() -> list[BaseRoute]:
         *custody.ROUTES,
         *testcall.ROUTES,
         *remote_parties.ROUTES,  # issue 12, pages
+        *hearing_record.ROUTES,  # issue 14, timeline: the hearing's record
         route("/healthz", healthz, audience=Audience.PUBLIC),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]
