@@ -37,6 +37,8 @@ from hearing.web import (
     staff,
     testcall,
 )
+from hearing.web import audit, custody, devices, hearings, media, panel, remote, remote_parties, staff, testcall
+from hearing.web import record as hearing_record  # issue 14, timeline
 from hearing.web.errors import domain_error, http_error, server_error
 from hearing.web.middleware import AccessLog, BodyLimit, SecurityHeaders
 from hearing.web.ratelimit import SlidingWindow
@@ -62,6 +64,7 @@ def routes() -> list[BaseRoute]:
         *testcall.ROUTES,
         *remote_parties.ROUTES,  # issue 12, pages
         *recording.ROUTES,  # issue 14: the judge's recording controls, the export
+        *hearing_record.ROUTES,  # issue 14, timeline: the hearing's record
         route("/healthz", healthz, audience=Audience.PUBLIC),
         Mount("/static", app=StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -75,6 +75,8 @@ PURE = (
     "hearing/courtroom/backoff.py",  # issue 13, sources: the retry delays
     "hearing/recording/manifest.py",  # issue 14, seal: what sealing hashes
     "hearing/recording/layout.py",  # issue 14, recorder: segments, slots, layout and clock
+    # issue 14, timeline: the hearing's record from its audit entries
+    "hearing/recording/timeline.py",
 )
 # (importer, what it may not import, why)
 LAYERS = [

@@ -27,17 +27,21 @@ class Permission(enum.StrEnum):
     # issue 14: taking a hearing's recording out of the system (export and
     # download): the judge who conducts and the auditor, nobody else.
     EXPORT_RECORDING = "export_recording"
+    # issue 14, timeline: reading the hearing's record for the case file (its
+    # timeline from the audit log): the judge (their own courtroom's hearings,
+    # checked by the page), the clerk and the auditor.
+    READ_RECORD = "read_record"
 
 
 P = Permission
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # The judge conducts; booking is the clerk's job.
-    Role.JUDGE: frozenset({P.VIEW_HEARINGS, P.CONDUCT_HEARING, P.EXPORT_RECORDING}),
-    Role.CLERK: frozenset({P.VIEW_HEARINGS, P.BOOK_HEARINGS, P.INVITE_REMOTE}),
+    Role.JUDGE: frozenset({P.VIEW_HEARINGS, P.CONDUCT_HEARING, P.EXPORT_RECORDING, P.READ_RECORD}),
+    Role.CLERK: frozenset({P.VIEW_HEARINGS, P.BOOK_HEARINGS, P.INVITE_REMOTE, P.READ_RECORD}),
     Role.CUSTODY_OFFICER: frozenset({P.VIEW_HEARINGS, P.KEEP_CUSTODY}),
     # Auditors read the log, not the live docket.
-    Role.AUDITOR: frozenset({P.READ_AUDIT, P.EXPORT_RECORDING}),
+    Role.AUDITOR: frozenset({P.READ_AUDIT, P.EXPORT_RECORDING, P.READ_RECORD}),
     # Administrators run the system, not the hearings in it.
     Role.ADMIN: frozenset({P.MANAGE_USERS, P.MANAGE_DEVICES}),
 }

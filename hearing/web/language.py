@@ -1277,5 +1277,68 @@ TEXT.update(
             "da": "afbrudt, da serveren stoppede; forseglet med det skrevne",
         },
         "recording.download": {"en": "Download (MP4)", "da": "Hent (MP4)"},
+
+# issue 14, timeline: the hearing's record for the case file (hearing/web/record.py);
+# the events' sentences come from hearing/audit/sentences.py.
+TEXT.update(
+    {
+        "record.title": {"da": "Retsbog: retsmødets forløb", "en": "The hearing's record"},
+        "record.case_file": {"da": "Retsbog", "en": "Case file"},
+        "record.link": {"da": "Retsmødets forløb", "en": "The hearing's record"},
+        "record.of": {"da": "Retsmøde {id}", "en": "Hearing {id}"},
+        "record.help": {
+            "da": "Bygget af revisionsloggen. Når du åbner siden, registreres det, at du har læst loggen. "
+            "Tidspunkter er rettens lokale tid ({zone}).",
+            "en": "Built from the audit log. Opening this page records that you read the log. "
+            "Times are the court's local time ({zone}).",
+        },
+        "record.json": {"da": "Forløbet som JSON", "en": "The record as JSON"},
+        "record.print": {
+            "da": "Udskriv siden fra browseren for at lægge forløbet i sagen.",
+            "en": "Print this page from the browser to put the record in the case file.",
+        },
+        "record.section.lifecycle": {"da": "Retsmødet", "en": "The hearing"},
+        "record.section.admission": {"da": "Adgang og forbindelser", "en": "Admissions and connections"},
+        "record.section.floor": {"da": "Ordet", "en": "The floor"},
+        "record.section.mutes": {"da": "Lyd og billede slået fra", "en": "Mutes and screening"},
+        "record.section.consultation": {"da": "Fortrolige samtaler", "en": "Private consultations"},
+        "record.section.interruption": {"da": "Afbrudte forbindelser", "en": "Interruptions"},
+        "record.section.interpretation": {"da": "Tolkning", "en": "Interpretation"},
+        "record.section.recording": {"da": "Optagelse", "en": "Recording"},
+        "record.course": {"da": "Hele forløbet", "en": "The whole course of the hearing"},
+        "record.periods": {"da": "Perioder", "en": "Periods"},
+        "record.events": {"da": "Hændelser", "en": "Events"},
+        "record.what": {"da": "Hvad", "en": "What"},
+        "record.from": {"da": "Fra", "en": "From"},
+        "record.until": {"da": "Til", "en": "Until"},
+        "record.duration": {"da": "Varighed", "en": "Duration"},
+        "record.none": {"da": "Intet.", "en": "None."},
+        "record.empty": {"da": "Ingen hændelser.", "en": "No events."},
+        "record.ongoing": {"da": "stadig i gang", "en": "still going on"},
+        "record.seconds": {"da": "{s} sek.", "en": "{s} s"},
+        "record.minutes": {"da": "{m} min. {s} sek.", "en": "{m} min {s} s"},
+        "record.everyone": {"da": "alle undtagen dommeren", "en": "everyone but the judge"},
+        "record.first_in_queue": {"da": "den første i køen", "en": "the first in the queue"},
+        "record.muted": {"da": "Lyden slået fra for {seat}", "en": "{seat} muted"},
+        "record.hidden": {
+            "da": "{medium} fra {source} skjult for {receiver}",
+            "en": "{medium} of {source} hidden from {receiver}",
+        },
+        "record.members": {"da": "Deltagere: {members}", "en": "Members: {members}"},
+        "record.lost": {"da": "Forbindelsen til {seat} afbrudt", "en": "The connection to {seat} lost"},
+        "record.measured": {"da": "(målt: {seconds} sek.)", "en": "(measured: {seconds} s)"},
+        "record.recording": {"da": "Optagelse #{id}", "en": "Recording #{id}"},
+        "record.sealed": {
+            "da": "forseglet, {segments} afsnit, {seconds} sek. optaget",
+            "en": "sealed, {segments} segments, {seconds} s recorded",
+        },
+        "record.interrupted": {
+            "da": "(efter at serveren stoppede: det skrevne er bevaret)",
+            "en": "(after the server stopped: what was written survived)",
+        },
+        "record.paused": {
+            "da": "Optagelse #{id} på pause ({reason}) ved {at} sek.",
+            "en": "Recording #{id} paused ({reason}) at {at} s",
+        },
     }
 )
