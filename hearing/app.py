@@ -37,7 +37,6 @@ from hearing.web import (
     staff,
     testcall,
 )
-from hearing.web import audit, custody, devices, hearings, media, panel, remote, remote_parties, staff, testcall
 from hearing.web import record as hearing_record  # issue 14, timeline
 from hearing.web.errors import domain_error, http_error, server_error
 from hearing.web.middleware import AccessLog, BodyLimit, SecurityHeaders

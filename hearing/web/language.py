@@ -1277,6 +1277,8 @@ TEXT.update(
             "da": "afbrudt, da serveren stoppede; forseglet med det skrevne",
         },
         "recording.download": {"en": "Download (MP4)", "da": "Hent (MP4)"},
+    }
+)
 
 # issue 14, timeline: the hearing's record for the case file (hearing/web/record.py);
 # the events' sentences come from hearing/audit/sentences.py.
