@@ -28,11 +28,11 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from hearing.media import vp8
 from hearing.media.mixer import Level, LevelMeter, Pcm, mix
-from hearing.media.playout import Playout
+from hearing.media.playout import FRAME_SECONDS, Playout
 from hearing.media.vp8 import EncodedFrame
 from hearing.routing.policy import MediaState, Route, route
 
@@ -45,6 +45,14 @@ VIDEO_PREFERENCE: Sequence[str] = ("custody", "courtroom", "judge")
 class AudioSink(Protocol):
     def push(self, pcm: Pcm) -> None:
         """One 20 ms mixed frame."""
+
+
+@runtime_checkable
+class TimedAudioSink(Protocol):
+    def push(self, pcm: Pcm) -> None: ...
+
+    def push_at(self, pcm: Pcm, behind: float) -> None:
+        """One 20 ms mix whose sound arrived `behind` seconds ago."""
 
 
 class VideoSink(Protocol):
@@ -180,10 +188,17 @@ class Switchboard:
             if level is not None and self._on_level is not None:
                 self._on_level(seat, level)
         routes = self._routes
+        # How long ago this slot's sound arrived: the playout buffers held it
+        # (a receiver that places sound in time, the recorder, takes it into account).
+        behind = max((self.senders[s].inbox.delay_frames for s in frames), default=0) * FRAME_SECONDS
         for seat, receiver in self.receivers.items():
             receiver_route = routes.get(seat)
             if receiver_route is not None and receiver.audio is not None:
-                receiver.audio.push(mix(frames, receiver_route.audio))
+                mixed = mix(frames, receiver_route.audio)
+                if isinstance(receiver.audio, TimedAudioSink):
+                    receiver.audio.push_at(mixed, behind)
+                else:
+                    receiver.audio.push(mixed)
         if not self._mixed_routes:
             self._mixed_routes = True
             if self._on_first_mix is not None:

@@ -212,6 +212,7 @@ class RecordingDesk:
             labels={seat: seat for seat in sources},
             segment_seconds=self.settings.recording_segment_seconds,
             on_failure=lambda reason: self._failed(loop, live, begun, reason),
+            on_keyframe_needed=lambda source: loop.call_soon_threadsafe(live.room.board.keyframe_from, source),
         )
         running = Running(live, begun, recorder, self.clock())
         self._running[live.id] = running

