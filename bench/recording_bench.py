@@ -1,15 +1,17 @@
 """The hearing's recorder (issue 14): what recording a hearing costs on this machine.
 
 1. CPU per recorded hearing: three VP8 sources at 640x360 / 25 fps (libvpx
-   test patterns with motion, encoded here beforehand, as the switchboard
-   would forward them) and a 20 ms mix every 20 ms, pushed on time by one
-   thread standing in for the event loop into the recorder's receiver;
-   the recorder decodes, composes (grid, labels, clock) and encodes H.264 +
-   AAC into 10 s fragmented-MP4 segments in its worker thread, written to
+   test patterns encoded here beforehand, as the switchboard would forward
+   them: `motion`, everything moving every frame, the worst case for both
+   codecs; `still`, a fixed scene with one moving bar, as a courtroom
+   camera) and a 20 ms mix every 20 ms, pushed on time by one thread
+   standing in for the event loop into the recorder's receiver. The
+   recorder decodes, composes (grid, labels, clock) and encodes H.264 +
+   Opus into 10 s fragmented-MP4 segments in its worker thread, written
    through the encrypting `SegmentWriter` (hearing/recording/crypto.py)
-   into a temporary folder, as the service writes them. Cores
-   of the worker thread alone (its CPU time from /proc schedstat / wall) and
-   of the whole process (process_time / wall), at each recording size,
+   into a temporary folder, as the service writes them. Cores of the
+   worker thread alone (its CPU time from /proc schedstat / wall) and of
+   the whole process (process_time / wall), at each recording size,
    against an idle baseline in the same run: the same pushes into a
    recorder that was never started. The worker's worst lag (how old an
    item was when the worker took it) and the frames and mixes it dropped.
@@ -19,7 +21,7 @@
 
 Runs are interleaved (the baseline and every size, per repetition); the
 tables give medians. Prints figures; asserts nothing. A default run
-(3 x (4 x 10 s) + 3 faults) takes about three minutes; `--quick` (tiny
+(3 x (1 + 6) x 10 s + 3 faults) takes about four minutes; `--quick` (tiny
 sizes, 1.5 s runs) about 15 s: it shows the bench runs, not the figures.
 """
 
@@ -58,6 +60,7 @@ SIZES = ((1280, 720), (960, 540), (640, 360))
 QUICK_SIZES = ((320, 180),)
 TARGET_CORES = 0.15
 SEGMENT_SECONDS = 10.0
+KINDS = ("motion", "still")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -71,7 +74,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return quick.parse(parser, argv, QUICK)
 
 
-def vp8_source(index: int, count: int) -> list[EncodedFrame]:
+def vp8_source(index: int, count: int, kind: str = "motion") -> list[EncodedFrame]:
+    """`motion`: everything moves every frame (the worst case for both codecs);
+    `still`: a fixed scene with one moving figure (a courtroom camera)."""
     codec = av.CodecContext.create("libvpx", "w")
     assert isinstance(codec, av.video.codeccontext.VideoCodecContext)
     codec.width, codec.height, codec.pix_fmt = SOURCE_WIDTH, SOURCE_HEIGHT, "yuv420p"
@@ -86,7 +91,8 @@ def vp8_source(index: int, count: int) -> list[EncodedFrame]:
     for n in range(count):
         picture = np.full((SOURCE_HEIGHT * 3 // 2, SOURCE_WIDTH), 128, np.uint8)
         # A moving gradient and a bar: motion everywhere, as a camera with noise has.
-        picture[:SOURCE_HEIGHT] = ((rows + columns + n * 3 + index * 40) % 200 + 30).astype(np.uint8)
+        moving = n * 3 if kind == "motion" else 0
+        picture[:SOURCE_HEIGHT] = ((rows + columns + moving + index * 40) % 200 + 30).astype(np.uint8)
         bar = n * 8 % SOURCE_WIDTH
         picture[: SOURCE_HEIGHT // 3, bar : bar + 24] = 240
         video_frame = av.VideoFrame.from_ndarray(picture, format="yuv420p")
@@ -275,17 +281,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     print(
         f"sources:    {len(SOURCES)} x VP8 {SOURCE_WIDTH}x{SOURCE_HEIGHT} / {FPS} fps ({args.source_frames} frames, "
-        f"looped) + a 20 ms mix every 20 ms; H.264 {recording.VIDEO_OPTIONS}, AAC {recording.AUDIO_BIT_RATE // 1000} "
+        f"looped) + a 20 ms mix every 20 ms; H.264 {recording.VIDEO_OPTIONS}, Opus {recording.AUDIO_BIT_RATE // 1000} "
         f"kbps, {SEGMENT_SECONDS:g} s segments"
     )
-    sources = [vp8_source(index, args.source_frames) for index in range(len(SOURCES))]
+    contents = {kind: [vp8_source(index, args.source_frames, kind) for index in range(len(SOURCES))] for kind in KINDS}
     folder = Path(tempfile.mkdtemp(prefix="recording_bench_"))
     sink = functools.partial(EncryptingSink, folder)
-    results: dict[str, list[dict[str, float]]] = {"idle": [], **{f"{w}x{h}": [] for w, h in sizes}}
+    results: dict[str, list[dict[str, float]]] = {"idle": []}
+    for kind in KINDS:
+        results.update({f"{w}x{h} {kind}": [] for w, h in sizes})
+    sources = contents["motion"]
     for run in range(args.runs):
         results["idle"].append(record_run(None, sources, args.seconds, sink))
-        for width, height in sizes:
-            results[f"{width}x{height}"].append(record_run((width, height), sources, args.seconds, sink))
+        for kind in KINDS:
+            for width, height in sizes:
+                row = record_run((width, height), contents[kind], args.seconds, sink)
+                results[f"{width}x{height} {kind}"].append(row)
         print(
             f"  run {run + 1}: " + ", ".join(f"{name} {rows[-1]['cores']:.3f}" for name, rows in results.items()),
             flush=True,
@@ -293,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     print("\n1. CPU per recorded hearing (medians of the runs)")
     print(
-        f"{'size':<10} {'process':>8} {'worker':>7} {'on top':>7} {'ratio':>6} {'fps':>5} {'kbps':>6} "
+        f"{'size, sources':<16} {'process':>8} {'worker':>7} {'on top':>7} {'ratio':>6} {'fps':>5} {'kbps':>6} "
         f"{'lag ms':>7} {'drop v':>7} {'drop a':>7} {'fail':>5}"
     )
     idle = statistics.median(r["cores"] for r in results["idle"])
@@ -302,7 +313,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         median = {key: statistics.median(row[key] for row in rows) for key in rows[0]}
         medians[name] = median
         print(
-            f"{name:<10} {median['cores']:>8.3f} {median['worker']:>7.3f} {median['cores'] - idle:>7.3f} "
+            f"{name:<16} {median['cores']:>8.3f} {median['worker']:>7.3f} {median['cores'] - idle:>7.3f} "
             f"{median['cores'] / idle if idle else float('nan'):>6.1f} {median['fps']:>5.1f} {median['kbps']:>6.0f} "
             f"{median['lag_ms']:>7.0f} {median['dropped_video']:>7.0f} {median['dropped_audio']:>7.0f} "
             f"{median['failures']:>5.0f}"

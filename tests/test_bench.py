@@ -326,12 +326,13 @@ def test_recording_bench() -> None:
             "recording benchmark",
             "1. CPU per recorded hearing",
             "idle ",
-            "320x180 ",
+            "320x180 motion ",
+            "320x180 still ",
             "2. encryption throughput",
             "3. a fault in the sink -> on_failure called",
             "targets",
         ],
     )
     # The recorder composed pictures and a fault was reported (the figures are not looked at).
-    assert float(row(output, "320x180 ")[4]) > 0, "the recorder composed nothing"
+    assert float(row(output, "320x180 motion")[4]) > 0, "the recorder composed nothing"
     assert "nan" not in row(output, "fault -> on_failure")[0], "the fault was never reported"
