@@ -315,3 +315,24 @@ def test_courtroom_bench() -> None:
     ):
         count, *_, missed = row(output, f"  {label}")
         assert int(count) > 0 and int(missed) == 0, (label, count, missed)
+
+
+# issue 14, recorder: the recorder's CPU per hearing, the encryption's throughput, a fault to its report
+def test_recording_bench() -> None:
+    output = run_bench("recording_bench")
+    assert_in_order(
+        output,
+        [
+            "recording benchmark",
+            "1. CPU per recorded hearing",
+            "idle ",
+            "320x180 motion ",
+            "320x180 still ",
+            "2. encryption throughput",
+            "3. a fault in the sink -> on_failure called",
+            "targets",
+        ],
+    )
+    # The recorder composed pictures and a fault was reported (the figures are not looked at).
+    assert float(row(output, "320x180 motion")[4]) > 0, "the recorder composed nothing"
+    assert "nan" not in row(output, "fault -> on_failure")[0], "the fault was never reported"
