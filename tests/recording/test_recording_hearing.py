@@ -226,3 +226,10 @@ def test_a_recorded_hearing_exports_in_sync_and_without_the_consultation(
     pause = pauses[0]
     assert pause.end is not None
     assert not [b for b in beeps if pause.start + 0.2 < b < pause.end - 0.2], (pause, beeps)
+    # And the hearing's record shows the gap: the recording paused for the consultation.
+    with httpx.Client(base_url=base, cookies=cookies, headers={"Origin": base}, timeout=30) as judge:
+        record = judge.get(f"/hearings/{h}/record.json")
+    assert record.status_code == 200, record.text[:300]
+    gaps = [s for s in record.json()["spans"] if s["kind"] == "recording_pause"]
+    assert [g["details"].get("why") for g in gaps] == ["consultation"], gaps
+    assert gaps[0]["end"] is not None
