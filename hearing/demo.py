@@ -6,8 +6,10 @@ device gets fresh credentials, printed once on the terminal.
 
 from __future__ import annotations
 
+import ctypes
 import ipaddress
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -140,9 +142,18 @@ def write_rig(settings: Settings, token: str) -> Path:
 
 
 def start_rig(config: Path) -> subprocess.Popen[bytes]:
-    """The rig agent as its own process, as in a courtroom."""
+    """The rig agent as its own process, as in a courtroom; it ends with the
+    demo however the demo ends (a signal re-raised by uvicorn skips any
+    cleanup of ours): the kernel sends it SIGTERM when its parent dies."""
     # Our own interpreter and a fixed command: nothing from outside reaches the argv.
-    return subprocess.Popen([sys.executable, "-m", "hearing", "rig", "run", "--config", str(config)])  # noqa: S603
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "hearing", "rig", "run", "--config", str(config)], preexec_fn=_end_with_parent
+    )
+
+
+def _end_with_parent() -> None:
+    # Linux's PR_SET_PDEATHSIG (1): run in the child between fork and exec.
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
 
 
 def _seed(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -359,8 +360,26 @@ def test_demo_serves_and_the_printed_judge_can_sign_in(tmp_path: Path) -> None:
             assert docket.status_code == 200
             assert re.search(r"SS 1-\d{4}/\d{4}", docket.text)
             assert "Mikkel Sørensen" in docket.text
+            # The demo's courtroom rig runs beside it, as its own process.
+            assert rigs_of(tmp_path)
     finally:
         process.terminate()
         process.wait(timeout=20)
         if process.stdout is not None:
             process.stdout.close()
+    # ... and ends with it, however the demo ended.
+    wait_until(lambda: not rigs_of(tmp_path), describe=lambda: rigs_of(tmp_path))
+
+
+def rigs_of(folder: Path) -> list[int]:
+    """The rig agents running in `folder` (the demo's working directory)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+            running_in = Path(os.readlink(proc / "cwd"))
+        except (OSError, ValueError):
+            continue
+        if command[2:5] == [b"hearing", b"rig", b"run"] and running_in == folder:
+            found.append(int(proc.name))
+    return found
