@@ -90,6 +90,10 @@ class Settings:
     # <data_dir>/recordings), each about this many seconds long.
     recording_dir: Path = Path("")
     recording_segment_seconds: float = 10.0
+    # The recording's picture (docs/benchmarks.md § Issue 14: 960x540 costs
+    # about 0.2 of a core on top of the hearing, 640x360 about 0.14).
+    recording_width: int = 960
+    recording_height: int = 540
 
     def __post_init__(self) -> None:
         if not self.database_url:
@@ -100,6 +104,10 @@ class Settings:
             object.__setattr__(self, "recording_dir", self.data_dir / "recordings")
         if not 1.0 <= self.recording_segment_seconds <= 60.0:
             raise ConfigurationError("recording_segment_seconds: 1 to 60")
+        if not (320 <= self.recording_width <= 1920 and 180 <= self.recording_height <= 1080):
+            raise ConfigurationError("recording_width x recording_height: from 320x180 to 1920x1080")
+        if self.recording_width % 2 or self.recording_height % 2:
+            raise ConfigurationError("recording_width and recording_height: even numbers of pixels")
         if not 0 < self.port < 65536:
             raise ConfigurationError(f"port out of range: {self.port}")
         if self.session_idle_seconds <= 0 or self.session_max_seconds <= 0:

@@ -39,6 +39,12 @@ STALE_AFTER = 50
 FONT = cv2.FontFace("sans")
 
 
+def label_of(da: str, en: str) -> str:
+    """A label on a picture everyone sees (the program, the recording): the
+    Danish, and the English where it differs."""
+    return da if da == en else f"{da} · {en}"
+
+
 def _even(value: float) -> int:
     return max(2, int(value) // 2 * 2)
 

@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from hearing.courtroom.compositor import Compositor, Frame, Layout
+from hearing.courtroom.compositor import Compositor, Frame, Layout, label_of
 from hearing.courtroom.config import RigConfig
 from hearing.courtroom.switcher import Decision, Override, Switcher, SwitcherConfig
 from hearing.media.mixer import FRAME_SAMPLES, SILENCE_DBFS, Pcm, rms_dbfs
@@ -158,11 +158,6 @@ def jpeg_base64(picture: Frame, width: int = PREVIEW_WIDTH, height: int = PREVIE
     if not ok:
         raise ValueError("the preview could not be encoded")
     return base64.b64encode(data.tobytes()).decode("ascii")
-
-
-def label_of(da: str, en: str) -> str:
-    # One program for everyone: the Danish label, and the English where it differs.
-    return da if da == en else f"{da} · {en}"
 
 
 class Program:

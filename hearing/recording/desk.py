@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from hearing.actors import Actor
 from hearing.config import Settings
+from hearing.courtroom.compositor import label_of
 from hearing.docket.lifecycle import HearingState
 from hearing.live.hearing import LiveHearing
 from hearing.recording import crypto, service
@@ -48,6 +49,24 @@ WATCH_SECONDS = 0.25
 NOT_RECORDED = frozenset({seats.JUDGE, seats.BOOTH})
 MAX_PICTURES = 4
 SYSTEM = Actor("system")
+
+
+# The recording's role labels (one picture for the case file: Danish, and the
+# English where it differs), by seat or by the kind of a remote party's seat.
+ROLE_LABELS = {
+    seats.COURTROOM: ("Retssalen", "Courtroom"),
+    seats.CUSTODY: ("Sigtede", "Detainee"),
+    "interpreter": ("Tolk", "Interpreter"),
+    "counsel": ("Forsvarer", "Defence counsel"),
+    "prosecutor": ("Anklager", "Prosecutor"),
+    "witness": ("Vidne", "Witness"),
+    "observer": ("Tilhører", "Observer"),
+}
+
+
+def role_label(seat: str) -> str:
+    da, en = ROLE_LABELS.get(seat, ROLE_LABELS.get(seat.split("-")[0], (seat, seat)))
+    return label_of(da, en)
 
 
 def pictured(seat_roles: dict[str, Any]) -> list[str]:
@@ -209,7 +228,9 @@ class RecordingDesk:
         sources = pictured(live.floor.seat_roles)
         recorder = self.make_recorder(
             sink,
-            labels={seat: seat for seat in sources},
+            labels={seat: role_label(seat) for seat in sources},
+            width=self.settings.recording_width,
+            height=self.settings.recording_height,
             segment_seconds=self.settings.recording_segment_seconds,
             on_failure=lambda reason: self._failed(loop, live, begun, reason),
             on_keyframe_needed=lambda source: loop.call_soon_threadsafe(live.room.board.keyframe_from, source),

@@ -19,6 +19,7 @@ from hearing.audit import query, reader
 from hearing.audit.actions import Action
 from hearing.auth.permissions import Permission
 from hearing.db.models import Hearing
+from hearing.recording import service as recording_service
 from hearing.web import language
 from hearing.web.pages import render
 from hearing.web.routing import Audience, route, services, staff
@@ -56,6 +57,9 @@ async def audit_hearing(request: Request) -> Response:
             "case_number": case,
             "zone": tz.key,
             "entries": [{"seq": e.seq, "at": e.at.astimezone(tz), "sentence": e.in_words(lang, tz)} for e in entries],
+            # issue 14: the auditor takes a hearing's sealed recordings from here.
+            "recordings": recording_service.listed(db, hearing_id),
+            "can_export": principal.can(Permission.EXPORT_RECORDING),
         }
 
     return render(request, "audit_hearing.html", await services(request).run(load))

@@ -2632,6 +2632,10 @@ def _recording_downloaded_by_judge(env: Env) -> list[Logged]:
 def _recording_downloaded_by_auditor(env: Env) -> list[Logged]:
     recording_id = _sealed(env)
     auditor = env.sign_in_as("auditor")
+    # The auditor's own page for the hearing offers it.
+    page = env.client.get(f"/audit/hearings/{env.court.hearing_a}")
+    _status(page, 200)
+    assert f"/hearings/{env.court.hearing_a}/recordings/{recording_id}/export" in page.text
     new = _download(env, recording_id)
     assert shape(new[-1]) == user(Action.RECORDING_EXPORTED, auditor, env.court.hearing_a)
     return new
