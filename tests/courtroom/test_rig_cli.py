@@ -167,7 +167,10 @@ def test_run_logs_json_without_the_token_and_stops_on_sigterm(rig: Path) -> None
     finally:
         if process.poll() is None:
             process.kill()
-            process.communicate()
+            process.wait()
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
     assert process.returncode == 0, err.decode()
     out = "".join(lines).encode()
     logged = [json.loads(line) for line in lines]

@@ -131,7 +131,9 @@ def test_serve_with_a_gateway_port_runs_both_listeners(tmp_path: Path) -> None:
         with httpx2.Client(timeout=10) as http:
             outside = wait_until(lambda: reachable(http, f"http://127.0.0.1:{gateway_port}/join"))
             assert outside.status_code == 200
-            assert http.get(f"http://127.0.0.1:{port}/healthz").json() == {"status": "ok"}
+            # The two listeners start side by side; the internal one may come a moment later.
+            inside = wait_until(lambda: reachable(http, f"http://127.0.0.1:{port}/healthz"))
+            assert inside.json() == {"status": "ok"}
             assert http.get(f"http://127.0.0.1:{gateway_port}/healthz").status_code == 404
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
