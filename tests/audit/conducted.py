@@ -139,11 +139,11 @@ CONDUCTED_ACTIONS = {
 }
 
 
-# Some of what the auditor reads, in each language ({day}, {start} and {end}
-# are the booking's, in the court's time zone).
+# Some of what the auditor reads, in each language ({when} is the booking's
+# time, in the court's time zone).
 SAID = {
     "da": [
-        "Clerk (retssekretær) berammede sag SS 1-300/2026 til {day} kl. {start}–{end}",
+        "Clerk (retssekretær) berammede sag SS 1-300/2026 til {when}",
         "Judge (dommer) afviste arresten i venteværelset",
         "Enheden kiosk-a (arresten) tilsluttede sig videoforbindelsen fra arresten (genforbundet)",
         "Judge (dommer) lod arresten komme ind fra venteværelset",
@@ -159,7 +159,7 @@ SAID = {
         "Judge (dommer) afsluttede retsmødet",
     ],
     "en": [
-        "Clerk (clerk) booked case SS 1-300/2026 for {day}, {start}–{end}",
+        "Clerk (clerk) booked case SS 1-300/2026 for {when}",
         "Judge (judge) turned the custody facility away from the lobby",
         "Device kiosk-a (custody facility) joined the video link at the custody facility (reconnected)",
         "Judge (judge) admitted the custody facility from the lobby",
@@ -180,5 +180,15 @@ SAID = {
 def said(hearing: Conducted, lang: str, tz: tzinfo) -> list[str]:
     start, end = hearing.start.astimezone(tz), hearing.end.astimezone(tz)
     clock = {"da": "%H.%M", "en": "%H:%M"}[lang]
-    day = format_skeleton("yMMMMd", start, locale={"da": "da_DK", "en": "en_GB"}[lang])
-    return [s.format(day=day, start=start.strftime(clock), end=end.strftime(clock)) for s in SAID[lang]]
+
+    def day(moment: datetime) -> str:
+        return str(format_skeleton("yMMMMd", moment, locale={"da": "da_DK", "en": "en_GB"}[lang]))
+
+    at = {"da": "{day} kl. {time}", "en": "{day}, {time}"}[lang]
+    if start.date() == end.date():
+        when = at.format(day=day(start), time=start.strftime(clock)) + "–" + end.strftime(clock)
+    else:
+        # A booking that runs past midnight names both days.
+        when = at.format(day=day(start), time=start.strftime(clock)) + " – "
+        when += at.format(day=day(end), time=end.strftime(clock))
+    return [s.format(when=when) for s in SAID[lang]]
