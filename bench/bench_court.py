@@ -7,15 +7,20 @@ the judge has given, and whether the court pauses on a dropped link.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import http.client
+import multiprocessing
 import socket
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
+import uvicorn
 from sqlalchemy.orm import Session
 
 from hearing.actors import SYSTEM, Actor
+from hearing.app import create_app
 from hearing.auth import devices, signin, totp
 from hearing.auth.roles import Role
 from hearing.config import Settings
@@ -131,3 +136,33 @@ def seed(
     with svc:
         hearing_id, session, token = svc.unit_of_work(court)
         return Seeded(hearing_id, session_signer(svc).sign(session.encode()).decode(), token)
+
+
+def serve(settings: Settings) -> None:
+    """The server, as a bench runs it in a process of its own."""
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=settings.port, log_level="warning")
+    uvicorn.Server(config).run()
+
+
+@contextlib.contextmanager
+def serving(
+    settings: Settings, target: Callable[..., None] = serve, args: tuple[object, ...] | None = None
+) -> Iterator[None]:
+    """`target` (by default `serve`) in a spawned process, until its port
+    answers; stopped when the block ends."""
+    server = multiprocessing.get_context("spawn").Process(target=target, args=args or (settings,), daemon=True)
+    server.start()
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", settings.port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield
+    finally:
+        server.terminate()
+        server.join(timeout=10)

@@ -34,9 +34,7 @@ import asyncio
 import contextlib
 import functools
 import json
-import multiprocessing
 import re
-import socket
 import statistics
 import tempfile
 import time
@@ -48,12 +46,10 @@ import av
 import bench_court  # bench/bench_court.py
 import numpy as np
 import quick  # bench/quick.py
-import uvicorn
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from machine_facts import print_machine  # bench/machine_facts.py
 
 from hearing.actors import Actor
-from hearing.app import create_app
 from hearing.auth import devices
 from hearing.clock import utcnow
 from hearing.config import Settings
@@ -79,11 +75,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pins", type=int, default=20, help="camera pins by the judge")
     quick.add_option(parser, QUICK)
     return quick.parse(parser, argv, QUICK)
-
-
-def serve(settings: Settings) -> None:
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=settings.port, log_level="warning")
-    uvicorn.Server(config).run()
 
 
 def rig_file(port: int, token_file: Path) -> str:
@@ -256,26 +247,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                     now=utcnow(),
                 )
             )
-        server = multiprocessing.get_context("spawn").Process(target=serve, args=(settings,), daemon=True)
-        server.start()
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", settings.port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
+        with bench_court.serving(settings):
             print(f"run:        {args.turns} speaker turns, {args.pins} pins; 5 cameras 1280x720 at 25 fps; SQLite")
             print()
             print(f"  {'':<6} {'':<11} {'ms':>8} (pins: answered, rig told, custody sees)")
             tokens = {"rig": rig.token, "custody": seeded.token}
             results = asyncio.run(run(settings.port, seeded.hearing_id, seeded.cookie, tokens, Path(tmp), args))
-        finally:
-            server.terminate()
-            server.join(timeout=10)
     summary(results)
 
 

@@ -42,9 +42,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-import multiprocessing
 import re
-import socket
 import tempfile
 import time
 import urllib.parse
@@ -56,13 +54,11 @@ import av
 import bench_court  # bench/bench_court.py
 import numpy as np
 import quick  # bench/quick.py
-import uvicorn
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from machine_facts import print_machine  # bench/machine_facts.py
 from sqlalchemy import func, select
 from websockets.asyncio.client import ClientConnection, connect
 
-from hearing.app import create_app
 from hearing.audit.actions import Action
 from hearing.config import Settings
 from hearing.db.models import AuditEntry
@@ -93,11 +89,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=10, help="rounds of each kind of drop")
     quick.add_option(parser, QUICK)
     return quick.parse(parser, argv, QUICK)
-
-
-def serve(settings: Settings) -> None:
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=settings.port, log_level="warning")
-    uvicorn.Server(config).run()
 
 
 def restored_entries(svc: Services) -> int:
@@ -430,26 +421,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             ),
             pause_on_drop=True,
         )
-        server = multiprocessing.get_context("spawn").Process(target=serve, args=(settings,), daemon=True)
-        server.start()
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", settings.port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
+        with bench_court.serving(settings):
             kinds = ", ".join(KINDS)
             print(f"rounds:     {args.rounds} of each kind ({kinds}), alternating; SQLite; server in its own process")
             print()
             print(f"  {'round':<16} " + " ".join(f"{name[:8]:>8}" for name, _ in COLUMNS) + f" {'kept':>6}")
             results = asyncio.run(run(settings.port, seeded, settings, args.rounds))
-        finally:
-            server.terminate()
-            server.join(timeout=10)
     summary(results)
 
 

@@ -50,7 +50,6 @@ import itertools
 import json
 import multiprocessing
 import multiprocessing.connection
-import socket
 import tempfile
 import threading
 import time
@@ -496,26 +495,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             pause_on_drop=False,
         )
         ours, theirs = multiprocessing.get_context("spawn").Pipe()
-        server = multiprocessing.get_context("spawn").Process(target=serve, args=(settings, theirs), daemon=True)
-        server.start()
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", settings.port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
+        with bench_court.serving(settings, serve, (settings, theirs)):
             print(
                 f"rounds:     {args.asks} asks, {args.grants} grants, {args.drops} kiosk page drops;"
                 " SQLite; server in its own process; controlled mode"
             )
             results = asyncio.run(run(settings.port, seeded, ours, args))
-        finally:
-            server.terminate()
-            server.join(timeout=10)
     summary(results)
 
 

@@ -22,6 +22,7 @@ log line, a repr or a feed's `reason`.
 
 from __future__ import annotations
 
+import abc
 import logging
 import re
 import threading
@@ -214,7 +215,7 @@ class SourceFailed(Exception):
     """A failure the feed found itself (frozen, a bad frame), with the reason to show."""
 
 
-class _Feed:
+class _Feed(abc.ABC):
     """A source read in a daemon thread, reopened with back-off after failures.
 
     The lifetime follows aiortc's receiver: the thread is None until start(),
@@ -282,6 +283,7 @@ class _Feed:
                     # The rig must keep reading whatever the listener does.
                     logger.exception("%r state listener failed", self)
 
+    @abc.abstractmethod
     def _on_change(self, state: SourceState) -> None:
         """What the subclass forgets when the source goes down."""
 
@@ -324,11 +326,13 @@ class _Feed:
             self._set("unavailable", reason)
         self._stopping.wait(delay)
 
+    @abc.abstractmethod
     def _open(self) -> Any:
-        raise NotImplementedError
+        """The source, opened (CameraFeed, MicrophoneFeed)."""
 
+    @abc.abstractmethod
     def _pump(self, source: Any) -> None:
-        raise NotImplementedError
+        """Read the opened source until it fails or the feed stops."""
 
 
 # Kinds whose source repeating the same picture means it is stuck: a real
