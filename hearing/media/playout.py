@@ -23,6 +23,11 @@ came. The buffer keeps a cursor (the timestamp due at the next tick):
 - at most `capacity` frames are held, nor is the delay let grow past that:
   beyond it the oldest frames go (the hard bound on memory and latency).
 
+Each frame played comes with its steady arrival (`taken_arrival`): its
+media time mapped onto the arrival clock by the least-delayed frame of the
+last two seconds, so that a receiver placing sound in time (the recorder)
+sees neither the network's jitter nor this process's own queues.
+
 Speech is not time-stretched (as WebRTC's NetEq does): a sender whose clock
 runs slower than the mixer's and who never pauses makes the ticks wait ever
 longer, until the patience runs out and one tick is silence. Real speech
@@ -97,6 +102,11 @@ class Playout:
         self._gave_up = False  # the last wait ran out and nothing came since: do not wait again
         self._tick_started: float | None = None
         self._slack: deque[float] = deque(maxlen=window)  # per tick: tick start minus arrival (< 0: waited)
+        # Per frame placed: its arrival minus its media time. The least of the
+        # window is the path without this process's queues (decoding, a late
+        # loop): the arrival of every frame with the jitter taken out.
+        self._transit: deque[float] = deque(maxlen=window)
+        self.taken_arrival: float | None = None  # the steady arrival of the frame the last tick played
         self._strays = 0
 
     def __len__(self) -> int:
@@ -147,7 +157,7 @@ class Playout:
                 del self._frames[old]
                 self.counts.overflowed += 1
             self._cursor = first
-        self._frames[slot] = (pcm, at)
+        self._keep(slot, pcm, at)
 
     def _late(self, slot: int, pcm: Pcm, at: float) -> None:
         """A frame whose slot has been sent as silence."""
@@ -160,7 +170,7 @@ class Playout:
         moved = (self._cursor - slot) // FRAME_SAMPLES
         self._cursor = slot
         self._shift(moved)
-        self._frames[slot] = (pcm, at)
+        self._keep(slot, pcm, at)
         self.counts.late_kept += 1
 
     def _stray(self, timestamp: int, pcm: Pcm, at: float, *, ahead: bool) -> None:
@@ -180,7 +190,12 @@ class Playout:
         self._cursor = timestamp
         self._last_played = None
         self._strays = 0
-        self._frames[timestamp] = (pcm, at)
+        self._transit.clear()  # a new timeline: its media times start anew
+        self._keep(timestamp, pcm, at)
+
+    def _keep(self, slot: int, pcm: Pcm, at: float) -> None:
+        self._frames[slot] = (pcm, at)
+        self._transit.append(at - slot / SAMPLE_RATE)
 
     # --- ticks ----------------------------------------------------------------
 
@@ -200,6 +215,7 @@ class Playout:
         """This tick's frame of the source, or None for silence."""
         started = self._tick_started if self._tick_started is not None else now
         self._tick_started = None
+        self.taken_arrival = None
         if self._cursor is None:
             return None
         cursor = self._cursor
@@ -235,6 +251,7 @@ class Playout:
             self.counts.waited += 1
         self._slack.append(started - at)
         self.counts.played += 1
+        self.taken_arrival = cursor / SAMPLE_RATE + min(self._transit)
         self._last_played = cursor
         self._recently_played.append(cursor)
         self._last_pcm = pcm

@@ -32,7 +32,7 @@ from typing import Protocol, runtime_checkable
 
 from hearing.media import vp8
 from hearing.media.mixer import Level, LevelMeter, Pcm, mix
-from hearing.media.playout import FRAME_SECONDS, Playout
+from hearing.media.playout import Playout
 from hearing.media.vp8 import EncodedFrame
 from hearing.routing.policy import MediaState, Route, route
 
@@ -188,9 +188,11 @@ class Switchboard:
             if level is not None and self._on_level is not None:
                 self._on_level(seat, level)
         routes = self._routes
-        # How long ago this slot's sound arrived: the playout buffers held it
-        # (a receiver that places sound in time, the recorder, takes it into account).
-        behind = max((self.senders[s].inbox.delay_frames for s in frames), default=0) * FRAME_SECONDS
+        # How long ago this slot's sound arrived, jitter aside: the playout
+        # buffers held it, and this tick may be late (a receiver that places
+        # sound in time, the recorder, takes it into account).
+        arrivals = [a for s in frames if (a := self.senders[s].inbox.taken_arrival) is not None]
+        behind = max(0.0, now - min(arrivals)) if arrivals else 0.0
         for seat, receiver in self.receivers.items():
             receiver_route = routes.get(seat)
             if receiver_route is not None and receiver.audio is not None:

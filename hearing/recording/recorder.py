@@ -24,9 +24,10 @@ segment in progress is abandoned and a new one starts after RETRY_AFTER.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import fractions
+import heapq
+import itertools
 import logging
 import threading
 import time
@@ -73,7 +74,12 @@ AUDIO_BIT_RATE = 64_000
 AUDIO_OPTIONS = {"application": "audio", "frame_duration": "20"}
 KEYFRAME_SECONDS = 2  # a player seeks to within this
 INBOX_ITEMS = 256  # about 2 s of one hearing (50 mixes and 3 x 25 frames a second)
-LAG_LIMIT = 2.0  # seconds behind the arrival clock: a failure
+# Seconds an item waits in the inbox for those stamped before it: a mix is
+# stamped with its sound's arrival, which the playout buffer held up to
+# 300 ms, and the mixer's tick may be late on a loaded machine.
+HOLD_SECONDS = 0.5
+FLUSHING = ("stop", "settle")  # controls that hand out at once what came before them
+LAG_LIMIT = 2.0  # seconds behind the arrival clock (beyond the hold): a failure
 RETRY_AFTER = 0.5  # seconds between a failure and the next segment (a broken sink fails once a retry)
 # Audio placed this far behind the newest video tick is written as silence
 # when no mix has come for it (leaves room for a mix racing the tick).
@@ -116,7 +122,7 @@ class RecorderStats:
     frames_decoded: int
     dropped_video: int
     dropped_audio: int
-    lag_max: float  # seconds: the worst age of an item when the worker took it
+    lag_max: float  # seconds: the worst age of an item when the worker took it, beyond the hold
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -143,13 +149,24 @@ _Item = _Audio | _Video | _Control
 
 
 class _Inbox:
-    """The bounded hand-over from the event loop: when full, the oldest video
-    frame goes first (its source then waits for a keyframe), then the oldest
-    mix; a control item is never dropped."""
+    """The bounded hand-over from the event loop, in arrival order.
 
-    def __init__(self, capacity: int) -> None:
+    A mix is stamped with its sound's arrival, up to a few hundred
+    milliseconds before it is handed over (the playout buffer held it), a
+    picture as it comes: the inbox hands items out by their stamps, each once
+    it is `hold` seconds old, so that a picture is never composed before the
+    sound that arrived with it. A stop or a settle hands out at once
+    everything stamped before it. When full, the oldest video frame goes
+    first (its source then waits for a keyframe), then the oldest mix; a
+    control item is never dropped."""
+
+    def __init__(self, capacity: int, clock: Callable[[], float], hold: float) -> None:
         self.capacity = capacity
-        self._items: collections.deque[_Item] = collections.deque()
+        self.clock = clock
+        self.hold = hold
+        self._items: list[tuple[float, int, _Item]] = []  # a heap by stamp, then by hand-over
+        self._handed = itertools.count()
+        self._flush_until = float("-inf")
         self._ready = threading.Condition()
         self.dropped_video = 0
         self.dropped_audio = 0
@@ -159,30 +176,43 @@ class _Inbox:
         with self._ready:
             if len(self._items) >= self.capacity and not isinstance(item, _Control):
                 self._drop_one()
-            self._items.append(item)
+            heapq.heappush(self._items, (item.at, next(self._handed), item))
+            if isinstance(item, _Control) and item.what in FLUSHING:
+                self._flush_until = max(self._flush_until, item.at)
             self._ready.notify()
 
     def _drop_one(self) -> None:
         for kind in (_Video, _Audio):
-            for index, queued in enumerate(self._items):
-                if isinstance(queued, kind):
-                    del self._items[index]
-                    if isinstance(queued, _Video):
-                        self.dropped_video += 1
-                        self.gaps.add(queued.source)
-                    else:
-                        self.dropped_audio += 1
-                    return
+            queued = [entry for entry in self._items if isinstance(entry[2], kind)]
+            if queued:
+                oldest = min(queued)
+                self._items.remove(oldest)
+                heapq.heapify(self._items)
+                if isinstance(oldest[2], _Video):
+                    self.dropped_video += 1
+                    self.gaps.add(oldest[2].source)
+                else:
+                    self.dropped_audio += 1
+                return
+
+    def _due_in(self) -> float:
+        if not self._items:
+            return float("inf")
+        at = self._items[0][0]
+        return 0.0 if at <= self._flush_until else at + self.hold - self.clock()
 
     def get(self, timeout: float) -> _Item | None:
+        """The next item due, waiting at most `timeout`; None if none is due by then."""
         with self._ready:
-            if not self._items:
-                self._ready.wait(timeout)
-            return self._items.popleft() if self._items else None
+            wait = self._due_in()
+            if wait > 0:
+                self._ready.wait(min(timeout, wait))
+                wait = self._due_in()
+            return heapq.heappop(self._items)[2] if wait <= 0 else None
 
     def oldest(self) -> float | None:
         with self._ready:
-            return self._items[0].at if self._items else None
+            return self._items[0][0] if self._items else None
 
     def take_gaps(self) -> set[int]:
         with self._ready:
@@ -191,7 +221,7 @@ class _Inbox:
 
     def drain(self) -> list[_Item]:
         with self._ready:
-            items = list(self._items)
+            items = [item for _, _, item in sorted(self._items)]
             self._items.clear()
             return items
 
@@ -199,6 +229,7 @@ class _Inbox:
 class _AudioIn:
     def __init__(self, recorder: Recorder) -> None:
         self._recorder = recorder
+        self._last = float("-inf")
 
     def push(self, pcm: Pcm) -> None:
         self.push_at(pcm, 0.0)
@@ -210,7 +241,9 @@ class _AudioIn:
         however the buffer's margin grows."""
         recorder = self._recorder
         if recorder._recording:  # noqa: SLF001 (the recorder's own sink)
-            recorder._inbox.put(_Audio(recorder.clock() - behind, pcm))  # noqa: SLF001
+            # Never before the mix before it: the sound stays in its order.
+            self._last = max(self._last, recorder.clock() - behind)
+            recorder._inbox.put(_Audio(self._last, pcm))  # noqa: SLF001
 
 
 class _VideoIn:
@@ -322,7 +355,7 @@ class Recorder:
         self.wall = wall
         self.zone = zone
         self.width, self.height, self.fps = width, height, fps
-        self._inbox = _Inbox(INBOX_ITEMS)
+        self._inbox = _Inbox(INBOX_ITEMS, clock, HOLD_SECONDS)
         self._sources: list[str] = []
         self._pictures: list[_Picture] = []
         self._started = False
@@ -424,7 +457,7 @@ class Recorder:
 
     def lag(self) -> float:
         oldest = self._inbox.oldest()
-        return 0.0 if oldest is None else max(0.0, self.clock() - oldest)
+        return 0.0 if oldest is None else max(0.0, self._now() - oldest)
 
     def stats(self) -> RecorderStats:
         return RecorderStats(
@@ -450,7 +483,7 @@ class Recorder:
                 item = self._inbox.get(self._wait())
                 try:
                     if item is None:
-                        self._at = self.clock()
+                        self._at = self._now()
                         self._tick_until(self._at - self._half_frame)
                     elif self._handle(item):
                         return
@@ -462,16 +495,20 @@ class Recorder:
             self._segment = None
             self._exited.set()
 
+    def _now(self) -> float:
+        """The worker's present on the arrival clock: the inbox's hold ago."""
+        return self.clock() - HOLD_SECONDS
+
     def _wait(self) -> float:
         if self._run_origin is None:
             return 0.05
         due = self._run_origin + self.plan.tick_time(self._next_tick) + self._half_frame
-        return min(0.02, max(0.001, due - self.clock()))
+        return min(0.02, max(0.001, due - self._now()))
 
     def _handle(self, item: _Item) -> bool:
         """One item in arrival order; True: the worker is done."""
         self._at = item.at
-        lag = self.clock() - item.at
+        lag = self._now() - item.at
         self._lag_max = max(self._lag_max, lag)
         if lag > LAG_LIMIT and not isinstance(item, _Control):
             self._fall_behind(lag)
@@ -515,7 +552,7 @@ class Recorder:
     def _fall_behind(self, lag: float) -> None:
         """More than LAG_LIMIT behind: the backlog is given up (its controls
         still apply), and the recording goes on from now in a new segment."""
-        self._at = self.clock()
+        self._at = self._now()
         self._fail(f"the recorder fell {lag:.1f} s behind")
         for item in self._inbox.drain():
             if isinstance(item, _Control):

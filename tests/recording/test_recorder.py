@@ -23,7 +23,7 @@ from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Pcm
 from hearing.media.switchboard import Receiver
 from hearing.media.vp8 import EncodedFrame, is_keyframe
 from hearing.recording import layout
-from hearing.recording.recorder import RETRY_AFTER, Recorder, _Audio, _Inbox, _Video
+from hearing.recording.recorder import RETRY_AFTER, Recorder, _Audio, _Control, _Inbox, _Video
 from hearing.routing.policy import RECORDER
 
 FFPROBE = "/usr/bin/ffprobe"
@@ -170,15 +170,25 @@ def drive(
     quiet: tuple[float, float] | None = None,
     flash_every: int = 25,
     phase: float = PHASE,
+    held: bool = False,
 ) -> None:
     """Arrivals every 20 ms (a mix) and 40 ms (a frame from each source) from
     `start` seconds after T0, settling the worker every half second; `quiet`:
-    a stretch with no mixes at all (the mixer sent nothing)."""
+    a stretch with no mixes at all (the mixer sent nothing); `held`: each mix
+    handed over 0-280 ms after its sound arrived, by a different delay each
+    (the playout buffer and a late mixer), and saying so."""
     flashing = source_frames(200, flash_every)
     plain = source_frames(200, None)
     assert receiver.audio is not None
     steps = round(seconds / 0.02)
     first = round(start / 0.02)
+    pending: list[tuple[int, int, Pcm]] = []  # (handed over at step, arrived at step, mix)
+
+    def hand_over(until: int, now: int) -> None:
+        while pending and pending[0][0] <= until:
+            _, arrived, pcm = pending.pop(0)
+            receiver.audio.push_at(pcm, (now - arrived) * 0.02)  # type: ignore[attr-defined, union-attr]
+
     for step in range(first, first + steps):
         clock.now = T0 + phase + step * 0.02
         at = step * 0.02
@@ -189,8 +199,16 @@ def drive(
         since_flash = step - (step // (2 * flash_every)) * 2 * flash_every
         beeping = since_flash < BEEP_MIXES
         if quiet is None or not quiet[0] <= at < quiet[1]:
-            receiver.audio.push(tone() if beeping else SILENCE)
+            mix = tone() if beeping else SILENCE
+            if held:
+                # Handed over in order, as the mixer does, each late by its own amount.
+                later = max([step + (step * 7) % 15, *(p[0] for p in pending)])
+                pending.append((later, step, mix))
+            else:
+                receiver.audio.push(mix)
+        hand_over(step, step)
         if step % 25 == 24:
+            hand_over(step + 15, step)  # what the settle covers has all come
             assert recorder.settle()
 
 
@@ -316,6 +334,27 @@ def test_flash_and_beep_stay_within_45_ms(recording: tuple[FileSink, Recorder, f
     assert beeps_seen == pytest.approx([phase + second for second in range(4)], abs=0.02)
 
 
+def test_sound_handed_over_late_is_placed_where_it_arrived(tmp_path: Path) -> None:
+    """The mixer hands a mix over up to 280 ms after its sound arrived
+    (held by the playout buffer, and by a tick that ran late): placed by its
+    arrival, it stays with its picture, whatever the delay of each."""
+    sink = FileSink(tmp_path)
+    clock = FakeClock(T0)
+    recorder, receiver = make_recorder(sink, clock)
+    recorder.start()
+    drive(recorder, receiver, clock, 0.0, 3.5, held=True)
+    recorder.stop()
+    offsets: list[float] = []
+    beeps_seen: list[float] = []
+    for segment in sink.closed_segments:
+        flashes, beeps = onsets(segment.path)
+        beeps_seen += [segment.start_seconds + b for b in beeps]
+        offsets += [flash - min(beeps, key=lambda b: abs(b - flash)) for flash in flashes]
+    assert len(offsets) == 4 and all(abs(offset) <= 0.045 for offset in offsets), offsets
+    assert beeps_seen == pytest.approx([PHASE + second for second in range(4)], abs=0.02)
+    assert recorder.stats().dropped_audio == 0
+
+
 def test_a_gap_in_arrivals_is_silence_not_a_shift(recording: tuple[FileSink, Recorder, float]) -> None:
     second = recording[0].closed_segments[1]
     with av.open(str(second.path)) as container:
@@ -392,7 +431,7 @@ def test_start_twice_and_before_a_receiver_are_refused(tmp_path: Path) -> None:
 
 
 def test_the_inbox_drops_the_oldest_video_first_and_never_a_control() -> None:
-    inbox = _Inbox(3)
+    inbox = _Inbox(3, lambda: 0.0, 0.5)
     frame = source_frames(200, None)[1]
     inbox.put(_Audio(1.0, SILENCE))
     inbox.put(_Video(1.01, 0, frame))
@@ -403,6 +442,25 @@ def test_the_inbox_drops_the_oldest_video_first_and_never_a_control() -> None:
     inbox.put(_Audio(1.05, SILENCE))
     assert (inbox.dropped_video, inbox.dropped_audio) == (2, 1)
     assert [item.at for item in inbox.drain()] == [1.03, 1.04, 1.05]
+
+
+def test_the_inbox_hands_out_by_arrival_once_held_and_at_once_before_a_settle() -> None:
+    clock = FakeClock(10.0)
+    inbox = _Inbox(10, clock, 0.5)
+    frame = source_frames(200, None)[1]
+    inbox.put(_Video(10.0, 0, frame))
+    inbox.put(_Audio(9.8, SILENCE))  # its sound came before the picture
+    assert inbox.get(0.0) is None  # nothing is half a second old yet
+    clock.now = 10.3
+    assert inbox.get(0.0).at == 9.8  # type: ignore[union-attr]
+    assert inbox.get(0.0) is None  # the picture, 0.3 s old, waits
+    clock.now = 10.5
+    assert inbox.get(0.0).at == 10.0  # type: ignore[union-attr]
+    inbox.put(_Audio(10.55, SILENCE))
+    inbox.put(_Control(10.6, "settle"))
+    inbox.put(_Video(10.7, 0, frame))
+    assert [item.at for item in (inbox.get(0.0), inbox.get(0.0))] == [10.55, 10.6]  # type: ignore[union-attr]
+    assert inbox.get(0.0) is None  # after the settle: held again
 
 
 # --- the pure arithmetic (hearing/recording/layout.py) ---------------------------
