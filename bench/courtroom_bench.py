@@ -175,15 +175,26 @@ async def run(
         token = CSRF.search(page)
         if status != 200 or token is None:
             raise RuntimeError(f"the hearing's page answered {status} without a CSRF token")
+        refusals = 0
+        floor = f"/hearings/{hearing}/floor"
         for n in range(args.pins):
             seat = SEATS[n % len(SEATS)]
             body = json.dumps({"action": "pin_camera", "camera": f"cam-{seat}"})
             headers = {"Content-Type": "application/json", "Accept": "application/json", "X-CSRF-Token": token.group(1)}
-            clicked = time.monotonic()
-            status, text = await asyncio.to_thread(
-                bench_court.page_request, port, cookies, "POST", f"/hearings/{hearing}/floor", body, headers, TIMEOUT
-            )
-            answered = time.monotonic()
+            deadline = time.monotonic() + TIMEOUT
+            while True:
+                clicked = time.monotonic()
+                status, text = await asyncio.to_thread(
+                    bench_court.page_request, port, cookies, "POST", floor, body, headers, TIMEOUT
+                )
+                answered = time.monotonic()
+                # The rig between two connections (a loaded machine may drop
+                # it): the judge's panel says so and the judge clicks again.
+                if status == 400 and '"unknown_camera"' in text and time.monotonic() < deadline:
+                    refusals += 1
+                    await asyncio.sleep(0.2)
+                    continue
+                break
             if status != 200:
                 raise RuntimeError(f"the pin answered {status}: {text[:200]}")
             reached = await wait_for(functools.partial(pinned, rig, f"cam-{seat}"))
@@ -194,6 +205,8 @@ async def run(
             figures = " ".join(cell(results[key][-1]) for key in ("answered", "rig", "custody"))
             print(f"  pin    cam-{seat:<7} {figures}")
             await asyncio.sleep(0.6)  # a judge's clicks are not back to back
+        if refusals:
+            print(f"  the rig was between connections: {refusals} pins refused as unknown_camera, then repeated")
     finally:
         await custody.close()
         stop.set()

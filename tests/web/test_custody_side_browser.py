@@ -112,6 +112,9 @@ def test_officer_kiosk_and_judge_hold_the_hearing_together(
     with PeerThread(rig, rig_url, {"Authorization": f"Device {rig_token}"}):
         # Admitted from the lobby by the judge's own click; the floor controlled; the session started.
         judge.get_by_role("button", name="Admit: Custody facility").click()
+        # The admission's own floor update is shown first (it would set the
+        # mode's radio back to what the floor says if it came after the click).
+        judge.get_by_role("button", name="Admit: Custody facility").wait_for(state="detached")
         judge.get_by_label("Controlled").check()
         live = live_server.app.state.live_hearings.get(h)
         assert live is not None
