@@ -257,3 +257,18 @@ class TotpNotEnrolled(InvalidInput):
         "This hearing requires the interpreter's authenticator (TOTP), and this interpreter has none confirmed:"
         " link them to the court's register and enrol the authenticator, or turn the requirement off."
     )
+
+
+class PrintingUnavailable(HearingError):
+    """The PDF cannot be made here (WeasyPrint or its Pango library is
+    missing): the page itself still prints."""
+
+    code = "printing_unavailable"
+    status = 503
+    default_message = "The PDF cannot be made on this server. Print the page instead."
+
+
+class PrintingBusy(HearingError):
+    code = "printing_busy"
+    status = 503
+    default_message = "Another PDF is being made. Try again in a moment."

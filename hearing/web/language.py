@@ -1295,9 +1295,11 @@ TEXT.update(
             "Times are the court's local time ({zone}).",
         },
         "record.json": {"da": "Forløbet som JSON", "en": "The record as JSON"},
+        "record.pdf": {"da": "Forløbet som PDF (PDF/A)", "en": "The record as PDF (PDF/A)"},
+        "record.file": {"da": "retsbog", "en": "record"},
         "record.print": {
-            "da": "Udskriv siden fra browseren for at lægge forløbet i sagen.",
-            "en": "Print this page from the browser to put the record in the case file.",
+            "da": "Læg PDF'en i sagen, eller udskriv siden fra browseren: de er det samme dokument.",
+            "en": "Put the PDF in the case file, or print this page from the browser: they are one document.",
         },
         "record.section.lifecycle": {"da": "Retsmødet", "en": "The hearing"},
         "record.section.admission": {"da": "Adgang og forbindelser", "en": "Admissions and connections"},

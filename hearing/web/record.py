@@ -6,9 +6,11 @@ audit.read entry as the auditor's page), so a record's every reading shows."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, tzinfo
 from typing import Any
 
+import anyio.to_thread
 from babel.lists import format_list
 from sqlalchemy.orm import Session
 from starlette.requests import Request
@@ -20,9 +22,11 @@ from hearing.auth.roles import Role
 from hearing.db.models import Hearing
 from hearing.errors import HearingNotFound, PermissionDenied
 from hearing.recording import timeline as tl
-from hearing.web import language
+from hearing.web import language, printed
 from hearing.web.pages import render
 from hearing.web.routing import Audience, StaffPrincipal, route, services, staff
+
+SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")  # a case number in a file name
 
 # Which spans each section of the page shows (events go in their own section).
 SECTION_SPANS: dict[str, tuple[str, ...]] = {
@@ -134,7 +138,7 @@ def _page(record: tl.Timeline, lang: str, tz: tzinfo) -> list[dict[str, Any]]:
     return sections
 
 
-async def record_page(request: Request) -> Response:
+async def _context(request: Request) -> dict[str, Any]:
     principal = staff(request)
     hearing_id: int = request.path_params["hearing_id"]
     tz = services(request).settings.timezone
@@ -154,7 +158,25 @@ async def record_page(request: Request) -> Response:
             ],
         }
 
-    return render(request, "record.html", await services(request).run(load))
+    return await services(request).run(load)
+
+
+async def record_page(request: Request) -> Response:
+    return render(request, "record.html", await _context(request))
+
+
+async def record_pdf(request: Request) -> Response:
+    """The page as a PDF/A document, in the page's language (a download)."""
+    context = await _context(request)
+    html = bytes(render(request, "record.html", context).body).decode()
+    document = await anyio.to_thread.run_sync(printed.pdf, html)
+    name = SAFE_NAME.sub("-", context["case_number"] or str(context["hearing_id"]))
+    prefix = language.TEXT["record.file"][language.language(request)]
+    return Response(
+        document,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{prefix}-{name}.pdf"'},
+    )
 
 
 async def record_json(request: Request) -> Response:
@@ -174,6 +196,9 @@ async def record_json(request: Request) -> Response:
 
 ROUTES = [
     route("/hearings/{hearing_id:id}/record", record_page, audience=Audience.STAFF, permission=Permission.READ_RECORD),
+    route(
+        "/hearings/{hearing_id:id}/record.pdf", record_pdf, audience=Audience.STAFF, permission=Permission.READ_RECORD
+    ),
     route(
         "/hearings/{hearing_id:id}/record.json", record_json, audience=Audience.STAFF, permission=Permission.READ_RECORD
     ),

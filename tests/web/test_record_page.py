@@ -6,15 +6,21 @@ read it, and a refusal (audited) for those who may not."""
 from __future__ import annotations
 
 import html
+import http.server
+import io
+import threading
+from pathlib import Path
 from typing import Any
 
+import pypdf
 import pytest
 from starlette.testclient import TestClient
 
 from hearing.db.models import Hearing
 from hearing.docket.lifecycle import HearingState
+from hearing.errors import PrintingUnavailable
 from hearing.services import Services
-from hearing.web import media
+from hearing.web import media, printed
 from hearing.web.routing import CookieNames
 from tests.conftest import Court_, admit, csrf_token, custody_headers, logged, login_as, post_floor_command
 from tests.waiting import wait_until
@@ -133,6 +139,87 @@ def test_the_page_reads_in_the_viewer_s_language(
     assert "Europe/Copenhagen" in text
 
 
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_the_record_as_a_pdf_a_in_the_viewer_s_language(
+    client: TestClient, services: Services, court: Court_, conducted: int, lang: str
+) -> None:
+    as_role(client, services, court, "auditor", lang)
+    page = client.get(f"/hearings/{conducted}/record")
+    assert f'href="/hearings/{conducted}/record.pdf"' in page.text
+    before = len(logged(services))
+    response = client.get(f"/hearings/{conducted}/record.pdf")
+    assert response.status_code == 200, response.text[:300]
+    assert response.headers["content-type"] == "application/pdf"
+    prefix = {"da": "retsbog", "en": "record"}[lang]
+    assert response.headers["content-disposition"] == f'attachment; filename="{prefix}-SS-1-100-2026.pdf"'
+    document = pypdf.PdfReader(io.BytesIO(response.content))
+    text = " ".join(page.extract_text() for page in document.pages)
+    words = {
+        "da": ("Retsbog: retsmødets forløb", "Fortrolige samtaler", "gav ordet til sigtede (arresten)"),
+        "en": ("The hearing's record", "Private consultations", "gave the floor to the detainee"),
+    }[lang]
+    for said in words:
+        assert said in " ".join(text.split()), said
+    # What the page's print CSS hides is not in the case file's copy.
+    assert "Sign out" not in text and "Log ud" not in text and "JSON" not in text
+    # PDF/A-2a: archival, tagged, in the page's language.
+    root = document.trailer["/Root"]
+    assert root["/Lang"] == lang and "/StructTreeRoot" in root
+    metadata = root["/Metadata"].get_object().get_data().decode()
+    assert 'pdfaid:part="2"' in metadata and 'pdfaid:conformance="A"' in metadata
+    # Made from the log, read as the page is: audited.
+    assert [(e.action, e.hearing_id) for e in logged(services)[before:]] == [("audit.read", conducted)]
+
+
+def test_one_pdf_is_made_at_a_time(
+    client: TestClient, services: Services, court: Court_, conducted: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_role(client, services, court, "judge")
+    with printed._making:  # another PDF is being made
+        response = client.get(f"/hearings/{conducted}/record.pdf", headers=JSON)
+    assert response.status_code == 503 and response.json()["error"] == "printing_busy"
+
+    def missing() -> object:
+        raise PrintingUnavailable()
+
+    monkeypatch.setattr(printed, "_weasyprint", missing)
+    response = client.get(f"/hearings/{conducted}/record.pdf", headers=JSON)
+    assert response.status_code == 503 and response.json()["error"] == "printing_unavailable"
+
+
+def test_a_pdf_of_a_page_fetches_nothing(tmp_path: Path) -> None:
+    """A page that names other addresses (a stylesheet on the network and on
+    disk, an image, a font) is laid out without them: nothing is fetched."""
+    hits: list[str] = []
+
+    class Listening(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/css")
+            self.end_headers()
+            self.wfile.write(b'p::after { content: "FETCHED" }')
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    local = tmp_path / "local.css"
+    local.write_text('p::before { content: "READ FROM DISK" }')
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Listening) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        there = f"http://127.0.0.1:{server.server_address[1]}"
+        page = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title>'
+            f'<link rel="stylesheet" href="{there}/a.css"><link rel="stylesheet" href="{local.as_uri()}">'
+            f'<style>@font-face {{ font-family: x; src: url("{there}/f.woff") }} p {{ font-family: x }}</style>'
+            f'</head><body><img src="{there}/i.png" alt="i"><p>words</p></body></html>'
+        )
+        text = pypdf.PdfReader(io.BytesIO(printed.pdf(page))).pages[0].extract_text()
+        server.shutdown()
+    assert "words" in text and "FETCHED" not in text and "READ FROM DISK" not in text
+    assert hits == []
+
+
 def test_the_hearing_page_links_to_its_record_for_the_judge(
     client: TestClient, services: Services, court: Court_
 ) -> None:
@@ -149,7 +236,7 @@ def test_others_are_refused_and_the_refusal_is_audited(
     client: TestClient, services: Services, court: Court_, conducted: int, role: str
 ) -> None:
     as_role(client, services, court, role)
-    for path in (f"/hearings/{conducted}/record", f"/hearings/{conducted}/record.json"):
+    for path in (f"/hearings/{conducted}/record{kind}" for kind in ("", ".json", ".pdf")):
         before = len(logged(services))
         response = client.get(path, headers=JSON)
         assert response.status_code == 403 and response.json()["error"] == "permission_denied"
