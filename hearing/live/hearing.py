@@ -256,7 +256,10 @@ class LiveHearing:
 
     def recording_alert(self, reason: str) -> None:
         """The recorder failed or fell behind (issue 14): the judge's panel
-        and the clerk see it at once; the recorder goes on in a new segment."""
+        and the clerk see it at once; the recorder goes on in a new segment.
+        The segment in progress was given up: nothing is being written until
+        the next one opens (the desk's watch then says so again)."""
+        self.set_recording(False)
         self._tell_panels({"type": "recording_alert", "reason": reason})
 
     def seat_lifecycle(self) -> Message:

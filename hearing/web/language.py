@@ -1249,6 +1249,10 @@ TEXT.update(
             "en": "Recording paused by the judge.",
             "da": "Optagelsen er sat på pause af dommeren.",
         },
+        "recording.state.failing": {
+            "en": "Not recording: the recorder failed and is starting a new segment.",
+            "da": "Optager ikke: optageren fejlede og starter et nyt afsnit.",
+        },
         "recording.state.consultation": {
             "en": "Not recording: a private consultation is never recorded.",
             "da": "Optager ikke: en fortrolig samtale optages aldrig.",

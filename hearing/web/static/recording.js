@@ -6,6 +6,9 @@
 // page, and the judge's video link, stay.
 
 let state = "off";
+// After a fault, until segments are written again (the server's "recording"
+// truth): the desk is still recording, its recorder starting a new segment.
+let failing = false;
 
 function root() {
   return document.querySelector("[data-recording]");
@@ -19,8 +22,9 @@ function draw() {
   const section = root();
   if (!section) return;
   const t = texts(section);
-  section.querySelector("[data-role=recording-state]").textContent = t[`recording.state.${state}`] || state;
-  section.dataset.state = state;
+  const shown = state === "recording" && failing ? "failing" : state;
+  section.querySelector("[data-role=recording-state]").textContent = t[`recording.state.${shown}`] || shown;
+  section.dataset.state = shown;
   const applies = {
     start: state === "off",
     pause: state === "recording",
@@ -33,13 +37,17 @@ function draw() {
   }
 }
 
+function say(text) {
+  const box = root()?.querySelector("[data-role=recording-alert]");
+  if (!box) return;
+  box.textContent = text;
+  box.hidden = false;
+}
+
 function alertWith(reason) {
   const section = root();
   if (!section) return;
-  const t = texts(section);
-  const box = section.querySelector("[data-role=recording-alert]");
-  box.textContent = (t["recording.alert"] || "{reason}").replace("{reason}", reason);
-  box.hidden = false;
+  say((texts(section)["recording.alert"] || "{reason}").replace("{reason}", reason));
 }
 
 window.addEventListener("hearing:feed", (event) => {
@@ -47,15 +55,24 @@ window.addEventListener("hearing:feed", (event) => {
   if (message.type === "snapshot" && message.recording_state) {
     state = message.recording_state;
     draw();
+  } else if (message.type === "recording" && message.recording && failing) {
+    // Segments are written again after the fault: the alert has been answered.
+    failing = false;
+    const box = root()?.querySelector("[data-role=recording-alert]");
+    if (box) box.hidden = true;
+    draw();
   } else if (message.type === "recording_state") {
     state = message.state;
+    failing = false;
     if (state === "recording") {
       const box = root()?.querySelector("[data-role=recording-alert]");
       if (box) box.hidden = true;
     }
     draw();
   } else if (message.type === "recording_alert") {
+    failing = true;
     alertWith(message.reason);
+    draw();
   }
 });
 
@@ -63,14 +80,16 @@ document.addEventListener("submit", async (event) => {
   const form = event.target.closest("[data-recording] form");
   if (!form) return;
   event.preventDefault();
-  const response = await fetch(form.action, {
+  // getAttribute: the form's field named "action" shadows its .action property.
+  const response = await fetch(form.getAttribute("action"), {
     method: "POST",
     body: new URLSearchParams(new FormData(form)),
     headers: { Accept: "application/json" },
   });
   if (!response.ok) {
+    // A refused request is not a failed recording: the server's own words.
     const body = await response.json().catch(() => ({}));
-    alertWith(body.message || response.statusText);
+    say(body.message || response.statusText);
   }
 });
 
