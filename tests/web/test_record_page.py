@@ -26,6 +26,11 @@ from tests.conftest import Court_, admit, csrf_token, custody_headers, logged, l
 from tests.waiting import wait_until
 
 JSON = {"Accept": "application/json"}
+# What the record of the conducted hearing says, in each language (page and PDF alike).
+WORDS = {
+    "da": ("Retsbog: retsmødets forløb", "Fortrolige samtaler", "gav ordet til sigtede (arresten)", "Varighed"),
+    "en": ("The hearing's record", "Private consultations", "gave the floor to the detainee", "Duration"),
+}
 
 
 def transition(client: TestClient, hearing_id: int, action: str) -> None:
@@ -130,11 +135,7 @@ def test_the_page_reads_in_the_viewer_s_language(
     assert page.status_code == 200
     text = html.unescape(page.text)
     assert f'<html lang="{lang}">' in text
-    words = {
-        "da": ("Retsbog: retsmødets forløb", "Fortrolige samtaler", "gav ordet til sigtede (arresten)", "Varighed"),
-        "en": ("The hearing's record", "Private consultations", "gave the floor to the detainee", "Duration"),
-    }[lang]
-    for said in words:
+    for said in WORDS[lang]:
         assert said in text
     assert "Europe/Copenhagen" in text
 
@@ -154,11 +155,7 @@ def test_the_record_as_a_pdf_a_in_the_viewer_s_language(
     assert response.headers["content-disposition"] == f'attachment; filename="{prefix}-SS-1-100-2026.pdf"'
     document = pypdf.PdfReader(io.BytesIO(response.content))
     text = " ".join(page.extract_text() for page in document.pages)
-    words = {
-        "da": ("Retsbog: retsmødets forløb", "Fortrolige samtaler", "gav ordet til sigtede (arresten)"),
-        "en": ("The hearing's record", "Private consultations", "gave the floor to the detainee"),
-    }[lang]
-    for said in words:
+    for said in WORDS[lang]:
         assert said in " ".join(text.split()), said
     # What the page's print CSS hides is not in the case file's copy.
     assert "Sign out" not in text and "Log ud" not in text and "JSON" not in text
