@@ -7,8 +7,10 @@ needs it; nothing here knows about HTTP.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import TypeVar
 
@@ -25,6 +27,9 @@ from hearing.db.engine import create_db_engine, read_only, session_factory, tran
 from hearing.docket import opening
 
 T = TypeVar("T")
+
+# How long close() waits for the units of work still running in threads.
+CLOSE_WAIT_SECONDS = 30.0
 
 
 class Services:
@@ -44,6 +49,10 @@ class Services:
         self.read_sessions: sessionmaker[Session] = session_factory(read_only(self.engine), info=info)
         # Sign-in's password hashing: bounded, and apart from the database's threads.
         self.hashing = passwords.HashPool(settings.password_hash_workers, settings.password_hash_queue)
+        # The units of work running now, and whether close() has begun (see close()).
+        self._working = 0
+        self._closed = False
+        self._idle = threading.Condition()
 
     @classmethod
     def from_settings(cls, settings: Settings, *, create_keys: bool = False) -> Services:
@@ -57,14 +66,27 @@ class Services:
 
     def unit_of_work(self, work: Callable[[Session], T]) -> T:
         """Run work(db) in one transaction: all of it commits, or none."""
-        with transaction(self.sessions) as db:
+        with self._working_on(), transaction(self.sessions) as db:
             return work(db)
 
     def read_only(self, work: Callable[[Session], T]) -> T:
         """Run work(db) in one transaction that only reads: it never waits for
         the write lock (SQLite) and any write in it is an error."""
-        with transaction(self.read_sessions) as db:
+        with self._working_on(), transaction(self.read_sessions) as db:
             return work(db)
+
+    @contextlib.contextmanager
+    def _working_on(self) -> Iterator[None]:
+        with self._idle:
+            if self._closed:
+                raise RuntimeError("the services are closed")
+            self._working += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._working -= 1
+                self._idle.notify_all()
 
     async def run(self, work: Callable[[Session], T]) -> T:
         # Database calls and key derivation block; keep them off the event loop.
@@ -82,6 +104,16 @@ class Services:
         return await asyncio.wrap_future(self.hashing.submit(work))
 
     def close(self) -> None:
+        """Refuse new units of work, wait for those still running, then close
+        the pool's connections. A task cancelled while it awaits run() or
+        read() leaves its work running in its thread (asyncio's cancellation
+        does not wait for a thread): the recording desk's lifecycle tasks at
+        shutdown, say. Disposed under it, the engine would give that work a
+        fresh pool that nobody closes, its connection left to the garbage
+        collector (psycopg's ResourceWarning)."""
+        with self._idle:
+            self._closed = True
+            self._idle.wait_for(lambda: self._working == 0, timeout=CLOSE_WAIT_SECONDS)
         self.hashing.close()
         self.engine.dispose()
 

@@ -3,12 +3,14 @@ takes the write lock (issue 10, defect 6)."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 
 import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from hearing.db.models import Court
 from hearing.services import Services
@@ -54,3 +56,36 @@ def test_a_read_only_unit_does_not_wait_for_the_write_lock(services: Services) -
         writer.execute("COMMIT")
         writer.close()
         reader.join()
+
+
+def test_close_waits_for_the_work_of_a_cancelled_task(services: Services) -> None:
+    # A task cancelled while it awaits run() leaves its work running in its
+    # thread (the recording desk's lifecycle tasks when the app stops). Had
+    # close() disposed the engine under it, the work would have taken a
+    # connection from a fresh pool that nobody closes (psycopg's
+    # ResourceWarning, raised in some later test).
+    begun, release = threading.Event(), threading.Event()
+    counted: list[int] = []
+
+    def slow(db: Session) -> None:
+        begun.set()
+        release.wait(10)
+        counted.append(db.scalar(select(func.count()).select_from(Court)) or 0)
+
+    async def cancel_while_running() -> None:
+        task = asyncio.create_task(services.run(slow))
+        assert await asyncio.to_thread(begun.wait, 10)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_while_running())
+    closing = threading.Thread(target=services.close)
+    closing.start()
+    closing.join(0.2)
+    assert closing.is_alive(), "close() did not wait for the work in flight"
+    release.set()
+    closing.join(10)
+    assert counted == [0] and not closing.is_alive()
+    with pytest.raises(RuntimeError, match="closed"):
+        courts(services)
