@@ -167,6 +167,8 @@ def test_nothing_but_the_application_factory_imports_the_web_layer() -> None:
     plumbing |= {"remote_view", "shown_once"}  # issue 12, pages: the clerk's remote parties
     # issue 12, gateway: a seat's media session, shared by web/media.py and web/remote.py.
     plumbing |= {"seat"}
+    # issue 14: a page as a PDF/A (the hearing's record), for any handler that prints one.
+    plumbing |= {"printed"}
     for name, path in sources():
         if name.startswith("hearing/web/"):
             for module in imports_of(path):

@@ -24,6 +24,7 @@ segment in progress is abandoned and a new one starts after RETRY_AFTER.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import fractions
 import heapq
@@ -78,6 +79,8 @@ INBOX_ITEMS = 256  # about 2 s of one hearing (50 mixes and 3 x 25 frames a seco
 # stamped with its sound's arrival, which the playout buffer held up to
 # 300 ms, and the mixer's tick may be late on a loaded machine.
 HOLD_SECONDS = 0.5
+RTP_VIDEO_RATE = 90_000
+STEADY_WINDOW_FRAMES = 50  # two seconds at 25 fps
 FLUSHING = ("stop", "settle")  # controls that hand out at once what came before them
 LAG_LIMIT = 2.0  # seconds behind the arrival clock (beyond the hold): a failure
 RETRY_AFTER = 0.5  # seconds between a failure and the next segment (a broken sink fails once a retry)
@@ -246,18 +249,52 @@ class _AudioIn:
             recorder._inbox.put(_Audio(self._last, pcm))  # noqa: SLF001
 
 
+class _SteadyArrival:
+    """A source's frames stamped as its sound is (hearing/media/playout.py):
+    each frame's media time (its RTP timestamp) on the arrival clock, by the
+    least-delayed frame of the last two seconds. A picture that came late
+    (a keyframe's many packets, the event loop behind on a loaded machine)
+    is placed where it would have come, as the sound it goes with is."""
+
+    def __init__(self) -> None:
+        self._transit: collections.deque[float] = collections.deque(maxlen=STEADY_WINDOW_FRAMES)
+        self._timestamp: int | None = None
+        self._media = 0.0  # seconds, unwrapped
+        self._last = float("-inf")
+
+    def restart(self) -> None:
+        """Another sender's timeline (a view switched): nothing of the last one counts."""
+        self._transit.clear()
+        self._timestamp = None
+
+    def of(self, timestamp: int, at: float) -> float:
+        if self._timestamp is not None:
+            step = (timestamp - self._timestamp + (1 << 31)) % (1 << 32) - (1 << 31)
+            if not -RTP_VIDEO_RATE < step < RTP_VIDEO_RATE * 10:  # the sender started again
+                self._transit.clear()
+            self._media += step / RTP_VIDEO_RATE
+        self._timestamp = timestamp
+        self._transit.append(at - self._media)
+        # Never before the frame before it: a source's frames are decoded in their order.
+        self._last = max(self._last, self._media + min(self._transit))
+        return self._last
+
+
 class _VideoIn:
     def __init__(self, recorder: Recorder, source: int) -> None:
         self._recorder = recorder
         self._source = source
+        self._steady = _SteadyArrival()
 
     def push(self, frame: EncodedFrame) -> None:
         recorder = self._recorder
         if recorder._started:  # noqa: SLF001
-            recorder._inbox.put(_Video(recorder.clock(), self._source, frame))  # noqa: SLF001
+            at = self._steady.of(frame.timestamp, recorder.clock())
+            recorder._inbox.put(_Video(at, self._source, frame))  # noqa: SLF001
 
     def switch(self) -> None:
         recorder = self._recorder
+        self._steady.restart()
         if recorder._started:  # noqa: SLF001
             # A switch is a marker in the frame order: the frames after it
             # start from a keyframe (an empty frame carries it), asked for at once.

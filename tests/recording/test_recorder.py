@@ -23,7 +23,7 @@ from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Pcm
 from hearing.media.switchboard import Receiver
 from hearing.media.vp8 import EncodedFrame, is_keyframe
 from hearing.recording import layout
-from hearing.recording.recorder import RETRY_AFTER, Recorder, _Audio, _Control, _Inbox, _Video
+from hearing.recording.recorder import RETRY_AFTER, Recorder, _Audio, _Control, _Inbox, _SteadyArrival, _Video
 from hearing.routing.policy import RECORDER
 
 FFPROBE = "/usr/bin/ffprobe"
@@ -492,3 +492,19 @@ def test_the_layout_and_the_clock() -> None:
     assert layout.clock_text(at, ZoneInfo("Europe/Copenhagen")) == "2026-12-01 10:30:05 CET"
     with pytest.raises(InvalidInput):
         layout.clock_text(datetime(2026, 12, 1), ZoneInfo("Europe/Copenhagen"))  # noqa: DTZ001
+
+
+def test_a_picture_that_came_late_is_placed_where_it_would_have_come() -> None:
+    """Frames sent every 40 ms come 0-90 ms late, each by its own amount (a
+    keyframe's many packets, the event loop behind): each is stamped at its
+    media time by the least delay of the last two seconds; a new timeline
+    (the sender started again, a view switched) starts afresh."""
+    steady = _SteadyArrival()
+    late = [0.01, 0.09, 0.03, 0.05, 0.01, 0.07] * 5
+    stamps = [steady.of(5000 + n * 3600, 100.0 + n * 0.04 + delay) for n, delay in enumerate(late)]
+    assert stamps[6:] == pytest.approx([100.01 + n * 0.04 for n in range(6, len(late))])
+    assert stamps == sorted(stamps)  # in their order, always
+    # The sender's timestamps start again elsewhere: the stamp is its arrival again.
+    assert steady.of(123, 102.0) == pytest.approx(102.0)
+    steady.restart()
+    assert steady.of(9_000_000, 102.5) == pytest.approx(102.5)
