@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -429,6 +430,18 @@ def machine_share(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     exclusive = request.node.get_closest_marker("solo") is not None
     # Under xdist each worker's base directory sits in the run's own one.
     lock = tmp_path_factory.getbasetemp().parent / "machine.lock"
+    mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
     with lock.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            fcntl.flock(handle, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            # The other worker's solo test runs (a minute and more): waiting
+            # for it is not this test's time. pytest-timeout times a test with
+            # ITIMER_REAL (its signal method): held while this one waits.
+            held = signal.setitimer(signal.ITIMER_REAL, 0)
+            try:
+                fcntl.flock(handle, mode)
+            finally:
+                if held[0] > 0:
+                    signal.setitimer(signal.ITIMER_REAL, *held)
         yield
