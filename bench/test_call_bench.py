@@ -51,7 +51,9 @@ from hearing.media.loop_client import LoopClient  # noqa: E402
 from hearing.media.tracks import PatternTrack, ToneTrack  # noqa: E402
 from hearing.services import Services  # noqa: E402
 
-QUICK = {"runs": 1, "seconds": 2.0}
+# 4 s: the server needs a receiver report back for its round trip, which a
+# loaded machine may not have within 2 s (CI measured none once).
+QUICK = {"runs": 1, "seconds": 4.0}
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
