@@ -50,6 +50,7 @@ PURE = (
     "hearing/audit/actions.py",
     "hearing/audit/entry.py",
     "hearing/audit/merkle.py",
+    "hearing/media/arrival.py",
     "hearing/media/mixer.py",
     "hearing/media/health.py",
     "hearing/media/stats.py",

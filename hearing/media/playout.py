@@ -44,6 +44,7 @@ from collections import deque
 
 import numpy as np
 
+from hearing.media.arrival import SteadyArrival
 from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Pcm, rms_dbfs
 
 FRAME_SECONDS = FRAME_SAMPLES / SAMPLE_RATE
@@ -102,10 +103,7 @@ class Playout:
         self._gave_up = False  # the last wait ran out and nothing came since: do not wait again
         self._tick_started: float | None = None
         self._slack: deque[float] = deque(maxlen=window)  # per tick: tick start minus arrival (< 0: waited)
-        # Per frame placed: its arrival minus its media time. The least of the
-        # window is the path without this process's queues (decoding, a late
-        # loop): the arrival of every frame with the jitter taken out.
-        self._transit: deque[float] = deque(maxlen=window)
+        self._arrival = SteadyArrival(window)  # the frames placed, for their steady arrival
         self.taken_arrival: float | None = None  # the steady arrival of the frame the last tick played
         self._strays = 0
 
@@ -190,12 +188,12 @@ class Playout:
         self._cursor = timestamp
         self._last_played = None
         self._strays = 0
-        self._transit.clear()  # a new timeline: its media times start anew
+        self._arrival.restart()  # a new timeline: its media times start anew
         self._keep(timestamp, pcm, at)
 
     def _keep(self, slot: int, pcm: Pcm, at: float) -> None:
         self._frames[slot] = (pcm, at)
-        self._transit.append(at - slot / SAMPLE_RATE)
+        self._arrival.note(slot / SAMPLE_RATE, at)
 
     # --- ticks ----------------------------------------------------------------
 
@@ -251,7 +249,7 @@ class Playout:
             self.counts.waited += 1
         self._slack.append(started - at)
         self.counts.played += 1
-        self.taken_arrival = cursor / SAMPLE_RATE + min(self._transit)
+        self.taken_arrival = self._arrival.of(cursor / SAMPLE_RATE)
         self._last_played = cursor
         self._recently_played.append(cursor)
         self._last_pcm = pcm

@@ -24,7 +24,6 @@ segment in progress is abandoned and a new one starts after RETRY_AFTER.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import fractions
 import heapq
@@ -49,6 +48,7 @@ import numpy.typing as npt
 
 from hearing.courtroom.compositor import FONT, Compositor, Frame, Tile, tiles
 from hearing.errors import InvalidInput, InvalidTransition
+from hearing.media.arrival import SteadyArrival
 from hearing.media.mixer import FRAME_SAMPLES, SAMPLE_RATE, Pcm
 from hearing.media.switchboard import Receiver, View
 from hearing.media.vp8 import EncodedFrame
@@ -250,33 +250,34 @@ class _AudioIn:
 
 
 class _SteadyArrival:
-    """A source's frames stamped as its sound is (hearing/media/playout.py):
-    each frame's media time (its RTP timestamp) on the arrival clock, by the
-    least-delayed frame of the last two seconds. A picture that came late
-    (a keyframe's many packets, the event loop behind on a loaded machine)
-    is placed where it would have come, as the sound it goes with is."""
+    """A source's pictures stamped as its sound is (hearing/media/arrival.py,
+    by their RTP timestamps unwrapped here): a picture that came late (a
+    keyframe's many packets, the event loop behind on a loaded machine) is
+    placed where it would have come, as the sound it goes with is."""
 
     def __init__(self) -> None:
-        self._transit: collections.deque[float] = collections.deque(maxlen=STEADY_WINDOW_FRAMES)
+        self._arrival = SteadyArrival(STEADY_WINDOW_FRAMES)
         self._timestamp: int | None = None
         self._media = 0.0  # seconds, unwrapped
         self._last = float("-inf")
 
     def restart(self) -> None:
         """Another sender's timeline (a view switched): nothing of the last one counts."""
-        self._transit.clear()
+        self._arrival.restart()
         self._timestamp = None
 
     def of(self, timestamp: int, at: float) -> float:
         if self._timestamp is not None:
             step = (timestamp - self._timestamp + (1 << 31)) % (1 << 32) - (1 << 31)
             if not -RTP_VIDEO_RATE < step < RTP_VIDEO_RATE * 10:  # the sender started again
-                self._transit.clear()
+                self._arrival.restart()
             self._media += step / RTP_VIDEO_RATE
         self._timestamp = timestamp
-        self._transit.append(at - self._media)
+        self._arrival.note(self._media, at)
+        steady = self._arrival.of(self._media)
+        assert steady is not None  # noted just now
         # Never before the frame before it: a source's frames are decoded in their order.
-        self._last = max(self._last, self._media + min(self._transit))
+        self._last = max(self._last, steady)
         return self._last
 
 

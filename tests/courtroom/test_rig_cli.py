@@ -57,7 +57,7 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
     return go
 
 
-def refused(run: Run, config: Path, *naming: str) -> None:
+def assert_refused(run: Run, config: Path, *naming: str) -> None:
     for command in ("check", "run"):
         code, out, err = run("rig", command, "--config", str(config))
         assert code == 2 and out == "", (command, code, out, err)
@@ -80,27 +80,27 @@ def test_check_says_what_the_configuration_holds(run: Run, rig: Path) -> None:
 
 
 def test_a_missing_file_is_refused(run: Run, tmp_path: Path) -> None:
-    refused(run, tmp_path / "nowhere.toml", "nowhere.toml", "cannot read")
+    assert_refused(run, tmp_path / "nowhere.toml", "nowhere.toml", "cannot read")
 
 
 def test_a_file_that_is_not_toml_is_refused(run: Run, rig: Path) -> None:
     rig.write_text("[rig\nserver_url = ")
-    refused(run, rig, "not valid TOML")
+    assert_refused(run, rig, "not valid TOML")
     rig.write_bytes(b"\xff\xfe[rig]")
-    refused(run, rig, "not UTF-8")
+    assert_refused(run, rig, "not UTF-8")
 
 
 def test_an_unknown_key_is_refused(run: Run, rig: Path) -> None:
     rig.write_text(rig.read_text().replace("[rig]\n", '[rig]\ncolour = "red"\n'))
-    refused(run, rig, "colour")
+    assert_refused(run, rig, "colour")
     rig.write_text(EXAMPLE.read_text() + "\n[lights]\non = true\n")
-    refused(run, rig, "lights")
+    assert_refused(run, rig, "lights")
 
 
 def test_an_oversized_file_is_refused(run: Run, rig: Path) -> None:
     text = EXAMPLE.read_text()
     rig.write_text(text + "#" * (MAX_CONFIG_BYTES - len(text.encode()) + 1))
-    refused(run, rig, "larger than 64 KiB")
+    assert_refused(run, rig, "larger than 64 KiB")
 
 
 @pytest.mark.parametrize(
@@ -123,7 +123,7 @@ def test_a_bad_token_file_is_refused(run: Run, rig: Path, token: bytes | None, n
         path.unlink()
     else:
         path.write_bytes(token)
-    refused(run, rig, "token_file", str(path), naming)
+    assert_refused(run, rig, "token_file", str(path), naming)
 
 
 def _closed_port() -> int:

@@ -47,7 +47,7 @@ def report(witness: str = "live", reason: str | None = None) -> dict[str, Any]:
     }
 
 
-def refused(parse: Callable[[Any], object], body: Any) -> None:
+def assert_refused(parse: Callable[[Any], object], body: Any) -> None:
     with pytest.raises(RigMessageError) as caught:
         parse(body)
     assert caught.value.code == "malformed_message" and caught.value.message
@@ -122,7 +122,7 @@ MALFORMED_REPORTS: dict[str, Any] = {
 
 @pytest.mark.parametrize("body", MALFORMED_REPORTS.values(), ids=MALFORMED_REPORTS.keys())
 def test_a_malformed_report_is_refused(body: Any) -> None:
-    refused(report_of, body)
+    assert_refused(report_of, body)
 
 
 @settings(max_examples=60, deadline=None)
@@ -182,7 +182,7 @@ def test_levels_round_trip_rounded_and_sorted() -> None:
     ids=repr,
 )
 def test_malformed_levels_are_refused(levels: Any) -> None:
-    refused(levels_of, {"levels": levels})
+    assert_refused(levels_of, {"levels": levels})
 
 
 def test_a_preview_round_trips() -> None:
@@ -215,7 +215,7 @@ def test_a_preview_round_trips() -> None:
     ids=lambda b: repr(b)[:60],
 )
 def test_a_malformed_preview_is_refused(body: Any) -> None:
-    refused(preview_of, body)
+    assert_refused(preview_of, body)
 
 
 @settings(max_examples=60, deadline=None)

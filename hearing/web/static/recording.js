@@ -44,6 +44,11 @@ function say(text) {
   box.hidden = false;
 }
 
+function clearAlert() {
+  const box = root()?.querySelector("[data-role=recording-alert]");
+  if (box) box.hidden = true;
+}
+
 function alertWith(reason) {
   const section = root();
   if (!section) return;
@@ -58,16 +63,12 @@ window.addEventListener("hearing:feed", (event) => {
   } else if (message.type === "recording" && message.recording && failing) {
     // Segments are written again after the fault: the alert has been answered.
     failing = false;
-    const box = root()?.querySelector("[data-role=recording-alert]");
-    if (box) box.hidden = true;
+    clearAlert();
     draw();
   } else if (message.type === "recording_state") {
     state = message.state;
     failing = false;
-    if (state === "recording") {
-      const box = root()?.querySelector("[data-role=recording-alert]");
-      if (box) box.hidden = true;
-    }
+    if (state === "recording") clearAlert();
     draw();
   } else if (message.type === "recording_alert") {
     failing = true;
